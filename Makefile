@@ -1,0 +1,40 @@
+# Two commands for a fresh machine: `make run` (install, then launch the app) and `make test`
+# (install, then the whole suite headless). Both are idempotent: the install step reruns only when
+# pyproject.toml changes.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install qt-check clean bench
+
+run: $(STAMP) qt-check
+	$(PY) main.py
+
+test: $(STAMP) qt-check
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m gru_desktop bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned, so pip takes the CPU wheel and never resolves a CUDA build.
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+# Qt needs a few system libraries even offscreen; install them where we can, or say which are missing.
+qt-check: $(STAMP)
+	@QT_QPA_PLATFORM=offscreen $(PY) -c "from PySide6.QtWidgets import QApplication; QApplication([])" 2>/dev/null \
+	|| { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	       echo "installing the system libraries Qt needs…"; \
+	       apt-get update -qq && apt-get install -y -qq libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 >/dev/null; \
+	     else \
+	       echo "Qt cannot start: install libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 (as root)"; exit 1; \
+	     fi; }
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,312 @@
+"""The command line (design §6): the same jobs as the GUI, for scripts, tests and benchmarks.
+
+Errors the user can fix print one `error:` line on stderr and exit 2; Ctrl-C during training exits 130
+with the run marked cancelled. Heavy modules (torch) are imported inside the commands that need them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump (design §6)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .core.config import TrainConfig
+
+    d = TrainConfig()
+    p = _Parser(prog="gru-desktop", description="Train a word-level GRU next-word model on your text and use it for autocomplete.")
+    p.add_argument("--home", help="data folder (default: $GRU_DESKTOP_HOME or the user data folder)")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a model on text files or folders (default: the bundled sample corpus)")
+    t.add_argument("paths", nargs="*", metavar="PATH")
+    t.add_argument("--seq-len", type=int, default=d.seq_len, help="padding length L (%(default)s)")
+    t.add_argument("--embed-dim", type=int, default=d.embed_dim, help="embedding size E (%(default)s)")
+    t.add_argument("--hidden-size", type=int, default=d.hidden_size, help="GRU hidden size H (%(default)s)")
+    t.add_argument("--layers", type=int, default=d.layers, help="GRU layers (%(default)s)")
+    t.add_argument("--vocab-size", type=int, default=d.vocab_size, help="vocabulary size V incl. 3 reserved (%(default)s)")
+    t.add_argument("--min-count", type=int, default=d.min_count, help="minimum occurrences for a word (%(default)s)")
+    t.add_argument("--dropout", type=float, default=d.dropout, help="dropout (%(default)s)")
+    t.add_argument("--epochs", type=int, default=d.epochs, help="(%(default)s)")
+    t.add_argument("--batch-size", type=int, default=d.batch_size, help="(%(default)s)")
+    t.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (%(default)s)")
+    t.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping, 0 = off (%(default)s)")
+    t.add_argument("--val-fraction", type=float, default=d.val_fraction, help="share of sentences held out (%(default)s)")
+    t.add_argument("--seed", type=int, default=d.seed, help="(%(default)s)")
+    t.add_argument("--patience", type=int, default=d.patience, help="early stopping patience in epochs, 0 = off (%(default)s)")
+    t.add_argument("--time-limit", type=float, default=d.time_limit, help="stop after this many seconds, 0 = no limit")
+    t.add_argument("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core (%(default)s)")
+    t.add_argument("--tokenizer", choices=["words", "pretokenized"], default=d.tokenizer)
+    t.add_argument("--keep-case", action="store_true", help="do not lowercase")
+    t.add_argument("--name", help="a name for the run")
+    t.add_argument("--json", action="store_true", help="one JSON object per epoch, then the result")
+
+    s = sub.add_parser("suggest", help="next-word suggestions for a text")
+    s.add_argument("run", metavar="RUN_ID")
+    s.add_argument("text")
+    s.add_argument("--top-k", type=int, default=3)
+    s.add_argument("--json", action="store_true")
+
+    e = sub.add_parser("evaluate", help="perplexity, top-1/top-3 and keystroke savings on held-out text")
+    e.add_argument("run", metavar="RUN_ID")
+    e.add_argument("paths", nargs="+", metavar="PATH")
+    e.add_argument("--json", action="store_true")
+
+    r = sub.add_parser("runs", help="list, show or delete runs")
+    r.add_argument("--json", action="store_true")
+    rs = r.add_subparsers(dest="action", parser_class=_Parser)
+    show = rs.add_parser("show", help="one run with its epochs")
+    show.add_argument("run", metavar="RUN_ID")
+    show.add_argument("--json", action="store_true")
+    delete = rs.add_parser("delete", help="delete a run and its model file")
+    delete.add_argument("run", metavar="RUN_ID")
+
+    b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
+    b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
+    b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup"],
+                   help="run only these parts (repeatable)")
+    b.add_argument("--quality-seconds", type=float, default=480.0)
+    b.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        return _launch_gui()
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return _launch_gui()
+    from .core.errors import UserError
+
+    try:
+        import storage
+
+        handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "bench": cmd_bench}
+        return handler[args.command](args)
+    except (UserError, storage.RunNotFound, storage.RunIsRunning) as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: one line here, the traceback in the log file
+        log = _log_traceback(args)
+        print(f"error: unexpected {type(exc).__name__}: {exc} (details in {log})", file=sys.stderr)
+        return 1
+
+
+def _fail(exc: BaseException) -> int:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    field = getattr(exc, "field", None)
+    if field:
+        msg = msg.replace(field, "--" + field.replace("_", "-"), 1)
+    print(f"error: {msg}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _log_traceback(args) -> Path:
+    import storage
+
+    try:
+        home = storage.ensure_data_dir(Path(args.home) if getattr(args, "home", None) else None)
+        log = home / "gru-desktop.log"
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(traceback.format_exc() + "\n")
+        return log
+    except OSError:
+        traceback.print_exc()
+        return Path("stderr")
+
+
+def _config_from_args(args):
+    from .core.config import TrainConfig
+
+    return TrainConfig(
+        seq_len=args.seq_len, embed_dim=args.embed_dim, hidden_size=args.hidden_size, layers=args.layers,
+        vocab_size=args.vocab_size, min_count=args.min_count, dropout=args.dropout, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, clip=args.clip, val_fraction=args.val_fraction, seed=args.seed,
+        patience=args.patience, time_limit=args.time_limit, threads=args.threads, tokenizer=args.tokenizer,
+        lowercase=not args.keep_case,
+    ).validate()
+
+
+def cmd_train(args) -> int:
+    from .core.train import EpochResult, StepResult
+    from .runs import RunFinished, RunStarted, prepare, train_run
+
+    config = _config_from_args(args)
+    dataset = prepare(args.paths, config)
+    for w in dataset.corpus.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    stop = threading.Event()
+
+    def on_sigint(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        stop.set()
+        print("\nstopping after this batch… (Ctrl-C again to force)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    progress = sys.stderr.isatty() and not args.json
+    finished = None
+    try:
+        for ev in train_run(dataset, config, home=args.home, name=args.name, stop=stop):
+            if isinstance(ev, RunStarted):
+                c = dataset.corpus
+                if not args.json:
+                    print(f"run {ev.run_id}: {c.description}, {c.n_sentences:,} sentences, {c.n_tokens:,} words, "
+                          f"vocabulary {len(dataset.vocab):,} ({dataset.oov_share:.1%} unknown), "
+                          f"{dataset.train.n_windows:,} training windows of {config.seq_len}")
+                run_id = ev.run_id
+            elif isinstance(ev, StepResult):
+                if progress and (ev.batch % 20 == 0 or ev.batch == ev.batches):
+                    print(f"\repoch {ev.epoch} {ev.batch}/{ev.batches} loss {ev.loss:.3f}", end="", file=sys.stderr, flush=True)
+            elif isinstance(ev, EpochResult):
+                if progress:
+                    print("\r\033[K", end="", file=sys.stderr)
+                if args.json:
+                    row = {"run_id": run_id, **ev.metrics(), "is_best": ev.is_best}
+                    print(json.dumps(_finite(row)), flush=True)
+                else:
+                    print(f"epoch {ev.epoch:>3}  loss {ev.train_loss:.3f}  acc {ev.train_accuracy:.1%}  "
+                          f"val loss {ev.val_loss:.3f}  acc {ev.val_accuracy:.1%}  top-3 {ev.val_top3:.1%}  "
+                          f"ppl {ev.val_perplexity:.1f}  {ev.seconds:.1f} s  {ev.tokens_per_s:,.0f} tok/s  "
+                          f"{'*' if ev.is_best else ' '} {ev.observation}", flush=True)
+            elif isinstance(ev, RunFinished):
+                finished = ev
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print(json.dumps({"run_id": finished.run_id, "status": finished.status, "message": finished.message,
+                          "best_epoch": finished.best_epoch, "model_path": finished.model_path}), flush=True)
+    else:
+        where = f"; model: {finished.model_path}" if finished.model_path else "; no model saved"
+        print(f"run {finished.run_id} {finished.status}: {finished.message}{where}")
+    if finished.status == "cancelled":
+        return EXIT_INTERRUPTED
+    return 0 if finished.status == "completed" else 1
+
+
+def cmd_suggest(args) -> int:
+    from .core.predict import Predictor
+    from .runs import load_run_model, open_store
+
+    if not 1 <= args.top_k <= 100:
+        print("error: --top-k must be between 1 and 100", file=sys.stderr)
+        return EXIT_USAGE
+    _, db = open_store(args.home)
+    run, loaded = load_run_model(db, args.run)
+    suggestions = Predictor(loaded.model, loaded.vocab, loaded.config).suggest(args.text, args.top_k)
+    if args.json:
+        print(json.dumps({"run_id": run["id"], "suggestions": [{"word": s.word, "probability": s.probability} for s in suggestions]}))
+    else:
+        for s in suggestions:
+            print(f"{s.word}\t{s.probability:.1%}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .core.corpus import read_corpus
+    from .core.evaluate import evaluate
+    from .runs import load_run_model, open_store
+
+    _, db = open_store(args.home)
+    run, loaded = load_run_model(db, args.run)
+    cfg = loaded.config
+    corpus = read_corpus(args.paths, cfg.tokenizer, cfg.lowercase)
+    for w in corpus.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    report = evaluate(loaded.model, loaded.vocab, cfg, corpus)
+    if args.json:
+        print(json.dumps(_finite({"run_id": run["id"], **report.to_dict()})))
+    else:
+        print(f"run {run['id']} on {corpus.description}: perplexity {report.perplexity:.1f}, top-1 {report.top1:.1%}, "
+              f"top-3 {report.top3:.1%}, keystroke savings {report.keystroke_savings:.1%} ({report.tokens:,} tokens)")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    import storage
+    from .runs import open_store
+
+    home, db = open_store(args.home)
+    if args.action is None:
+        runs = storage.list_runs(db)
+        if args.json:
+            print(json.dumps(runs, default=str))
+            return 0
+        if not runs:
+            print("no runs yet: try `gru-desktop train`")
+        for r in runs:
+            ppl = r.get("best_val_perplexity")
+            top3 = r.get("best_val_top3")
+            print(f"{r['id']:>4}  {r['status']:<11} {r['created_at'][:16]}  {r['name']:<20} epochs {r['epochs_done']:>3}  "
+                  f"ppl {ppl if ppl is None else f'{ppl:.1f}'}  top-3 {top3 if top3 is None else f'{top3:.1%}'}  {r['corpus']}")
+        return 0
+    run_id = storage.resolve_run_id(db, args.run)
+    if args.action == "show":
+        run = storage.get_run(db, run_id)
+        epochs = storage.get_epochs(db, run_id)
+        if args.json:
+            print(json.dumps({**run, "epochs": epochs}, default=str))
+        else:
+            for k, v in run.items():
+                print(f"{k:>20}: {v}")
+            for e in epochs:
+                print(f"epoch {e['epoch']:>3}  loss {e['train_loss']:.3f}  val loss {e['val_loss']:.3f}  "
+                      f"ppl {e['val_perplexity']:.1f}  top-3 {e['val_top3']:.1%}  {e['observation']}")
+        return 0
+    row = storage.delete_run(db, run_id)
+    if row.get("model_path"):
+        Path(row["model_path"]).unlink(missing_ok=True)
+    print(f"deleted run {run_id}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+def _finite(row: dict) -> dict:
+    """JSON has no NaN/Infinity: write them as null."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+
+
+def _launch_gui() -> int:
+    try:
+        from .ui.app import main as gui_main
+    except ImportError as exc:
+        if "gru_desktop.ui" not in str(exc):
+            print(f"error: cannot start the window: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        return _demo()
+    return gui_main()
+
+
+def _demo() -> int:
+    """Until the main window exists: train on the sample corpus for a few epochs and show suggestions."""
+    print("GRU Desktop (command-line demo): training on the bundled sample corpus…")
+    code = main(["train", "--epochs", "5"])
+    if code == 0:
+        for text in ["the cat sat on the ", "good morning, ", "the ca"]:
+            print(f"\nsuggest {text!r}:")
+            main(["suggest", "latest", text])
+    return code

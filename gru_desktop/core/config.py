@@ -1,0 +1,98 @@
+"""Training settings: one frozen dataclass, validated in one place and passed whole (as nanoGPT's GPTConfig).
+
+The GUI's spin boxes, the CLI's flags and the model file all go through `TrainConfig`; `validate()`
+is the only place that decides what is allowed, and it names the field that is wrong.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, fields
+
+from .errors import ConfigError
+
+TOKENIZERS = ("words", "pretokenized")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # pipeline sizes (design §1)
+    seq_len: int = 10  # L: padding length / window of truncated backprop
+    embed_dim: int = 50  # E
+    hidden_size: int = 64  # H
+    layers: int = 1
+    vocab_size: int = 5000  # V cap, counting the reserved <pad> <unk> <bos>
+    min_count: int = 1  # a word must occur this often to get its own id
+    dropout: float = 0.0
+    # text handling
+    tokenizer: str = "words"  # "words": lowercase words + punctuation; "pretokenized": split on spaces, one sequence per line
+    lowercase: bool = True
+    # optimisation (defaults chosen by measurement on WikiText-2, see README "Performance")
+    epochs: int = 5
+    batch_size: int = 128
+    lr: float = 0.005
+    clip: float = 1.0
+    val_fraction: float = 0.1
+    seed: int = 0
+    patience: int = 3  # early stopping: epochs without a better validation loss
+    time_limit: float = 0.0  # seconds of training, 0 = no limit
+    threads: int = 0  # torch intra-op threads, 0 = torch's default (one per core)
+
+    def validate(self) -> "TrainConfig":
+        """Raise ConfigError naming the first impossible value; return self so calls chain."""
+        _int_range(self, "seq_len", 1, 1000)
+        _int_range(self, "embed_dim", 1, 4096)
+        _int_range(self, "hidden_size", 1, 4096)
+        _int_range(self, "layers", 1, 8)
+        _int_range(self, "vocab_size", 4, 2_000_000, why="it counts the 3 reserved tokens, so it needs at least one word")
+        _int_range(self, "min_count", 1, 1_000_000)
+        _int_range(self, "epochs", 1, 10_000)
+        _int_range(self, "batch_size", 1, 65_536)
+        _int_range(self, "seed", 0, 2**31 - 1)
+        _int_range(self, "patience", 0, 10_000)
+        _int_range(self, "threads", 0, 256)
+        _float_range(self, "dropout", 0.0, 0.9)
+        _float_range(self, "lr", 1e-7, 10.0)
+        _float_range(self, "clip", 0.0, 1e6)
+        _float_range(self, "val_fraction", 0.01, 0.5)
+        _float_range(self, "time_limit", 0.0, 1e7)
+        if self.tokenizer not in TOKENIZERS:
+            raise ConfigError("tokenizer", f"tokenizer must be one of {', '.join(TOKENIZERS)}, not {self.tokenizer!r}")
+        if not isinstance(self.lowercase, bool):
+            raise ConfigError("lowercase", "lowercase must be true or false")
+        # The parameter count guards against absurd sizes that would exhaust memory before training starts.
+        params = self.vocab_size * (self.embed_dim + self.hidden_size + 1) + 3 * self.hidden_size * (
+            self.embed_dim + self.hidden_size + 2
+        ) * self.layers
+        if params > 500_000_000:
+            raise ConfigError("vocab_size", f"this model would have {params:,} parameters; the limit is 500,000,000")
+        return self
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        """Build from a stored dict, ignoring keys this version does not know (older/newer files)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _int_range(cfg: TrainConfig, name: str, lo: int, hi: int, why: str = "") -> None:
+    value = getattr(cfg, name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(name, f"{name} must be a whole number, not {value!r}")
+    if not lo <= value <= hi:
+        extra = f" ({why})" if why else ""
+        raise ConfigError(name, f"{name} must be between {lo:,} and {hi:,}, not {value:,}{extra}")
+
+
+def _float_range(cfg: TrainConfig, name: str, lo: float, hi: float) -> None:
+    value = getattr(cfg, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(name, f"{name} must be a number, not {value!r}")
+    if not lo <= value <= hi:
+        raise ConfigError(name, f"{name} must be between {lo:g} and {hi:g}, not {value:g}")

@@ -1,0 +1,124 @@
+"""Next-word suggestions for text as it is typed, incrementally.
+
+Only the current sentence matters (training starts every sentence from `<bos>` and a zero state). The
+predictor remembers the tokens it has fed for that sentence and the GRU state after each, so:
+- typing letters of a word costs no GRU step at all (the next-word distribution is cached; completions
+  only filter it by the prefix, found in O(log V) in the sorted vocabulary);
+- finishing a word costs one GRU step and one dense layer;
+- an edit earlier in the sentence rewinds to the last unchanged token and feeds only what follows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .model import GRULanguageModel
+from .vocab import BOS, PARTIAL_WORD_RE, Vocab, split_sentences, tokenize_sentence
+
+CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    word: str
+    probability: float
+
+
+@dataclass
+class Context:
+    """What the predictor reads from the text: the current sentence's complete tokens and a half-typed word."""
+
+    tokens: list[str]
+    ids: list[int]
+    prefix: str
+
+
+class Predictor:
+    def __init__(self, model: GRULanguageModel, vocab: Vocab, config: TrainConfig):
+        self.model, self.vocab, self.config = model.eval(), vocab, config
+        self._not_suggestable = torch.from_numpy(~vocab.suggestable)
+        self._ids: list[int] = []  # tokens fed after <bos>
+        self._states: list[torch.Tensor] = []  # state after <bos> and after each fed token
+        self._probs: list[torch.Tensor | None] = []  # next-word probabilities at each of those points
+        self.steps = 0  # GRU steps run, for tests and the latency probe
+
+    # --- reading the text -------------------------------------------------------------------
+    def context(self, text: str) -> Context:
+        text = text[-CONTEXT_CHARS:]
+        tk, lower = self.config.tokenizer, self.config.lowercase
+        sentence = split_sentences(text, tk)[-1]
+        prefix = ""
+        if sentence and not sentence[-1].isspace():
+            m = PARTIAL_WORD_RE.search(sentence)
+            if m:
+                prefix = m.group(0)
+                sentence = sentence[: m.start()]
+        if lower:
+            prefix = prefix.lower()
+        tokens = tokenize_sentence(sentence, tk, lower)
+        return Context(tokens, self.vocab.encode(tokens), prefix)
+
+    # --- the model, incrementally -----------------------------------------------------------
+    def _advance(self, ids: list[int]) -> torch.Tensor:
+        """Make the cache hold exactly `ids`; return the next-word probabilities (V,)."""
+        if not self._states:
+            logits, state = self.model.step(BOS, None)
+            self.steps += 1
+            self._states, self._probs = [state], [torch.softmax(logits, 0)]
+        same = 0
+        for a, b in zip(self._ids, ids):
+            if a != b:
+                break
+            same += 1
+        del self._ids[same:], self._states[same + 1 :], self._probs[same + 1 :]
+        for token in ids[same:]:
+            logits, state = self.model.step(token, self._states[-1])
+            self.steps += 1
+            self._ids.append(token)
+            self._states.append(state)
+            self._probs.append(torch.softmax(logits, 0))
+        return self._probs[-1]
+
+    def probabilities(self, text: str) -> tuple[torch.Tensor, Context]:
+        ctx = self.context(text)
+        return self._advance(ctx.ids), ctx
+
+    def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
+        """The k most likely next words, or completions of the half-typed word; never a reserved token."""
+        probs, ctx = self.probabilities(text)
+        return self.top_k(probs, ctx.prefix, k)
+
+    def top_k(self, probs: torch.Tensor, prefix: str, k: int) -> list[Suggestion]:
+        if prefix:
+            candidates = torch.from_numpy(self.vocab.ids_with_prefix(prefix))
+            if candidates.numel() == 0:
+                return []
+            p = probs[candidates]
+            values, order = p.topk(min(k, p.numel()))
+            ids = candidates[order]
+        else:
+            masked = probs.masked_fill(self._not_suggestable, -1.0)
+            values, ids = masked.topk(min(k, int((~self._not_suggestable).sum())))
+        return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist()) if v >= 0]
+
+    def sample(self, text: str, n_words: int, temperature: float = 1.0, top_k: int = 0, seed: int | None = None) -> list[str]:
+        """Continue the text by sampling n words (temperature-scaled, optionally from the top k only)."""
+        gen = torch.Generator().manual_seed(seed if seed is not None else int(np.random.SeedSequence().entropy % 2**31))
+        probs, ctx = self.probabilities(text)
+        ids = list(ctx.ids)
+        words: list[str] = []
+        for _ in range(n_words):
+            p = probs.masked_fill(self._not_suggestable, 0.0).clamp_min(0.0)
+            if temperature != 1.0:
+                p = p.pow(1.0 / max(temperature, 1e-3))
+            if top_k > 0:
+                kth = p.topk(min(top_k, p.numel())).values[-1]
+                p = torch.where(p >= kth, p, torch.zeros_like(p))
+            token = int(torch.multinomial(p / p.sum(), 1, generator=gen))
+            words.append(self.vocab.itos[token])
+            ids.append(token)
+            probs = self._advance(ids)
+        return words

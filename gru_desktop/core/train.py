@@ -1,0 +1,201 @@
+"""The training loop as a generator of plain dataclasses (design §8, like superqt's GeneratorWorker).
+
+`train()` yields a `StepResult` per batch and an `EpochResult` per epoch, and finally a `TrainingDone`.
+It checks `stop` (a threading.Event) between batches, so Cancel is honoured within one batch. It never
+touches files, the database or Qt: the runs job (gru_desktop/runs.py) records what it yields.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import TrainConfig
+from .data import Windows, batches
+from .model import GRULanguageModel
+from .observe import observe
+
+
+@dataclass
+class StepResult:
+    step: int  # global batch number, from 1
+    epoch: int
+    batch: int  # within the epoch, from 1
+    batches: int  # in this epoch
+    loss: float
+    tokens: int  # tokens trained on so far, all epochs
+    elapsed: float  # seconds since training started
+
+
+@dataclass
+class EpochResult:
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    val_top3: float
+    val_perplexity: float
+    seconds: float
+    tokens_per_s: float
+    lr: float
+    observation: str
+    is_best: bool
+    best_epoch: int
+    partial: bool = False  # ended early by the time limit
+
+    def metrics(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3",
+            "val_perplexity", "seconds", "tokens_per_s", "observation", "lr")}
+
+
+@dataclass
+class TrainingDone:
+    reason: str  # completed | early_stop | time_limit | cancelled | diverged
+    message: str
+    best_epoch: int  # 0 when no epoch finished
+    best_state: dict | None = field(default=None, repr=False)
+
+
+@dataclass
+class EvalResult:
+    loss: float
+    accuracy: float
+    top3: float
+    tokens: int
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(min(self.loss, 700.0))
+
+
+def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows, config: TrainConfig,
+          stop: threading.Event | None = None):
+    """Train `model` in place; on return its weights are the best epoch's (lowest validation loss)."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    lr = config.lr
+    B = config.batch_size
+    best_loss, best_epoch, best_state, since_best = math.inf, 0, None, 0
+    prev: dict | None = None
+    step = tokens_total = 0
+    start = time.perf_counter()
+    deadline = start + config.time_limit if config.time_limit > 0 else math.inf
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        state = model.init_state(B)  # (layers, B, H): one row per lane
+        loss_sum = correct = n_tok = 0
+        timed_out = False
+        plan = batches(train_windows, B, rng)
+        for i, batch in enumerate(plan, start=1):
+            if stop is not None and stop.is_set():
+                yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
+                return
+            h = state if batch.lanes is None else state[:, batch.lanes]
+            h = h.masked_fill(batch.reset.view(1, -1, 1), 0.0)  # a new segment starts from zero
+            logits, targets, h_out = model(batch.inputs, batch.lengths, batch.targets, h)
+            loss = F.cross_entropy(logits, targets)  # mean over real positions only
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+            optimizer.step()
+            h_out = h_out.detach()  # truncated backprop: never through earlier batches
+            if batch.lanes is None:
+                state = h_out
+            else:
+                state[:, batch.lanes] = h_out
+            value = loss.item()
+            step += 1
+            tokens_total += batch.n_tokens
+            if not math.isfinite(value):
+                msg = f"diverged: the loss became {value} at step {step} (epoch {epoch}); try a lower learning rate"
+                yield _restore(model, TrainingDone("diverged", msg, best_epoch, best_state))
+                return
+            loss_sum += value * batch.n_tokens
+            correct += int((logits.detach().argmax(1) == targets).sum())
+            n_tok += batch.n_tokens
+            yield StepResult(step, epoch, i, len(plan), value, tokens_total, time.perf_counter() - start)
+            if time.perf_counter() >= deadline:
+                timed_out = True
+                break
+        seconds = time.perf_counter() - t0
+        val = evaluate_windows(model, val_windows, B)
+        cur = {
+            "train_loss": loss_sum / max(n_tok, 1), "train_accuracy": correct / max(n_tok, 1),
+            "val_loss": val.loss, "val_accuracy": val.accuracy,
+        }
+        improved = val.loss < best_loss
+        if improved:
+            best_loss, best_epoch, since_best = val.loss, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            since_best += 1
+        result = EpochResult(
+            epoch=epoch, train_loss=cur["train_loss"], train_accuracy=cur["train_accuracy"],
+            val_loss=val.loss, val_accuracy=val.accuracy, val_top3=val.top3, val_perplexity=val.perplexity,
+            seconds=seconds, tokens_per_s=n_tok / max(seconds, 1e-9), lr=lr,
+            observation=observe(prev, cur), is_best=improved, best_epoch=best_epoch, partial=timed_out,
+        )
+        yield result
+        prev = cur
+        if not math.isfinite(val.loss):
+            yield _restore(model, TrainingDone("diverged", "diverged: validation loss is not a number; try a lower learning rate", best_epoch, best_state))
+            return
+        if timed_out:
+            yield _restore(model, TrainingDone("time_limit", f"stopped at the time limit of {config.time_limit:g} s", best_epoch, best_state))
+            return
+        if config.patience and since_best >= config.patience and epoch < config.epochs:
+            msg = f"stopped early: no better validation loss for {since_best} epochs (best: epoch {best_epoch})"
+            yield _restore(model, TrainingDone("early_stop", msg, best_epoch, best_state))
+            return
+        if not improved:
+            # Halve the step size when validation stops improving: a cheap, robust schedule for Adam.
+            lr *= 0.5
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+    yield _restore(model, TrainingDone("completed", f"finished {config.epochs} epochs (best: epoch {best_epoch})", best_epoch, best_state))
+
+
+@torch.inference_mode()
+def evaluate_windows(model: GRULanguageModel, windows: Windows, batch_size: int) -> EvalResult:
+    """Mean cross-entropy, top-1 and top-3 accuracy over the real positions, carrying state across windows."""
+    was_training = model.training
+    model.eval()
+    state = model.init_state(batch_size)
+    loss_sum = 0.0
+    top1 = top3 = n = 0
+    for batch in batches(windows, batch_size, None):
+        h = state if batch.lanes is None else state[:, batch.lanes]
+        h = h.masked_fill(batch.reset.view(1, -1, 1), 0.0)
+        logits, targets, h_out = model(batch.inputs, batch.lengths, batch.targets, h)
+        if batch.lanes is None:
+            state = h_out
+        else:
+            state[:, batch.lanes] = h_out
+        loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))
+        best3 = logits.topk(3, dim=1).indices  # (tokens, 3)
+        hit = best3 == targets.unsqueeze(1)
+        top1 += int(hit[:, 0].sum())
+        top3 += int(hit.any(1).sum())
+        n += int(targets.numel())
+    model.train(was_training)
+    if n == 0:
+        return EvalResult(math.nan, 0.0, 0.0, 0)
+    return EvalResult(loss_sum / n, top1 / n, top3 / n, n)
+
+
+def _restore(model: GRULanguageModel, done: TrainingDone) -> TrainingDone:
+    """Put the best epoch's weights back into the model before reporting the end."""
+    if done.best_state is not None:
+        model.load_state_dict(done.best_state)
+    model.eval()
+    return done

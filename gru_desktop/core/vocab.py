@@ -1,0 +1,107 @@
+"""Stage 2 of the pipeline: text → tokens → word ids, and the vocabulary that maps them.
+
+Two tokenizers, chosen by `TrainConfig.tokenizer`:
+- "words" (default, for ordinary prose): lowercased (optional), words keep inner apostrophes and hyphens
+  ("don't", "well-known"), numbers stay whole ("3.5", "1,000"), the in-sentence punctuation `, ; :` is kept
+  as tokens because it carries context, quotes/brackets/dashes are dropped. A sentence ends at `.`, `!`, `?`
+  (not after a few common abbreviations such as "Mr.") or at a blank line; single line breaks are spaces,
+  so hard-wrapped books read as prose.
+- "pretokenized" (for corpora such as WikiText that are already split): tokens are separated by white
+  space and kept as they are, each line is one sequence, and a literal `<unk>` is the unknown word.
+
+Reserved ids (design §1): 0 `<pad>`, 1 `<unk>`, 2 `<bos>`; the vocabulary size V counts them.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PAD, UNK, BOS = 0, 1, 2
+RESERVED = ("<pad>", "<unk>", "<bos>")
+MAX_WORD_CHARS = 64  # longer "words" (hashes, base64, URLs gone wrong) count as unknown
+
+_WORD = r"[^\W_]+(?:[-'’][^\W_]+)*"
+_NUMBER = r"\d+(?:[.,:]\d+)*"
+WORD_TOKEN_RE = re.compile(rf"{_NUMBER}|{_WORD}|[,;:]")
+# A sentence ends with .!?… (and closing quotes/brackets) before white space or the end, or at a blank line.
+SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n[ \t\r\f\v]*\n")
+_ABBREV_RE = re.compile(r"\b(mr|mrs|ms|dr|st|prof|sr|jr|vs|etc|e\.g|i\.e)\.(?=\s)", re.IGNORECASE)
+# A word still being typed at the end of the text (for completion by prefix).
+PARTIAL_WORD_RE = re.compile(rf"(?:{_WORD}|\d+)[-'’]?$")
+
+
+def is_word(token: str) -> bool:
+    """Tokens worth suggesting: those with a letter or digit (not `,` or `@-@`)."""
+    return any(ch.isalnum() for ch in token)
+
+
+def split_sentences(text: str, tokenizer: str) -> list[str]:
+    """Split a piece of text into sentence strings (the last one may be unfinished)."""
+    if tokenizer == "pretokenized":
+        return text.split("\n")
+    return SENTENCE_END_RE.split(_ABBREV_RE.sub(r"\1", text))
+
+
+def tokenize_sentence(sentence: str, tokenizer: str, lowercase: bool) -> list[str]:
+    if lowercase:
+        sentence = sentence.lower()
+    if tokenizer == "pretokenized":
+        return sentence.split()
+    return WORD_TOKEN_RE.findall(sentence)
+
+
+@dataclass
+class Vocab:
+    """Word ↔ id. `itos[i]` is the word with id i; ids 0..2 are the reserved tokens."""
+
+    itos: list[str]
+    stoi: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if list(self.itos[:3]) != list(RESERVED):
+            raise ValueError("a vocabulary starts with <pad>, <unk>, <bos>")
+        self.stoi = {w: i for i, w in enumerate(self.itos)}
+        # Sorted words for prefix look-ups in O(log V): completions of a half-typed word.
+        order = sorted(range(3, len(self.itos)), key=self.itos.__getitem__)
+        self._sorted_ids = np.array(order, dtype=np.int64)
+        self._sorted_words = [self.itos[i] for i in order]
+        self.suggestable = np.array([i >= 3 and is_word(w) for i, w in enumerate(self.itos)], dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def id(self, word: str) -> int:
+        return self.stoi.get(word, UNK)
+
+    def encode(self, words: list[str]) -> list[int]:
+        get = self.stoi.get
+        return [get(w, UNK) for w in words]
+
+    def ids_with_prefix(self, prefix: str) -> np.ndarray:
+        """Ids of all vocabulary words that start with `prefix` (reserved tokens never included)."""
+        lo = bisect.bisect_left(self._sorted_words, prefix)
+        hi = bisect.bisect_left(self._sorted_words, prefix + "\U0010ffff")
+        return self._sorted_ids[lo:hi]
+
+    @classmethod
+    def build(cls, words: list[str], counts: np.ndarray, max_size: int, min_count: int = 1) -> "Vocab":
+        """The `max_size - 3` most frequent words seen at least `min_count` times (ties: first seen first)."""
+        counts = np.asarray(counts)
+        candidates = np.flatnonzero(counts >= min_count)
+        candidates = np.array([i for i in candidates if words[i] not in RESERVED], dtype=np.int64)
+        if candidates.size:
+            # Stable sort by descending count keeps the first-seen order among equal counts: deterministic.
+            order = candidates[np.argsort(-counts[candidates], kind="stable")]
+        else:
+            order = candidates
+        keep = order[: max(0, max_size - len(RESERVED))]
+        return cls(list(RESERVED) + [words[i] for i in keep])
+
+    def remap_table(self, words: list[str]) -> np.ndarray:
+        """For provisional ids (index into `words`) the vocabulary id, UNK when out of vocabulary."""
+        get = self.stoi.get
+        table = np.fromiter((get(w, UNK) for w in words), dtype=np.int32, count=len(words))
+        return table

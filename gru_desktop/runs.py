@@ -1,0 +1,131 @@
+"""One training job end to end: open a run row → train → record epochs and steps → save the best model
+→ finish the run. The CLI and the GUI's worker both drive this generator, so they record runs the same way.
+
+Nothing is written to the database before the corpus and the settings have been checked: bad input never
+leaves a run behind. Once the run row exists, every way out (done, cancelled, diverged, an exception,
+Ctrl-C, the consumer dropping the generator) marks it finished; only a killed process leaves it `running`,
+and `storage.mark_interrupted` turns that into `interrupted` on the next start.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+import storage
+from .core.config import TrainConfig
+from .core.corpus import SAMPLE_CORPUS, read_corpus
+from .core.data import Dataset, build_dataset
+from .core.errors import ModelFileError, UserError
+from .core.model import GRULanguageModel
+from .core.modelfile import LoadedModel, load_model, save_model
+from .core.train import EpochResult, StepResult, TrainingDone, train
+
+STEP_FLUSH_SECONDS = 1.0
+_STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
+           "cancelled": "cancelled", "diverged": "failed"}
+
+
+@dataclass
+class RunStarted:
+    run_id: int
+    name: str
+    model_path: str
+    dataset: Dataset
+    config: TrainConfig
+
+
+@dataclass
+class RunFinished:
+    run_id: int
+    status: str  # completed | cancelled | failed
+    message: str
+    best_epoch: int
+    model_path: str | None  # None when no epoch finished
+
+
+def prepare(paths, config: TrainConfig, progress=None, should_stop=None) -> Dataset:
+    """Check the settings, read the corpus (the bundled sample when no path is given), build the dataset."""
+    config.validate()
+    corpus = read_corpus(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
+    return build_dataset(corpus, config)
+
+
+def open_store(home: str | os.PathLike | None = None):
+    """This thread's connection to the runs database, after marking runs whose process died."""
+    home = storage.ensure_data_dir(Path(home) if home else None)
+    db = storage.open_db(storage.db_path(home))
+    storage.mark_interrupted(db)
+    return home, db
+
+
+def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
+              stop: threading.Event | None = None, parent_run_id: int | None = None):
+    """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, then RunFinished."""
+    home, db = open_store(home)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)  # the same seed gives the same initial weights
+    model = GRULanguageModel.from_config(config, len(dataset.vocab))
+    corpus = dataset.corpus
+    run_id = storage.create_run(
+        db, name=name, config=config.to_dict(), corpus=corpus.description, corpus_sha256=corpus.sha256,
+        vocab_size=len(dataset.vocab), epochs_planned=config.epochs,
+        train_tokens=dataset.train.n_tokens, val_tokens=dataset.val.n_tokens, parent_run_id=parent_run_id,
+    )
+    path = storage.model_path(home, run_id)
+    run = storage.get_run(db, run_id)
+    yield RunStarted(run_id, run["name"], str(path), dataset, config)
+    status, error, message, best_epoch, saved = "failed", None, "", 0, False
+    steps: list[tuple[int, int, float]] = []
+    last_flush = time.monotonic()
+    try:
+        for event in train(model, dataset.train, dataset.val, config, stop):
+            if isinstance(event, StepResult):
+                steps.append((event.step, event.epoch, event.loss))
+                if time.monotonic() - last_flush > STEP_FLUSH_SECONDS:
+                    storage.add_steps(db, run_id, steps)
+                    steps, last_flush = [], time.monotonic()
+            elif isinstance(event, EpochResult):
+                storage.add_steps(db, run_id, steps)
+                steps = []
+                storage.add_epoch(db, run_id, event.metrics())
+                if event.is_best:
+                    # Saved at every new best epoch: a crash or Ctrl-C keeps the best finished epoch's model.
+                    save_model(path, model, config, dataset.vocab, {"run_id": run_id, "epoch": event.epoch})
+                    storage.set_best(db, run_id, epoch=event.epoch, val_loss=event.val_loss,
+                                     val_accuracy=event.val_accuracy, val_top3=event.val_top3,
+                                     val_perplexity=event.val_perplexity, model_path=str(path))
+                    saved = True
+            elif isinstance(event, TrainingDone):
+                status, message, best_epoch = _STATUS[event.reason], event.message, event.best_epoch
+                error = message if status == "failed" else None
+            yield event
+    except (KeyboardInterrupt, GeneratorExit):
+        status, message, error = "cancelled", "cancelled", None
+        raise
+    except BaseException as exc:
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        message = error
+        raise
+    finally:
+        if steps:
+            storage.add_steps(db, run_id, steps)
+        storage.finish_run(db, run_id, status, error, stop_reason=message)
+    yield RunFinished(run_id, status, message, best_epoch, str(path) if saved else None)
+
+
+def load_run_model(db, run_ref, home=None) -> tuple[dict, LoadedModel]:
+    """The run (by id or "latest" usable run) and its loaded model; UserError when it has none."""
+    run_id = storage.resolve_run_id(db, run_ref, completed_only=str(run_ref) == "latest")
+    run = storage.get_run(db, run_id)
+    if not run.get("model_path"):
+        raise ModelFileError(f"run {run_id} has no model: it stopped before its first epoch finished")
+    return run, load_model(run["model_path"])
+
+
+__all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "load_run_model", "UserError"]

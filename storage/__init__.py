@@ -1,0 +1,53 @@
+"""SQLite storage layer of GRU Desktop: runs, their metrics, and where files live.
+
+Depends only on the standard library and sqlite-utils, so the CLI, the GUI
+and the training worker can all use it without pulling in torch or Qt.
+Each thread must open its own connection with open_db (see storage.db).
+"""
+
+from .db import open_db
+from .paths import data_dir, db_path, ensure_data_dir, model_path
+from .runs import (
+    STATUSES,
+    RunIsRunning,
+    RunNotFound,
+    add_epoch,
+    add_steps,
+    create_run,
+    delete_run,
+    finish_run,
+    get_epochs,
+    get_run,
+    get_steps,
+    is_alive,
+    list_runs,
+    mark_interrupted,
+    resolve_run_id,
+    set_best,
+    update_run,
+)
+
+__all__ = [
+    "STATUSES",
+    "RunIsRunning",
+    "RunNotFound",
+    "add_epoch",
+    "add_steps",
+    "create_run",
+    "data_dir",
+    "db_path",
+    "delete_run",
+    "ensure_data_dir",
+    "finish_run",
+    "get_epochs",
+    "get_run",
+    "get_steps",
+    "is_alive",
+    "list_runs",
+    "mark_interrupted",
+    "model_path",
+    "open_db",
+    "resolve_run_id",
+    "set_best",
+    "update_run",
+]

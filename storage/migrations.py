@@ -1,0 +1,98 @@
+"""Schema history of runs.db, as sqlite-utils migrations.
+
+Rules for editing this file:
+
+* Append only. A migration that has shipped may already have run on a
+  user's machine; changing it would leave old and new databases with
+  different schemas under the same migration name. Add ``m002_...`` instead.
+* Spell the SQL out literally instead of referring to Python constants
+  (such as storage.runs.STATUSES): a migration must keep creating exactly
+  what it created the day it shipped, even if the constants change later.
+* Every migration runs in a transaction together with the record of it
+  having been applied, so a failure leaves the database untouched.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("gru_desktop")
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    # Raw SQL because sqlite-utils' create() cannot express CHECK constraints
+    # or ON DELETE actions on foreign keys.
+    db.execute(
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            name TEXT,
+            created_at TEXT,
+            finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN
+                ('running', 'completed', 'cancelled', 'failed', 'interrupted')),
+            error TEXT,
+            corpus TEXT,
+            corpus_sha256 TEXT,
+            config TEXT,
+            vocab_size INTEGER,
+            epochs_planned INTEGER,
+            best_epoch INTEGER,
+            best_val_loss REAL,
+            best_val_accuracy REAL,
+            best_val_top3 REAL,
+            best_val_perplexity REAL,
+            model_path TEXT,
+            notes TEXT DEFAULT '',
+            -- A fine-tuned run keeps pointing at nothing rather than
+            -- blocking the deletion of the run it started from.
+            parent_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+            pid INTEGER,
+            host TEXT,
+            pid_started TEXT,
+            train_tokens INTEGER,
+            val_tokens INTEGER
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE epochs (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            epoch INTEGER NOT NULL,
+            train_loss REAL,
+            train_accuracy REAL,
+            val_loss REAL,
+            val_accuracy REAL,
+            val_top3 REAL,
+            val_perplexity REAL,
+            seconds REAL,
+            tokens_per_s REAL,
+            observation TEXT,
+            lr REAL,
+            PRIMARY KEY (run_id, epoch)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE steps (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step INTEGER NOT NULL,
+            epoch INTEGER,
+            loss REAL,
+            PRIMARY KEY (run_id, step)
+        )
+        """
+    )
+    # The run list filters by status (mark_interrupted) and sorts by date.
+    db.execute("CREATE INDEX idx_runs_status ON runs(status)")
+    db.execute("CREATE INDEX idx_runs_created_at ON runs(created_at)")
+
+
+@MIGRATIONS()
+def m002_stop_reason(db: Database) -> None:
+    # Why training ended, in words: completed runs can stop early or at a time limit.
+    db.execute("ALTER TABLE runs ADD COLUMN stop_reason TEXT")
