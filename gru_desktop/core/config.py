@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from .errors import ConfigError
 
 TOKENIZERS = ("words", "pretokenized")
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class TrainConfig:
     patience: int = 3  # early stopping: epochs without a better validation loss
     time_limit: float = 0.0  # seconds of training, 0 = no limit
     threads: int = 0  # torch intra-op threads, 0 = torch's default (one per core)
+    precision: str = "fp32"  # "bf16": the dense layer's matrix products in bfloat16 while training
 
     def validate(self) -> "TrainConfig":
         """Raise ConfigError naming the first impossible value; return self so calls chain."""
@@ -58,6 +60,8 @@ class TrainConfig:
         _float_range(self, "time_limit", 0.0, 1e7)
         if self.tokenizer not in TOKENIZERS:
             raise ConfigError("tokenizer", f"tokenizer must be one of {', '.join(TOKENIZERS)}, not {self.tokenizer!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError("precision", f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if not isinstance(self.lowercase, bool):
             raise ConfigError("lowercase", "lowercase must be true or false")
         # The parameter count guards against absurd sizes that would exhaust memory before training starts.

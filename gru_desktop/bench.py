@@ -1,0 +1,161 @@
+"""`python -m gru_desktop bench`: measure the budgets of design §10 on WikiText-2.
+
+Parts (all by default, or pick with --only):
+- throughput: training tokens/s of the default model (L 10, E 50, H 64, V 5000), steps 20..220 of an epoch;
+- tutorial: the same model trained the tutorial way (every prefix its own padded sequence), tokens/s;
+- quality: train the default model for --quality-seconds (480) and score the kept model on valid and test;
+- latency: keystroke → suggestions, p50/p99 over 2,000 keystrokes of test text, one word at a time;
+- memory: peak memory reading a generated 100 MB corpus (in a child process), as a multiple of the file size.
+The WikiText files are read with the "pretokenized" tokenizer and case kept, so the numbers compare with
+PyTorch's word_language_model example on the same tokens (vocabulary capped at 5,000, <unk> counted).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .core.config import TrainConfig
+from .core.corpus import read_corpus
+from .core.data import build_dataset
+from .core.evaluate import evaluate
+from .core.model import GRULanguageModel
+from .core.predict import Predictor
+from .core.train import StepResult, TrainingDone, train
+
+BUDGETS = {"tokens_per_s": 41_000, "perplexity": 55.0, "top3": 0.47, "latency_p99_ms": 5.0, "memory_ratio": 4.0}
+
+
+def run_bench(args) -> int:
+    data = Path(args.data) if args.data else Path(__file__).resolve().parents[2] / "shared" / "data" / "wikitext-2"
+    parts = args.only or ["throughput", "tutorial", "latency", "memory", "quality"]
+    if any(p != "memory" for p in parts) and not (data / "train.txt").is_file():
+        print(f"error: WikiText-2 not found in {data}; pass --data DIR", file=sys.stderr)
+        return 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = TrainConfig(tokenizer="pretokenized", lowercase=False, batch_size=args.batch_size, lr=args.lr,
+                      precision=args.precision, threads=args.threads).validate()
+    results: dict = {"threads": torch.get_num_threads(), "config": cfg.to_dict()}
+    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if parts != ["memory"] else None
+    for part in parts:
+        fn = {"throughput": _throughput, "tutorial": _tutorial, "latency": _latency, "memory": _memory, "quality": _quality}[part]
+        results[part] = fn(ds, cfg, args, data)
+        _say(args, part, results[part])
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+def _say(args, part, res):
+    if not args.json:
+        print(f"{part:>10}: " + ", ".join(f"{k} {v:,.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in res.items()), flush=True)
+
+
+def _throughput(ds, cfg, args, data, steps=(20, 220)) -> dict:
+    torch.manual_seed(0)
+    model = GRULanguageModel.from_config(cfg, len(ds.vocab))
+    t0 = n0 = None
+    for ev in train(model, ds.train, ds.val, cfg):
+        if isinstance(ev, StepResult):
+            if ev.step == steps[0]:
+                t0, n0 = time.perf_counter(), ev.tokens
+            elif ev.step == steps[1]:
+                tps = (ev.tokens - n0) / (time.perf_counter() - t0)
+                return {"tokens_per_s": tps, "budget": BUDGETS["tokens_per_s"], "batch_size": cfg.batch_size}
+    raise RuntimeError("epoch too short to measure")
+
+
+def _tutorial(ds, cfg, args, data, steps=(5, 45)) -> dict:
+    """The tutorial way: each prefix of each window its own sequence of length L, predicting one word."""
+    torch.manual_seed(0)
+    model = GRULanguageModel.from_config(cfg, len(ds.vocab))
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    L = cfg.seq_len
+    inputs, targets, lengths = ds.train.inputs, ds.train.targets, ds.train.lengths
+    rows = cfg.batch_size  # the same number of sequences per batch as ours
+    n_done, t0 = 0, None
+    for step in range(steps[1]):
+        if step == steps[0]:
+            t0, n_done = time.perf_counter(), 0
+        w = torch.randint(0, inputs.shape[0], (rows,))
+        k = torch.minimum(torch.randint(1, L + 1, (rows,)), lengths[w])  # prefix length
+        x = inputs[w] * (torch.arange(L)[None, :] < k[:, None])  # (rows, L) prefix, zeros after
+        y = targets[w, k - 1]  # the one next word
+        out, _ = model.gru(model.embedding(x))  # (rows, L, H): the whole padded sequence, as tutorials do
+        logits = model.dense(out[torch.arange(rows), k - 1])
+        loss = F.cross_entropy(logits, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        n_done += rows
+    tps = n_done / (time.perf_counter() - t0)
+    return {"tokens_per_s": tps}
+
+
+def _quality(ds, cfg, args, data) -> dict:
+    c = cfg.replace(epochs=1000, time_limit=args.quality_seconds, patience=0)
+    torch.manual_seed(0)
+    model = GRULanguageModel.from_config(c, len(ds.vocab))
+    epochs = 0
+    for ev in train(model, ds.train, ds.val, c):
+        if isinstance(ev, TrainingDone):
+            epochs = ev.best_epoch
+    out = {"seconds": args.quality_seconds, "best_epoch": epochs}
+    for split in ("valid", "test"):
+        rep = evaluate(model, ds.vocab, c, read_corpus([data / f"{split}.txt"], c.tokenizer, c.lowercase))
+        out.update({f"{split}_perplexity": rep.perplexity, f"{split}_top1": rep.top1, f"{split}_top3": rep.top3,
+                    f"{split}_keystroke_savings": rep.keystroke_savings})
+    return out
+
+
+def _latency(ds, cfg, args, data, keystrokes=2000) -> dict:
+    torch.manual_seed(0)
+    model = GRULanguageModel.from_config(cfg, len(ds.vocab))
+    for ev in train(model, ds.train, ds.val, cfg.replace(time_limit=30.0, epochs=1)):
+        pass
+    pred = Predictor(model, ds.vocab, cfg)
+    text = (data / "test.txt").read_text(encoding="utf-8")[:20_000]
+    times = []
+    typed = ""
+    for ch in text:
+        if len(times) >= keystrokes:
+            break
+        typed += ch
+        t = time.perf_counter()
+        pred.suggest(typed, 3)
+        times.append((time.perf_counter() - t) * 1000)
+    a = np.array(times)
+    return {"p50_ms": float(np.percentile(a, 50)), "p99_ms": float(np.percentile(a, 99)), "max_ms": float(a.max()),
+            "keystrokes": len(a), "budget_p99_ms": BUDGETS["latency_p99_ms"]}
+
+
+def _memory(ds, cfg, args, data, mb=100) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.txt"
+        rng = np.random.default_rng(0)
+        words = np.array([f"w{i}" for i in range(50_000)])
+        with open(path, "w", encoding="utf-8") as fh:
+            while fh.tell() < mb * 1_000_000:
+                chunk = words[rng.zipf(1.2, 200_000) % len(words)]
+                fh.write(" ".join(chunk[:100]) + ". " + " ".join(chunk[100:]) + ".\n")
+        size = path.stat().st_size
+        code = ("import resource,sys; from gru_desktop.core.corpus import read_corpus; c=read_corpus([sys.argv[1]]); "
+                "print(c.n_tokens, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        base = ("import resource; import gru_desktop.core.corpus; print(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        env = dict(os.environ)
+        t = time.perf_counter()
+        tokens, peak = map(int, subprocess.check_output([sys.executable, "-c", code, str(path)], env=env).split())
+        secs = time.perf_counter() - t
+        _, idle = map(int, subprocess.check_output([sys.executable, "-c", base], env=env).split())
+    grown = (peak - idle) * 1024
+    return {"file_mb": size / 1e6, "tokens": tokens, "seconds": secs, "peak_rss_mb": peak / 1024,
+            "growth_mb": grown / 1e6, "ratio": grown / size, "budget_ratio": BUDGETS["memory_ratio"]}
