@@ -148,9 +148,10 @@ def _memory(ds, cfg, args, data, mb=100) -> dict:
                 chunk = words[rng.zipf(1.2, 200_000) % len(words)]
                 fh.write(" ".join(chunk[:100]) + ". " + " ".join(chunk[100:]) + ".\n")
         size = path.stat().st_size
-        code = ("import resource,sys; from gru_desktop.core.corpus import read_corpus; c=read_corpus([sys.argv[1]]); "
-                "print(c.n_tokens, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-        base = ("import resource; import gru_desktop.core.corpus; print(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        # VmHWM is the peak of this address space; ru_maxrss would carry the forking parent's peak over exec.
+        peak = "int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+        code = f"import sys; from gru_desktop.core.corpus import read_corpus; c=read_corpus([sys.argv[1]]); print(c.n_tokens, {peak})"
+        base = f"import gru_desktop.core.corpus; print(0, {peak})"
         env = dict(os.environ)
         t = time.perf_counter()
         tokens, peak = map(int, subprocess.check_output([sys.executable, "-c", code, str(path)], env=env).split())

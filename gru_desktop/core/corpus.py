@@ -165,7 +165,7 @@ def read_corpus(
     if not infos:
         raise CorpusError("no usable text: every file was skipped (" + "; ".join(warnings) + ")")
     ids = np.frombuffer(enc.ids, dtype=np.int32) if len(enc.ids) else np.zeros(0, dtype=np.int32)
-    counts = np.bincount(ids, minlength=len(enc.words)).astype(np.int64)
+    counts = _count_ids(ids, len(enc.words))
     return Corpus(
         words=enc.words,
         counts=counts,
@@ -327,6 +327,14 @@ class _Encoder:
         if n > self.starts[-1]:
             self._longest = max(self._longest, n - self.starts[-1])
             self.starts.append(n)
+
+
+def _count_ids(ids: np.ndarray, n_words: int, block: int = 1 << 20) -> np.ndarray:
+    """Occurrences per id. In slices: np.bincount casts its input to int64, a full copy at twice the size."""
+    counts = np.zeros(n_words, dtype=np.int64)
+    for i in range(0, ids.size, block):
+        counts += np.bincount(ids[i : i + block], minlength=n_words)
+    return counts
 
 
 def _last_space_run(text: str) -> int:
