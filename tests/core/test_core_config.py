@@ -1,0 +1,46 @@
+"""TrainConfig.validate names the wrong field."""
+from __future__ import annotations
+
+import pytest
+
+from gru_desktop.core.config import TrainConfig
+from gru_desktop.core.errors import ConfigError, UserError
+
+
+def test_defaults_valid():
+    cfg = TrainConfig()
+    assert cfg.validate() is cfg
+
+
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"seq_len": 0}, "seq_len"),
+        ({"embed_dim": -1}, "embed_dim"),
+        ({"vocab_size": 3}, "vocab_size"),
+        ({"epochs": 0}, "epochs"),
+        ({"lr": 0}, "lr"),
+        ({"lr": float("nan")}, "lr"),
+        ({"dropout": 1.5}, "dropout"),
+        ({"val_fraction": 0.9}, "val_fraction"),
+        ({"tokenizer": "x"}, "tokenizer"),
+        ({"precision": "fp8"}, "precision"),
+        ({"seq_len": 2.5}, "seq_len"),
+        ({"batch_size": True}, "batch_size"),
+        ({"vocab_size": 2_000_000, "embed_dim": 4096}, "vocab_size"),
+        ({"embed_dim": 5000}, "embed_dim"),
+    ],
+)
+def test_invalid_values_name_the_field(changes, field):
+    with pytest.raises(ConfigError) as ei:
+        TrainConfig(**changes).validate()
+    assert ei.value.field == field
+    assert isinstance(ei.value, UserError)
+    assert str(ei.value)
+
+
+def test_round_trip_dict_ignores_unknown_keys():
+    cfg = TrainConfig(seq_len=7, lr=0.02)
+    d = cfg.to_dict()
+    d["from_the_future"] = 1
+    assert TrainConfig.from_dict(d) == cfg
