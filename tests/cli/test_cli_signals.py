@@ -1,0 +1,145 @@
+"""Command-line tests: Ctrl-C (SIGINT) and kill -9 during `train`."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parents[2]
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def _env(home: Path) -> dict:
+    env = dict(os.environ)
+    env["GRU_DESKTOP_HOME"] = str(home)
+    env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
+def cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gru_desktop", *map(str, args)], cwd=REPO, env=_env(home),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def runs_json(home: Path) -> list[dict]:
+    r = cli(home, "runs", "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.fixture(scope="module")
+def big_corpus(tmp_path_factory) -> Path:
+    """8k generated sentences over a 1,500-word vocabulary: an epoch takes a few seconds."""
+    rng = random.Random(1234)
+    words = ["w" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 7))) for _ in range(1500)]
+    lines = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 12))) + "." for _ in range(8000)]
+    p = tmp_path_factory.mktemp("corpus") / "big.txt"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+class _Training:
+    """`train --json` in the background; collects stdout lines on a thread."""
+
+    def __init__(self, home: Path, corpus: Path):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gru_desktop", "train", str(corpus), "--epochs", "100", "--patience", "0",
+             "--embed-dim", "16", "--hidden-size", "32", "--batch-size", "64", "--json"],
+            cwd=REPO, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: list[dict] = []
+        self.stderr = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            if line.strip():
+                self.lines.append(json.loads(line))
+
+    def wait_first_epoch(self, deadline_s: float = 90):
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            if any("epoch" in ln for ln in self.lines):
+                return
+            if self.proc.poll() is not None:
+                self._reader.join(5)
+                if any("epoch" in ln for ln in self.lines):
+                    return
+                pytest.fail(f"train exited early with {self.proc.returncode}: {self.proc.stderr.read()}")
+            time.sleep(0.05)
+        self.kill()
+        pytest.fail("no epoch line within the deadline")
+
+    def finish(self, timeout: float) -> int:
+        try:
+            code = self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.kill()
+        self._reader.join(5)
+        self.stderr = self.proc.stderr.read()
+        return code
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def test_ctrl_c_cancels_and_keeps_best_model(tmp_path, big_corpus):
+    home = tmp_path / "home"
+    t = _Training(home, big_corpus)
+    try:
+        t.wait_first_epoch()
+        t.proc.send_signal(signal.SIGINT)
+        code = t.finish(timeout=10)
+    finally:
+        t.kill()
+    assert code == 130, t.stderr
+    assert "Traceback" not in t.stderr
+    last = t.lines[-1]
+    assert last.get("status") == "cancelled", t.lines
+    runs = runs_json(home)
+    assert len(runs) == 1
+    run = runs[0]
+    assert run["status"] == "cancelled"
+    assert run["epochs_done"] >= 1
+    assert run["model_path"] and Path(run["model_path"]).is_file()
+    r = cli(home, "suggest", str(run["id"]), "wab wcd ", "--json")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)["suggestions"]) == 3
+
+
+def test_kill_9_leaves_interrupted_run_and_sound_db(tmp_path, big_corpus):
+    home = tmp_path / "home"
+    t = _Training(home, big_corpus)
+    try:
+        t.wait_first_epoch()
+        run_id = t.lines[0]["run_id"]
+        os.kill(t.proc.pid, signal.SIGKILL)
+        code = t.finish(timeout=10)
+    finally:
+        t.kill()
+    assert code == -signal.SIGKILL
+    runs = runs_json(home)
+    assert [r["id"] for r in runs] == [run_id]
+    assert runs[0]["status"] == "interrupted"
+    assert runs[0]["epochs_done"] >= 1
+    con = sqlite3.connect(home / "runs.db")
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+    # the best model of the finished epoch(s) is still usable
+    r = cli(home, "suggest", str(run_id), "wab wcd ", "--json")
+    assert r.returncode == 0, r.stderr
