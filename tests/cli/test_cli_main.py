@@ -18,30 +18,14 @@ import shutil
 
 import pytest
 
-REPO = Path(__file__).parents[2]
+from cli_helpers import REPO, _env, cli, runs_json  # noqa: E402
+
 SAMPLE = REPO / "resources" / "sample_corpus.txt"
 SMALL = ["--embed-dim", "16", "--hidden-size", "32", "--batch-size", "32"]
 EPOCH_KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3",
               "val_perplexity", "seconds", "tokens_per_s", "observation"}
 
 
-def _env(home: Path) -> dict:
-    env = dict(os.environ)
-    env["GRU_DESKTOP_HOME"] = str(home)
-    env["OMP_NUM_THREADS"] = "1"
-    env.pop("PYTHONWARNINGS", None)
-    return env
-
-
-def cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gru_desktop", *map(str, args)], cwd=REPO, env=_env(home),
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def runs_json(home: Path) -> list[dict]:
-    r = cli(home, "runs", "--json")
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
 
 
 def db_runs(home: Path) -> list[tuple]:

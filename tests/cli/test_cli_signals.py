@@ -14,27 +14,11 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).parents[2]
+from cli_helpers import REPO, _env, cli, runs_json  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
-def _env(home: Path) -> dict:
-    env = dict(os.environ)
-    env["GRU_DESKTOP_HOME"] = str(home)
-    env["OMP_NUM_THREADS"] = "1"
-    return env
-
-
-def cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gru_desktop", *map(str, args)], cwd=REPO, env=_env(home),
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def runs_json(home: Path) -> list[dict]:
-    r = cli(home, "runs", "--json")
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
 
 
 @pytest.fixture(scope="module")

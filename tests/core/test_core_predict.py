@@ -19,15 +19,13 @@ from gru_desktop.core.vocab import RESERVED, is_word
 
 torch.set_num_threads(1)
 
-A = "the cat sat on the mat, and ate a small cake today."
-B = "my dog ran to the car park near the old house."
+from core_helpers import A, B, write_tiny_corpus  # noqa: E402
 CFG = TrainConfig(seq_len=4, embed_dim=16, hidden_size=32, batch_size=16, lr=0.01, epochs=6, patience=0)
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    p = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    p.write_text("\n".join([A] * 60 + [B] * 20), encoding="utf-8")
+    p = write_tiny_corpus(tmp_path_factory.mktemp("corpus"))
     ds = build_dataset(read_corpus(p), CFG)
     torch.manual_seed(0)
     model = GRULanguageModel.from_config(CFG, len(ds.vocab))

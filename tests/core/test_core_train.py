@@ -18,15 +18,13 @@ from gru_desktop.core.train import EpochResult, StepResult, TrainingDone, train
 
 torch.set_num_threads(1)
 
-A = "the cat sat on the mat, and ate a small cake today."
-B = "my dog ran to the car park near the old house."
+from core_helpers import A, B, write_tiny_corpus  # noqa: E402
 CFG = TrainConfig(seq_len=4, embed_dim=16, hidden_size=32, batch_size=16, lr=0.01, epochs=8, patience=0)
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    p = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    p.write_text("\n".join([A] * 60 + [B] * 20), encoding="utf-8")
+    p = write_tiny_corpus(tmp_path_factory.mktemp("corpus"))
     corpus = read_corpus(p)
     return corpus, build_dataset(corpus, CFG)
 
