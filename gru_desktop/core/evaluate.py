@@ -8,7 +8,6 @@ the same with or without and are left out of both counts.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -46,18 +45,18 @@ def evaluate(model: GRULanguageModel, vocab: Vocab, config: TrainConfig, corpus:
         sentences = np.arange(corpus.n_sentences)
     windows = make_windows(ids, corpus.starts, sentences, config.seq_len)
     res = evaluate_windows(model, windows, max(config.batch_size, 64))
-    saved, typed = keystrokes(model, vocab, corpus, ids, sentences, keystroke_words)
+    saved, typed, words = keystrokes(model, vocab, corpus, ids, sentences, keystroke_words)
     return EvalReport(
         perplexity=res.perplexity, top1=res.accuracy, top3=res.top3,
         keystroke_savings=1.0 - saved / typed if typed else 0.0,
-        tokens=res.tokens, loss=res.loss, keystroke_words=_count_words(corpus, sentences, keystroke_words),
+        tokens=res.tokens, loss=res.loss, keystroke_words=words,
     )
 
 
 @torch.inference_mode()
 def keystrokes(model: GRULanguageModel, vocab: Vocab, corpus: Corpus, ids: np.ndarray,
-               sentences: np.ndarray, max_words: int) -> tuple[int, int]:
-    """(keys with suggestions, keys without) over the first `max_words` words of the sentences."""
+               sentences: np.ndarray, max_words: int) -> tuple[int, int, int]:
+    """(keys with suggestions, keys without, words simulated) over the first `max_words` words."""
     model.eval()
     suggestable = vocab.suggestable
     with_keys = without_keys = words = 0
@@ -83,21 +82,5 @@ def keystrokes(model: GRULanguageModel, vocab: Vocab, corpus: Corpus, ids: np.nd
             with_keys += cost
             words += 1
             if words >= max_words:
-                return with_keys, without_keys
-    return with_keys, without_keys
-
-
-def _count_words(corpus: Corpus, sentences: np.ndarray, cap: int) -> int:
-    n = 0
-    for s in sentences:
-        for j in corpus.ids[corpus.starts[s] : corpus.starts[s + 1]]:
-            w = corpus.words[j]
-            if is_word(w) and w not in RESERVED:
-                n += 1
-                if n >= cap:
-                    return n
-    return n
-
-
-def perplexity(loss: float) -> float:
-    return math.exp(min(loss, 700.0))
+                return with_keys, without_keys, words
+    return with_keys, without_keys, words

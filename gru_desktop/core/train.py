@@ -99,20 +99,14 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
             if stop is not None and stop.is_set():
                 yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
                 return
-            h = state if batch.lanes is None else state[:, batch.lanes]
-            h = h.masked_fill(batch.reset.view(1, -1, 1), 0.0)  # a new segment starts from zero
-            logits, targets, h_out = model(batch.inputs, batch.lengths, batch.targets, h)
+            logits, targets, h_out = model(batch.inputs, batch.lengths, batch.targets, _lane_state(state, batch))
             loss = F.cross_entropy(logits, targets)  # mean over real positions only
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
             optimizer.step()
-            h_out = h_out.detach()  # truncated backprop: never through earlier batches
-            if batch.lanes is None:
-                state = h_out
-            else:
-                state[:, batch.lanes] = h_out
+            state = _keep_state(state, batch, h_out.detach())  # truncated backprop: never through earlier batches
             value = loss.item()
             step += 1
             tokens_total += batch.n_tokens
@@ -174,13 +168,8 @@ def evaluate_windows(model: GRULanguageModel, windows: Windows, batch_size: int)
     loss_sum = 0.0
     top1 = top3 = n = 0
     for batch in batches(windows, batch_size, None):
-        h = state if batch.lanes is None else state[:, batch.lanes]
-        h = h.masked_fill(batch.reset.view(1, -1, 1), 0.0)
-        logits, targets, h_out = model(batch.inputs, batch.lengths, batch.targets, h)
-        if batch.lanes is None:
-            state = h_out
-        else:
-            state[:, batch.lanes] = h_out
+        logits, targets, h_out = model(batch.inputs, batch.lengths, batch.targets, _lane_state(state, batch))
+        state = _keep_state(state, batch, h_out)
         loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))
         best3 = logits.topk(3, dim=1).indices  # (tokens, 3)
         hit = best3 == targets.unsqueeze(1)
@@ -191,6 +180,20 @@ def evaluate_windows(model: GRULanguageModel, windows: Windows, batch_size: int)
     if n == 0:
         return EvalResult(math.nan, 0.0, 0.0, 0)
     return EvalResult(loss_sum / n, top1 / n, top3 / n, n)
+
+
+def _lane_state(state: torch.Tensor, batch) -> torch.Tensor:
+    """The start state of this batch's rows (layers, b, H): their lanes' states, zero where a segment starts."""
+    h = state if batch.lanes is None else state[:, batch.lanes]
+    return h.masked_fill(batch.reset.view(1, -1, 1), 0.0)
+
+
+def _keep_state(state: torch.Tensor, batch, h_out: torch.Tensor) -> torch.Tensor:
+    """Store the rows' final states back into their lanes; returns the (layers, B, H) lane states."""
+    if batch.lanes is None:
+        return h_out
+    state[:, batch.lanes] = h_out
+    return state
 
 
 def _restore(model: GRULanguageModel, done: TrainingDone) -> TrainingDone:
