@@ -95,12 +95,16 @@ def _model(V, seed=0):
     return GRULanguageModel(V, 16, 32).eval()
 
 
-def test_model_forward_shapes():
-    lengths = [3, 4, 9, 1, 6]
-    ids, starts = _ids_starts(lengths)
-    w = make_windows(ids, starts, np.arange(5), 4)
+@pytest.fixture
+def five_sentences():
+    """Windows of L=4 over five sentences of 3, 4, 9, 1 and 6 words, and a small model for them."""
+    ids, starts = _ids_starts([3, 4, 9, 1, 6])
     V = int(ids.max()) + 1
-    m = _model(V)
+    return ids, make_windows(ids, starts, np.arange(5), 4), V, _model(V)
+
+
+def test_model_forward_shapes(five_sentences):
+    ids, w, V, m = five_sentences
     state = m.init_state(w.n_windows)
     logits, targets, h = m(w.inputs, w.lengths, w.targets, state)
     assert logits.shape == (int(w.lengths.sum()), V)
@@ -110,12 +114,8 @@ def test_model_forward_shapes():
     assert (targets != PAD).all()
 
 
-def test_extra_padding_columns_change_nothing():
-    lengths = [3, 4, 9, 1, 6]
-    ids, starts = _ids_starts(lengths)
-    w = make_windows(ids, starts, np.arange(5), 4)
-    V = int(ids.max()) + 1
-    m = _model(V)
+def test_extra_padding_columns_change_nothing(five_sentences):
+    ids, w, V, m = five_sentences
     logits, targets, h = m(w.inputs, w.lengths, w.targets, None)
     extra = 7
     pad_in = torch.cat([w.inputs, torch.zeros(w.n_windows, extra, dtype=torch.int64)], 1)
