@@ -1,0 +1,69 @@
+"""One handler for every unexpected error: it logs the traceback to `gru-desktop.log` in the data dir and
+shows a readable dialog, so the app never dies silently (a slot's exception, a Python thread's, or a
+worker's `crashed` signal all come here)."""
+from __future__ import annotations
+
+import datetime
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QMessageBox
+
+LOG_NAME = "gru-desktop.log"
+
+
+def log_path(home=None) -> Path:
+    import storage
+
+    return storage.ensure_data_dir(Path(home) if home else None) / LOG_NAME
+
+
+class ErrorHandler(QObject):
+    report = Signal(str)  # a formatted traceback; queued, so any thread may emit it
+
+    def __init__(self, home=None, parent=None):
+        super().__init__(parent)
+        self.home = home
+        self.window = None  # the dialog's parent, once the main window exists
+        self.last_log: Path | None = None
+        self.dialogs: list[QMessageBox] = []
+        self.report.connect(self._show)
+
+    def install(self) -> "ErrorHandler":
+        sys.excepthook = self._excepthook
+        threading.excepthook = lambda args: self._excepthook(args.exc_type, args.exc_value, args.exc_traceback)
+        return self
+
+    def _excepthook(self, exc_type, exc, tb):
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        self.report.emit("".join(traceback.format_exception(exc_type, exc, tb)))
+
+    def write_log(self, text: str) -> Path | None:
+        try:
+            path = log_path(self.home)
+            stamp = datetime.datetime.now().isoformat(timespec="seconds")
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(f"--- {stamp}\n{text.rstrip()}\n")
+            self.last_log = path
+            return path
+        except Exception:  # the log must never be the thing that fails
+            return None
+
+    @Slot(str)
+    def _show(self, text: str) -> None:
+        sys.stderr.write(text)
+        path = self.write_log(text)
+        last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+        box = QMessageBox(QMessageBox.Icon.Critical, "GRU Desktop: something went wrong",
+                          f"An unexpected error happened:\n\n{last}\n\nThe app keeps running. "
+                          + (f"The details were written to {path}." if path else "The details could not be logged."),
+                          QMessageBox.StandardButton.Ok, self.window)
+        box.setDetailedText(text)
+        box.finished.connect(lambda *_: self.dialogs.remove(box) if box in self.dialogs else None)
+        self.dialogs.append(box)
+        box.open()  # not exec(): a dialog per error without nesting event loops

@@ -1,0 +1,475 @@
+"""The main window: corpus and settings on the left; the Data and Training pages on the right.
+
+The GUI thread only draws and reacts (design §3): reading a corpus, building the dataset and its
+pipeline trace, and training all run in QThread workers; their results arrive as signals. torch and
+pyqtgraph are imported only after the first paint, so the window shows at once.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from ..core.config import TrainConfig
+from .corpus_view import CorpusView
+from .settings_form import SettingsForm
+from .threads import BackgroundJobs, FunctionWorker
+from .train_worker import TrainWorker
+from .training_view import Progress, TrainingView, format_seconds
+
+SETTINGS_DEBOUNCE_MS = 250
+DATA_TAB, TRAINING_TAB = 0, 1
+
+
+class MainWindow(QMainWindow):
+    corpus_ready = Signal()  # statistics and pipeline trace shown for the current corpus and settings
+    corpus_failed = Signal(str)  # the corpus could not be read or used: the message shown
+    training_finished = Signal(object)  # RunFinished, or None when the job failed before a run existed
+    first_painted = Signal()
+
+    def __init__(self, home=None, settings: QSettings | None = None, error_handler=None, load_last: bool = True):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("GRU Desktop")
+        self.setAcceptDrops(True)
+        self.home = home  # None: storage's default data dir
+        self.settings = settings or QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                                              "gru-desktop", "gru-desktop")
+        self.error_handler = error_handler
+        self.jobs = BackgroundJobs(self)
+        self.corpus = None  # core Corpus, read off the GUI thread
+        self.corpus_paths: list[str] = []  # [] = the bundled sample corpus
+        self.corpus_error = ""
+        self.last_problem = ""  # the text of the last message box, for tests and the status bar
+        self.train_worker: TrainWorker | None = None
+        self.run_id: int | None = None
+        self.last_result = None
+        self.progress: Progress | None = None
+        self._read_worker = self._prepare_worker = None
+        self._prepare_again = False
+        self._painted = False
+        self._boxes: list[QMessageBox] = []
+        self.confirm_close = self._ask_close  # replaced in tests
+
+        self._build()
+        self._build_menus()
+        self._restore_settings()
+        self._debounce = QTimer(self, singleShot=True, interval=SETTINGS_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._settings_settled)
+        self.settings_form.changed.connect(self._on_settings_changed)
+        self._update_actions()
+        if load_last:
+            self.load_corpus(self.corpus_paths)
+
+    # --- layout ---------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        left = QWidget(objectName="controlPanel")
+        col = QVBoxLayout(left)
+        corpus_box = QGroupBox("Corpus")
+        cb = QVBoxLayout(corpus_box)
+        row = QHBoxLayout()
+        self.load_button = QPushButton("Open files…", objectName="loadCorpusButton")
+        self.load_button.setToolTip("open .txt files (Ctrl+O); or drop files and folders onto the window")
+        self.load_button.clicked.connect(self.choose_files)
+        self.folder_button = QPushButton("Folder…", objectName="loadFolderButton")
+        self.folder_button.setToolTip("use every .txt file in a folder (Ctrl+Shift+O)")
+        self.folder_button.clicked.connect(self.choose_folder)
+        row.addWidget(self.load_button)
+        row.addWidget(self.folder_button)
+        cb.addLayout(row)
+        self.corpus_label = QLabel("loading…", objectName="corpusSummary", wordWrap=True)
+        cb.addWidget(self.corpus_label)
+        self.read_progress = QProgressBar(objectName="readProgress", maximum=1000, textVisible=False)
+        self.read_progress.setMaximumHeight(8)
+        self.read_progress.setVisible(False)
+        cb.addWidget(self.read_progress)
+        col.addWidget(corpus_box)
+
+        settings_box = QGroupBox("Network")
+        sb = QVBoxLayout(settings_box)
+        self.settings_form = SettingsForm()
+        sb.addWidget(self.settings_form)
+        col.addWidget(settings_box)
+
+        buttons = QHBoxLayout()
+        self.train_button = QPushButton("Train", objectName="trainButton")
+        self.train_button.setToolTip("train a new model with these settings (Ctrl+Enter)")
+        self.train_button.setDefault(True)
+        self.train_button.clicked.connect(self.start_training)
+        self.cancel_button = QPushButton("Cancel", objectName="cancelButton")
+        self.cancel_button.setToolTip("stop training; the best finished epoch's model is kept (Esc)")
+        self.cancel_button.clicked.connect(self.cancel_training)
+        buttons.addWidget(self.train_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
+        col.addLayout(buttons)
+        self.train_hint = QLabel(objectName="trainHint", wordWrap=True)
+        self.train_hint.setStyleSheet("color: gray;")
+        col.addWidget(self.train_hint)
+        self.progress_bar = QProgressBar(objectName="trainingProgress", maximum=1000, value=0)
+        self.progress_bar.setFormat("not training")
+        col.addWidget(self.progress_bar)
+        col.addStretch(1)
+
+        scroll = QScrollArea(widgetResizable=True, objectName="controlScroll")
+        scroll.setWidget(left)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)
+
+        self.tabs = QTabWidget(objectName="pages")
+        self.corpus_view = CorpusView()
+        data_scroll = QScrollArea(widgetResizable=True)
+        data_scroll.setWidget(self.corpus_view)
+        self.tabs.addTab(data_scroll, "Data && pipeline")
+        self.training_view = TrainingView()
+        self.tabs.addTab(self.training_view, "Training")
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([330, 950])
+        self.setCentralWidget(self.splitter)
+        self.speed_label = QLabel(objectName="speedLabel")
+        self.statusBar().addPermanentWidget(self.speed_label)
+        self.resize(1280, 800)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = self._action(file_menu, "&Open files…", QKeySequence.StandardKey.Open, self.choose_files)
+        self._action(file_menu, "Open &folder…", "Ctrl+Shift+O", self.choose_folder)
+        self._action(file_menu, "Use the &sample corpus", None, lambda: self.load_corpus([]))
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        run_menu = self.menuBar().addMenu("&Run")
+        self.train_action = self._action(run_menu, "&Train", "Ctrl+Return", self.start_training)
+        self.cancel_action = self._action(run_menu, "&Cancel training", "Esc", self.cancel_training)
+        view_menu = self.menuBar().addMenu("&View")
+        self._action(view_menu, "&Data and pipeline", "Ctrl+1", lambda: self.tabs.setCurrentIndex(DATA_TAB))
+        self._action(view_menu, "T&raining", "Ctrl+2", lambda: self.tabs.setCurrentIndex(TRAINING_TAB))
+
+    def _action(self, menu, text, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    # --- first paint: then the heavy imports --------------------------------------------------------------
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):
+            print("first-paint", flush=True)
+        self.first_painted.emit()
+        self.training_view.ensure_plot()  # pyqtgraph: ~0.3 s, now that the window is on screen
+
+    # --- corpus -----------------------------------------------------------------------------------------
+    def choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open text files", self._last_dir(),
+                                                "Text files (*.txt);;All files (*)")
+        if paths:
+            self.load_corpus(paths)
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of .txt files", self._last_dir())
+        if path:
+            self.load_corpus([path])
+
+    def _last_dir(self) -> str:
+        return str(Path(self.corpus_paths[0]).parent) if self.corpus_paths else str(Path.home())
+
+    def load_corpus(self, paths) -> None:
+        """Read files or folders (an empty list: the bundled sample corpus) in the background."""
+        paths = [str(p) for p in paths]
+        if self._read_worker is not None:
+            self._read_worker.stop_event.set()  # its result, if any, is ignored
+        cfg = self.settings_form.config()
+        tokenizer = cfg.tokenizer if cfg.tokenizer in ("words", "pretokenized") else "words"
+
+        def read(progress, should_stop):
+            from ..core.corpus import SAMPLE_CORPUS, read_corpus
+
+            return read_corpus(paths or [SAMPLE_CORPUS], tokenizer, bool(cfg.lowercase), progress, should_stop)
+
+        worker = FunctionWorker(read)
+        worker.paths = paths
+        worker.result.connect(self._corpus_read)
+        worker.failed.connect(self._corpus_read_failed)
+        worker.crashed.connect(self._crashed)
+        worker.progress.connect(self._read_progress)
+        worker.ended.connect(self._read_done)
+        self._read_worker = worker
+        self.corpus_label.setText("reading " + (", ".join(Path(p).name for p in paths[:3]) or "the sample corpus") + "…")
+        self.read_progress.setValue(0)
+        self.read_progress.setVisible(True)
+        self._update_actions()
+        self.jobs.start(worker)
+
+    def _read_progress(self, worker, share: float) -> None:
+        if worker is self._read_worker:
+            self.read_progress.setValue(int(1000 * share))
+
+    def _read_done(self, worker) -> None:
+        if worker is self._read_worker:
+            self._read_worker = None
+            self.read_progress.setVisible(False)
+            self._update_actions()
+
+    def _corpus_read(self, worker, corpus) -> None:
+        if worker is not self._read_worker:
+            return
+        self.corpus, self.corpus_paths, self.corpus_error = corpus, worker.paths, ""
+        self.corpus_label.setText(corpus.description + f": {corpus.n_tokens:,} words")
+        self.statusBar().showMessage(f"loaded {corpus.description}", 5000)
+        self._prepare()
+
+    def _corpus_read_failed(self, worker, message: str) -> None:
+        if worker is not self._read_worker:
+            return
+        had = self.corpus is not None
+        self.corpus_label.setText((self.corpus.description + " (kept)") if had else "no corpus loaded")
+        self.problem("Cannot use this text", message + ("\n\nThe previous corpus is still loaded." if had else ""))
+        self.corpus_failed.emit(message)
+
+    # --- dataset + pipeline trace for the current settings ---------------------------------------------
+    def _on_settings_changed(self) -> None:
+        self._update_actions()
+        self._debounce.start()
+
+    def _settings_settled(self) -> None:
+        cfg = self.settings_form.config()
+        if self.corpus is not None and self.settings_form.valid and (
+                cfg.tokenizer != self.corpus.tokenizer or cfg.lowercase != self.corpus.lowercase):
+            self.load_corpus(self.corpus_paths)  # the words themselves change: read again
+        else:
+            self._prepare()
+
+    def _prepare(self) -> None:
+        if self.corpus is None or not self.settings_form.valid:
+            return
+        if self._prepare_worker is not None:
+            self._prepare_again = True
+            return
+        corpus, config = self.corpus, self.settings_form.config()
+
+        def prepare(progress, should_stop):
+            from ..core.data import build_dataset
+            from ..core.trace import pipeline_trace
+            from .corpus_view import summarize
+
+            dataset = build_dataset(corpus, config)
+            return summarize(dataset, config), pipeline_trace(dataset, config)
+
+        worker = FunctionWorker(prepare)
+        worker.corpus = corpus
+        worker.result.connect(self._prepared)
+        worker.failed.connect(self._prepare_failed)
+        worker.crashed.connect(self._crashed)
+        worker.ended.connect(self._prepare_done)
+        self._prepare_worker = worker
+        self.jobs.start(worker)
+
+    def _prepared(self, worker, result) -> None:
+        if worker.corpus is not self.corpus:
+            return
+        summary, trace = result
+        self.corpus_error = ""
+        self.corpus_view.show_result(summary, trace)
+        self._update_actions()
+        if not self._prepare_again:
+            self.corpus_ready.emit()
+
+    def _prepare_failed(self, worker, message: str) -> None:
+        if worker.corpus is not self.corpus:
+            return
+        self.corpus_error = message
+        self.corpus_view.show_message(message)
+        self.statusBar().showMessage(message, 10000)
+        self._update_actions()
+        if not self._prepare_again:
+            self.corpus_failed.emit(message)
+
+    def _prepare_done(self, worker) -> None:
+        self._prepare_worker = None
+        if self._prepare_again:
+            self._prepare_again = False
+            self._prepare()
+
+    # --- training ---------------------------------------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        return self.train_worker is not None
+
+    def start_training(self) -> None:
+        if not self.train_button.isEnabled() or self.training:
+            return
+        config = self.settings_form.config()
+        worker = TrainWorker(self.corpus, config, self.home)
+        worker.run_started.connect(self._run_started)
+        worker.steps.connect(self._steps)
+        worker.epoch.connect(self._epoch)
+        worker.run_finished.connect(self._run_finished)
+        worker.failed.connect(self._train_failed)
+        worker.crashed.connect(self._crashed)
+        worker.ended.connect(self._train_done)
+        self.train_worker, self.run_id, self.last_result = worker, None, None
+        self.progress = Progress(config.epochs, config.time_limit)
+        self.training_view.clear()
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("starting…")
+        self.tabs.setCurrentIndex(TRAINING_TAB)
+        self.statusBar().showMessage("preparing the training data…")
+        self._update_actions()
+        self.jobs.start(worker)
+
+    def cancel_training(self) -> None:
+        if self.training:
+            self.train_worker.stop_event.set()
+            self.progress_bar.setFormat("cancelling…")
+            self.statusBar().showMessage("cancelling: the best finished epoch's model is kept")
+            self._update_actions()
+
+    def _run_started(self, started) -> None:
+        self.run_id = started.run_id
+        self.statusBar().showMessage(f"training run {started.run_id} ({started.name}) on "
+                                     f"{started.dataset.train.n_tokens:,} words…")
+
+    def _steps(self, steps) -> None:
+        self.training_view.add_steps(steps)
+        p = self.progress
+        for s in steps:
+            p.update(s)
+        if not self.train_worker.stop_event.is_set():
+            self.progress_bar.setValue(int(1000 * p.fraction))
+            self.progress_bar.setFormat(p.text())
+        rate = p.tokens_per_s
+        self.speed_label.setText(f"{rate:,.0f} tokens/s" if rate else "")
+
+    def _epoch(self, epoch) -> None:
+        self.training_view.add_epoch(epoch)
+        self.statusBar().showMessage(f"epoch {epoch.epoch}: {epoch.observation}", 8000)
+
+    def _run_finished(self, result) -> None:
+        self.last_result = result
+        if result.status == "completed":
+            self.progress_bar.setValue(1000)
+        where = f"; model saved to {result.model_path}" if result.model_path else "; no epoch finished, so no model was saved"
+        self.progress_bar.setFormat(f"{result.status} · {format_seconds(self.progress.elapsed)}")
+        self.statusBar().showMessage(f"run {result.run_id} {result.status}: {result.message}{where}")
+        if result.status == "failed":
+            self.problem("Training stopped", result.message + where.replace(";", ".", 1))
+
+    def _train_failed(self, worker, message: str) -> None:
+        self.progress_bar.setFormat("not started")
+        self.problem("Cannot train on this text", message)
+
+    def _train_done(self, worker) -> None:
+        self.train_worker = None
+        self.speed_label.setText("")
+        self._update_actions()
+        self.training_finished.emit(self.last_result)
+
+    # --- state of the buttons ------------------------------------------------------------------------------
+    def _update_actions(self) -> None:
+        training, reading = self.training, self._read_worker is not None
+        reason = ""
+        if training:
+            reason = "training…"
+        elif reading:
+            reason = "reading the corpus…"
+        elif self.corpus is None:
+            reason = "open a text file first"
+        elif not self.settings_form.valid:
+            reason = "fix the settings marked in red"
+        elif self.corpus_error:
+            reason = self.corpus_error
+        can_train = not reason
+        self.train_button.setEnabled(can_train)
+        self.train_action.setEnabled(can_train)
+        self.cancel_button.setEnabled(training and not self.train_worker.stop_event.is_set())
+        self.cancel_action.setEnabled(self.cancel_button.isEnabled())
+        self.settings_form.set_locked(training)
+        for w in (self.load_button, self.folder_button, self.open_action):
+            w.setEnabled(not training)
+        self.train_hint.setText("" if can_train or training else reason)
+        self.train_hint.setVisible(bool(self.train_hint.text()))
+
+    # --- messages ---------------------------------------------------------------------------------------
+    def problem(self, title: str, text: str) -> None:
+        """A readable message box that does not block the event loop (workers keep running)."""
+        self.last_problem = text
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("problemBox")
+        box.finished.connect(lambda *_: self._boxes.remove(box) if box in self._boxes else None)
+        self._boxes.append(box)
+        box.open()
+
+    def _crashed(self, text: str) -> None:
+        if self.error_handler is not None:
+            self.error_handler.report.emit(text)
+        else:
+            self.problem("Unexpected error", text.strip().splitlines()[-1])
+
+    # --- drag and drop ------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event):
+        if not self.training and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and not self.training:
+            event.acceptProposedAction()
+            self.load_corpus(paths)
+
+    # --- persistence and closing ----------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = self.settings
+        if s.value("geometry") is not None:
+            self.restoreGeometry(s.value("geometry"))
+        for key, splitter in (("mainSplitter", self.splitter), ("trainingSplitter", self.training_view.splitter)):
+            if s.value(key) is not None:
+                splitter.restoreState(s.value(key))
+        try:
+            stored = json.loads(s.value("config", "{}") or "{}")
+            self.settings_form.set_config(TrainConfig.from_dict(stored))
+        except (ValueError, TypeError):
+            pass  # a damaged settings file: start from the defaults
+        paths = json.loads(s.value("corpus", "[]") or "[]")
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            self.statusBar().showMessage(f"{missing[0]} is gone; using the sample corpus", 10000)
+            paths = []
+        self.corpus_paths = paths
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("mainSplitter", self.splitter.saveState())
+        s.setValue("trainingSplitter", self.training_view.splitter.saveState())
+        s.setValue("config", json.dumps(self.settings_form.values()))
+        s.setValue("corpus", json.dumps(self.corpus_paths))
+        s.sync()
+
+    def _ask_close(self) -> bool:
+        answer = QMessageBox.question(self, "Stop training?",
+                                      "A model is training. Stop it and close? The best finished epoch's model is kept.")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event):
+        if self.training and not self.confirm_close():
+            event.ignore()
+            return
+        self.save_settings()
+        self.cancel_training()
+        self.jobs.stop_all()
+        super().closeEvent(event)

@@ -1,0 +1,118 @@
+"""Background work for the window: QObject workers moved to QThreads (design §3).
+
+A worker has no parent, is moved to its own QThread, and talks to the GUI only through signals carrying
+plain data; widgets are never touched from the worker. The thread quits when the worker says `done`,
+and both are deleted later; `BackgroundJobs` keeps the references until then, so nothing is collected
+while it runs and nothing is left running at shutdown (`stop_all`).
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from ..core.errors import UserError
+
+EMIT_INTERVAL = 0.05  # at most ~20 progress signals per second (design §3)
+
+
+class Worker(QObject):
+    """Base: `run()` calls `work()`; a UserError becomes `failed`, a bug becomes `crashed(traceback)`.
+
+    Signals that the window tells apart by job carry the worker itself first: connect them to methods
+    of a QObject living in the GUI thread (a lambda would run in the worker's thread: PySide6 queues
+    only connections to QObject methods).
+    """
+
+    failed = Signal(object, str)  # (worker, message): a problem the user can fix (bad file, too little text)
+    crashed = Signal(str)  # a bug: the formatted traceback, for the error handler
+    ended = Signal(object)  # (worker): always, just before `done`
+    done = Signal()  # always last: quits the thread
+
+    def __init__(self):
+        super().__init__()
+        self.stop_event = threading.Event()
+
+    def work(self):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @Slot()
+    def run(self):
+        try:
+            self.work()
+        except UserError as exc:
+            self.failed.emit(self, str(exc))
+        except Exception:
+            self.crashed.emit(traceback.format_exc())
+        finally:
+            self.ended.emit(self)
+            self.done.emit()
+
+
+class FunctionWorker(Worker):
+    """Run `fn(progress, should_stop)` off the GUI thread; `result(value)` when it returns.
+
+    `progress(done, total)` may be called as often as the function likes; it is passed on at most
+    every EMIT_INTERVAL seconds (and always at the end).
+    """
+
+    result = Signal(object, object)  # (worker, value)
+    progress = Signal(object, float)  # (worker, share done 0..1)
+
+    def __init__(self, fn):
+        super().__init__()
+        self._fn = fn
+        self._last_emit = 0.0
+
+    def _progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last_emit >= EMIT_INTERVAL or done >= total:
+            self._last_emit = now
+            self.progress.emit(self, done / total if total else 0.0)
+
+    def work(self):
+        value = self._fn(self._progress, self.stop_event.is_set)
+        if not self.stop_event.is_set():
+            self.result.emit(self, value)
+
+
+class BackgroundJobs(QObject):
+    """Starts workers on their own threads and keeps them alive until their thread has finished."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._running: dict[QThread, Worker] = {}
+
+    def start(self, worker: Worker) -> QThread:
+        thread = QThread()
+        worker.moveToThread(thread)  # only works because the worker has no parent
+        thread.started.connect(worker.run)
+        # Direct: quit() is thread-safe, and a queued quit would wait for the GUI thread, which may be
+        # blocked in stop_all() waiting for this very thread.
+        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.done.connect(worker.deleteLater)
+        thread.finished.connect(self._forget)  # a slot of ours: queued to the GUI thread
+        self._running[thread] = worker
+        thread.start()
+        return thread
+
+    @Slot()
+    def _forget(self) -> None:
+        thread = self.sender()
+        if self._running.pop(thread, None) is not None:
+            thread.deleteLater()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._running)
+
+    def stop_all(self, timeout_ms: int = 10_000) -> bool:
+        """Ask every worker to stop and wait for the threads; True when all have ended."""
+        for worker in list(self._running.values()):
+            worker.stop_event.set()
+        ok = True
+        for thread in list(self._running):
+            ok = thread.wait(timeout_ms) and ok
+        return ok

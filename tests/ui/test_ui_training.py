@@ -1,0 +1,138 @@
+"""The main window trains in a QThread: epoch table, live curves, progress, the database, cancel, close."""
+from __future__ import annotations
+
+import math
+import time
+
+import storage
+from PySide6.QtWidgets import QProgressBar, QTableView
+
+from ui_helpers import QUICK, click, load, set_spins
+
+
+def _db(home):
+    return storage.open_db(storage.db_path(home))
+
+
+def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home):
+    load(qtbot, window, [corpus_file])
+    set_spins(window, {**QUICK, "epochsSpin": 3})
+    epochs, steps = [], []
+    window.training_finished.connect(lambda r: None)
+    with qtbot.waitSignal(window.training_finished, timeout=120_000) as finished:
+        click(qtbot, window, "trainButton")
+        assert window.training and not window.findChild(QProgressBar, "trainingProgress").value() > 1000
+        window.train_worker.epoch.connect(epochs.append)
+        window.train_worker.steps.connect(steps.extend)
+    result = finished.args[0]
+    assert result.status == "completed", result.message
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=10_000)
+
+    table = window.findChild(QTableView, "epochTable")
+    assert table.model().rowCount() == 3
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    assert table.model().index(2, 8).data() == epochs[2].observation
+
+    plot = window.training_view.plot
+    assert plot.objectName() == "metricsPlot"
+    window.show()  # the step curves are clipped to the visible range: let the plot lay itself out
+    qtbot.waitExposed(window)
+    plot.redraw()
+    qtbot.wait(50)
+    x, y = plot.curves["val_loss"].getData()
+    assert list(x) == [1, 2, 3]
+    assert list(y) == [e.val_loss for e in epochs]
+    x, y = plot.curves["val_accuracy"].getData()
+    assert list(y) == [100 * e.val_accuracy for e in epochs]
+    x, y = plot.curves["step_loss"].getData()
+    assert len(x) == len(steps) == steps[-1].step
+    assert list(y) == [s.loss for s in steps]
+    assert x[-1] == 3.0 and all(a < b for a, b in zip(x, x[1:]))  # fractional epochs, increasing
+    assert plot.best_epoch == result.best_epoch > 0
+    assert steps[0].loss > steps[-1].loss  # it learned
+
+    assert window.findChild(QProgressBar, "trainingProgress").value() == 1000
+    assert result.model_path in window.statusBar().currentMessage()
+    db = _db(home)
+    run = storage.get_run(db, result.run_id)
+    assert run["status"] == "completed"
+    assert run["config"]["hidden_size"] == QUICK["hiddenSizeSpin"]
+    assert [e["epoch"] for e in storage.get_epochs(db, result.run_id)] == [1, 2, 3]
+    assert len(storage.get_steps(db, result.run_id)) == len(steps)
+    assert math.isclose(run["best_val_loss"], min(e.val_loss for e in epochs))
+    # settings unlocked again
+    assert window.findChild(QTableView, "epochTable") and window.settings_form.inputs["seq_len"].isEnabled()
+    assert window.train_button.isEnabled() and not window.cancel_button.isEnabled()
+
+
+def test_settings_are_locked_while_training_and_cancel_is_quick(qtbot, window, corpus_file, home):
+    load(qtbot, window, [corpus_file])
+    set_spins(window, {**QUICK, "epochsSpin": 10_000})
+    first_steps = []
+    click(qtbot, window, "trainButton")
+    window.train_worker.steps.connect(first_steps.extend)
+    qtbot.waitUntil(lambda: len(first_steps) > 0, timeout=60_000)
+    assert not window.settings_form.inputs["seq_len"].isEnabled()
+    assert not window.train_button.isEnabled() and not window.load_button.isEnabled()
+    with qtbot.waitSignal(window.training_finished, timeout=5_000) as finished:
+        t0 = time.monotonic()
+        click(qtbot, window, "cancelButton")
+    waited = time.monotonic() - t0
+    assert finished.args[0].status == "cancelled"
+    assert waited < 1.0, f"cancel took {waited:.2f} s"
+    assert storage.get_run(_db(home), finished.args[0].run_id)["status"] == "cancelled"
+    assert window.settings_form.inputs["seq_len"].isEnabled() and window.train_button.isEnabled()
+
+
+def test_escape_cancels(qtbot, window, corpus_file):
+    load(qtbot, window, [corpus_file])
+    set_spins(window, {**QUICK, "epochsSpin": 10_000})
+    click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: window.run_id is not None, timeout=60_000)
+    with qtbot.waitSignal(window.training_finished, timeout=5_000) as finished:
+        window.cancel_action.trigger()  # the Run menu's Cancel, bound to Esc
+    assert finished.args[0].status == "cancelled"
+    assert window.cancel_action.shortcut().toString() == "Esc"
+
+
+def test_closing_while_training_cancels_cleanly(qtbot, make_window, corpus_file, home):
+    window = make_window()
+    window.show()
+    load(qtbot, window, [corpus_file])
+    set_spins(window, {**QUICK, "epochsSpin": 10_000})
+    click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: window.run_id is not None, timeout=60_000)
+    asked = []
+    window.confirm_close = lambda: asked.append(1) or False  # the user says no: keep training
+    window.close()
+    assert asked and window.isVisible() and window.training
+    window.confirm_close = lambda: True
+    window.close()
+    assert not window.isVisible()
+    assert all(not t.isRunning() for t in window.jobs._running)  # every thread ended before close returned
+    run = storage.get_run(_db(home), window.run_id)
+    assert run["status"] == "cancelled"
+
+
+def test_diverging_run_stops_with_a_message(qtbot, window, corpus_file, home, monkeypatch):
+    import torch
+
+    from gru_desktop.core.model import GRULanguageModel
+
+    original = GRULanguageModel.from_config.__func__
+
+    def poisoned(cls, config, vocab_size):
+        model = original(cls, config, vocab_size)
+        with torch.no_grad():
+            model.fc.bias[5] = float("nan")
+        return model
+
+    monkeypatch.setattr(GRULanguageModel, "from_config", classmethod(poisoned))
+    load(qtbot, window, [corpus_file])
+    set_spins(window, QUICK)
+    with qtbot.waitSignal(window.training_finished, timeout=60_000) as finished:
+        click(qtbot, window, "trainButton")
+    result = finished.args[0]
+    assert result.status == "failed" and "diverged" in result.message
+    assert "learning rate" in window.last_problem
+    assert storage.get_run(_db(home), result.run_id)["status"] == "failed"

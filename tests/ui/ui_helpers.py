@@ -1,0 +1,42 @@
+"""Shared by the GUI tests: a small corpus, quick settings, and helpers to drive the window by object names."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractSpinBox, QPushButton
+
+SENTENCES = [
+    "the cat sat on the mat.",
+    "the dog sat on the rug.",
+    "my cat likes warm milk.",
+    "the bird sang in the morning.",
+    "we walked to the park today.",
+    "thank you for your letter.",
+]
+
+QUICK = {"embedDimSpin": 8, "hiddenSizeSpin": 16, "vocabSizeSpin": 200, "epochsSpin": 2}
+
+
+def write_corpus(folder: Path, repeat: int = 30) -> Path:
+    p = folder / "small.txt"
+    p.write_text("\n".join(SENTENCES * repeat), encoding="utf-8")
+    return p
+
+
+def set_spins(window, values: dict) -> None:
+    for name, value in values.items():
+        box = window.findChild(QAbstractSpinBox, name)
+        assert box is not None, name
+        box.setValue(value)
+
+
+def click(qtbot, window, name: str) -> None:
+    button = window.findChild(QPushButton, name)
+    assert button is not None and button.isEnabled(), name
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def load(qtbot, window, paths, timeout: int = 20_000) -> None:
+    with qtbot.waitSignal(window.corpus_ready, timeout=timeout):
+        window.load_corpus(paths)
