@@ -6,6 +6,8 @@ Prediction uses `step`, one token at a time, so one more typed word costs one GR
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -40,13 +42,24 @@ class GRULanguageModel(nn.Module):
         inputs, targets: (b, L) padded; lengths: (b,); state: (layers, b, H).
         Returns logits (tokens, V), targets (tokens,) in the same packed order, state (layers, b, H).
         """
+        h, packed_targets, state = self.features(inputs, lengths, targets, state)
+        return self.dense(h), packed_targets, state  # logits (tokens, V)
+
+    def features(self, inputs: torch.Tensor, lengths: torch.Tensor, targets: torch.Tensor, state: torch.Tensor | None = None):
+        """Stages 4–5: the GRU output at the real positions (tokens, H), their targets (tokens,), the final state."""
         emb = self.drop(self.embedding(inputs))  # (b, L, E)
         packed = pack_padded_sequence(emb, lengths, batch_first=True, enforce_sorted=False)
         out, state = self.gru(packed, state)  # out.data: (tokens, H), state: (layers, b, H)
-        logits = self.dense(self.drop(out.data))  # (tokens, V)
         # Packing the targets the same way puts them in the order of out.data.
         packed_targets = pack_padded_sequence(targets, lengths, batch_first=True, enforce_sorted=False).data
-        return logits, packed_targets, state
+        return self.drop(out.data), packed_targets, state
+
+    def loss(self, h: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training loss of the dense layer + softmax: (mean cross-entropy, number of exact top-1 hits).
+
+        h: (tokens, H) from `features`, targets: (tokens,). The same values as F.cross_entropy(self.dense(h),
+        targets) and (logits.argmax(1) == targets).sum(), in one fused step (see `_DenseCrossEntropy`)."""
+        return _DenseCrossEntropy.apply(h, self.fc.weight, self.fc.bias, targets, self.bf16_dense)
 
     def dense(self, h: torch.Tensor) -> torch.Tensor:
         """The dense layer, (tokens, H) → (tokens, V) float32. Same as self.fc, but a plain matrix product
@@ -71,3 +84,66 @@ class GRULanguageModel(nn.Module):
         emb = self.embedding(torch.tensor([tokens]))  # (1, n, E)
         out, state = self.gru(emb, state)  # out: (1, n, H)
         return out[0], self.fc(out[0, -1]), state
+
+
+class _DenseCrossEntropy(torch.autograd.Function):
+    """Dense layer, softmax cross-entropy and top-1 hits of a training batch, fused by hand.
+
+    The (tokens, V) logits are the largest tensor of a step (1280 × 5000 floats) and every pass over them
+    costs about as much as the GRU. Autograd's way (log_softmax, nll_loss, their two backward kernels, a
+    zero-filled gradient, and a separate argmax for accuracy) makes about ten such passes; here the
+    logits buffer is turned into softmax probabilities in place, the one-hot target is subtracted in place,
+    and that buffer *is* the gradient (d loss / d logits = (p − onehot) / tokens) kept for backward.
+    The accuracy needs only one more max over the row with the target masked out.
+    With `bf16` the three matrix products take bfloat16 inputs (weights, softmax and loss stay float32).
+    """
+
+    @staticmethod
+    def forward(ctx, h, weight, bias, targets, bf16: bool):
+        n = h.shape[0]
+        if bf16:
+            hw, ww = h.to(torch.bfloat16), weight.to(torch.bfloat16)
+            logits = torch.mm(hw, ww.t()).float()  # (n, V)
+        else:
+            hw, ww = h, weight
+            logits = torch.mm(h, weight.t())  # (n, V)
+        logits.add_(bias)
+        rows = torch.arange(n)
+        z_t = logits[rows, targets]  # (n,) the target's logit
+        # Exact top-1 (as argmax: the first index of the row maximum): the target beats every other word,
+        # or ties the best of them and no earlier word has that value. Ties are rare; those rows are checked.
+        logits[rows, targets] = -math.inf
+        best_other = logits.amax(1)  # (n,)
+        logits[rows, targets] = z_t
+        hits = z_t > best_other
+        tied = torch.nonzero(z_t == best_other).squeeze(1)
+        if tied.numel():
+            first = (logits[tied] == z_t[tied, None]).to(torch.uint8).argmax(1)
+            hits[tied] = first == targets[tied]
+        correct = hits.sum()
+        probs = torch.softmax(logits, 1, out=logits)  # in place: logits is now p (n, V)
+        p_t = probs[rows, targets]
+        row_loss = -torch.log(p_t)  # = logsumexp(z) − z_t
+        lost = torch.nonzero(p_t == 0).squeeze(1)  # p_t underflowed (target > 87 nats below the best): exact form
+        if lost.numel():
+            z = torch.mm(hw[lost], ww.t()).float() + bias
+            row_loss[lost] = torch.logsumexp(z, 1) - z_t[lost]
+        probs[rows, targets] = p_t - 1.0  # p − onehot: n × the gradient of the mean loss
+        ctx.save_for_backward(hw, ww, probs)
+        ctx.mark_non_differentiable(correct)
+        ctx.bf16 = bf16
+        return row_loss.sum() / n, correct
+
+    @staticmethod
+    def backward(ctx, grad_loss, _grad_correct):
+        hw, ww, g = ctx.saved_tensors  # g: (n, V) = p − onehot
+        scale = grad_loss / g.shape[0]  # the 1/n of the mean, applied to the small results
+        gw = g.to(torch.bfloat16) if ctx.bf16 else g
+        grad_h = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_h = torch.mm(gw, ww).float().mul_(scale)  # (n, H)
+        if ctx.needs_input_grad[1]:
+            grad_w = torch.mm(gw.t(), hw).float().mul_(scale)  # (V, H)
+        if ctx.needs_input_grad[2]:
+            grad_b = g.sum(0).mul_(scale)  # (V,)
+        return grad_h, grad_w, grad_b, None, None

@@ -99,8 +99,8 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
             if stop is not None and stop.is_set():
                 yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
                 return
-            logits, targets, h_out = model(batch.inputs, batch.lengths, batch.targets, _lane_state(state, batch))
-            loss = F.cross_entropy(logits, targets)  # mean over real positions only
+            h, targets, h_out = model.features(batch.inputs, batch.lengths, batch.targets, _lane_state(state, batch))
+            loss, hits = model.loss(h, targets)  # mean cross-entropy and exact top-1 hits, real positions only
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.clip > 0:
@@ -115,7 +115,7 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
                 yield _restore(model, TrainingDone("diverged", msg, best_epoch, best_state))
                 return
             loss_sum += value * batch.n_tokens
-            correct += int((logits.detach().argmax(1) == targets).sum())
+            correct += int(hits)
             n_tok += batch.n_tokens
             yield StepResult(step, epoch, i, len(plan), value, tokens_total, time.perf_counter() - start)
             if time.perf_counter() >= deadline:
