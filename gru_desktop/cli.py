@@ -299,20 +299,7 @@ def _finite(row: dict) -> dict:
 def _launch_gui() -> int:
     try:
         from .ui.app import main as gui_main
-    except ImportError as exc:
-        if "gru_desktop.ui" not in str(exc):
-            print(f"error: cannot start the window: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        return _demo()
+    except ImportError as exc:  # e.g. Qt's system libraries missing: say which, no traceback
+        print(f"error: cannot start the window: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return gui_main()
-
-
-def _demo() -> int:
-    """Until the main window exists: train on the sample corpus for a few epochs and show suggestions."""
-    print("GRU Desktop (command-line demo): training on the bundled sample corpus…")
-    code = main(["train", "--epochs", "5"])
-    if code == 0:
-        for text in ["the cat sat on the ", "good morning, ", "the ca"]:
-            print(f"\nsuggest {text!r}:")
-            main(["suggest", "latest", text])
-    return code

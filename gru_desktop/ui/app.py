@@ -27,4 +27,6 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):  # `bench startup`: report first paint, then quit
         window.first_painted.connect(lambda: QTimer.singleShot(0, window.close))
-    return app.exec()
+    code = app.exec()
+    window.jobs.shutdown()  # the window normally did this on close; never leave a thread running
+    return code

@@ -471,5 +471,5 @@ class MainWindow(QMainWindow):
             return
         self.save_settings()
         self.cancel_training()
-        self.jobs.stop_all()
+        self.jobs.shutdown()
         super().closeEvent(event)

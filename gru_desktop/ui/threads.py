@@ -1,9 +1,9 @@
 """Background work for the window: QObject workers moved to QThreads (design §3).
 
 A worker has no parent, is moved to its own QThread, and talks to the GUI only through signals carrying
-plain data; widgets are never touched from the worker. The thread quits when the worker says `done`,
-and both are deleted later; `BackgroundJobs` keeps the references until then, so nothing is collected
-while it runs and nothing is left running at shutdown (`stop_all`).
+plain data; widgets are never touched from the worker. The thread quits when the worker says `done`;
+`BackgroundJobs` keeps both until the thread has finished, so nothing is deleted while it runs, and
+nothing is left running at shutdown (`stop_all`).
 """
 from __future__ import annotations
 
@@ -84,15 +84,21 @@ class BackgroundJobs(QObject):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._running: dict[QThread, Worker] = {}
+        self.closed = False  # after shutdown(): start() refuses, so no thread outlives the window
 
-    def start(self, worker: Worker) -> QThread:
-        thread = QThread()
-        worker.moveToThread(thread)  # only works because the worker has no parent
+    def start(self, worker: Worker) -> QThread | None:
+        # Ownership matters in PySide6: an unparented QObject is deleted when its last Python reference
+        # goes. The thread gets us as parent (C++ owns it; we delete it after it has ended); the worker
+        # cannot have a parent (moveToThread), so we hold it until its thread has finished and let
+        # Python delete it then, never while it may still run (that crashed in a worker thread).
+        if self.closed:
+            return None
+        thread = QThread(self)
+        worker.moveToThread(thread)
         thread.started.connect(worker.run)
         # Direct: quit() is thread-safe, and a queued quit would wait for the GUI thread, which may be
         # blocked in stop_all() waiting for this very thread.
         worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.done.connect(worker.deleteLater)
         thread.finished.connect(self._forget)  # a slot of ours: queued to the GUI thread
         self._running[thread] = worker
         thread.start()
@@ -102,11 +108,17 @@ class BackgroundJobs(QObject):
     def _forget(self) -> None:
         thread = self.sender()
         if self._running.pop(thread, None) is not None:
+            thread.wait()  # `finished` comes just before the thread really ends
             thread.deleteLater()
 
     @property
     def busy(self) -> bool:
         return bool(self._running)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Refuse new work, stop what runs and wait for it; True when every thread has ended."""
+        self.closed = True
+        return self.stop_all(timeout_ms)
 
     def stop_all(self, timeout_ms: int = 10_000) -> bool:
         """Ask every worker to stop and wait for the threads; True when all have ended."""
