@@ -122,7 +122,10 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
                 timed_out = True
                 break
         seconds = time.perf_counter() - t0
-        val = evaluate_windows(model, val_windows, B)
+        val = evaluate_windows(model, val_windows, B, stop)
+        if stop is not None and stop.is_set():  # cancelled during validation: this epoch is not finished
+            yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
+            return
         cur = {
             "train_loss": loss_sum / max(n_tok, 1), "train_accuracy": correct / max(n_tok, 1),
             "val_loss": val.loss, "val_accuracy": val.accuracy,
@@ -160,14 +163,20 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
 
 
 @torch.inference_mode()
-def evaluate_windows(model: GRULanguageModel, windows: Windows, batch_size: int) -> EvalResult:
-    """Mean cross-entropy, top-1 and top-3 accuracy over the real positions, carrying state across windows."""
+def evaluate_windows(model: GRULanguageModel, windows: Windows, batch_size: int,
+                     stop: threading.Event | None = None) -> EvalResult:
+    """Mean cross-entropy, top-1 and top-3 accuracy over the real positions, carrying state across windows.
+
+    `stop` is checked between batches (a big validation set takes seconds); once set, the result is partial.
+    """
     was_training = model.training
     model.eval()
     state = model.init_state(batch_size)
     loss_sum = 0.0
     top1 = top3 = n = 0
     for batch in batches(windows, batch_size, None):
+        if stop is not None and stop.is_set():
+            break
         logits, targets, h_out = model(batch.inputs, batch.lengths, batch.targets, _lane_state(state, batch))
         state = _keep_state(state, batch, h_out)
         loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))

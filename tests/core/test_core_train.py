@@ -169,3 +169,19 @@ def test_observe_overfitting():
     assert "diverged" in observe(prev, {**cur, "val_loss": float("nan")})
     assert "plateau" in observe(prev, {**cur, "val_loss": 2.0})
 
+
+
+def test_cancel_during_validation_stops_before_the_epoch_counts(data):
+    """Cancel is honoured while a (possibly large) validation set is evaluated, not only between batches."""
+    _, ds = data
+    stop = threading.Event()
+    torch.manual_seed(0)
+    model = GRULanguageModel.from_config(CFG, len(ds.vocab))
+    events = []
+    for event in train(model, ds.train, ds.val, CFG.replace(epochs=3), stop):
+        events.append(event)
+        if isinstance(event, StepResult) and event.batch == event.batches:
+            stop.set()  # the last batch of epoch 1 is done: validation comes next
+    done = events[-1]
+    assert isinstance(done, TrainingDone) and done.reason == "cancelled"
+    assert not any(isinstance(e, EpochResult) for e in events)
