@@ -79,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
-    b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup"],
+    b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui"],
                    help="run only these parts (repeatable)")
     b.add_argument("--quality-seconds", type=float, default=480.0)
+    b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
     b.add_argument("--batch-size", type=int, default=d.batch_size)
     b.add_argument("--lr", type=float, default=d.lr)
     b.add_argument("--precision", choices=["fp32", "bf16"], default=d.precision)

@@ -1,0 +1,99 @@
+"""GUI measurements for `bench` (design §10): first paint after launch, and event-loop lateness while training.
+
+- first paint: `python main.py` is started with GRU_DESKTOP_STARTUP_PROBE=1 on a fresh data dir; the time
+  from spawning the process to its "first-paint" line (printed right after the window's first paint).
+- lateness: the real window trains the default model on WikiText-2 (pretokenized); a 10 ms precise QTimer
+  records how late each tick fires, for `seconds` once the first training steps have arrived.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TICK_MS = 10
+
+
+def first_paint(runs: int = 5) -> dict:
+    times = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "GRU_DESKTOP_HOME": tmp, "GRU_DESKTOP_STARTUP_PROBE": "1",
+                   "XDG_CONFIG_HOME": str(Path(tmp) / "config")}
+            env.setdefault("QT_QPA_PLATFORM", "offscreen")
+            t0 = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, str(ROOT / "main.py")], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True, env=env, cwd=tmp)
+            for line in proc.stdout:
+                if line.strip() == "first-paint":
+                    times.append(time.perf_counter() - t0)
+                    break
+            proc.wait(timeout=60)
+    if not times:
+        return {"error": "the window never reported its first paint"}
+    return {"platform": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "runs": len(times),
+            "median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
+
+
+def timer_lateness(train_file: Path, seconds: float = 20.0, threads: int = 0) -> dict:
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ..core.config import TrainConfig
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(home=tmp, settings=QSettings(str(Path(tmp) / "gui.ini"), QSettings.Format.IniFormat),
+                            load_last=False)
+        window.confirm_close = lambda: True
+        window.resize(1280, 800)
+        window.show()
+        window.settings_form.set_config(TrainConfig(tokenizer="pretokenized", lowercase=False, epochs=100,
+                                                    threads=threads))
+
+        def wait_for(signal, timeout_s):
+            loop = QEventLoop()
+            signal.connect(loop.quit)
+            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+            loop.exec()
+
+        window.load_corpus([train_file])
+        wait_for(window.corpus_ready, 120)
+        window.start_training()
+        deadline = time.monotonic() + 120
+        while window.progress.tokens_per_s is None and time.monotonic() < deadline:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        ticks: list[float] = []
+        clock = QElapsedTimer()
+        clock.start()
+        last = [clock.nsecsElapsed()]
+
+        def tick():
+            now = clock.nsecsElapsed()
+            ticks.append((now - last[0]) / 1e6 - TICK_MS)
+            last[0] = now
+
+        timer = QTimer(timerType=Qt.TimerType.PreciseTimer, interval=TICK_MS)
+        timer.timeout.connect(tick)
+        timer.start()
+        done = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), done.quit)
+        done.exec()
+        timer.stop()
+        rate = window.progress.tokens_per_s
+        window.cancel_training()
+        window.close()
+    late = sorted(max(t, 0.0) for t in ticks)
+    if not late:
+        return {"error": "no timer ticks"}
+    return {"threads": threads or "default", "seconds": seconds, "ticks": len(late),
+            "p50_ms": late[len(late) // 2], "p99_ms": late[min(len(late) - 1, int(0.99 * len(late)))],
+            "max_ms": late[-1], "training_tokens_per_s": rate or 0.0}
