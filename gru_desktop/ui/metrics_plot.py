@@ -86,7 +86,8 @@ class MetricsPlot(pg.GraphicsLayoutWidget):
         self._timer.timeout.connect(self.redraw)
         self._timer.start()
 
-    def clear(self) -> None:
+    def reset(self) -> None:
+        """Empty every curve for a new run. (Not `clear`: pyqtgraph binds that name to remove all plots.)"""
         for s in self.series.values():
             s.clear()
         self._smooth = None

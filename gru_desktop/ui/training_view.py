@@ -33,12 +33,16 @@ class TrainingView(QWidget):
             from .metrics_plot import MetricsPlot
 
             self.plot = MetricsPlot()
+            sizes = self.splitter.sizes()
             self.splitter.replaceWidget(0, self.plot)
             self.placeholder.deleteLater()
+            total = sum(sizes)
+            if total > 0 and sizes[0] < total // 2:  # the placeholder was small: give the chart 60 %
+                self.splitter.setSizes([total * 3 // 5, total - total * 3 // 5])
         return self.plot
 
     def clear(self) -> None:
-        self.ensure_plot().clear()
+        self.ensure_plot().reset()
         self.table.table_model.clear()
 
     def add_steps(self, steps) -> None:

@@ -35,6 +35,9 @@ def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home)
 
     plot = window.training_view.plot
     assert plot.objectName() == "metricsPlot"
+    # the plots are still laid out (a reset once removed them, leaving a blank chart)
+    assert plot.getItem(0, 0) is plot.loss_plot and plot.getItem(1, 0) is plot.acc_plot
+    assert plot.curves["val_loss"].getViewBox() is plot.loss_plot.getViewBox()
     window.show()  # the step curves are clipped to the visible range: let the plot lay itself out
     qtbot.waitExposed(window)
     plot.redraw()
