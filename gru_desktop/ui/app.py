@@ -11,6 +11,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    # OpenMP threads that sleep instead of spinning when they wait. With the default (spinning), torch's
+    # two threads collapse when anything else wants a core — here the GUI thread itself, or any other
+    # program: measured 850 tokens/s instead of 43,000-56,000 while another process was busy. Read by
+    # libgomp when torch is first imported, so it must be set before that; the user may override it.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

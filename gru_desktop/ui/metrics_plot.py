@@ -50,9 +50,12 @@ class MetricsPlot(pg.GraphicsLayoutWidget):
         self.acc_plot.setLabel("bottom", "epoch")
         for p in (self.loss_plot, self.acc_plot):
             p.showGrid(x=True, y=True, alpha=0.2)
-        self.loss_plot.addLegend(offset=(-10, 10))
-        self.acc_plot.addLegend(offset=(-10, -10))
-        self.acc_plot.setYRange(0, 100)
+        text = self.palette().color(self.palette().ColorRole.WindowText)
+        legend_brush = pg.mkBrush(self.palette().color(self.palette().ColorRole.Base).lighter(100).name() + "c0")
+        # Loss falls and accuracy rises, so the top right (loss) and top left (accuracy) stay clear of the curves.
+        self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=text, brush=legend_brush)
+        self.acc_plot.addLegend(offset=(10, 10), labelTextColor=text, brush=legend_brush)
+        self.acc_plot.setLimits(yMin=-5, yMax=105)
         grey, blue, orange, green = (150, 150, 150), (31, 119, 180), (255, 127, 14), (44, 160, 44)
         self.curves = {
             "step_loss": self.loss_plot.plot(pen=pg.mkPen(grey + (110,), width=1), name="training loss per step"),
@@ -74,7 +77,8 @@ class MetricsPlot(pg.GraphicsLayoutWidget):
         self.series = {name: Series() for name in self.curves}
         self.best_lines = [pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((214, 39, 40), width=1, style=DASH))
                            for _ in range(2)]
-        self.best_lines[0].label = pg.InfLineLabel(self.best_lines[0], "best", position=0.92, color=(214, 39, 40))
+        self.best_lines[0].label = pg.InfLineLabel(self.best_lines[0], "best", position=0.06, anchors=[(1, 1), (1, 1)],
+                                                   color=(214, 39, 40))
         for line, plot in zip(self.best_lines, (self.loss_plot, self.acc_plot)):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
