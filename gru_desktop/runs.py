@@ -76,6 +76,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         db, name=name, config=config.to_dict(), corpus=corpus.description, corpus_sha256=corpus.sha256,
         vocab_size=len(dataset.vocab), epochs_planned=config.epochs,
         train_tokens=dataset.train.n_tokens, val_tokens=dataset.val.n_tokens, parent_run_id=parent_run_id,
+        corpus_paths=[f.path for f in corpus.files],
     )
     path = storage.model_path(home, run_id)
     run = storage.get_run(db, run_id)
@@ -128,4 +129,33 @@ def load_run_model(db, run_ref, home=None) -> tuple[dict, LoadedModel]:
     return run, load_model(run["model_path"])
 
 
-__all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "load_run_model", "UserError"]
+def evaluate_run(db, run_id: int, loaded: LoadedModel | None = None, corpus=None, should_stop=None):
+    """Score the run's model on its own validation sentences (perplexity, top-1, top-3, keystroke
+    savings) and store the numbers with the run. The corpus is read again from the run's files unless
+    given; it must be the text the run was trained on (same sha256), or the split would differ."""
+    from .core.data import split_sentences
+    from .core.evaluate import evaluate
+
+    run = storage.get_run(db, run_id)
+    if run is None:
+        raise storage.RunNotFound(f"run {run_id} not found")
+    if loaded is None:
+        run, loaded = load_run_model(db, run_id)
+    cfg = loaded.config
+    if corpus is None:
+        paths = run.get("corpus_paths")
+        if not paths:
+            raise UserError(f"run {run_id} does not record its corpus files, so it cannot be evaluated again")
+        corpus = read_corpus(paths, cfg.tokenizer, cfg.lowercase, None, should_stop)
+    if run.get("corpus_sha256") and corpus.sha256 != run["corpus_sha256"]:
+        raise UserError(f"the text of run {run_id} has changed since it was trained ({run['corpus']}); "
+                        "its validation sentences cannot be found again")
+    _, val = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
+    report = evaluate(loaded.model, loaded.vocab, cfg, corpus, val)
+    storage.set_evaluation(db, run_id, perplexity=report.perplexity, top1=report.top1, top3=report.top3,
+                           keystroke_savings=report.keystroke_savings, tokens=report.tokens)
+    return report
+
+
+__all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "load_run_model", "evaluate_run",
+           "UserError"]

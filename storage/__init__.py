@@ -24,6 +24,7 @@ from .runs import (
     mark_interrupted,
     resolve_run_id,
     set_best,
+    set_evaluation,
     update_run,
 )
 
@@ -49,5 +50,6 @@ __all__ = [
     "open_db",
     "resolve_run_id",
     "set_best",
+    "set_evaluation",
     "update_run",
 ]

@@ -96,3 +96,13 @@ def m001_initial(db: Database) -> None:
 def m002_stop_reason(db: Database) -> None:
     # Why training ended, in words: completed runs can stop early or at a time limit.
     db.execute("ALTER TABLE runs ADD COLUMN stop_reason TEXT")
+
+
+@MIGRATIONS()
+def m003_evaluation(db: Database) -> None:
+    # Where the corpus came from (a JSON list of files), so a run can be evaluated again later, and the
+    # typing-quality numbers of its model on its validation text (design §1).
+    db.execute("ALTER TABLE runs ADD COLUMN corpus_paths TEXT")
+    for column, kind in (("eval_perplexity", "REAL"), ("eval_top1", "REAL"), ("eval_top3", "REAL"),
+                         ("eval_keystroke_savings", "REAL"), ("eval_tokens", "INTEGER"), ("eval_at", "TEXT")):
+        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")

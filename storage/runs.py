@@ -46,7 +46,7 @@ _SELECT_RUNS = """
 
 __all__ = [
     "STATUSES", "RunNotFound", "RunIsRunning", "create_run", "add_epoch",
-    "add_steps", "set_best", "finish_run", "update_run", "get_run", "list_runs",
+    "add_steps", "set_best", "set_evaluation", "finish_run", "update_run", "get_run", "list_runs",
     "get_epochs", "get_steps", "resolve_run_id", "delete_run",
     "process_start_marker", "is_alive", "mark_interrupted",
 ]
@@ -85,6 +85,7 @@ def create_run(
     train_tokens: int | None = None,
     val_tokens: int | None = None,
     parent_run_id: int | None = None,
+    corpus_paths: list[str] | None = None,
 ) -> int:
     """Insert a new 'running' run owned by this process; return its id."""
     pid = os.getpid()
@@ -100,6 +101,7 @@ def create_run(
         "train_tokens": train_tokens,
         "val_tokens": val_tokens,
         "parent_run_id": parent_run_id,
+        "corpus_paths": json.dumps(list(corpus_paths)) if corpus_paths is not None else None,
         "pid": pid,
         "host": socket.gethostname(),
         "pid_started": process_start_marker(pid),
@@ -133,6 +135,13 @@ def set_best(
         "model_path": os.fspath(model_path),
     }
     _update(db, run_id, values)
+
+
+def set_evaluation(db: Database, run_id: int, *, perplexity: float, top1: float, top3: float,
+                   keystroke_savings: float, tokens: int) -> None:
+    """Record the typing-quality numbers of the run's model on its validation text."""
+    _update(db, run_id, {"eval_perplexity": perplexity, "eval_top1": top1, "eval_top3": top3,
+                         "eval_keystroke_savings": keystroke_savings, "eval_tokens": tokens, "eval_at": now_iso()})
 
 
 def finish_run(db: Database, run_id: int, status: str, error: str | None = None, stop_reason: str | None = None) -> None:
@@ -179,6 +188,7 @@ def list_runs(db: Database) -> list[dict[str, Any]]:
 
 def _parse(row: dict[str, Any]) -> dict[str, Any]:
     row["config"] = json.loads(row["config"]) if row["config"] else {}
+    row["corpus_paths"] = json.loads(row["corpus_paths"]) if row.get("corpus_paths") else None
     return row
 
 

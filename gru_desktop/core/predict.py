@@ -62,8 +62,12 @@ class Predictor:
         return Context(tokens, self.vocab.encode(tokens), prefix)
 
     # --- the model, incrementally -----------------------------------------------------------
-    def _advance(self, ids: list[int]) -> torch.Tensor:
-        """Make the cache hold exactly `ids`; return the next-word probabilities (V,)."""
+    def _advance(self, ids: list[int], limit: int | None = None) -> torch.Tensor | None:
+        """Make the cache hold exactly `ids`; return the next-word probabilities (V,).
+
+        With `limit`, run at most that many GRU steps and return None if more are needed (a GUI can
+        catch up with a pasted page a slice at a time, calling again until it gets probabilities).
+        """
         if not self._states:
             logits, state = self.model.step(BOS, None)
             self.steps += 1
@@ -74,13 +78,30 @@ class Predictor:
                 break
             same += 1
         del self._ids[same:], self._states[same + 1 :], self._probs[same + 1 :]
-        for token in ids[same:]:
+        todo = ids[same:]
+        if limit is not None and len(todo) > limit:
+            todo, unfinished = todo[:limit], True
+        else:
+            unfinished = False
+        for token in todo:
             logits, state = self.model.step(token, self._states[-1])
             self.steps += 1
             self._ids.append(token)
             self._states.append(state)
             self._probs.append(torch.softmax(logits, 0))
-        return self._probs[-1]
+        return None if unfinished else self._probs[-1]
+
+    def pending(self, ids: list[int]) -> int:
+        """GRU steps still needed before the cache holds `ids` (0: suggestions are instant)."""
+        same = 0
+        for a, b in zip(self._ids, ids):
+            if a != b:
+                break
+            same += 1
+        return len(ids) - same + (0 if self._states else 1)
+
+    def advance(self, ids: list[int], limit: int | None = None) -> torch.Tensor | None:
+        return self._advance(ids, limit)
 
     def probabilities(self, text: str) -> tuple[torch.Tensor, Context]:
         ctx = self.context(text)

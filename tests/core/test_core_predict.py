@@ -241,3 +241,20 @@ def test_torch_save_with_reduce_refused(tmp_path):
         load_model(path)
     assert "refused" in str(ei.value) or "corrupt" in str(ei.value)
     assert not marker.exists()
+
+
+def test_advance_in_slices_matches_one_go(trained):
+    """A pasted page can be fed a slice at a time; the result equals feeding it at once."""
+    model, vocab = trained
+    text = "the cat sat on the mat and the dog sat on the rug and the cat ran to the"
+    a, b = Predictor(model, vocab, CFG), Predictor(model, vocab, CFG)
+    ids = a.context(text).ids
+    whole = a.advance(ids)
+    assert b.pending(ids) == len(ids) + 1  # <bos> too
+    unfinished = 0
+    while (p := b.advance(ids, limit=4)) is None:
+        unfinished += 1
+        assert b.steps <= 1 + 4 * unfinished
+    assert unfinished == -(-len(ids) // 4) - 1
+    assert b.pending(ids) == 0 and b.steps == len(ids) + 1
+    assert torch.allclose(whole, p)

@@ -232,3 +232,16 @@ def test_delete_running_run_of_dead_process(db, make_run, dead_pid):
     run_id = make_run()
     db.execute("UPDATE runs SET pid = ? WHERE id = ?", [dead_pid, run_id])
     assert delete_run(db, run_id)["id"] == run_id
+
+
+def test_evaluation_and_corpus_paths_round_trip(db):
+    from storage import create_run, get_run, set_evaluation
+
+    run_id = create_run(db, name="e", config={}, corpus="c", corpus_sha256="x", vocab_size=10, epochs_planned=1,
+                        corpus_paths=["/data/a.txt", "/data/b.txt"])
+    run = get_run(db, run_id)
+    assert run["corpus_paths"] == ["/data/a.txt", "/data/b.txt"] and run["eval_perplexity"] is None
+    set_evaluation(db, run_id, perplexity=70.5, top1=0.25, top3=0.41, keystroke_savings=0.38, tokens=1234)
+    run = get_run(db, run_id)
+    assert (run["eval_perplexity"], run["eval_top3"], run["eval_keystroke_savings"], run["eval_tokens"]) == (70.5, 0.41, 0.38, 1234)
+    assert run["eval_at"]
