@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMai
                                QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.config import TrainConfig
+from .autocomplete_page import AutocompletePage
 from .corpus_view import CorpusView
 from .settings_form import SettingsForm
 from .threads import BackgroundJobs, FunctionWorker
@@ -23,7 +24,7 @@ from .train_worker import TrainWorker
 from .training_view import Progress, TrainingView, format_seconds
 
 SETTINGS_DEBOUNCE_MS = 250
-DATA_TAB, TRAINING_TAB = 0, 1
+DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB = 0, 1, 2
 
 
 class MainWindow(QMainWindow):
@@ -127,6 +128,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(data_scroll, "Data && pipeline")
         self.training_view = TrainingView()
         self.tabs.addTab(self.training_view, "Training")
+        self.autocomplete = AutocompletePage(self.jobs, self.home)
+        self.tabs.addTab(self.autocomplete, "Autocomplete")
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.splitter.addWidget(scroll)
@@ -151,6 +154,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         self._action(view_menu, "&Data and pipeline", "Ctrl+1", lambda: self.tabs.setCurrentIndex(DATA_TAB))
         self._action(view_menu, "T&raining", "Ctrl+2", lambda: self.tabs.setCurrentIndex(TRAINING_TAB))
+        self._action(view_menu, "&Autocomplete", "Ctrl+3", lambda: self.tabs.setCurrentIndex(AUTOCOMPLETE_TAB))
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -172,6 +176,7 @@ class MainWindow(QMainWindow):
             print("first-paint", flush=True)
         self.first_painted.emit()
         self.training_view.ensure_plot()  # pyqtgraph: ~0.3 s, now that the window is on screen
+        self.autocomplete.refresh_runs()  # the latest trained model, loaded in the background
 
     # --- corpus -----------------------------------------------------------------------------------------
     def choose_files(self) -> None:
@@ -368,6 +373,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"run {result.run_id} {result.status}: {result.message}{where}")
         if result.status == "failed":
             self.problem("Training stopped", result.message + where.replace(";", ".", 1))
+        if result.model_path:
+            self.autocomplete.refresh_runs(select=result.run_id)  # type with the new model at once
 
     def _train_failed(self, worker, message: str) -> None:
         self.progress_bar.setFormat("not started")

@@ -1,0 +1,362 @@
+"""The Autocomplete page: pick a trained run, type, and see its suggestions and what each layer did.
+
+Suggestions are computed on the GUI thread: the predictor keeps the GRU state for the text already seen,
+so a keystroke costs at most one GRU step and one dense layer (~0.1 ms). When more than CATCH_UP_STEPS
+steps are needed at once (a pasted page, an edit early in a long sentence) the predictor catches up a
+slice per timer tick and the old suggestions stay until the new ones are ready. Loading a model and
+scoring it run in workers.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider,
+                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from .autocomplete import AutocompleteEdit, SuggestionChips
+from .prediction_trace import PredictionTraceView
+from .threads import FunctionWorker
+
+CATCH_UP_STEPS = 64  # GRU steps per slice when catching up (~5 ms)
+TRACE_INTERVAL_MS = 200  # the trace follows the typing at most five times a second
+USABLE = ("completed", "cancelled", "interrupted", "failed")
+
+
+def _title(run: dict) -> str:
+    name = run.get("name") or ""
+    return f"run {run['id']}" + ("" if name in ("", f"run {run['id']}") else f" “{name}”")
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
+
+
+class AutocompletePage(QWidget):
+    model_loaded = Signal(int)  # run id, once its predictor is ready
+    model_failed = Signal(str)  # why the selected run cannot be used
+    suggestions_shown = Signal()
+    evaluated = Signal(int)  # run id whose typing-quality numbers are now stored
+
+    def __init__(self, jobs, home=None, parent=None):
+        super().__init__(parent)
+        self.jobs, self.home = jobs, home
+        self.predictor = None
+        self.run: dict | None = None
+        self.latencies_ms: list[float] = []
+        self.prefix = ""  # the half-typed word the chips complete
+        self._db = None
+        self._load_worker = self._eval_worker = None
+        self._catching_up = False
+        self._build()
+
+    # --- layout ---------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        self.run_combo = QComboBox(objectName="runCombo")
+        self.run_combo.setMinimumContentsLength(24)
+        self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.run_combo.activated.connect(self._combo_activated)
+        top.addWidget(self.run_combo, 1)
+        refresh = QPushButton("Refresh", objectName="refreshRunsButton", toolTip="list the runs again")
+        refresh.clicked.connect(lambda: self.refresh_runs())
+        top.addWidget(refresh)
+        layout.addLayout(top)
+        self.model_status = QLabel(objectName="modelStatus", wordWrap=True)
+        layout.addWidget(self.model_status)
+        self.quality = QLabel(objectName="qualityLabel", wordWrap=True)
+        self.quality.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.quality)
+
+        split = QSplitter(Qt.Orientation.Horizontal, objectName="autocompleteSplitter")
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        self.edit = AutocompleteEdit()
+        lv.addWidget(self.edit, 1)
+        self.chips = SuggestionChips()
+        lv.addWidget(self.chips)
+        opts = QHBoxLayout()
+        self.ghost_check = QCheckBox("Ghost text", objectName="ghostCheck",
+                                     toolTip="show the rest of the top suggestion in grey after the cursor")
+        self.ghost_check.toggled.connect(self._ghost_toggled)
+        opts.addWidget(self.ghost_check)
+        opts.addStretch(1)
+        self.continue_button = QPushButton("Continue", objectName="continueButton",
+                                           toolTip="let the model write the next words (sampled)")
+        self.continue_button.clicked.connect(self.continue_text)
+        opts.addWidget(self.continue_button)
+        self.words_spin = QSpinBox(objectName="continueWordsSpin", minimum=1, maximum=200, value=10, suffix=" words")
+        opts.addWidget(self.words_spin)
+        lv.addLayout(opts)
+        opts = QHBoxLayout()  # a second row keeps the page usable in a narrow window
+        opts.addStretch(1)
+        opts.addWidget(QLabel("temperature"))
+        self.temperature = QSlider(Qt.Orientation.Horizontal, objectName="temperatureSlider", minimum=20, maximum=150,
+                                   value=80, toolTip="low: safe, repetitive words; high: surprising ones")
+        self.temperature.setFixedWidth(110)
+        self.temperature_label = QLabel("0.80")
+        self.temperature.valueChanged.connect(lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
+        opts.addWidget(self.temperature)
+        opts.addWidget(self.temperature_label)
+        self.topk_spin = QSpinBox(objectName="topKSpin", minimum=0, maximum=1000, value=40, prefix="top-k ",
+                                  toolTip="sample only among the k most likely words (0 = all)")
+        opts.addWidget(self.topk_spin)
+        lv.addLayout(opts)
+        split.addWidget(left)
+        self.trace_view = PredictionTraceView()
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.trace_view)
+        split.addWidget(scroll)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        self.splitter = split
+        layout.addWidget(split, 1)
+
+        self.edit.textChanged.connect(self.update_suggestions)
+        self.edit.cursorPositionChanged.connect(self.update_suggestions)
+        self.edit.accept_top.connect(self.accept_top)
+        self.edit.pick_chip.connect(self.chips.pick)
+        self.edit.dismiss.connect(self.dismiss)
+        self.chips.picked.connect(self.accept)
+        self._catch_up_timer = QTimer(self, interval=0)
+        self._catch_up_timer.timeout.connect(self._catch_up)
+        self._trace_timer = QTimer(self, singleShot=True, interval=TRACE_INTERVAL_MS)
+        self._trace_timer.timeout.connect(self.update_trace)
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        self.continue_button.setEnabled(on)
+        self.edit.setReadOnly(False)
+        if not on:
+            self.chips.set_suggestions([])
+            self.edit.has_suggestions = False
+
+    # --- runs -----------------------------------------------------------------------------------------
+    def db(self):
+        """This (GUI) thread's own connection; storage only, so the GUI thread never waits for torch."""
+        if self._db is None:
+            import storage
+
+            home = storage.ensure_data_dir(Path(self.home) if self.home else None)
+            self._db = storage.open_db(storage.db_path(home))
+            storage.mark_interrupted(self._db)
+        return self._db
+
+    def refresh_runs(self, select: int | None = None) -> None:
+        """List the runs that have a model; select `select`, else keep the current one, else the latest completed."""
+        import storage
+
+        current = select if select is not None else (self.run["id"] if self.run else None)
+        rows = [r for r in storage.list_runs(self.db()) if r.get("model_path") and r["status"] in USABLE]
+        self.run_combo.blockSignals(True)
+        self.run_combo.clear()
+        for r in rows:
+            missing = "" if Path(r["model_path"]).is_file() else " — model file missing"
+            ppl = f" · val ppl {r['best_val_perplexity']:.1f}" if r.get("best_val_perplexity") else ""
+            self.run_combo.addItem(f"{_title(r)} · {r['status']}{ppl} · {r['corpus']}{missing}", r["id"])
+        self.run_combo.blockSignals(False)
+        if not rows:
+            self.model_status.setText("No trained model yet: train one on the left, then type here.")
+            return
+        ids = [r["id"] for r in rows]
+        if current not in ids:
+            completed = [r["id"] for r in rows if r["status"] == "completed"]
+            current = completed[0] if completed else ids[0]
+        self.run_combo.setCurrentIndex(ids.index(current))
+        if not self.run or self.run["id"] != current or select is not None:
+            self.load_run(current)
+
+    def _combo_activated(self, index: int) -> None:
+        run_id = self.run_combo.itemData(index)
+        if run_id is not None:
+            self.load_run(run_id)
+
+    def load_run(self, run_id: int) -> None:
+        home = self.home
+
+        def load(progress, should_stop):
+            from .. import runs
+
+            _, db = runs.open_store(home)
+            return runs.load_run_model(db, run_id)
+
+        worker = FunctionWorker(load)
+        worker.run_id = run_id
+        worker.result.connect(self._loaded)
+        worker.failed.connect(self._load_failed)
+        worker.crashed.connect(self._load_crashed)
+        self._load_worker = worker
+        self.model_status.setText(f"loading run {run_id}…")
+        self.jobs.start(worker)
+
+    def _loaded(self, worker, result) -> None:
+        if worker is not self._load_worker:
+            return
+        from ..core.predict import Predictor
+
+        run, loaded = result
+        self.run = run
+        self.predictor = Predictor(loaded.model, loaded.vocab, loaded.config)
+        cfg = loaded.config
+        self.model_status.setText(
+            f"{_title(run)}: L {cfg.seq_len}, E {cfg.embed_dim}, H {cfg.hidden_size}, "
+            f"{cfg.layers} layer(s), V {len(loaded.vocab):,}; best epoch {run.get('best_epoch')}.")
+        self.edit.setPlaceholderText("Type here: suggestions for the next word appear below. Tab accepts the middle one.")
+        self._set_enabled(True)
+        self.latencies_ms.clear()
+        self.show_quality()
+        if run.get("eval_perplexity") is None:
+            self.evaluate_run(run["id"])
+        self.update_suggestions()
+        self.update_trace()
+        self.model_loaded.emit(run["id"])
+
+    def _load_failed(self, worker, message: str) -> None:
+        if worker is not self._load_worker:
+            return
+        self.predictor, self.run = None, None
+        self._set_enabled(False)
+        self.model_status.setText(f"<span style='color:#c62828'>This run cannot be used: {message}</span>")
+        self.edit.setPlaceholderText(f"This run's model cannot be used ({message}). Pick another run above, or train one.")
+        self.trace_view.set_trace(None)
+        self.quality.setText("")
+        self.model_failed.emit(message)
+
+    def _load_crashed(self, text: str) -> None:
+        self._load_failed(self._load_worker, text.strip().splitlines()[-1])
+
+    # --- typing-quality numbers -------------------------------------------------------------------------
+    def evaluate_run(self, run_id: int) -> None:
+        home = self.home
+
+        def score(progress, should_stop):
+            from .. import runs
+
+            _, db = runs.open_store(home)
+            runs.evaluate_run(db, run_id, should_stop=should_stop)
+            return run_id
+
+        worker = FunctionWorker(score)
+        worker.run_id = run_id
+        worker.result.connect(self._evaluated)
+        worker.failed.connect(self._evaluation_failed)
+        self._eval_worker = worker
+        self.jobs.start(worker)
+        self.show_quality()
+
+    def _evaluated(self, worker, run_id) -> None:
+        import storage
+
+        if self.run and self.run["id"] == run_id:
+            self.run = storage.get_run(self.db(), run_id)
+            self.show_quality()
+        self.evaluated.emit(run_id)
+
+    def _evaluation_failed(self, worker, message: str) -> None:
+        if self.run and self.run["id"] == worker.run_id:
+            self.quality.setText(f"<span style='color:gray'>Typing quality not available: {message}</span>")
+
+    def show_quality(self) -> None:
+        r = self.run
+        if r is None:
+            self.quality.setText("")
+            return
+        if r.get("eval_perplexity") is None:
+            numbers = "typing quality on the validation text: computing…"
+        else:
+            numbers = (f"On its validation text ({r['eval_tokens']:,} words): perplexity <b>{r['eval_perplexity']:.1f}</b>, "
+                       f"top-1 <b>{r['eval_top1']:.1%}</b>, top-3 <b>{r['eval_top3']:.1%}</b>, "
+                       f"keystroke savings <b>{r['eval_keystroke_savings']:.1%}</b>")
+        if self.latencies_ms:
+            numbers += (f" · keystroke → suggestions in this session: p50 {percentile(self.latencies_ms, 0.5):.2f} ms, "
+                        f"p99 {percentile(self.latencies_ms, 0.99):.2f} ms ({len(self.latencies_ms):,} keystrokes)")
+        self.quality.setText(numbers)
+
+    # --- suggestions ------------------------------------------------------------------------------------
+    def update_suggestions(self) -> None:
+        if self.predictor is None:
+            return
+        t0 = time.perf_counter()
+        text = self.edit.text_before_cursor()
+        ctx = self.predictor.context(text)
+        if self.predictor.pending(ctx.ids) > CATCH_UP_STEPS:
+            self._catching_up = True  # the old suggestions stay until the predictor has caught up
+            self._catch_up_timer.start()
+            return
+        probs = self.predictor.advance(ctx.ids)
+        self._show(probs, ctx)
+        self.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        if len(self.latencies_ms) % 50 == 0:
+            self.show_quality()
+
+    def _catch_up(self) -> None:
+        if self.predictor is None:
+            self._catch_up_timer.stop()
+            return
+        ctx = self.predictor.context(self.edit.text_before_cursor())
+        probs = self.predictor.advance(ctx.ids, limit=CATCH_UP_STEPS)
+        if probs is not None:
+            self._catch_up_timer.stop()
+            self._catching_up = False
+            self._show(probs, ctx)
+
+    def _show(self, probs, ctx) -> None:
+        suggestions = self.predictor.top_k(probs, ctx.prefix, 3)
+        self.prefix = ctx.prefix
+        self.chips.set_suggestions(suggestions)
+        self.edit.has_suggestions = bool(suggestions)
+        top = suggestions[0].word if suggestions else ""
+        if top and ctx.prefix:
+            ghost = top[len(ctx.prefix):] if top.startswith(ctx.prefix) else ""
+        else:
+            ghost = top if self._at_word_start() else ""
+        self.edit.set_ghost(ghost)
+        if not self._trace_timer.isActive():
+            self._trace_timer.start()
+        self.suggestions_shown.emit()
+
+    def _at_word_start(self) -> bool:
+        before = self.edit.text_before_cursor()
+        return not before or before[-1].isspace()
+
+    def accept(self, word: str) -> None:
+        self.edit.insert_word(word, self.prefix)
+        self.edit.setFocus()
+
+    def accept_top(self) -> None:
+        top = self.chips.top()
+        if top:
+            self.accept(top)
+
+    def dismiss(self) -> None:
+        self.chips.set_suggestions([])
+        self.edit.has_suggestions = False
+        self.edit.set_ghost("")
+
+    def _ghost_toggled(self, on: bool) -> None:
+        self.edit.ghost_enabled = on
+        self.edit.viewport().update()
+
+    # --- generate and trace ---------------------------------------------------------------------------
+    def continue_text(self) -> None:
+        if self.predictor is None:
+            return
+        words = self.predictor.sample(self.edit.text_before_cursor(), self.words_spin.value(),
+                                      temperature=self.temperature.value() / 100, top_k=self.topk_spin.value())
+        before = self.edit.text_before_cursor()
+        lead = "" if not before or before[-1].isspace() else " "
+        self.edit.textCursor().insertText(lead + " ".join(words) + " ")
+        self.edit.setFocus()
+
+    def update_trace(self) -> None:
+        if self.predictor is None or self._catching_up:
+            return
+        from ..core.trace import prediction_trace
+
+        self.trace_view.set_trace(prediction_trace(self.predictor, self.edit.text_before_cursor()))

@@ -1,0 +1,199 @@
+"""The autocomplete page: suggestions from a trained run, Tab/Alt/Esc, the prediction trace, quality numbers,
+unusable runs, pasting, generating, and typing while another run trains."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import storage
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+from gru_desktop import runs
+from gru_desktop.core.config import TrainConfig
+from ui_helpers import QUICK, click, load, set_spins, write_corpus
+
+CFG = TrainConfig(embed_dim=16, hidden_size=32, epochs=12, batch_size=32, lr=0.01, vocab_size=200)
+
+
+@pytest.fixture(scope="module")
+def trained_home(tmp_path_factory):
+    """A data dir with one completed run trained on the small corpus ("the cat sat on the mat." …)."""
+    home = tmp_path_factory.mktemp("trained")
+    corpus = write_corpus(tmp_path_factory.mktemp("text"))
+    dataset = runs.prepare([corpus], CFG)
+    events = list(runs.train_run(dataset, CFG, home=home, name="small"))
+    assert events[-1].status == "completed"
+    return home
+
+
+@pytest.fixture
+def home(trained_home, tmp_path, monkeypatch):
+    """A private copy per test (tests delete files and write evaluation numbers)."""
+    home = tmp_path / "home"
+    shutil.copytree(trained_home, home)
+    _, db = runs.open_store(home)
+    for r in storage.list_runs(db):  # model paths point into the copy
+        db["runs"].update(r["id"], {"model_path": str(storage.model_path(home, r["id"]))})
+    monkeypatch.setenv("GRU_DESKTOP_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def page(qtbot, window):
+    page = window.autocomplete
+    with qtbot.waitSignal(page.model_loaded, timeout=30_000):
+        page.refresh_runs()
+    return page
+
+
+def edit(window) -> QPlainTextEdit:
+    return window.findChild(QPlainTextEdit, "autocompleteEdit")
+
+
+def test_learned_next_word_is_suggested_in_the_middle(qtbot, window, page):
+    qtbot.keyClicks(edit(window), "the cat sat on the ")
+    chips = window.findChild(QWidget, "suggestionList")
+    assert "mat" in chips.words()
+    assert chips.ranked[0].word == "mat" and chips.words()[1] == "mat"  # most likely in the middle
+    probs = [s.probability for s in chips.ranked]
+    assert probs == sorted(probs, reverse=True) and len(probs) == 3
+    assert "%" in chips.buttons[1].toolTip()
+
+
+def test_half_typed_word_gets_only_completions(qtbot, window, page):
+    qtbot.keyClicks(edit(window), "the bird sang in the mo")
+    words = [w for w in page.chips.words() if w]
+    assert words and all(w.startswith("mo") for w in words)
+    assert "morning" in words
+
+
+def test_tab_accepts_the_top_suggestion(qtbot, window, page):
+    box = edit(window)
+    qtbot.keyClicks(box, "the cat sat on the ")
+    qtbot.keyClick(box, Qt.Key.Key_Tab)
+    assert box.toPlainText() == "the cat sat on the mat "
+    box.clear()
+    qtbot.keyClicks(box, "The C")  # a capital stays a capital
+    top = page.chips.ranked[0].word
+    assert top.startswith("c")
+    qtbot.keyClick(box, Qt.Key.Key_Tab)
+    assert box.toPlainText() == "The " + top.capitalize() + " "
+
+
+def test_alt_digit_picks_a_chip_and_escape_hides(qtbot, window, page):
+    box = edit(window)
+    qtbot.keyClicks(box, "the cat sat on the ")
+    left = page.chips.words()[0]
+    qtbot.keyClick(box, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert box.toPlainText() == f"the cat sat on the {left} "
+    assert any(page.chips.words())
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    assert page.chips.words() == ["", "", ""]
+    qtbot.keyClicks(box, "t")  # the next keystroke brings them back
+    assert any(page.chips.words())
+
+
+def test_clicking_a_chip_inserts_it(qtbot, window, page):
+    box = edit(window)
+    qtbot.keyClicks(box, "thank you for your ")
+    right = page.chips.words()[2]
+    qtbot.mouseClick(page.chips.buttons[2], Qt.MouseButton.LeftButton)
+    assert box.toPlainText() == f"thank you for your {right} "
+
+
+def test_empty_box_and_unknown_words_still_get_suggestions(qtbot, window, page):
+    page.update_suggestions()
+    assert all(page.chips.words())  # sentence starters
+    qtbot.keyClicks(edit(window), "zzqx blorf ")
+    assert all(page.chips.words())
+
+
+def test_prediction_trace_shows_the_shapes(qtbot, window, page):
+    qtbot.keyClicks(edit(window), "the cat sat on the ")
+    page.update_trace()
+    trace = window.findChild(QWidget, "predictionTrace")
+    texts = trace.shape_texts()
+    V = page.predictor.vocab.__len__()
+    assert f"shape ({CFG.seq_len},)" in texts["input"]
+    assert f"shape (6, {CFG.embed_dim})" in texts["embedding"]  # <bos> + 5 words, L × E at most
+    assert f"shape ({CFG.hidden_size}, 6)" in texts["gru"] and f"last state ({CFG.hidden_size},)" in texts["gru"]
+    assert f"shape ({V:,},)" in texts["dense"]
+    assert trace.embedding.values.shape == (6, CFG.embed_dim)
+    assert trace.hidden.values.shape == (CFG.hidden_size, 6)
+    assert trace.bars.top[0][0] == "mat" and len(trace.bars.top) == 10
+    assert "mat" in trace.prediction.text()
+
+
+def test_quality_numbers_are_computed_stored_and_shown(qtbot, window, page, home):
+    if page.run.get("eval_perplexity") is None:
+        with qtbot.waitSignal(page.evaluated, timeout=60_000):
+            pass
+    run = storage.get_run(runs.open_store(home)[1], page.run["id"])
+    assert run["eval_perplexity"] > 1 and 0 < run["eval_top3"] <= 1 and run["eval_keystroke_savings"] > 0
+    qtbot.keyClicks(edit(window), "the cat sat")
+    page.show_quality()
+    text = page.quality.text()
+    assert "keystroke savings" in text and f"{run['eval_perplexity']:.1f}" in text
+    assert "p99" in text and len(page.latencies_ms) >= len("the cat sat")
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_unusable_model_is_explained(qtbot, window, home, damage):
+    db = runs.open_store(home)[1]
+    run = storage.list_runs(db)[0]
+    path = storage.model_path(home, run["id"])
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(b"not a model at all")
+    page = window.autocomplete
+    with qtbot.waitSignal(page.model_failed, timeout=30_000) as failed:
+        page.refresh_runs()
+    assert str(run["id"]) in failed.args[0] or "model" in failed.args[0]
+    assert "cannot be used" in page.model_status.text()
+    assert "cannot be used" in edit(window).placeholderText()
+    if damage == "missing":
+        assert "model file missing" in page.run_combo.itemText(0)
+    qtbot.keyClicks(edit(window), "the cat ")  # typing does not fail
+    assert page.chips.words() == ["", "", ""]
+
+
+def test_pasting_a_long_sentence_catches_up_in_slices(qtbot, window, page):
+    box = edit(window)
+    long_sentence = " ".join(["the cat sat on the mat and"] * 200)  # 1,400 words, no sentence break
+    with qtbot.waitSignal(page.suggestions_shown, timeout=20_000):
+        box.insertPlainText(long_sentence + " the ")
+    assert page.predictor.pending(page.predictor.context(box.text_before_cursor()).ids) == 0
+    assert all(page.chips.words())
+
+
+def test_pasting_a_megabyte_stays_responsive(qtbot, window, page):
+    box = edit(window)
+    text = "the cat sat on the mat. " * 45_000  # ~1 MB
+    with qtbot.waitSignal(page.suggestions_shown, timeout=20_000):
+        box.insertPlainText(text)
+    assert len(box.toPlainText()) > 1_000_000
+    assert len(box.text_before_cursor()) <= 4000
+    assert all(page.chips.words())
+
+
+def test_continue_writes_words(qtbot, window, page):
+    box = edit(window)
+    qtbot.keyClicks(box, "the cat ")
+    page.words_spin.setValue(5)
+    page.temperature.setValue(20)
+    click(qtbot, window, "continueButton")
+    added = box.toPlainText()[len("the cat "):].split()
+    assert len(added) == 5
+
+
+def test_typing_works_while_another_run_trains(qtbot, window, page, tmp_path):
+    load(qtbot, window, [write_corpus(tmp_path)])
+    set_spins(window, {**QUICK, "epochsSpin": 10_000})
+    click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: window.run_id is not None, timeout=60_000)
+    qtbot.keyClicks(edit(window), "the cat sat on the ")
+    assert "mat" in page.chips.words()
+    with qtbot.waitSignal(window.training_finished, timeout=10_000):
+        window.cancel_training()
