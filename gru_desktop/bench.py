@@ -7,6 +7,7 @@ Parts (all by default, or pick with --only):
 - latency: keystroke → suggestions, p50/p99 over 2,000 keystrokes of test text, one word at a time;
 - memory: peak memory reading a generated 100 MB corpus (in a child process), as a multiple of the file size;
 - startup: the window's first paint after `python main.py`, median of 5 launches;
+- typing: keystroke → suggestions in the real autocomplete box (2,000 key events of test text, model trained 30 s);
 - gui: a 10 ms QTimer's lateness (p50/p99/max) in the real window while it trains on WikiText-2 (--gui-seconds).
 The WikiText files are read with the "pretokenized" tokenizer and case kept, so the numbers compare with
 PyTorch's word_language_model example on the same tokens (vocabulary capped at 5,000, <unk> counted).
@@ -39,19 +40,19 @@ BUDGETS = {"tokens_per_s": 41_000, "perplexity": 55.0, "top3": 0.47, "latency_p9
 
 def run_bench(args) -> int:
     data = Path(args.data) if args.data else Path(__file__).resolve().parents[2] / "shared" / "data" / "wikitext-2"
-    parts = args.only or ["throughput", "tutorial", "latency", "memory", "startup", "gui", "quality"]
+    parts = args.only or ["throughput", "tutorial", "latency", "typing", "memory", "startup", "gui", "quality"]
     if any(p not in ("memory", "startup") for p in parts) and not (data / "train.txt").is_file():
         print(f"error: WikiText-2 not found in {data}; pass --data DIR", file=sys.stderr)
         return 2
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = TrainConfig(tokenizer="pretokenized", lowercase=False, batch_size=args.batch_size, lr=args.lr,
-                      precision=args.precision, threads=args.threads).validate()
+                      precision=args.precision, schedule=getattr(args, "schedule", "plateau"), threads=args.threads).validate()
     results: dict = {"threads": torch.get_num_threads(), "config": cfg.to_dict()}
     ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui"} else None
     for part in parts:
         fn = {"throughput": _throughput, "tutorial": _tutorial, "latency": _latency, "memory": _memory, "quality": _quality,
-              "startup": _startup, "gui": _gui}[part]
+              "startup": _startup, "gui": _gui, "typing": _typing}[part]
         results[part] = fn(ds, cfg, args, data)
         _say(args, part, results[part])
     if args.json:
@@ -68,6 +69,17 @@ def _startup(ds, cfg, args, data) -> dict:
     from .ui.measure import first_paint
 
     return first_paint(5)
+
+
+def _typing(ds, cfg, args, data) -> dict:
+    from . import runs
+    from .ui.measure import typing_latency
+
+    with tempfile.TemporaryDirectory() as home:
+        for _ in runs.train_run(ds, cfg.replace(time_limit=30.0, epochs=1), home=home, name="typing bench"):
+            pass
+        text = (data / "test.txt").read_text(encoding="utf-8")[:20_000]
+        return typing_latency(Path(home), text)
 
 
 def _gui(ds, cfg, args, data) -> dict:

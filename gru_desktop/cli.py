@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=d.batch_size, help="(%(default)s)")
     t.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (%(default)s)")
     t.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping, 0 = off (%(default)s)")
+    t.add_argument("--schedule", choices=["plateau", "cosine"], default=d.schedule,
+                   help="learning rate: halve on a validation plateau, or cosine decay to 0 over the run (%(default)s)")
     t.add_argument("--val-fraction", type=float, default=d.val_fraction, help="share of sentences held out (%(default)s)")
     t.add_argument("--seed", type=int, default=d.seed, help="(%(default)s)")
     t.add_argument("--patience", type=int, default=d.patience, help="early stopping patience in epochs, 0 = off (%(default)s)")
@@ -79,13 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
-    b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui"],
+    b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing"],
                    help="run only these parts (repeatable)")
     b.add_argument("--quality-seconds", type=float, default=480.0)
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
     b.add_argument("--batch-size", type=int, default=d.batch_size)
     b.add_argument("--lr", type=float, default=d.lr)
     b.add_argument("--precision", choices=["fp32", "bf16"], default=d.precision)
+    b.add_argument("--schedule", choices=["plateau", "cosine"], default=d.schedule)
     b.add_argument("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core")
     b.add_argument("--json", action="store_true")
     return p
@@ -147,7 +150,7 @@ def _config_from_args(args):
     return TrainConfig(
         seq_len=args.seq_len, embed_dim=args.embed_dim, hidden_size=args.hidden_size, layers=args.layers,
         vocab_size=args.vocab_size, min_count=args.min_count, dropout=args.dropout, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, clip=args.clip, val_fraction=args.val_fraction, seed=args.seed,
+        batch_size=args.batch_size, lr=args.lr, clip=args.clip, schedule=args.schedule, val_fraction=args.val_fraction, seed=args.seed,
         patience=args.patience, time_limit=args.time_limit, threads=args.threads, precision=args.precision, tokenizer=args.tokenizer,
         lowercase=not args.keep_case,
     ).validate()

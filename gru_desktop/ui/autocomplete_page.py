@@ -47,6 +47,7 @@ class AutocompletePage(QWidget):
         self.run: dict | None = None
         self.latencies_ms: list[float] = []
         self.prefix = ""  # the half-typed word the chips complete
+        self._last_text: str | None = None
         self._db = None
         self._load_worker = self._eval_worker = None
         self._catching_up = False
@@ -210,6 +211,7 @@ class AutocompletePage(QWidget):
         self.edit.setPlaceholderText("Type here: suggestions for the next word appear below. Tab accepts the middle one.")
         self._set_enabled(True)
         self.latencies_ms.clear()
+        self._last_text = None
         self.show_quality()
         if run.get("eval_perplexity") is None:
             self.evaluate_run(run["id"])
@@ -279,11 +281,14 @@ class AutocompletePage(QWidget):
         self.quality.setText(numbers)
 
     # --- suggestions ------------------------------------------------------------------------------------
-    def update_suggestions(self) -> None:
+    def update_suggestions(self, *_) -> None:
         if self.predictor is None:
             return
         t0 = time.perf_counter()
         text = self.edit.text_before_cursor()
+        if text == self._last_text and not self._catching_up:
+            return  # a keystroke fires textChanged and cursorPositionChanged: compute once
+        self._last_text = text
         ctx = self.predictor.context(text)
         if self.predictor.pending(ctx.ids) > CATCH_UP_STEPS:
             self._catching_up = True  # the old suggestions stay until the predictor has caught up
@@ -335,6 +340,7 @@ class AutocompletePage(QWidget):
             self.accept(top)
 
     def dismiss(self) -> None:
+        self._last_text = None  # the next keystroke computes them again
         self.chips.set_suggestions([])
         self.edit.has_suggestions = False
         self.edit.set_ghost("")

@@ -97,3 +97,44 @@ def timer_lateness(train_file: Path, seconds: float = 20.0, threads: int = 0) ->
     return {"threads": threads or "default", "seconds": seconds, "ticks": len(late),
             "p50_ms": late[len(late) // 2], "p99_ms": late[min(len(late) - 1, int(0.99 * len(late)))],
             "max_ms": late[-1], "training_tokens_per_s": rate or 0.0}
+
+
+def typing_latency(home: Path, text: str, keystrokes: int = 2000) -> dict:
+    """Type `keystrokes` characters of `text` into the real autocomplete box (key events) with the
+    latest run's model; the page's own probe times keystroke → suggestions computed."""
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEvent, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(home=home, settings=QSettings(str(Path(home) / "gui.ini"), QSettings.Format.IniFormat),
+                        load_last=False)
+    window.show()
+    page = window.autocomplete
+    loop = QEventLoop()
+    page.model_loaded.connect(loop.quit)
+    page.model_failed.connect(loop.quit)
+    QTimer.singleShot(60_000, loop.quit)
+    page.refresh_runs()
+    loop.exec()
+    if page.predictor is None:
+        return {"error": "no usable model"}
+    page.edit.setFocus()
+    page.latencies_ms.clear()
+    typed = 0
+    for ch in text:
+        if typed >= keystrokes:
+            break
+        key = Qt.Key.Key_Return if ch == "\n" else (Qt.Key.Key_Space if ch == " " else Qt.Key.Key_unknown)
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):  # any character, as a keyboard sends it
+            QApplication.sendEvent(page.edit, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, ch))
+        app.processEvents()
+        typed += 1
+    lat = sorted(page.latencies_ms)
+    window.close()
+    return {"keystrokes": typed, "computed": len(lat), "p50_ms": lat[len(lat) // 2],
+            "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))], "max_ms": lat[-1]}
