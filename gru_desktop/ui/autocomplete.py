@@ -139,7 +139,7 @@ class AutocompleteEdit(QPlainTextEdit):
 
     def paintEvent(self, e):
         super().paintEvent(e)
-        if self.ghost_enabled and self.ghost and self.hasFocus():
+        if self.ghost_enabled and self.ghost:
             p = QPainter(self.viewport())
             p.setPen(QColor(150, 150, 150))
             p.setFont(self.font())

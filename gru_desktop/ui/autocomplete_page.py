@@ -296,9 +296,7 @@ class AutocompletePage(QWidget):
             return
         probs = self.predictor.advance(ctx.ids)
         self._show(probs, ctx)
-        self.latencies_ms.append((time.perf_counter() - t0) * 1000)
-        if len(self.latencies_ms) % 50 == 0:
-            self.show_quality()
+        self.latencies_ms.append((time.perf_counter() - t0) * 1000)  # shown with the trace, throttled
 
     def _catch_up(self) -> None:
         if self.predictor is None:
@@ -366,3 +364,4 @@ class AutocompletePage(QWidget):
         from ..core.trace import prediction_trace
 
         self.trace_view.set_trace(prediction_trace(self.predictor, self.edit.text_before_cursor()))
+        self.show_quality()  # the session's latency numbers, as often as the trace

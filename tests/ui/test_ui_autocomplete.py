@@ -197,3 +197,13 @@ def test_typing_works_while_another_run_trains(qtbot, window, page, tmp_path):
     assert "mat" in page.chips.words()
     with qtbot.waitSignal(window.training_finished, timeout=10_000):
         window.cancel_training()
+
+
+def test_ghost_text_shows_the_rest_of_the_top_suggestion(qtbot, window, page):
+    page.ghost_check.setChecked(True)
+    box = edit(window)
+    qtbot.keyClicks(box, "the bird sang in the mo")
+    top = page.chips.ranked[0].word
+    assert box.ghost == top[2:] and box.ghost_enabled
+    qtbot.keyClicks(box, "rning ")
+    assert box.ghost == page.chips.ranked[0].word  # after a space: the whole next word
