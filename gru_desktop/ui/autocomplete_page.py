@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushB
 
 from .autocomplete import AutocompleteEdit, SuggestionChips
 from .prediction_trace import PredictionTraceView
-from .threads import FunctionWorker
+from .threads import function_job
 
 CATCH_UP_STEPS = 64  # GRU steps per slice when catching up (~5 ms)
 TRACE_INTERVAL_MS = 200  # the trace follows the typing at most five times a second
@@ -187,11 +187,8 @@ class AutocompletePage(QWidget):
             _, db = runs.open_store(home)
             return runs.load_run_model(db, run_id)
 
-        worker = FunctionWorker(load)
-        worker.run_id = run_id
-        worker.result.connect(self._loaded)
-        worker.failed.connect(self._load_failed)
-        worker.crashed.connect(self._load_crashed)
+        worker = function_job(load, result=self._loaded, failed=self._load_failed, crashed=self._load_crashed,
+                              run_id=run_id)
         self._load_worker = worker
         self.model_status.setText(f"loading run {run_id}…")
         self.jobs.start(worker)
@@ -244,10 +241,7 @@ class AutocompletePage(QWidget):
             runs.evaluate_run(db, run_id, should_stop=should_stop)
             return run_id
 
-        worker = FunctionWorker(score)
-        worker.run_id = run_id
-        worker.result.connect(self._evaluated)
-        worker.failed.connect(self._evaluation_failed)
+        worker = function_job(score, result=self._evaluated, failed=self._evaluation_failed, run_id=run_id)
         self._eval_worker = worker
         self.jobs.start(worker)
         self.show_quality()

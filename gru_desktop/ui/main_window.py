@@ -19,7 +19,7 @@ from ..core.config import TrainConfig
 from .autocomplete_page import AutocompletePage
 from .corpus_view import CorpusView
 from .settings_form import SettingsForm
-from .threads import BackgroundJobs, FunctionWorker
+from .threads import BackgroundJobs, function_job
 from .train_worker import TrainWorker
 from .training_view import Progress, TrainingView, format_seconds
 
@@ -206,13 +206,8 @@ class MainWindow(QMainWindow):
 
             return read_corpus(paths or [SAMPLE_CORPUS], tokenizer, bool(cfg.lowercase), progress, should_stop)
 
-        worker = FunctionWorker(read)
-        worker.paths = paths
-        worker.result.connect(self._corpus_read)
-        worker.failed.connect(self._corpus_read_failed)
-        worker.crashed.connect(self._crashed)
-        worker.progress.connect(self._read_progress)
-        worker.ended.connect(self._read_done)
+        worker = function_job(read, result=self._corpus_read, failed=self._corpus_read_failed, crashed=self._crashed,
+                              progress=self._read_progress, ended=self._read_done, paths=paths)
         self._read_worker = worker
         self.corpus_label.setText("reading " + (", ".join(Path(p).name for p in paths[:3]) or "the sample corpus") + "…")
         self.read_progress.setValue(0)
@@ -275,12 +270,8 @@ class MainWindow(QMainWindow):
             dataset = build_dataset(corpus, config)
             return summarize(dataset, config), pipeline_trace(dataset, config)
 
-        worker = FunctionWorker(prepare)
-        worker.corpus = corpus
-        worker.result.connect(self._prepared)
-        worker.failed.connect(self._prepare_failed)
-        worker.crashed.connect(self._crashed)
-        worker.ended.connect(self._prepare_done)
+        worker = function_job(prepare, result=self._prepared, failed=self._prepare_failed, crashed=self._crashed,
+                              ended=self._prepare_done, corpus=corpus)
         self._prepare_worker = worker
         self.jobs.start(worker)
 

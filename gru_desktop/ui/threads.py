@@ -78,6 +78,19 @@ class FunctionWorker(Worker):
             self.result.emit(self, value)
 
 
+def function_job(fn, *, result, failed, crashed=None, ended=None, progress=None, **attrs) -> FunctionWorker:
+    """A FunctionWorker wired to GUI-thread methods; `attrs` become attributes that slots can check
+    (e.g. which corpus or run the result belongs to)."""
+    worker = FunctionWorker(fn)
+    for name, value in attrs.items():
+        setattr(worker, name, value)
+    for signal, slot in ((worker.result, result), (worker.failed, failed), (worker.crashed, crashed),
+                         (worker.ended, ended), (worker.progress, progress)):
+        if slot is not None:
+            signal.connect(slot)
+    return worker
+
+
 class BackgroundJobs(QObject):
     """Starts workers on their own threads and keeps them alive until their thread has finished."""
 
