@@ -106,3 +106,36 @@ def m003_evaluation(db: Database) -> None:
     for column, kind in (("eval_perplexity", "REAL"), ("eval_top1", "REAL"), ("eval_top3", "REAL"),
                          ("eval_keystroke_savings", "REAL"), ("eval_tokens", "INTEGER"), ("eval_at", "TEXT")):
         db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+
+
+@MIGRATIONS()
+def m004_baselines(db: Database) -> None:
+    # Count-based baselines (interpolated Kneser-Ney trigram) per corpus and split, so the runs table can
+    # show whether a GRU beats counting. The key is everything that changes the split or the vocabulary.
+    db.execute(
+        """
+        CREATE TABLE baselines (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            corpus TEXT,
+            corpus_sha256 TEXT NOT NULL,
+            split_key TEXT NOT NULL,
+            created_at TEXT,
+            perplexity REAL,
+            top1 REAL,
+            top3 REAL,
+            keystroke_savings REAL,
+            tokens INTEGER,
+            train_tokens INTEGER,
+            seconds REAL,
+            UNIQUE (kind, corpus_sha256, split_key)
+        )
+        """
+    )
+
+
+@MIGRATIONS()
+def m005_run_marks(db: Database) -> None:
+    # What the user adds to a run in the runs table: tags (a JSON list) and a star for the baseline run.
+    db.execute("ALTER TABLE runs ADD COLUMN tags TEXT DEFAULT '[]'")
+    db.execute("ALTER TABLE runs ADD COLUMN starred INTEGER DEFAULT 0")

@@ -34,7 +34,7 @@ UPDATABLE_COLUMNS = frozenset(
     {
         "name", "notes", "error", "corpus", "corpus_sha256", "config",
         "vocab_size", "epochs_planned", "train_tokens", "val_tokens",
-        "model_path", "parent_run_id",
+        "model_path", "parent_run_id", "tags", "starred",
     }
 )
 
@@ -161,6 +161,10 @@ def update_run(db: Database, run_id: int, **fields: Any) -> None:
         raise ValueError(f"update_run cannot change: {', '.join(unknown)}")
     if isinstance(fields.get("config"), dict):
         fields["config"] = json.dumps(fields["config"], sort_keys=True)
+    if isinstance(fields.get("tags"), (list, tuple)):
+        fields["tags"] = json.dumps(list(fields["tags"]))
+    if "starred" in fields:
+        fields["starred"] = int(bool(fields["starred"]))
     if fields:
         _update(db, run_id, fields)
 
@@ -189,6 +193,8 @@ def list_runs(db: Database) -> list[dict[str, Any]]:
 def _parse(row: dict[str, Any]) -> dict[str, Any]:
     row["config"] = json.loads(row["config"]) if row["config"] else {}
     row["corpus_paths"] = json.loads(row["corpus_paths"]) if row.get("corpus_paths") else None
+    row["tags"] = json.loads(row["tags"]) if row.get("tags") else []
+    row["starred"] = bool(row.get("starred"))
     return row
 
 

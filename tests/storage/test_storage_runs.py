@@ -245,3 +245,14 @@ def test_evaluation_and_corpus_paths_round_trip(db):
     run = get_run(db, run_id)
     assert (run["eval_perplexity"], run["eval_top3"], run["eval_keystroke_savings"], run["eval_tokens"]) == (70.5, 0.41, 0.38, 1234)
     assert run["eval_at"]
+
+
+def test_tags_and_star_round_trip(db):
+    from storage import create_run, get_run, update_run
+
+    run_id = create_run(db, name="t", config={}, corpus="c", corpus_sha256="x", vocab_size=10, epochs_planned=1)
+    run = get_run(db, run_id)
+    assert run["tags"] == [] and run["starred"] is False
+    update_run(db, run_id, tags=["small", "wiki"], starred=True, notes="lr too high")
+    run = get_run(db, run_id)
+    assert run["tags"] == ["small", "wiki"] and run["starred"] is True and run["notes"] == "lr too high"
