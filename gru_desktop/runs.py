@@ -64,13 +64,20 @@ def open_store(home: str | os.PathLike | None = None):
 
 
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
-              stop: threading.Event | None = None, parent_run_id: int | None = None):
-    """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, then RunFinished."""
+              stop: threading.Event | None = None, parent_run_id: int | None = None,
+              initial_state: dict | None = None):
+    """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, then RunFinished.
+
+    `initial_state`: start from these weights (a parent run's model, to continue training it; the
+    dataset must then use that model's vocabulary) instead of fresh ones.
+    """
     home, db = open_store(home)
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)  # the same seed gives the same initial weights
     model = GRULanguageModel.from_config(config, len(dataset.vocab))
+    if initial_state is not None:
+        model.load_state_dict(initial_state)
     corpus = dataset.corpus
     run_id = storage.create_run(
         db, name=name, config=config.to_dict(), corpus=corpus.description, corpus_sha256=corpus.sha256,
@@ -129,6 +136,26 @@ def load_run_model(db, run_ref, home=None) -> tuple[dict, LoadedModel]:
     return run, load_model(run["model_path"])
 
 
+def continue_dataset(db, run_id: int, epochs: int, should_stop=None):
+    """What continuing a run needs: its loaded model, its config with `epochs` more epochs, and the dataset
+    of its own corpus (read again from its files, checked by sha256) in the model's vocabulary."""
+    run, loaded = load_run_model(db, run_id)
+    config = loaded.config.replace(epochs=epochs).validate()
+    corpus = _run_corpus(run, config, should_stop)
+    return loaded, config, build_dataset(corpus, config, vocab=loaded.vocab)
+
+
+def _run_corpus(run: dict, config: TrainConfig, should_stop=None):
+    """The run's own text, read again from its files; UserError if it is gone or has changed."""
+    paths = run.get("corpus_paths")
+    if not paths:
+        raise UserError(f"run {run['id']} does not record its corpus files")
+    corpus = read_corpus(paths, config.tokenizer, config.lowercase, None, should_stop)
+    if run.get("corpus_sha256") and corpus.sha256 != run["corpus_sha256"]:
+        raise UserError(f"the text of run {run['id']} has changed since it was trained ({run['corpus']})")
+    return corpus
+
+
 def evaluate_run(db, run_id: int, loaded: LoadedModel | None = None, corpus=None, should_stop=None):
     """Score the run's model on its own validation sentences (perplexity, top-1, top-3, keystroke
     savings) and store the numbers with the run. The corpus is read again from the run's files unless
@@ -143,13 +170,9 @@ def evaluate_run(db, run_id: int, loaded: LoadedModel | None = None, corpus=None
         run, loaded = load_run_model(db, run_id)
     cfg = loaded.config
     if corpus is None:
-        paths = run.get("corpus_paths")
-        if not paths:
-            raise UserError(f"run {run_id} does not record its corpus files, so it cannot be evaluated again")
-        corpus = read_corpus(paths, cfg.tokenizer, cfg.lowercase, None, should_stop)
-    if run.get("corpus_sha256") and corpus.sha256 != run["corpus_sha256"]:
-        raise UserError(f"the text of run {run_id} has changed since it was trained ({run['corpus']}); "
-                        "its validation sentences cannot be found again")
+        corpus = _run_corpus(run, cfg, should_stop)
+    elif run.get("corpus_sha256") and corpus.sha256 != run["corpus_sha256"]:
+        raise UserError(f"the text of run {run_id} has changed since it was trained ({run['corpus']})")
     _, val = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
     report = evaluate(loaded.model, loaded.vocab, cfg, corpus, val)
     storage.set_evaluation(db, run_id, perplexity=report.perplexity, top1=report.top1, top3=report.top3,
@@ -157,5 +180,13 @@ def evaluate_run(db, run_id: int, loaded: LoadedModel | None = None, corpus=None
     return report
 
 
+def delete_run(db, run_id: int) -> dict:
+    """Delete a run and its model file (storage refuses a live running run: RunIsRunning)."""
+    row = storage.delete_run(db, run_id)
+    if row.get("model_path"):
+        Path(row["model_path"]).unlink(missing_ok=True)
+    return row
+
+
 __all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "load_run_model", "evaluate_run",
-           "UserError"]
+           "continue_dataset", "delete_run", "UserError"]

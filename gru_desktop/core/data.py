@@ -174,15 +174,19 @@ class Dataset:
         return float((self.ids == UNK).mean()) if self.ids.size else 0.0
 
 
-def build_dataset(corpus: Corpus, config: TrainConfig) -> Dataset:
-    """Vocabulary, split and windows; CorpusError when there is too little text to train and validate."""
+def build_dataset(corpus: Corpus, config: TrainConfig, vocab: Vocab | None = None) -> Dataset:
+    """Vocabulary, split and windows; CorpusError when there is too little text to train and validate.
+
+    `vocab`: use this vocabulary (a model's, to continue training it) instead of building one.
+    """
     if corpus.n_sentences < 2:
         raise CorpusError(
             f"too little text: {corpus.description} has {corpus.n_sentences} sentence of {corpus.n_tokens} "
             f"word{'s' if corpus.n_tokens != 1 else ''}; training needs at least 2 sentences (one to learn from, "
             "one to validate on), and a few hundred to learn anything useful"
         )
-    vocab = Vocab.build(corpus.words, corpus.counts, config.vocab_size, config.min_count)
+    if vocab is None:
+        vocab = Vocab.build(corpus.words, corpus.counts, config.vocab_size, config.min_count)
     if len(vocab) <= 3:
         raise CorpusError(f"no word occurs at least {config.min_count} times; lower the minimum count")
     ids = vocab.remap_table(corpus.words)[corpus.ids]
