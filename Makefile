@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install qt-check clean bench
+.PHONY: run test install qt-check clean bench install-desktop uninstall-desktop
 
 run: $(STAMP) qt-check
 	$(PY) main.py
@@ -18,6 +18,14 @@ bench: $(STAMP)
 	$(PY) -m gru_desktop bench
 
 install: $(STAMP)
+
+# The applications-menu launcher and icons for the current user (~/.local/share); it points into this
+# checkout's .venv, so rerun it after moving the checkout.
+install-desktop: $(STAMP)
+	bash resources/install_desktop.sh
+
+uninstall-desktop:
+	bash resources/install_desktop.sh --uninstall
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
