@@ -5,6 +5,7 @@ and the training worker can all use it without pulling in torch or Qt.
 Each thread must open its own connection with open_db (see storage.db).
 """
 
+from .baselines import get_baseline, list_baselines, save_baseline
 from .db import open_db
 from .paths import data_dir, db_path, ensure_data_dir, model_path
 from .runs import (
@@ -40,15 +41,18 @@ __all__ = [
     "delete_run",
     "ensure_data_dir",
     "finish_run",
+    "get_baseline",
     "get_epochs",
     "get_run",
     "get_steps",
     "is_alive",
+    "list_baselines",
     "list_runs",
     "mark_interrupted",
     "model_path",
     "open_db",
     "resolve_run_id",
+    "save_baseline",
     "set_best",
     "set_evaluation",
     "update_run",
