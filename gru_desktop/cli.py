@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     delete = rs.add_parser("delete", help="delete a run and its model file")
     delete.add_argument("run", metavar="RUN_ID")
+    x = rs.add_parser("export", help="epoch metrics to CSV, the loss/accuracy chart to PNG, a model to TorchScript")
+    x.add_argument("runs", nargs="+", metavar="RUN_ID")
+    x.add_argument("--csv", metavar="PATH", help="every epoch of the runs, one row each (UTF-8, header row)")
+    x.add_argument("--png", metavar="PATH", help="the runs' loss and accuracy curves")
+    x.add_argument("--torchscript", metavar="PATH", help="the run's model for torch.jit.load (one run only)")
+    x.add_argument("--width", type=int, default=1200, help="PNG width in pixels (%(default)s)")
+    x.add_argument("--json", action="store_true")
 
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
@@ -269,6 +276,8 @@ def cmd_runs(args) -> int:
             print(f"{r['id']:>4}  {r['status']:<11} {r['created_at'][:16]}  {r['name']:<20} epochs {r['epochs_done']:>3}  "
                   f"ppl {ppl if ppl is None else f'{ppl:.1f}'}  top-3 {top3 if top3 is None else f'{top3:.1%}'}  {r['corpus']}")
         return 0
+    if args.action == "export":
+        return _runs_export(args, db)
     run_id = storage.resolve_run_id(db, args.run)
     if args.action == "show":
         run = storage.get_run(db, run_id)
@@ -287,6 +296,70 @@ def cmd_runs(args) -> int:
         Path(row["model_path"]).unlink(missing_ok=True)
     print(f"deleted run {run_id}")
     return 0
+
+
+def _runs_export(args, db) -> int:
+    import storage
+    from . import exports
+    from .core.errors import UserError
+
+    targets = {k: getattr(args, k) for k in ("csv", "png", "torchscript") if getattr(args, k)}
+    if not targets:
+        raise UserError("runs export: give at least one of --csv PATH, --png PATH, --torchscript PATH")
+    if args.torchscript and len(args.runs) > 1:
+        raise UserError("--torchscript exports one run's model: give one RUN_ID")
+    if len({str(Path(p).resolve()) for p in targets.values()}) < len(targets):
+        raise UserError("runs export: give each export its own PATH")
+    if not 100 <= args.width <= 10_000:
+        raise UserError("--width must be between 100 and 10000 pixels")
+    ids = list(dict.fromkeys(storage.resolve_run_id(db, ref) for ref in args.runs))  # unknown run: exit 2
+    for path in targets.values():  # every path checked before anything is written
+        exports.check_writable(path)
+    done: dict = {"run_ids": ids}
+    if args.csv:
+        done["csv"], done["csv_rows"] = str(args.csv), exports.epochs_csv(db, ids, args.csv)
+    if args.torchscript:
+        ref = args.runs[0] if str(args.runs[0]).strip().lower() == "latest" else ids[0]  # latest run with a model
+        done["torchscript"] = str(exports.torchscript(db, ref, args.torchscript))
+    if args.png:
+        _export_png(exports.run_series(db, ids), args.png, args.width)
+        done["png"] = str(args.png)
+    if args.json:
+        print(json.dumps(done))
+    else:
+        if "csv" in done:
+            print(f"wrote {done['csv']}: {done['csv_rows']} epochs of run{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
+        if "torchscript" in done:
+            print(f"wrote {done['torchscript']}: TorchScript model of run {ids[0]}")
+        if "png" in done:
+            print(f"wrote {done['png']}: loss and accuracy chart, {args.width} px wide")
+    return 0
+
+
+def _export_png(series: dict, path: str, width: int) -> None:
+    """Draw the ComparePlot without showing a window (offscreen when there is no display) and save it."""
+    import os
+
+    from .core.errors import UserError
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        from .ui.compare_plot import ComparePlot
+    except ImportError as exc:  # e.g. Qt's system libraries missing
+        raise UserError(f"cannot draw the chart: {exc}") from None
+    app = QApplication.instance() or QApplication(["gru-desktop"])
+    plot = ComparePlot()
+    try:
+        plot.resize(width, width * 3 // 4)
+        plot.set_runs(series)
+        plot.export_png(path, width)
+    finally:
+        plot.close()
+        plot.deleteLater()
+        app.processEvents()
 
 
 def cmd_bench(args) -> int:

@@ -1,0 +1,122 @@
+"""Exports of runs: epoch metrics to CSV, a run's model to TorchScript (the chart's PNG is
+`ui.compare_plot.ComparePlot.export_png`). Here storage and core meet, as in `runs.py`; the CLI's
+`runs export` and the GUI's Runs page both call these.
+
+Every error the user can fix (a missing folder, no permission, a run without a model) is a UserError
+whose message names the path; files are written to a temporary file beside the target and renamed, so
+a failed export never leaves half a file.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import storage
+from .core.errors import UserError
+
+# One row per (run, epoch); the metric columns are those of storage.metrics.EPOCH_COLUMNS.
+CSV_COLUMNS = ("run_id", "run_name", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
+               "val_top3", "val_perplexity", "seconds", "tokens_per_s", "lr", "observation")
+
+
+def file_mode() -> int:
+    """The permissions a new file gets under the process umask (0o644 with the usual 022). (Also in
+    core.export; not imported from there so that this module does not load torch.)"""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """The path, if a file can be created there; else a UserError that says why, naming the path."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UserError(f"cannot write {path}: it is a folder")
+    if not parent.is_dir():
+        raise UserError(f"cannot write {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write {path}: no permission to write in {parent}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UserError(f"cannot write {path}: the file is read-only")
+    return path
+
+
+def _os_error(path: Path, exc: OSError) -> UserError:
+    return UserError(f"cannot write {path}: {exc.strerror or type(exc).__name__}")
+
+
+def _get_runs(db, run_ids: Iterable[int | str]) -> list[dict]:
+    runs = []
+    for ref in run_ids:
+        run_id = storage.resolve_run_id(db, ref)  # RunNotFound for an unknown id
+        runs.append(storage.get_run(db, run_id))
+    if not runs:
+        raise UserError("no runs to export")
+    return runs
+
+
+def run_label(run: dict) -> str:
+    """How a run is named in legends: its id and name ("3: small model"), unique per run."""
+    name = run.get("name") or ""
+    return f"{run['id']}: {name}" if name and name != f"run {run['id']}" else f"run {run['id']}"
+
+
+def run_series(db, run_ids: Iterable[int | str]) -> dict[str, list[dict]]:
+    """{label: epoch rows} for ComparePlot.set_runs, in the order given."""
+    return {run_label(run): storage.get_epochs(db, run["id"]) for run in _get_runs(db, run_ids)}
+
+
+def epoch_rows(db, run_ids: Iterable[int | str]) -> list[dict]:
+    """The CSV's rows as dicts: every recorded epoch of each run, runs in the order given, epochs in order."""
+    rows = []
+    for run in _get_runs(db, run_ids):
+        for e in storage.get_epochs(db, run["id"]):
+            rows.append({"run_id": run["id"], "run_name": run.get("name") or "",
+                         **{k: e.get(k) for k in CSV_COLUMNS[2:]}})
+    return rows
+
+
+def epochs_csv(db, run_ids: Iterable[int | str], path: str | os.PathLike) -> int:
+    """Write the epochs of the runs to a UTF-8 CSV with a header row; return the number of data rows.
+
+    Numbers are written in full precision (Python's repr), a missing value as an empty field."""
+    path = check_writable(path)
+    rows = epoch_rows(db, run_ids)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+        os.chmod(tmp, file_mode())  # mkstemp makes it private; an export is an ordinary file
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _os_error(path, exc) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(rows)
+
+
+def torchscript(db, run_id: int | str, path: str | os.PathLike) -> Path:
+    """Export the run's best model as TorchScript (see core.export); returns the path written."""
+    from .core.export import export_torchscript
+    from .runs import load_run_model
+
+    path = check_writable(path)
+    _, loaded = load_run_model(db, run_id)  # ModelFileError (a UserError) for a run without a model
+    try:
+        return export_torchscript(loaded, path)
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+
+
+__all__ = ["CSV_COLUMNS", "check_writable", "run_label", "run_series", "epoch_rows", "epochs_csv", "torchscript"]

@@ -1,0 +1,132 @@
+"""`runs export`: epochs to CSV, the chart to PNG, a model to TorchScript; bad input is one `error:` line."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import warnings
+
+import pytest
+
+from cli_helpers import REPO, cli  # noqa: E402
+
+SAMPLE = REPO / "resources" / "sample_corpus.txt"
+TINY = ["--epochs", "2", "--hidden-size", "16", "--embed-dim", "8"]
+FLOATS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3", "val_perplexity", "seconds",
+          "tokens_per_s", "lr")
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """Two tiny runs (2 epochs each) in a fresh data folder."""
+    home = tmp_path_factory.mktemp("home")
+    for seed, name in (("0", "first"), ("1", "second, with a comma")):
+        r = cli(home, "train", SAMPLE, *TINY, "--seed", seed, "--name", name, "--json")
+        assert r.returncode == 0, r.stderr
+    return home
+
+
+def shown(home, run_id: int) -> dict:
+    r = cli(home, "runs", "show", str(run_id), "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def assert_user_error(r: subprocess.CompletedProcess, contains: str | None = None) -> str:
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr + r.stdout, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), lines
+    if contains:
+        assert contains.lower() in lines[0].lower(), lines[0]
+    return lines[0]
+
+
+def test_csv_round_trips_the_recorded_epochs(home, tmp_path):
+    out = tmp_path / "out.csv"
+    r = cli(home, "runs", "export", "1", "2", "--csv", out)
+    assert r.returncode == 0, r.stderr
+    assert str(out) in r.stdout
+    with open(out, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames[:3] == ["run_id", "run_name", "epoch"]
+        got = list(reader)
+    expected = [(run, e) for run in (shown(home, 1), shown(home, 2)) for e in run["epochs"]]
+    assert len(got) == len(expected) == 4
+    for row, (run, e) in zip(got, expected):
+        assert int(row["run_id"]) == run["id"] and row["run_name"] == run["name"]
+        assert int(row["epoch"]) == e["epoch"]
+        for key in FLOATS:
+            assert float(row[key]) == e[key], key  # full precision: exactly the stored value
+        assert row["observation"] == e["observation"]
+    assert got[2]["run_name"] == "second, with a comma"
+
+
+def test_csv_json_output(home, tmp_path):
+    out = tmp_path / "one.csv"
+    r = cli(home, "runs", "export", "latest", "--csv", out, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"run_ids": [2], "csv": str(out), "csv_rows": 2}
+
+
+def test_torchscript_loads_and_matches_suggest(home, tmp_path):
+    import torch
+
+    out = tmp_path / "model.ts"
+    r = cli(home, "runs", "export", "1", "--torchscript", out)
+    assert r.returncode == 0, r.stderr
+    extra = {"vocab.json": "", "config.json": ""}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        module = torch.jit.load(str(out), _extra_files=extra)
+    vocab = json.loads(extra["vocab.json"])
+    assert json.loads(extra["config.json"])["hidden_size"] == 16
+    unk = vocab.index("<unk>")
+    ids = [2] + [vocab.index(w) if w in vocab else unk for w in "the cat sat on the".split()]
+    with torch.no_grad():
+        probs = module(torch.tensor([ids]))
+    s = cli(home, "suggest", "1", "the cat sat on the ", "--json")
+    assert s.returncode == 0, s.stderr
+    best = json.loads(s.stdout)["suggestions"][0]
+    assert float(probs[vocab.index(best["word"])]) == pytest.approx(best["probability"], abs=1e-5)
+
+
+def test_png_of_two_runs(home, tmp_path):
+    out = tmp_path / "chart.png"
+    r = cli(home, "runs", "export", "1", "2", "--png", out, "--width", "800")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    data = out.read_bytes()
+    assert data[:4] == b"\x89PNG" and len(data) > 1024
+    assert int.from_bytes(data[16:20], "big") == 800  # IHDR width
+
+
+def test_all_three_at_once(home, tmp_path):
+    paths = {k: tmp_path / f"x.{k}" for k in ("csv", "png", "torchscript")}
+    r = cli(home, "runs", "export", "2", *[a for k, p in paths.items() for a in (f"--{k}", p)], "--json")
+    assert r.returncode == 0, r.stderr
+    done = json.loads(r.stdout)
+    assert {k: done[k] for k in paths} == {k: str(p) for k, p in paths.items()}
+    assert all(p.stat().st_size > 0 for p in paths.values())
+
+
+def test_unwritable_paths_are_one_error_line(home, tmp_path):
+    missing = tmp_path / "no-such-folder" / "out.csv"
+    assert_user_error(cli(home, "runs", "export", "1", "--csv", missing), str(missing))
+    assert_user_error(cli(home, "runs", "export", "1", "--png", tmp_path / "nope" / "c.png"), "does not exist")
+    assert_user_error(cli(home, "runs", "export", "1", "--torchscript", tmp_path), "folder")  # a folder, not a file
+
+
+def test_nothing_written_when_one_path_is_bad(home, tmp_path):
+    good = tmp_path / "good.csv"
+    r = cli(home, "runs", "export", "1", "--csv", good, "--png", tmp_path / "missing" / "c.png")
+    assert_user_error(r, "missing")
+    assert not good.exists()
+
+
+def test_bad_requests(home, tmp_path):
+    assert_user_error(cli(home, "runs", "export", "1"), "--csv")
+    assert_user_error(cli(home, "runs", "export", "99", "--csv", tmp_path / "a.csv"), "99")
+    assert_user_error(cli(home, "runs", "export", "1", "2", "--torchscript", tmp_path / "m.ts"), "one")
+    assert_user_error(cli(home, "runs", "export", "1", "--csv", tmp_path / "a", "--png", tmp_path / "a"), "own")
+    assert not any(tmp_path.iterdir())

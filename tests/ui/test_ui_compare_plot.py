@@ -1,0 +1,91 @@
+"""The runs comparison chart: curves per run and metric from epoch rows, and its PNG export."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gru_desktop.core.errors import UserError
+from gru_desktop.ui.compare_plot import METRICS, ComparePlot
+
+
+def rows(losses, accs):
+    return [{"run_id": 1, "epoch": i + 1, "train_loss": tl, "val_loss": vl, "train_accuracy": ta, "val_accuracy": va,
+             "val_top3": None, "observation": "x"}
+            for i, ((tl, vl), (ta, va)) in enumerate(zip(losses, accs))]
+
+
+SERIES = {
+    "1: small": rows([(6.0, 6.2), (5.0, 5.5), (4.5, 5.3)], [(0.10, 0.08), (0.20, 0.15), (0.25, 0.17)]),
+    "2: big": rows([(5.8, 6.0), (4.2, 5.0)], [(0.12, 0.10), (0.30, 0.20)]),
+}
+
+
+@pytest.fixture
+def plot(qtbot):
+    w = ComparePlot()
+    qtbot.addWidget(w)
+    w.resize(800, 600)
+    return w
+
+
+def test_object_name_and_two_linked_plots(plot):
+    assert plot.objectName() == "comparePlot"
+    assert plot.acc_plot.getViewBox().linkedView(0) is plot.loss_plot.getViewBox()
+
+
+def test_set_runs_draws_every_metric_per_run(plot):
+    plot.set_runs(SERIES)
+    assert set(plot.curves) == {(label, m) for label in SERIES for m in METRICS}
+    x, y = plot.curves[("1: small", "train_loss")].getData()
+    np.testing.assert_array_equal(x, [1, 2, 3])
+    np.testing.assert_allclose(y, [6.0, 5.0, 4.5])
+    x, y = plot.curves[("2: big", "val_loss")].getData()
+    np.testing.assert_array_equal(x, [1, 2])
+    np.testing.assert_allclose(y, [6.0, 5.0])
+    _, y = plot.curves[("2: big", "val_accuracy")].getData()
+    np.testing.assert_allclose(y, [10.0, 20.0])  # percent
+    _, y = plot.curves[("1: small", "train_accuracy")].getData()
+    np.testing.assert_allclose(y, [10.0, 20.0, 25.0])
+    # One colour per run, training dashed and validation solid; one legend entry per run.
+    small = plot.curves[("1: small", "val_loss")].opts["pen"]
+    big = plot.curves[("2: big", "val_loss")].opts["pen"]
+    assert small.color() != big.color()
+    assert plot.curves[("1: small", "train_loss")].opts["pen"].color() == small.color()
+    assert plot.curves[("1: small", "train_loss")].opts["pen"].style() != small.style()
+    assert [label.text for _, label in plot.legend.items] == list(SERIES)
+
+
+def test_set_runs_again_replaces_curves(plot):
+    plot.set_runs(SERIES)
+    plot.set_runs({"3: other": SERIES["2: big"]})
+    assert {label for label, _ in plot.curves} == {"3: other"}
+    assert len(plot.loss_plot.listDataItems()) == 2 and len(plot.acc_plot.listDataItems()) == 2
+    assert len(plot.legend.items) == 1
+    plot.set_runs({})
+    assert plot.curves == {} and plot.loss_plot.listDataItems() == []
+
+
+def test_missing_and_nan_values_are_skipped(plot):
+    r = rows([(6.0, float("nan")), (5.0, 5.5)], [(0.1, None), (0.2, 0.15)])
+    plot.set_runs({"r": r})
+    x, y = plot.curves[("r", "val_loss")].getData()
+    np.testing.assert_array_equal(x, [2])
+    x, y = plot.curves[("r", "val_accuracy")].getData()
+    np.testing.assert_array_equal(x, [2])
+
+
+def test_export_png(plot, tmp_path):
+    plot.set_runs(SERIES)
+    path = tmp_path / "chart.png"
+    plot.export_png(path, width=900)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1024
+    width = int.from_bytes(data[16:20], "big")  # IHDR
+    assert width == 900
+
+
+def test_export_png_to_missing_folder_names_the_path(plot, tmp_path):
+    plot.set_runs(SERIES)
+    target = tmp_path / "nope" / "chart.png"
+    with pytest.raises(UserError, match="nope"):
+        plot.export_png(target)
