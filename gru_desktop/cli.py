@@ -52,8 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--patience", type=int, default=d.patience, help="early stopping patience in epochs, 0 = off (%(default)s)")
     t.add_argument("--time-limit", type=float, default=d.time_limit, help="stop after this many seconds, 0 = no limit")
     t.add_argument("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core (%(default)s)")
-    t.add_argument("--precision", choices=["fp32", "bf16"], default=d.precision,
-                   help="bf16: dense layer in bfloat16 while training, faster on CPUs with AVX512-BF16 (%(default)s)")
+    t.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=d.precision,
+                   help="bf16: dense layer in bfloat16 while training, faster on CPUs with AVX512-BF16 or AMX; "
+                        "auto: bf16 where the CPU has it, else fp32 (%(default)s)")
     t.add_argument("--tokenizer", choices=["words", "pretokenized"], default=d.tokenizer)
     t.add_argument("--keep-case", action="store_true", help="do not lowercase")
     t.add_argument("--name", help="a name for the run")
@@ -94,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
     b.add_argument("--batch-size", type=int, default=d.batch_size)
     b.add_argument("--lr", type=float, default=d.lr)
-    b.add_argument("--precision", choices=["fp32", "bf16"], default=d.precision)
+    b.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=d.precision)
     b.add_argument("--schedule", choices=["plateau", "cosine"], default=d.schedule)
     b.add_argument("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core")
     b.add_argument("--json", action="store_true")

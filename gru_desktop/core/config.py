@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields
 from .errors import ConfigError
 
 TOKENIZERS = ("words", "pretokenized")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
+SCHEDULES = ("plateau", "cosine")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 0.005
     clip: float = 1.0
+    schedule: str = "plateau"  # learning rate: "plateau" halves it when validation stops improving; "cosine" decays it to 0 over the run
     val_fraction: float = 0.1
     seed: int = 0
     patience: int = 3  # early stopping: epochs without a better validation loss
@@ -60,6 +62,8 @@ class TrainConfig:
         _float_range(self, "time_limit", 0.0, 1e7)
         if self.tokenizer not in TOKENIZERS:
             raise ConfigError("tokenizer", f"tokenizer must be one of {', '.join(TOKENIZERS)}, not {self.tokenizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError("schedule", f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError("precision", f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if not isinstance(self.lowercase, bool):

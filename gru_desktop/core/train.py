@@ -82,6 +82,7 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
     rng = np.random.default_rng(config.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     lr = config.lr
+    planned_steps = 0  # cosine schedule: steps of all planned epochs, known once the first epoch is planned
     B = config.batch_size
     best_loss, best_epoch, best_state, since_best = math.inf, 0, None, 0
     prev: dict | None = None
@@ -95,10 +96,15 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
         loss_sum = correct = n_tok = 0
         timed_out = False
         plan = batches(train_windows, B, rng)
+        planned_steps = planned_steps or max(len(plan) * config.epochs, 1)
         for i, batch in enumerate(plan, start=1):
             if stop is not None and stop.is_set():
                 yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
                 return
+            if config.schedule == "cosine":
+                lr = _cosine_lr(config, step / planned_steps, time.perf_counter() - start)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
             h, targets, h_out = model.features(batch.inputs, batch.lengths, batch.targets, _lane_state(state, batch))
             loss, hits = model.loss(h, targets)  # mean cross-entropy and exact top-1 hits, real positions only
             optimizer.zero_grad(set_to_none=True)
@@ -154,12 +160,21 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
             msg = f"stopped early: no better validation loss for {since_best} epochs (best: epoch {best_epoch})"
             yield _restore(model, TrainingDone("early_stop", msg, best_epoch, best_state))
             return
-        if not improved:
+        if not improved and config.schedule == "plateau":
             # Halve the step size when validation stops improving: a cheap, robust schedule for Adam.
             lr *= 0.5
             for group in optimizer.param_groups:
                 group["lr"] = lr
     yield _restore(model, TrainingDone("completed", f"finished {config.epochs} epochs (best: epoch {best_epoch})", best_epoch, best_state))
+
+
+def _cosine_lr(config: TrainConfig, step_share: float, elapsed: float) -> float:
+    """Cosine decay from config.lr to 0 over the run: over the time limit when there is one (whichever of
+    time and planned steps is further along), else over the planned epochs."""
+    done = step_share
+    if config.time_limit > 0:
+        done = max(done, elapsed / config.time_limit)
+    return config.lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
 
 
 @torch.inference_mode()

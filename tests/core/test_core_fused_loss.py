@@ -62,3 +62,12 @@ def test_fused_loss_exact_when_target_probability_underflows():
     loss, hits = _DenseCrossEntropy.apply(h, w, b, t, False)
     assert loss.item() == pytest.approx(200.0)
     assert int(hits) == 0
+
+
+def test_precision_auto_follows_the_cpu():
+    from gru_desktop.core.config import TrainConfig
+    from gru_desktop.core.model import GRULanguageModel, native_bf16
+
+    assert GRULanguageModel.from_config(TrainConfig(precision="auto"), 50).bf16_dense == native_bf16()
+    assert GRULanguageModel.from_config(TrainConfig(precision="fp32"), 50).bf16_dense is False
+    assert GRULanguageModel.from_config(TrainConfig(precision="bf16"), 50).bf16_dense is True
