@@ -24,8 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("gru-desktop")
     app.setApplicationDisplayName("GRU Desktop")
     from .errors import ErrorHandler
+    from .icons import app_icon
     from .main_window import MainWindow
 
+    app.setWindowIcon(app_icon())
     handler = ErrorHandler(parent=app).install()
     window = MainWindow(error_handler=handler)
     handler.window = window

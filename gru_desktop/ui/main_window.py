@@ -17,14 +17,16 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMai
 
 from ..core.config import TrainConfig
 from .autocomplete_page import AutocompletePage
+from .icons import app_icon
 from .corpus_view import CorpusView
+from .runs_page import RunsPage
 from .settings_form import SettingsForm
 from .threads import BackgroundJobs, function_job
 from .train_worker import TrainWorker
 from .training_view import Progress, TrainingView, format_seconds
 
 SETTINGS_DEBOUNCE_MS = 250
-DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB = 0, 1, 2
+DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB = 0, 1, 2, 3
 
 
 class MainWindow(QMainWindow):
@@ -37,6 +39,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("GRU Desktop")
+        self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.home = home  # None: storage's default data dir
         self.settings = settings or QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
@@ -101,7 +104,7 @@ class MainWindow(QMainWindow):
         self.train_button = QPushButton("Train", objectName="trainButton")
         self.train_button.setToolTip("train a new model with these settings (Ctrl+Enter)")
         self.train_button.setDefault(True)
-        self.train_button.clicked.connect(self.start_training)
+        self.train_button.clicked.connect(lambda: self.start_training())  # not `checked` as continue_from
         self.cancel_button = QPushButton("Cancel", objectName="cancelButton")
         self.cancel_button.setToolTip("stop training; the best finished epoch's model is kept (Esc)")
         self.cancel_button.clicked.connect(self.cancel_training)
@@ -119,7 +122,7 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea(widgetResizable=True, objectName="controlScroll")
         scroll.setWidget(left)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(300)
+        scroll.setMinimumWidth(250)
 
         self.tabs = QTabWidget(objectName="pages")
         self.corpus_view = CorpusView()
@@ -130,6 +133,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.training_view, "Training")
         self.autocomplete = AutocompletePage(self.jobs, self.home)
         self.tabs.addTab(self.autocomplete, "Autocomplete")
+        self.runs_page = RunsPage(self.jobs, self.autocomplete.db, self.home)
+        self.tabs.addTab(self.runs_page, "Runs")
+        self.runs_page.load_in_autocomplete.connect(self._use_run)
+        self.runs_page.open_settings.connect(self._open_run_settings)
+        self.runs_page.continue_training.connect(self.continue_run)
+        self.runs_page.problem.connect(self.problem)
+        self.runs_page.deleted.connect(self._run_deleted)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.splitter.addWidget(scroll)
@@ -149,12 +159,15 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         run_menu = self.menuBar().addMenu("&Run")
-        self.train_action = self._action(run_menu, "&Train", "Ctrl+Return", self.start_training)
+        self.train_action = self._action(run_menu, "&Train", "Ctrl+Return", lambda: self.start_training())
         self.cancel_action = self._action(run_menu, "&Cancel training", "Esc", self.cancel_training)
         view_menu = self.menuBar().addMenu("&View")
         self._action(view_menu, "&Data and pipeline", "Ctrl+1", lambda: self.tabs.setCurrentIndex(DATA_TAB))
         self._action(view_menu, "T&raining", "Ctrl+2", lambda: self.tabs.setCurrentIndex(TRAINING_TAB))
         self._action(view_menu, "&Autocomplete", "Ctrl+3", lambda: self.tabs.setCurrentIndex(AUTOCOMPLETE_TAB))
+        self._action(view_menu, "R&uns", "Ctrl+4", lambda: self.tabs.setCurrentIndex(RUNS_TAB))
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About GRU Desktop", QKeySequence.StandardKey.HelpContents, self.show_about)
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -177,6 +190,7 @@ class MainWindow(QMainWindow):
         self.first_painted.emit()
         self.training_view.ensure_plot()  # pyqtgraph: ~0.3 s, now that the window is on screen
         self.autocomplete.refresh_runs()  # the latest trained model, loaded in the background
+        self.runs_page.start()
 
     # --- corpus -----------------------------------------------------------------------------------------
     def choose_files(self) -> None:
@@ -306,11 +320,18 @@ class MainWindow(QMainWindow):
     def training(self) -> bool:
         return self.train_worker is not None
 
-    def start_training(self) -> None:
-        if not self.train_button.isEnabled() or self.training:
+    def continue_run(self, run_id: int, epochs: int) -> None:
+        """Train run `run_id`'s model for `epochs` more epochs on its own text: a new run with it as parent."""
+        if not self.training:
+            self.start_training(continue_from=run_id, epochs=epochs)
+
+    def start_training(self, continue_from: int | None = None, epochs: int | None = None) -> None:
+        if self.training or (continue_from is None and not self.train_button.isEnabled()):
             return
         config = self.settings_form.config()
-        worker = TrainWorker(self.corpus, config, self.home)
+        if continue_from is not None:
+            config = config.replace(epochs=epochs or config.epochs)  # the rest comes from the parent run
+        worker = TrainWorker(self.corpus, config, self.home, continue_from=continue_from)
         worker.run_started.connect(self._run_started)
         worker.steps.connect(self._steps)
         worker.epoch.connect(self._epoch)
@@ -337,6 +358,7 @@ class MainWindow(QMainWindow):
 
     def _run_started(self, started) -> None:
         self.run_id = started.run_id
+        self.progress = Progress(started.config.epochs, started.config.time_limit)
         self.statusBar().showMessage(f"training run {started.run_id} ({started.name}) on "
                                      f"{started.dataset.train.n_tokens:,} words…")
 
@@ -366,6 +388,7 @@ class MainWindow(QMainWindow):
             self.problem("Training stopped", result.message + where.replace(";", ".", 1))
         if result.model_path:
             self.autocomplete.refresh_runs(select=result.run_id)  # type with the new model at once
+        self.runs_page.reload()
 
     def _train_failed(self, worker, message: str) -> None:
         self.progress_bar.setFormat("not started")
@@ -376,6 +399,25 @@ class MainWindow(QMainWindow):
         self.speed_label.setText("")
         self._update_actions()
         self.training_finished.emit(self.last_result)
+
+    def show_about(self) -> None:
+        from .about import show_about
+
+        show_about(self, self.home, self.settings.fileName())
+
+    def _use_run(self, run_id: int) -> None:
+        self.autocomplete.refresh_runs(select=run_id)
+        self.tabs.setCurrentIndex(AUTOCOMPLETE_TAB)
+
+    def _open_run_settings(self, config: dict) -> None:
+        if self.training:
+            return
+        self.settings_form.set_config(TrainConfig.from_dict(config))
+        self.statusBar().showMessage("settings taken from the run: press Train to train with them", 8000)
+
+    def _run_deleted(self, run_id: int) -> None:
+        if self.autocomplete.run and self.autocomplete.run["id"] == run_id:
+            self.autocomplete.refresh_runs()
 
     # --- state of the buttons ------------------------------------------------------------------------------
     def _update_actions(self) -> None:

@@ -20,20 +20,30 @@ class TrainWorker(Worker):
     epoch = Signal(object)
     run_finished = Signal(object)
 
-    def __init__(self, corpus, config, home=None, name: str | None = None):
+    def __init__(self, corpus, config, home=None, name: str | None = None, continue_from: int | None = None):
         super().__init__()
         self.corpus, self.config, self.home, self.name = corpus, config, home, name
+        self.continue_from = continue_from  # a run id: train its model further (config.epochs more epochs)
 
     def work(self):
         from .. import runs  # torch is imported here, off the GUI thread
         from ..core.data import build_dataset
         from ..core.train import EpochResult, StepResult
 
-        self.config.validate()
-        dataset = build_dataset(self.corpus, self.config)  # CorpusError before any run row exists
+        initial = None
+        if self.continue_from is not None:
+            _, db = runs.open_store(self.home)
+            loaded, self.config, dataset = runs.continue_dataset(db, self.continue_from, self.config.epochs,
+                                                                 self.stop_event.is_set)
+            initial = loaded.model.state_dict()
+            self.name = self.name or f"continues run {self.continue_from}"
+        else:
+            self.config.validate()
+            dataset = build_dataset(self.corpus, self.config)  # CorpusError before any run row exists
         pending: list = []
         last_emit = 0.0
-        for event in runs.train_run(dataset, self.config, home=self.home, name=self.name, stop=self.stop_event):
+        for event in runs.train_run(dataset, self.config, home=self.home, name=self.name, stop=self.stop_event,
+                                    parent_run_id=self.continue_from, initial_state=initial):
             if isinstance(event, StepResult):
                 pending.append(event)
                 now = time.monotonic()

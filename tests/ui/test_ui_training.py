@@ -136,6 +136,7 @@ def test_diverging_run_stops_with_a_message(qtbot, window, corpus_file, home, mo
     with qtbot.waitSignal(window.training_finished, timeout=60_000) as finished:
         click(qtbot, window, "trainButton")
     result = finished.args[0]
+    assert result is not None, window.last_problem
     assert result.status == "failed" and "diverged" in result.message
     assert "learning rate" in window.last_problem
     assert storage.get_run(_db(home), result.run_id)["status"] == "failed"

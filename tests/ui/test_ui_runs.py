@@ -1,0 +1,229 @@
+"""The Runs page: the table model, filters, live updates, compare (curves, settings diff, suggestions),
+rename/notes/tags/star, delete, continue training, exports."""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+
+import pytest
+import storage
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableView
+
+from gru_desktop import runs
+from gru_desktop.core.config import TrainConfig
+from gru_desktop.ui.runs_model import COLUMNS, RunsTableModel
+from ui_helpers import click, write_corpus
+
+BASE = TrainConfig(embed_dim=8, hidden_size=16, epochs=3, batch_size=32, lr=0.01, vocab_size=200)
+NAME_COL = [c[1] for c in COLUMNS].index("name")
+
+
+@pytest.fixture(scope="module")
+def three_runs(tmp_path_factory):
+    """Three completed runs on the small corpus: the second has a bigger GRU, the third a higher learning rate."""
+    home = tmp_path_factory.mktemp("runs")
+    corpus = write_corpus(tmp_path_factory.mktemp("text"))
+    for name, cfg in (("base", BASE), ("wide", BASE.replace(hidden_size=24)), ("fast", BASE.replace(lr=0.02))):
+        events = list(runs.train_run(runs.prepare([corpus], cfg), cfg, home=home, name=name))
+        assert events[-1].status == "completed"
+    return home
+
+
+@pytest.fixture
+def home(three_runs, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    shutil.copytree(three_runs, home)
+    _, db = runs.open_store(home)
+    for r in storage.list_runs(db):
+        db["runs"].update(r["id"], {"model_path": str(storage.model_path(home, r["id"]))})
+    monkeypatch.setenv("GRU_DESKTOP_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def page(window):
+    page = window.runs_page
+    page.start()
+    page.confirm = lambda text: True
+    return page
+
+
+def db(home):
+    return runs.open_store(home)[1]
+
+
+def test_runs_table_model_passes_qtmodeltester(qtmodeltester, home):
+    model = RunsTableModel(lambda: db(home))
+    model.reload()
+    assert model.rowCount() == 3
+    qtmodeltester.check(model)
+
+
+def test_table_lists_runs_newest_first_and_filters(qtbot, window, page):
+    table = window.findChild(QTableView, "runsTable")
+    names = [table.model().index(r, NAME_COL).data() for r in range(table.model().rowCount())]
+    assert names == ["fast", "wide", "base"]
+    page.filter_edit.setText("WID")
+    assert table.model().rowCount() == 1
+    page.filter_edit.setText("")
+    page.status_combo.setCurrentText("cancelled")
+    assert table.model().rowCount() == 0
+    page.status_combo.setCurrentText("completed")
+    assert table.model().rowCount() == 3
+
+
+def test_two_selected_runs_overlay_their_curves_and_show_only_differences(qtbot, window, page):
+    page.select_runs([1, 2])
+    plot = page.compare_plot
+    assert plot is not None and plot.objectName() == "comparePlot"
+    for metric in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        curves = [c for (label, m), c in plot.curves.items() if m == metric]
+        assert len(curves) == 2
+        for c in curves:
+            x, _ = c.getData()
+            assert list(x) == [1, 2, 3]
+    shown = [page.diff.verticalHeaderItem(i).text() for i in range(page.diff.rowCount())]
+    assert "hidden_size" in shown and "seq_len" not in shown and "lr" not in shown
+    page.show_all.setChecked(True)
+    shown = [page.diff.verticalHeaderItem(i).text() for i in range(page.diff.rowCount())]
+    assert "seq_len" in shown and "lr" in shown
+
+
+def test_same_text_gives_each_runs_suggestions_side_by_side(qtbot, window, page):
+    page.select_runs([1, 2, 3])
+    qtbot.waitUntil(lambda: all(not isinstance(page.predictors.get(i), type(None)) for i in (1, 2, 3)), timeout=30_000)
+    page.compare_input.setText("the cat sat on the ")
+    for run_id in (1, 2, 3):
+        words = page.suggestions_for(run_id)
+        assert len(words) == 3 and all(words), words
+
+
+def test_rename_notes_tags_and_star_are_saved_at_once(qtbot, window, page, home):
+    model = page.model
+    row = model.row_for(("run", 2))
+    assert model.setData(model.index(row, NAME_COL), "wide GRU")
+    notes_col = [c[1] for c in COLUMNS].index("notes")
+    tags_col = [c[1] for c in COLUMNS].index("tags")
+    assert model.setData(model.index(row, notes_col), "H 24 learns faster")
+    assert model.setData(model.index(row, tags_col), "small, h24 ")
+    page.select_runs([2])
+    click(qtbot, window, "starRunButton")
+    run = storage.get_run(db(home), 2)
+    assert (run["name"], run["notes"], run["tags"], run["starred"]) == ("wide GRU", "H 24 learns faster", ["small", "h24"], True)
+    assert model.index(row, 0).data() == "★"
+
+
+def test_delete_removes_row_and_model_file(qtbot, window, page, home):
+    path = storage.model_path(home, 1)
+    assert path.exists()
+    page.select_runs([1])
+    with qtbot.waitSignal(page.deleted):
+        click(qtbot, window, "deleteRunButton")
+    assert not path.exists() and storage.get_run(db(home), 1) is None
+    assert page.model.row_for(("run", 1)) is None and page.model.rowCount() == 2
+
+
+def test_deleting_a_running_run_is_refused(qtbot, window, page, home):
+    running = storage.create_run(db(home), name="live", config={}, corpus="c", corpus_sha256="x",
+                                 vocab_size=10, epochs_planned=1)  # owned by this (live) process
+    page.reload()
+    page.select_runs([running])
+    with qtbot.waitSignal(page.problem) as problem:
+        click(qtbot, window, "deleteRunButton")
+    assert "running" in problem.args[1] or "training" in problem.args[1]
+    assert storage.get_run(db(home), running)["status"] == "running"
+    storage.finish_run(db(home), running, "cancelled")
+
+
+def test_runs_written_by_another_connection_appear_live(qtbot, window, page, home):
+    other = storage.open_db(storage.db_path(home))  # as the CLI in another process would
+    new = storage.create_run(other, name="from the cli", config={}, corpus="c", corpus_sha256="x",
+                             vocab_size=10, epochs_planned=1)
+    qtbot.waitUntil(lambda: page.model.row_for(("run", new)) is not None, timeout=5_000)
+    storage.finish_run(other, new, "failed", error="boom")
+    qtbot.waitUntil(lambda: page.model.rows[page.model.row_for(("run", new))]["status"] == "failed", timeout=5_000)
+
+
+def test_a_run_without_its_model_file_can_still_be_reviewed(qtbot, window, page, home):
+    storage.model_path(home, 3).unlink()
+    page.reload()
+    row = page.model.row_for(("run", 3))
+    assert "model file missing" in page.model.index(row, NAME_COL).data()
+    page.select_runs([3])
+    assert not page.buttons["use"].isEnabled() and not page.buttons["continue"].isEnabled()
+    x, _ = page.compare_plot.curves[(next(iter(page.compare_plot.labels)), "val_loss")].getData()
+    assert list(x) == [1, 2, 3]
+
+
+def test_continue_training_makes_a_child_run_that_starts_where_the_parent_was(qtbot, window, page, home):
+    page.select_runs([1])
+    page.more_epochs.setValue(2)
+    with qtbot.waitSignal(window.training_finished, timeout=60_000) as finished:
+        click(qtbot, window, "continueRunButton")
+    child = finished.args[0]
+    assert child.status == "completed"
+    d = db(home)
+    run = storage.get_run(d, child.run_id)
+    assert run["parent_run_id"] == 1 and run["config"]["hidden_size"] == BASE.hidden_size
+    parent_epochs, child_epochs = storage.get_epochs(d, 1), storage.get_epochs(d, child.run_id)
+    assert len(child_epochs) == 2
+    # from the parent's loss level, not from scratch
+    assert child_epochs[0]["train_loss"] < parent_epochs[0]["train_loss"]
+    assert child_epochs[0]["train_loss"] < parent_epochs[-1]["train_loss"] * 1.05
+
+
+def test_settings_of_a_run_go_into_the_form(qtbot, window, page):
+    page.select_runs([2])
+    click(qtbot, window, "settingsRunButton")
+    assert window.settings_form.config().hidden_size == 24
+
+
+def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
+    page.select_runs([1, 2])
+    out = tmp_path / "runs.csv"
+    assert page.export_csv(out)
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    expected = storage.get_epochs(db(home), 1) + storage.get_epochs(db(home), 2)
+    assert len(rows) == len(expected) == 6
+    got = sorted((int(r["run_id"]), int(r["epoch"]), float(r["val_loss"])) for r in rows)
+    want = sorted((e["run_id"], e["epoch"], e["val_loss"]) for e in expected)
+    assert [(a, b) for a, b, _ in got] == [(a, b) for a, b, _ in want]
+    assert all(abs(g[2] - w[2]) < 1e-9 for g, w in zip(got, want))
+
+
+def test_png_and_torchscript_exports(qtbot, window, page, tmp_path):
+    import torch
+
+    page.select_runs([1])
+    png = tmp_path / "chart.png"
+    assert page.export_png(png)
+    assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 1000
+    ts = tmp_path / "model.pt"
+    assert page.export_torchscript(ts)
+    assert torch.jit.load(str(ts)) is not None
+
+
+def test_export_to_an_unwritable_path_says_so(qtbot, window, page, tmp_path):
+    page.select_runs([1])
+    with qtbot.waitSignal(page.problem) as problem:
+        assert not page.export_csv(tmp_path / "no" / "such" / "folder" / "x.csv")
+    assert "x.csv" in problem.args[1] or "folder" in problem.args[1]
+    if os.geteuid() != 0:  # root can write anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o500)
+        assert not page.export_csv(ro / "x.csv")
+
+
+def test_baseline_rows_appear_as_their_own_kind(qtbot, window, page, home):
+    storage.save_baseline(db(home), kind="kn3", corpus="small.txt", corpus_sha256="abc", split_key="k",
+                          perplexity=42.0, top1=0.3, top3=0.5, tokens=100, train_tokens=900, seconds=0.1)
+    page.reload()
+    rows = [r for r in page.model.rows if r["kind"] == "baseline"]
+    assert len(rows) == 1 and rows[0]["best_val_perplexity"] == 42.0
+    row = page.model.row_for(("baseline", rows[0]["id"]))
+    status_col = [c[1] for c in COLUMNS].index("status")
+    assert page.model.index(row, status_col).data() == "baseline"
+    assert not page.model.flags(page.model.index(row, NAME_COL)) & Qt.ItemFlag.ItemIsEditable
