@@ -261,7 +261,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_runs(args) -> int:
     import storage
-    from .runs import open_store
+    from .runs import delete_run, open_store
 
     home, db = open_store(args.home)
     if args.action is None:
@@ -292,9 +292,7 @@ def cmd_runs(args) -> int:
                 print(f"epoch {e['epoch']:>3}  loss {e['train_loss']:.3f}  val loss {e['val_loss']:.3f}  "
                       f"ppl {e['val_perplexity']:.1f}  top-3 {e['val_top3']:.1%}  {e['observation']}")
         return 0
-    row = storage.delete_run(db, run_id)
-    if row.get("model_path"):
-        Path(row["model_path"]).unlink(missing_ok=True)
+    delete_run(db, run_id)  # with its model file
     print(f"deleted run {run_id}")
     return 0
 
