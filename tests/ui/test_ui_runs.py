@@ -57,14 +57,14 @@ def db(home):
 def test_runs_table_model_passes_qtmodeltester(qtmodeltester, home):
     model = RunsTableModel(lambda: db(home))
     model.reload()
-    assert model.rowCount() == 3
+    assert model.rowCount() == 4  # three runs and the corpus's Kneser-Ney baseline
     qtmodeltester.check(model)
 
 
 def test_table_lists_runs_newest_first_and_filters(qtbot, window, page):
     table = window.findChild(QTableView, "runsTable")
     names = [table.model().index(r, NAME_COL).data() for r in range(table.model().rowCount())]
-    assert names == ["fast", "wide", "base"]
+    assert names == ["fast", "wide", "base", "Kneser–Ney trigram"]
     page.filter_edit.setText("WID")
     assert table.model().rowCount() == 1
     page.filter_edit.setText("")
@@ -122,7 +122,7 @@ def test_delete_removes_row_and_model_file(qtbot, window, page, home):
     with qtbot.waitSignal(page.deleted):
         click(qtbot, window, "deleteRunButton")
     assert not path.exists() and storage.get_run(db(home), 1) is None
-    assert page.model.row_for(("run", 1)) is None and page.model.rowCount() == 2
+    assert page.model.row_for(("run", 1)) is None and page.model.rowCount() == 3  # two runs, the baseline
 
 
 def test_deleting_a_running_run_is_refused(qtbot, window, page, home):
@@ -221,9 +221,22 @@ def test_baseline_rows_appear_as_their_own_kind(qtbot, window, page, home):
     storage.save_baseline(db(home), kind="kn3", corpus="small.txt", corpus_sha256="abc", split_key="k",
                           perplexity=42.0, top1=0.3, top3=0.5, tokens=100, train_tokens=900, seconds=0.1)
     page.reload()
-    rows = [r for r in page.model.rows if r["kind"] == "baseline"]
+    rows = [r for r in page.model.rows if r["kind"] == "baseline" and r["corpus"] == "small.txt"]
     assert len(rows) == 1 and rows[0]["best_val_perplexity"] == 42.0
     row = page.model.row_for(("baseline", rows[0]["id"]))
     status_col = [c[1] for c in COLUMNS].index("status")
     assert page.model.index(row, status_col).data() == "baseline"
     assert not page.model.flags(page.model.index(row, NAME_COL)) & Qt.ItemFlag.ItemIsEditable
+
+
+def test_every_trained_corpus_gets_a_kneser_ney_row_that_beats_unigram(home):
+    """The runs job stores the count-based baseline of the corpus it trained on (the fixture's runs did)."""
+    from gru_desktop.core.ngram import UnigramModel
+
+    baselines = storage.list_baselines(db(home))
+    assert len(baselines) == 1 and baselines[0]["kind"] == "kn3"  # one corpus, one split: one row
+    run = storage.get_run(db(home), 1)
+    assert baselines[0]["corpus_sha256"] == run["corpus_sha256"]
+    dataset = runs.prepare(run["corpus_paths"], BASE)
+    unigram = UnigramModel().fit(dataset.ids, dataset.corpus.starts, dataset.train_sentences, len(dataset.vocab))
+    assert baselines[0]["perplexity"] < unigram.score(dataset.ids, dataset.corpus.starts, dataset.val_sentences).perplexity
