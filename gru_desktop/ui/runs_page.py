@@ -66,6 +66,7 @@ class RunsPage(QWidget):
             b.clicked.connect(slot)
             bar.addWidget(b)
             self.buttons[name] = b
+        bar.addStretch(1)
         self.more_epochs = QSpinBox(objectName="continueEpochsSpin", minimum=1, maximum=10_000, value=5, suffix=" epochs",
                                     toolTip="how many more epochs Continue training runs")
         bar.insertWidget(bar.indexOf(self.buttons["continue"]) + 1, self.more_epochs)
@@ -98,6 +99,8 @@ class RunsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self._sized = False
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.status_combo.currentTextChanged.connect(
             lambda t: self.proxy.set_status("" if t == "all statuses" else t))
@@ -133,6 +136,7 @@ class RunsPage(QWidget):
         lower.addWidget(side)
         lower.setStretchFactor(0, 3)
         lower.setStretchFactor(1, 2)
+        self.lower = lower
 
         split = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter")
         split.addWidget(self.table)
@@ -158,6 +162,9 @@ class RunsPage(QWidget):
         self._data_version = self._db().execute("PRAGMA data_version").fetchone()[0]
         self._remember_selection()
         self.model.reload()
+        if not self._sized and self.model.rows:
+            self.table.resizeColumnsToContents()  # once: later the user's column widths stay
+            self._sized = True
         n = sum(1 for r in self.model.rows if r["kind"] == "run")
         self.summary.setText(f"{n} run{'s' if n != 1 else ''}")
         self._selection_changed()
@@ -220,6 +227,8 @@ class RunsPage(QWidget):
 
             self.compare_plot = ComparePlot()
             self.plot_host.layout().addWidget(self.compare_plot)
+            total = sum(self.lower.sizes()) or 900
+            self.lower.setSizes([total * 3 // 5, total - total * 3 // 5])  # the chart was an empty placeholder
         return self.compare_plot
 
     def _update_plot(self, runs) -> None:
