@@ -240,3 +240,31 @@ def test_every_trained_corpus_gets_a_kneser_ney_row_that_beats_unigram(home):
     dataset = runs.prepare(run["corpus_paths"], BASE)
     unigram = UnigramModel().fit(dataset.ids, dataset.corpus.starts, dataset.train_sentences, len(dataset.vocab))
     assert baselines[0]["perplexity"] < unigram.score(dataset.ids, dataset.corpus.starts, dataset.val_sentences).perplexity
+
+
+def test_two_windows_on_one_data_dir_browse_and_train_without_locking(qtbot, make_window, home, tmp_path):
+    """Like two app instances: one trains while the other lists runs and edits notes (own connections, WAL)."""
+    trainer, browser = make_window(), make_window()
+    for w in (trainer, browser):
+        w.runs_page.start()
+    corpus = write_corpus(tmp_path)
+    with qtbot.waitSignal(trainer.corpus_ready, timeout=20_000):
+        trainer.load_corpus([corpus])
+    trainer.settings_form.set_config(BASE.replace(epochs=4))
+    results = []
+    trainer.training_finished.connect(results.append)
+    click(qtbot, trainer, "trainButton")
+    qtbot.waitUntil(lambda: trainer.run_id is not None, timeout=30_000)
+    new = trainer.run_id
+    qtbot.waitUntil(lambda: browser.runs_page.model.row_for(("run", new)) is not None, timeout=10_000)
+    notes_col = [c[1] for c in COLUMNS].index("notes")
+    model = browser.runs_page.model
+    for i in range(5):  # writes from the browsing window while the other one records epochs and steps
+        row = model.row_for(("run", 2))
+        assert model.setData(model.index(row, notes_col), f"note {i}")
+        qtbot.wait(50)
+    qtbot.waitUntil(lambda: bool(results), timeout=60_000)
+    assert results[0].status == "completed"
+    qtbot.waitUntil(lambda: model.rows[model.row_for(("run", new))]["status"] == "completed", timeout=10_000)
+    assert storage.get_run(db(home), 2)["notes"] == "note 4"
+    assert not browser.last_problem and not trainer.last_problem
