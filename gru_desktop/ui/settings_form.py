@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
 
-from ..core.config import PRECISIONS, TOKENIZERS, TrainConfig
+from ..core.config import PRECISIONS, SCHEDULES, TOKENIZERS, TrainConfig
 from ..core.errors import ConfigError
 
 # field: (object name, label, kind, minimum, maximum, step/decimals, tooltip)
@@ -31,7 +31,7 @@ MAIN_FIELDS = {
 }
 ADVANCED_FIELDS = {
     "batch_size": ("batchSizeSpin", "Batch size", "int", 0, 65_536, 16, "windows trained on together in one step"),
-    "lr": ("lrSpin", "Learning rate", "float", 0.0, 10.0, 5, "Adam's step size; halved when validation stops improving"),
+    "lr": ("lrSpin", "Learning rate", "float", 0.0, 10.0, 5, "Adam's starting step size (see the schedule below)"),
     "dropout": ("dropoutSpin", "Dropout", "float", 0.0, 1.0, 2, "share of GRU outputs dropped while training (between layers)"),
     "val_fraction": ("valFractionSpin", "Validation share", "float", 0.0, 0.9, 2,
                      "share of sentences held out to measure how well the model generalises"),
@@ -46,7 +46,11 @@ ADVANCED_FIELDS = {
 CHOICES = {
     "tokenizer": ("tokenizerCombo", "Tokenizer", TOKENIZERS,
                   "words: lowercase words and punctuation; pretokenized: split on spaces, one sentence per line (WikiText)"),
-    "precision": ("precisionCombo", "Dense precision", PRECISIONS, "bf16 speeds up the dense layer on CPUs that support it"),
+    "schedule": ("scheduleCombo", "Learning-rate schedule", SCHEDULES,
+                 "cosine: decay the learning rate to 0 over the planned epochs (or the time limit); "
+                 "plateau: halve it whenever validation stops improving"),
+    "precision": ("precisionCombo", "Dense precision", PRECISIONS,
+                  "bf16 speeds up the dense layer on CPUs that support it; auto uses it where the CPU has it"),
 }
 
 
