@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 
-import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -17,8 +16,10 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 MAX_COLUMNS = 40  # positions shown in the heat maps (the most recent ones)
 
 
-def diverging(values: np.ndarray) -> np.ndarray:
+def diverging(values):
     """Blue (negative) – white (0) – red (positive), scaled by the largest magnitude: (h, w, 4) uint8 RGBA."""
+    import numpy as np  # here, not at the top: the window must paint before numpy loads (~70 ms)
+
     scale = float(np.abs(values).max()) or 1.0
     t = np.clip(values / scale, -1, 1)[..., None]  # (h, w, 1)
     white, red, blue = np.array([255, 255, 255]), np.array([214, 39, 40]), np.array([31, 119, 180])
@@ -37,15 +38,15 @@ class HeatMap(QWidget):
         self.setObjectName(name)
         self.setMinimumHeight(60)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.values: np.ndarray | None = None
+        self.values = None  # (rows, columns) numpy array
         self._image: QImage | None = None
 
-    def set_values(self, values: np.ndarray | None) -> None:
+    def set_values(self, values) -> None:
         self.values = values
         if values is None or values.size == 0:
             self._image = None
         else:
-            rgba = np.ascontiguousarray(diverging(values.astype(np.float32)))
+            rgba = diverging(values.astype("float32")).copy(order="C")
             h, w = values.shape
             self._image = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
         self.update()
