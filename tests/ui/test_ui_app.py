@@ -12,14 +12,14 @@ from gru_desktop.ui.errors import LOG_NAME, ErrorHandler
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_window_is_built_without_torch_or_pyqtgraph(tmp_path):
+def test_window_is_built_without_torch_pyqtgraph_storage_or_numpy(tmp_path):
     code = (
         "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
         "from PySide6.QtCore import QSettings;"
         "from gru_desktop.ui.main_window import MainWindow;"
         f"w = MainWindow(home={str(tmp_path)!r}, settings=QSettings({str(tmp_path / 'g.ini')!r}, QSettings.Format.IniFormat), load_last=False);"
         "w.show(); app.processEvents();"
-        "print(sorted(m for m in ('torch', 'pyqtgraph', 'sqlite_utils') if m in sys.modules))"
+        "print(sorted(m for m in ('torch', 'pyqtgraph', 'sqlite_utils', 'numpy') if m in sys.modules))"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYQTGRAPH_QT_LIB": "PySide6"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
