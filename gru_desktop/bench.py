@@ -83,9 +83,16 @@ def _typing(ds, cfg, args, data) -> dict:
 
 
 def _gui(ds, cfg, args, data) -> dict:
-    from .ui.measure import timer_lateness
-
-    return timer_lateness(data / "train.txt", getattr(args, "gui_seconds", 20.0), args.threads)
+    # A fresh process configured as the app is (OMP_WAIT_POLICY, GIL switch interval are read at start-up).
+    env = {**os.environ}
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out = subprocess.run([sys.executable, "-m", "gru_desktop.ui.measure", str(data / "train.txt"),
+                          str(getattr(args, "gui_seconds", 20.0)), str(args.threads)],
+                         capture_output=True, text=True, env=env, timeout=600)
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        return {"error": (out.stderr.strip().splitlines() or ["no output"])[-1]}
+    return json.loads(lines[-1])
 
 
 def _throughput(ds, cfg, args, data, steps=(20, 220)) -> dict:

@@ -138,3 +138,12 @@ def typing_latency(home: Path, text: str, keystrokes: int = 2000) -> dict:
     window.close()
     return {"keystrokes": typed, "computed": len(lat), "p50_ms": lat[len(lat) // 2],
             "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))], "max_ms": lat[-1]}
+
+
+if __name__ == "__main__":  # `bench gui` runs this in a fresh process, configured as the app is
+    import json
+
+    from .app import configure_process
+
+    configure_process()
+    print(json.dumps(timer_lateness(Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))))
