@@ -15,6 +15,7 @@ import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import QEvent, Qt  # noqa: E402
 
 from ..core.errors import UserError  # noqa: E402
+from .metrics_plot import add_loss_and_accuracy_plots  # noqa: E402
 
 DASH = Qt.PenStyle.DashLine
 # matplotlib's tab10: distinct on light and dark backgrounds.
@@ -39,15 +40,7 @@ class ComparePlot(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("comparePlot")
-        self.setBackground(None)  # follow the window's palette (light or dark)
-        self.loss_plot = self.addPlot(row=0, col=0)
-        self.acc_plot = self.addPlot(row=1, col=0)
-        self.acc_plot.setXLink(self.loss_plot)
-        self.loss_plot.setLabel("left", "loss (nats)")
-        self.acc_plot.setLabel("left", "accuracy", units="%")
-        self.acc_plot.setLabel("bottom", "epoch")
-        for p in (self.loss_plot, self.acc_plot):
-            p.showGrid(x=True, y=True, alpha=0.2)
+        add_loss_and_accuracy_plots(self)
         # Top right: loss falls away from it; the run labels sit there.
         self.legend = self.loss_plot.addLegend(offset=(-10, 10))
         self._apply_palette()

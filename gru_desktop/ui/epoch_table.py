@@ -1,9 +1,11 @@
 """The epoch table (`epochTable`): one row per finished epoch, as a QAbstractTableModel."""
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from .table_base import ColumnTableModel
 
 # (header, attribute, format, tooltip)
 COLUMNS = [
@@ -19,29 +21,17 @@ COLUMNS = [
 ]
 
 
-class EpochTableModel(QAbstractTableModel):
+class EpochTableModel(ColumnTableModel):
+    headers = [c[0] for c in COLUMNS]
+    tooltips = [c[3] for c in COLUMNS]
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list = []  # EpochResult-like objects (attributes as in COLUMNS, plus best_epoch)
         self.best_epoch = 0
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return COLUMNS[section][3]
-        return None
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows) or not 0 <= index.column() < len(COLUMNS):
+        if not self.valid(index):
             return None
         row = self.rows[index.row()]
         _, attr, fmt, _ = COLUMNS[index.column()]

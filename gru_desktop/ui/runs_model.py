@@ -10,8 +10,10 @@ import datetime as dt
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QFont
+
+from .table_base import ColumnTableModel
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # ("run", id) or ("baseline", id)
@@ -60,7 +62,10 @@ def baseline_row(b: dict) -> dict:
                      f"{b.get('tokens') or 0:,} validation words"}
 
 
-class RunsTableModel(QAbstractTableModel):
+class RunsTableModel(ColumnTableModel):
+    headers = [c[0] for c in COLUMNS]
+    tooltips = [c[2] for c in COLUMNS]
+
     def __init__(self, db_provider, parent=None):
         super().__init__(parent)
         self._db = db_provider  # a callable returning this thread's connection
@@ -95,21 +100,6 @@ class RunsTableModel(QAbstractTableModel):
         return None
 
     # --- Qt model -----------------------------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return COLUMNS[section][2]
-        return None
-
     def flags(self, index):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -119,7 +109,7 @@ class RunsTableModel(QAbstractTableModel):
         return flags
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self.rows) or not 0 <= index.column() < len(COLUMNS):
+        if not self.valid(index):
             return None
         row, key = self.rows[index.row()], COLUMNS[index.column()][1]
         if role == Qt.ItemDataRole.DisplayRole:

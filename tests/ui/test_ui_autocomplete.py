@@ -2,8 +2,6 @@
 unusable runs, pasting, generating, and typing while another run trains."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import storage
 from PySide6.QtCore import Qt
@@ -11,7 +9,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from gru_desktop import runs
 from gru_desktop.core.config import TrainConfig
-from ui_helpers import QUICK, click, load, set_spins, write_corpus
+from ui_helpers import QUICK, click, load, private_copy, set_spins, train_runs, write_corpus
 
 CFG = TrainConfig(embed_dim=16, hidden_size=32, epochs=12, batch_size=32, lr=0.01, vocab_size=200)
 
@@ -19,24 +17,14 @@ CFG = TrainConfig(embed_dim=16, hidden_size=32, epochs=12, batch_size=32, lr=0.0
 @pytest.fixture(scope="module")
 def trained_home(tmp_path_factory):
     """A data dir with one completed run trained on the small corpus ("the cat sat on the mat." …)."""
-    home = tmp_path_factory.mktemp("trained")
-    corpus = write_corpus(tmp_path_factory.mktemp("text"))
-    dataset = runs.prepare([corpus], CFG)
-    events = list(runs.train_run(dataset, CFG, home=home, name="small"))
-    assert events[-1].status == "completed"
-    return home
+    return train_runs(tmp_path_factory, {"small": CFG})
 
 
 @pytest.fixture
 def home(trained_home, tmp_path, monkeypatch):
     """A private copy per test (tests delete files and write evaluation numbers)."""
-    home = tmp_path / "home"
-    shutil.copytree(trained_home, home)
-    _, db = runs.open_store(home)
-    for r in storage.list_runs(db):  # model paths point into the copy
-        db["runs"].update(r["id"], {"model_path": str(storage.model_path(home, r["id"]))})
-    monkeypatch.setenv("GRU_DESKTOP_HOME", str(home))
-    return home
+    monkeypatch.setenv("GRU_DESKTOP_HOME", str(tmp_path / "home"))
+    return private_copy(trained_home, tmp_path / "home")
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-
 import pytest
 import storage
 from PySide6.QtCore import Qt
@@ -14,7 +12,7 @@ from PySide6.QtWidgets import QTableView
 from gru_desktop import runs
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.ui.runs_model import COLUMNS, RunsTableModel
-from ui_helpers import click, write_corpus
+from ui_helpers import click, private_copy, train_runs, write_corpus
 
 BASE = TrainConfig(embed_dim=8, hidden_size=16, epochs=3, batch_size=32, lr=0.01, vocab_size=200)
 NAME_COL = [c[1] for c in COLUMNS].index("name")
@@ -23,23 +21,13 @@ NAME_COL = [c[1] for c in COLUMNS].index("name")
 @pytest.fixture(scope="module")
 def three_runs(tmp_path_factory):
     """Three completed runs on the small corpus: the second has a bigger GRU, the third a higher learning rate."""
-    home = tmp_path_factory.mktemp("runs")
-    corpus = write_corpus(tmp_path_factory.mktemp("text"))
-    for name, cfg in (("base", BASE), ("wide", BASE.replace(hidden_size=24)), ("fast", BASE.replace(lr=0.02))):
-        events = list(runs.train_run(runs.prepare([corpus], cfg), cfg, home=home, name=name))
-        assert events[-1].status == "completed"
-    return home
+    return train_runs(tmp_path_factory, {"base": BASE, "wide": BASE.replace(hidden_size=24), "fast": BASE.replace(lr=0.02)})
 
 
 @pytest.fixture
 def home(three_runs, tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    shutil.copytree(three_runs, home)
-    _, db = runs.open_store(home)
-    for r in storage.list_runs(db):
-        db["runs"].update(r["id"], {"model_path": str(storage.model_path(home, r["id"]))})
-    monkeypatch.setenv("GRU_DESKTOP_HOME", str(home))
-    return home
+    monkeypatch.setenv("GRU_DESKTOP_HOME", str(tmp_path / "home"))
+    return private_copy(three_runs, tmp_path / "home")
 
 
 @pytest.fixture

@@ -40,3 +40,28 @@ def click(qtbot, window, name: str) -> None:
 def load(qtbot, window, paths, timeout: int = 20_000) -> None:
     with qtbot.waitSignal(window.corpus_ready, timeout=timeout):
         window.load_corpus(paths)
+
+
+def private_copy(src: Path, dst: Path) -> Path:
+    """A copy of a data folder for one test (tests delete files, rename runs): model paths point into it."""
+    import shutil
+
+    import storage
+
+    shutil.copytree(src, dst)
+    db = storage.open_db(storage.db_path(dst))
+    for r in storage.list_runs(db):
+        db["runs"].update(r["id"], {"model_path": str(storage.model_path(dst, r["id"]))})
+    return dst
+
+
+def train_runs(tmp_path_factory, configs: dict) -> Path:
+    """A data folder with one completed run per (name, TrainConfig), all on the small corpus."""
+    from gru_desktop import runs
+
+    home = tmp_path_factory.mktemp("runs")
+    corpus = write_corpus(tmp_path_factory.mktemp("text"))
+    for name, cfg in configs.items():
+        events = list(runs.train_run(runs.prepare([corpus], cfg), cfg, home=home, name=name))
+        assert events[-1].status == "completed"
+    return home
