@@ -58,10 +58,10 @@ class MetricsPlot(pg.GraphicsLayoutWidget):
         self.setObjectName("metricsPlot")
         add_loss_and_accuracy_plots(self)
         text = self.palette().color(self.palette().ColorRole.WindowText)
-        legend_brush = pg.mkBrush(self.palette().color(self.palette().ColorRole.Base).lighter(100).name() + "c0")
-        # Loss falls and accuracy rises, so the top right (loss) and top left (accuracy) stay clear of the curves.
-        self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=text, brush=legend_brush)
-        self.acc_plot.addLegend(offset=(10, 10), labelTextColor=text, brush=legend_brush)
+        # The legends sit in a column right of the plots: inside, wherever they went, they hid some curve.
+        self.legends = [pg.LegendItem(labelTextColor=text, verSpacing=-4) for _ in range(2)]
+        for row, legend in enumerate(self.legends):
+            self.addItem(legend, row=row, col=1)
         self.acc_plot.setLimits(yMin=-5, yMax=105)
         grey, blue, orange, green = (150, 150, 150), (31, 119, 180), (255, 127, 14), (44, 160, 44)
         self.curves = {
@@ -78,6 +78,11 @@ class MetricsPlot(pg.GraphicsLayoutWidget):
             "val_top3": self.acc_plot.plot(pen=pg.mkPen(green, width=2), symbol="t", symbolSize=7,
                                            symbolBrush=green, name="validation top-3"),
         }
+        for name, curve in self.curves.items():
+            self.legends[0 if name.endswith("loss") else 1].addItem(curve, curve.name())
+        for legend in self.legends:  # as tall as its entries, at the top of its cell (not spread over it)
+            legend.layout.activate()
+            legend.setMaximumHeight(legend.layout.preferredHeight())
         for name in ("step_loss", "smooth_loss"):  # thousands of points: draw only what is in view, peaks kept
             self.curves[name].setClipToView(True)
             self.curves[name].setDownsampling(auto=True, method="peak")
