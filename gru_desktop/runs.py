@@ -170,23 +170,16 @@ def _run_corpus(run: dict, config: TrainConfig, should_stop=None):
     return corpus
 
 
-def evaluate_run(db, run_id: int, loaded: LoadedModel | None = None, corpus=None, should_stop=None):
+def evaluate_run(db, run_id: int, should_stop=None):
     """Score the run's model on its own validation sentences (perplexity, top-1, top-3, keystroke
-    savings) and store the numbers with the run. The corpus is read again from the run's files unless
-    given; it must be the text the run was trained on (same sha256), or the split would differ."""
+    savings) and store the numbers with the run. The corpus is read again from the run's files and must
+    be the text the run was trained on (same sha256), or the split would differ."""
     from .core.data import split_sentences
     from .core.evaluate import evaluate
 
-    run = storage.get_run(db, run_id)
-    if run is None:
-        raise storage.RunNotFound(f"run {run_id} not found")
-    if loaded is None:
-        run, loaded = load_run_model(db, run_id)
+    run, loaded = load_run_model(db, run_id)
     cfg = loaded.config
-    if corpus is None:
-        corpus = _run_corpus(run, cfg, should_stop)
-    elif run.get("corpus_sha256") and corpus.sha256 != run["corpus_sha256"]:
-        raise UserError(f"the text of run {run_id} has changed since it was trained ({run['corpus']})")
+    corpus = _run_corpus(run, cfg, should_stop)
     _, val = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
     report = evaluate(loaded.model, loaded.vocab, cfg, corpus, val)
     storage.set_evaluation(db, run_id, perplexity=report.perplexity, top1=report.top1, top3=report.top3,

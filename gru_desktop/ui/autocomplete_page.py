@@ -17,16 +17,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushB
 
 from .autocomplete import AutocompleteEdit, SuggestionChips
 from .prediction_trace import PredictionTraceView
+from .runs_model import run_title
 from .threads import function_job
 
 CATCH_UP_STEPS = 64  # GRU steps per slice when catching up (~5 ms)
 TRACE_INTERVAL_MS = 200  # the trace follows the typing at most five times a second
 USABLE = ("completed", "cancelled", "interrupted", "failed")
-
-
-def _title(run: dict) -> str:
-    name = run.get("name") or ""
-    return f"run {run['id']}" + ("" if name in ("", f"run {run['id']}") else f" “{name}”")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -160,7 +156,7 @@ class AutocompletePage(QWidget):
         for r in rows:
             missing = "" if Path(r["model_path"]).is_file() else " — model file missing"
             ppl = f" · val ppl {r['best_val_perplexity']:.1f}" if r.get("best_val_perplexity") else ""
-            self.run_combo.addItem(f"{_title(r)} · {r['status']}{ppl} · {r['corpus']}{missing}", r["id"])
+            self.run_combo.addItem(f"{run_title(r)} · {r['status']}{ppl} · {r['corpus']}{missing}", r["id"])
         self.run_combo.blockSignals(False)
         if not rows:
             self.model_status.setText("No trained model yet: train one on the left, then type here.")
@@ -203,7 +199,7 @@ class AutocompletePage(QWidget):
         self.predictor = Predictor(loaded.model, loaded.vocab, loaded.config)
         cfg = loaded.config
         self.model_status.setText(
-            f"{_title(run)}: L {cfg.seq_len}, E {cfg.embed_dim}, H {cfg.hidden_size}, "
+            f"{run_title(run)}: L {cfg.seq_len}, E {cfg.embed_dim}, H {cfg.hidden_size}, "
             f"{cfg.layers} layer(s), V {len(loaded.vocab):,}; best epoch {run.get('best_epoch')}.")
         self.edit.setPlaceholderText("Type here: suggestions for the next word appear below. Tab accepts the middle one.")
         self._set_enabled(True)

@@ -51,6 +51,13 @@ def _seconds(a: str | None, b: str | None) -> float | None:
         return None
 
 
+def run_title(run: dict) -> str:
+    """A run as legends, tables and the CLI's chart name it (exports.run_label)."""
+    from ..exports import run_label  # not at the top: storage loads after the first paint
+
+    return run_label(run)
+
+
 def baseline_row(b: dict) -> dict:
     """A baselines-table row shaped like a run row, so the table shows both."""
     return {"kind": "baseline", "id": b["id"], "name": "Kneser–Ney trigram" if b.get("kind") == "kn3" else b.get("kind"),

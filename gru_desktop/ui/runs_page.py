@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
                                QLineEdit, QMessageBox, QPushButton, QSpinBox, QSplitter, QTableView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .runs_model import KEY_ROLE, RunsFilter, RunsTableModel
+from .runs_model import RunsFilter, RunsTableModel, run_title
 from .threads import function_job
 
 POLL_MS = 1000  # how often the database is checked for changes made by other connections
@@ -32,6 +32,7 @@ class RunsPage(QWidget):
         self.jobs, self.home, self._db = jobs, home, db_provider
         self.confirm = self._ask  # replaced in tests
         self.predictors: dict[int, object] = {}  # run id -> Predictor, for side-by-side suggestions
+        self._compared: list[int] = []  # the run shown in each row of the side-by-side table
         self._loading: set[int] = set()
         self._data_version = None
         self.compare_plot = None
@@ -236,7 +237,7 @@ class RunsPage(QWidget):
 
         if not runs and self.compare_plot is None:
             return
-        series = {_label(r): storage.get_epochs(self._db(), r["id"]) for r in runs}
+        series = {run_title(r): storage.get_epochs(self._db(), r["id"]) for r in runs}
         self.ensure_plot().set_runs(series)
 
     def _update_diff(self, *_) -> None:
@@ -245,7 +246,7 @@ class RunsPage(QWidget):
         self.diff.clear()
         self.diff.setColumnCount(len(runs))
         self.diff.setRowCount(len(rows))
-        self.diff.setHorizontalHeaderLabels([_label(r) for r in runs])
+        self.diff.setHorizontalHeaderLabels([run_title(r) for r in runs])
         self.diff.setVerticalHeaderLabels([k for k, _ in rows])
         for i, (_, values) in enumerate(rows):
             for j, v in enumerate(values):
@@ -284,8 +285,9 @@ class RunsPage(QWidget):
         self.compare_table.setColumnCount(4)
         self.compare_table.setHorizontalHeaderLabels(["run", "1st", "2nd", "3rd"])
         self.compare_table.setRowCount(len(runs))
+        self._compared = [r["id"] for r in runs]  # row i shows run _compared[i]
         for i, r in enumerate(runs):
-            self.compare_table.setItem(i, 0, QTableWidgetItem(_label(r)))
+            self.compare_table.setItem(i, 0, QTableWidgetItem(run_title(r)))
             p = self.predictors.get(r["id"])
             cells = ["loading…", "", ""] if p is None else ([p, "", ""] if isinstance(p, str) else
                      [f"{s.word} ({s.probability:.0%})" for s in p.suggest(text, 3)] + ["", "", ""])
@@ -295,14 +297,10 @@ class RunsPage(QWidget):
 
     def suggestions_for(self, run_id: int) -> list[str]:
         """The words shown for a run in the side-by-side table (for tests)."""
-        for i in range(self.compare_table.rowCount()):
-            if self.compare_table.item(i, 0).text() == _label({"id": run_id, "name": self._name(run_id)}):
-                return [self.compare_table.item(i, j).text().split(" (")[0] for j in (1, 2, 3)]
-        return []
-
-    def _name(self, run_id: int) -> str:
-        row = self.model.row_for(("run", run_id))
-        return self.model.rows[row]["name"] if row is not None else ""
+        if run_id not in self._compared:
+            return []
+        i = self._compared.index(run_id)
+        return [self.compare_table.item(i, j).text().split(" (")[0] for j in (1, 2, 3)]
 
     # --- actions --------------------------------------------------------------------------------------------
     def toggle_star(self) -> None:
@@ -333,7 +331,7 @@ class RunsPage(QWidget):
         runs = self.selected_runs()
         if not runs:
             return
-        names = ", ".join(_label(r) for r in runs[:5]) + (" …" if len(runs) > 5 else "")
+        names = ", ".join(run_title(r) for r in runs[:5]) + (" …" if len(runs) > 5 else "")
         if not self.confirm(f"Delete {names} with {'their' if len(runs) > 1 else 'its'} model file? This cannot be undone."):
             return
         for r in runs:
@@ -343,7 +341,7 @@ class RunsPage(QWidget):
                 self.deleted.emit(r["id"])
             except storage.RunIsRunning:
                 self.problem.emit("Cannot delete a running run",
-                                  f"{_label(r)} is training right now. Cancel it first (in the window or process that trains it).")
+                                  f"{run_title(r)} is training right now. Cancel it first (in the window or process that trains it).")
         self.reload()
 
     def _ask(self, text: str) -> bool:
@@ -393,11 +391,6 @@ class RunsPage(QWidget):
 
         runs = self.selected_runs()
         return len(runs) == 1 and self._export("the model", lambda: exports.torchscript(self._db(), runs[0]["id"], path))
-
-
-def _label(run: dict) -> str:
-    name = run.get("name") or ""
-    return f"run {run['id']}" + ("" if name in ("", f"run {run['id']}") else f" {name}")
 
 
 def settings_rows(runs: list[dict], show_all: bool) -> list[tuple[str, list]]:
