@@ -47,7 +47,8 @@ def run_bench(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = TrainConfig(tokenizer="pretokenized", lowercase=False, batch_size=args.batch_size, lr=args.lr,
-                      precision=args.precision, schedule=getattr(args, "schedule", "plateau"), threads=args.threads).validate()
+                      precision=args.precision, schedule=getattr(args, "schedule", "plateau"), threads=args.threads,
+                      tie_weights=not getattr(args, "untied", False)).validate()
     results: dict = {"threads": torch.get_num_threads(), "config": cfg.to_dict()}
     ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui"} else None
     for part in parts:

@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--vocab-size", type=int, default=d.vocab_size, help="vocabulary size V incl. 3 reserved (%(default)s)")
     t.add_argument("--min-count", type=int, default=d.min_count, help="minimum occurrences for a word (%(default)s)")
     t.add_argument("--dropout", type=float, default=d.dropout, help="dropout (%(default)s)")
+    t.add_argument("--untied", action="store_true",
+                   help="give the output layer its own V × H matrix instead of sharing the embedding's")
     t.add_argument("--epochs", type=int, default=d.epochs, help="(%(default)s)")
     t.add_argument("--batch-size", type=int, default=d.batch_size, help="(%(default)s)")
     t.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (%(default)s)")
@@ -97,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--lr", type=float, default=d.lr)
     b.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=d.precision)
     b.add_argument("--schedule", choices=["plateau", "cosine"], default=d.schedule)
+    b.add_argument("--untied", action="store_true", help="measure with an untied output layer")
     b.add_argument("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core")
     b.add_argument("--json", action="store_true")
     return p
@@ -160,7 +163,7 @@ def _config_from_args(args):
         vocab_size=args.vocab_size, min_count=args.min_count, dropout=args.dropout, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, clip=args.clip, schedule=args.schedule, val_fraction=args.val_fraction, seed=args.seed,
         patience=args.patience, time_limit=args.time_limit, threads=args.threads, precision=args.precision, tokenizer=args.tokenizer,
-        lowercase=not args.keep_case,
+        lowercase=not args.keep_case, tie_weights=not args.untied,
     ).validate()
 
 

@@ -16,6 +16,10 @@ PRECISIONS = ("auto", "fp32", "bf16")
 SCHEDULES = ("plateau", "cosine")
 
 
+# What a stored config without these keys meant (it was written before they existed).
+LEGACY = {"tie_weights": False}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     # pipeline sizes (design §1)
@@ -26,6 +30,7 @@ class TrainConfig:
     vocab_size: int = 5000  # V cap, counting the reserved <pad> <unk> <bos>
     min_count: int = 1  # a word must occur this often to get its own id
     dropout: float = 0.0
+    tie_weights: bool = True  # the output layer shares the embedding matrix (through an H → E projection)
     # text handling
     tokenizer: str = "words"  # "words": lowercase words + punctuation; "pretokenized": split on spaces, one sequence per line
     lowercase: bool = True
@@ -66,10 +71,12 @@ class TrainConfig:
             raise ConfigError("schedule", f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError("precision", f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
-        if not isinstance(self.lowercase, bool):
-            raise ConfigError("lowercase", "lowercase must be true or false")
+        for name in ("lowercase", "tie_weights"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(name, f"{name} must be true or false")
         # The parameter count guards against absurd sizes that would exhaust memory before training starts.
-        params = self.vocab_size * (self.embed_dim + self.hidden_size + 1) + 3 * self.hidden_size * (
+        out = self.hidden_size * self.embed_dim if self.tie_weights else self.vocab_size * self.hidden_size
+        params = self.vocab_size * (self.embed_dim + 1) + out + 3 * self.hidden_size * (
             self.embed_dim + self.hidden_size + 2
         ) * self.layers
         if params > 500_000_000:
@@ -83,10 +90,15 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        """Build from a stored dict, ignoring keys this version does not know (older/newer files)."""
+    def from_dict(cls, data: dict, legacy: bool = True) -> "TrainConfig":
+        """Build from a stored dict, ignoring keys this version does not know (older/newer files).
+
+        With `legacy`, a run or model stored before a field existed gets the value that matches how it was
+        made, not today's default (models before `tie_weights` had their own output matrix). Without it
+        (a user's remembered settings), missing fields take today's defaults."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        base = LEGACY if legacy else {}
+        return cls(**{**base, **{k: v for k, v in data.items() if k in known}})
 
 
 def _int_range(cfg: TrainConfig, name: str, lo: int, hi: int, why: str = "") -> None:

@@ -64,7 +64,7 @@ def keystrokes(model: GRULanguageModel, vocab: Vocab, corpus: Corpus, ids: np.nd
         a, b = int(corpus.starts[s]), int(corpus.starts[s + 1])
         sent_ids = ids[a:b].tolist()
         out, _, _ = model.run([BOS] + sent_ids[:-1], None)  # (n, H): state before each word
-        probs = torch.softmax(model.fc(out), dim=1).numpy()  # (n, V)
+        probs = torch.softmax(model.logits(out), dim=1).numpy()  # (n, V)
         for pos, target in enumerate(sent_ids):
             word = corpus.words[corpus.ids[a + pos]]
             if not is_word(word) or word in RESERVED:

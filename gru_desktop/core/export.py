@@ -43,20 +43,22 @@ def file_mode() -> int:
 class NextWordModule(nn.Module):
     """Stages 4–6 for one sentence: ids (1, n) → next-word probabilities (V,)."""
 
-    def __init__(self, embedding: nn.Embedding, gru: nn.GRU, fc: nn.Linear):
+    def __init__(self, embedding: nn.Embedding, gru: nn.GRU, proj: nn.Module, fc: nn.Linear):
         super().__init__()
-        self.embedding, self.gru, self.fc = embedding, gru, fc
+        self.embedding, self.gru, self.proj, self.fc = embedding, gru, proj, fc
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         emb = self.embedding(ids)  # (1, n, E)
         out, _ = self.gru(emb)  # (1, n, H), from a zero state like a new sentence
-        return torch.softmax(self.fc(out[0, -1]), 0)  # (V,)
+        return torch.softmax(self.fc(self.proj(out[0, -1])), 0)  # (V,)
 
 
 def script_module(loaded: LoadedModel) -> torch.jit.ScriptModule:
     """The scripted wrapper, on copies of the layers so the loaded model is left as it was."""
     m = loaded.model
-    wrapper = NextWordModule(copy.deepcopy(m.embedding), copy.deepcopy(m.gru), copy.deepcopy(m.fc)).eval()
+    # One deepcopy of the model keeps a tied output layer tied to the copied embedding.
+    c = copy.deepcopy(m)
+    wrapper = NextWordModule(c.embedding, c.gru, c.proj if c.proj is not None else nn.Identity(), c.fc).eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return torch.jit.script(wrapper)

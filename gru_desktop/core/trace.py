@@ -49,7 +49,7 @@ def pipeline_trace(dataset: Dataset, config: TrainConfig, model: GRULanguageMode
     with torch.inference_mode():
         emb = model.embedding(torch.tensor([padded]))[0]  # (L, E)
         out, _, state = model.run(row, None)  # out: (len(row), H)
-        probs = torch.softmax(model.fc(out[-1]), 0)
+        probs = torch.softmax(model.logits(out[-1]), 0)
         top = probs.masked_fill(torch.from_numpy(~vocab.suggestable), -1).topk(min(5, V - 3))
     shown = ", ".join(f"{vocab.itos[i]} {p:.1%}" for i, p in zip(top.indices.tolist(), top.values.tolist()))
     unk = sum(1 for i in ids if i == UNK)
@@ -70,6 +70,8 @@ def pipeline_trace(dataset: Dataset, config: TrainConfig, model: GRULanguageMode
               f"{config.layers} layer(s) of {H} units read the window left to right, keeping a state",
               "last state [" + ", ".join(f"{x:+.2f}" for x in out[-1, :6].tolist()) + ", …]"),
         Stage(6, "dense + softmax", (W, V), f"{W:,} × {V:,} probabilities",
+              (f"a {H} → {E} projection, then each word's embedding row scores it (the embedding is shared with "
+               "this layer); softmax turns scores into probabilities") if config.tie_weights else
               f"a {H} → {V:,} layer scores every word; softmax turns scores into probabilities",
               f"after \"{' '.join(words[: len(row) - 1])}\": {shown}"),
     ]

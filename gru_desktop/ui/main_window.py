@@ -481,7 +481,7 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(s.value(key))
         try:
             stored = json.loads(s.value("config", "{}") or "{}")
-            self.settings_form.set_config(TrainConfig.from_dict(stored))
+            self.settings_form.set_config(TrainConfig.from_dict(stored, legacy=False))
         except (ValueError, TypeError):
             pass  # a damaged settings file: start from the defaults
         paths = json.loads(s.value("corpus", "[]") or "[]")

@@ -67,6 +67,9 @@ class SettingsForm(QWidget):
         main = QFormLayout()
         for name, spec in MAIN_FIELDS.items():
             self._add_number(main, name, *spec)
+        self._add_check(main, "tie_weights", "tieWeightsCheck", "Output layer shares the embedding",
+                        "the dense layer scores each word with its embedding row (after an H → E projection) "
+                        "instead of a V × H matrix of its own: half the parameters, and it generalises better")
         layout.addLayout(main)
         self.advanced_toggle = QToolButton(text="Advanced", checkable=True)
         self.advanced_toggle.setObjectName("advancedToggle")
@@ -83,9 +86,7 @@ class SettingsForm(QWidget):
             combo.addItems(list(options))
             combo.currentIndexChanged.connect(self._on_change)
             self._add_row(adv, name, label, combo)
-        check = QCheckBox("Lowercase all words", objectName="lowercaseCheck", toolTip="treat The and the as one word")
-        check.toggled.connect(self._on_change)
-        self._add_row(adv, "lowercase", "", check)
+        self._add_check(adv, "lowercase", "lowercaseCheck", "Lowercase all words", "treat The and the as one word")
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._show_advanced)
         layout.addWidget(self.advanced_toggle)
@@ -105,6 +106,11 @@ class SettingsForm(QWidget):
         box.setKeyboardTracking(False)  # validate the finished number, not every keystroke
         box.setGroupSeparatorShown(kind == "int" and hi >= 10_000)
         self._add_row(form, name, label, box)
+
+    def _add_check(self, form, name, obj, text, tip):
+        check = QCheckBox(text, objectName=obj, toolTip=tip)
+        check.toggled.connect(self._on_change)
+        self._add_row(form, name, "", check)
 
     def _add_row(self, form, name, label, widget):
         error = QLabel(objectName=f"{name}Error", wordWrap=True)

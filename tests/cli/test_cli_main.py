@@ -320,3 +320,18 @@ def test_other_encodings_train_with_warning(tmp_path, encoding):
     assert "Traceback" not in r.stderr
     assert any(ln.startswith("warning:") for ln in r.stderr.splitlines()), r.stderr
     assert json.loads(r.stdout.splitlines()[-1])["status"] == "completed"
+
+
+def test_untied_flag_trains_and_stores_an_untied_model(tmp_path):
+    home = tmp_path / "home"
+    r = cli(home, "train", *SMALL, "--epochs", "1", "--untied", "--json")
+    assert r.returncode == 0, r.stderr
+    run_id = json.loads(r.stdout.splitlines()[-1])["run_id"]
+    shown = json.loads(cli(home, "runs", "show", str(run_id), "--json").stdout)
+    from gru_desktop.core.modelfile import load_model
+
+    loaded = load_model(shown["model_path"])
+    assert loaded.config.tie_weights is False and loaded.model.proj is None
+    assert loaded.model.fc.weight.shape == (len(loaded.vocab), 32)
+    r = cli(home, "suggest", str(run_id), "the cat sat on the ", "--json")
+    assert r.returncode == 0 and len(json.loads(r.stdout)["suggestions"]) == 3

@@ -11,7 +11,7 @@ from gru_desktop import runs
 from gru_desktop.core.config import TrainConfig
 from ui_helpers import QUICK, click, load, private_copy, set_spins, train_runs, write_corpus
 
-CFG = TrainConfig(embed_dim=16, hidden_size=32, epochs=12, batch_size=32, lr=0.01, vocab_size=200)
+CFG = TrainConfig(embed_dim=16, hidden_size=32, epochs=12, batch_size=32, lr=0.02, vocab_size=200)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 import storage
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
 
 from ui_helpers import SENTENCES, load, set_spins
 
@@ -130,6 +130,10 @@ def test_settings_corpus_and_geometry_persist(qtbot, make_window, corpus_file):
     qtbot.waitExposed(first)
     load(qtbot, first, [corpus_file])
     set_spins(first, {"seqLenSpin": 12, "hiddenSizeSpin": 32, "lrSpin": 0.002})
+    tie = first.findChild(QCheckBox, "tieWeightsCheck")
+    assert tie.isChecked() and first.settings_form.config().tie_weights  # the default: tied
+    tie.setChecked(False)
+    assert first.settings_form.config().tie_weights is False
     first.resize(first.minimumSizeHint().width() + 40, 600)
     first.training_view.splitter.setSizes([200, 300])
     sizes = first.training_view.splitter.sizes()
@@ -139,6 +143,7 @@ def test_settings_corpus_and_geometry_persist(qtbot, make_window, corpus_file):
     assert second.settings_form.config().seq_len == 12
     assert second.settings_form.config().hidden_size == 32
     assert second.settings_form.config().lr == pytest.approx(0.002)
+    assert second.settings_form.config().tie_weights is False
     assert second.corpus_paths == [str(corpus_file)]
     # the offscreen screen is only 800 wide, so restoreGeometry may narrow the window; the height is kept
     assert second.size().height() == 600
