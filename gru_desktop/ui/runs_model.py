@@ -28,7 +28,7 @@ COLUMNS = [
     ("Date", "created_at", "when training started"),
     ("Status", "status", "running / completed / cancelled / failed / interrupted; hover for the reason"),
     ("Corpus", "corpus", "the text it was trained on"),
-    ("Settings", "settings", "padding length L, embedding E, hidden H, layers, vocabulary V"),
+    ("Settings", "settings", "padding length L, embedding E, hidden H, layers, vocabulary V; tied: the output layer shares the embedding"),
     ("Epochs", "epochs", "epochs finished / planned"),
     ("Val loss", "best_val_loss", "best validation loss (nats)"),
     ("Val acc", "best_val_accuracy", "validation top-1 accuracy of the best epoch"),
@@ -187,7 +187,8 @@ def _key(row: dict) -> tuple[str, int]:
 def _value(row: dict, key: str):
     if key == "settings":
         c = row.get("config") or {}
-        return (c.get("seq_len"), c.get("embed_dim"), c.get("hidden_size"), c.get("layers"), row.get("vocab_size")) if c else None
+        return (c.get("seq_len"), c.get("embed_dim"), c.get("hidden_size"), c.get("layers"), row.get("vocab_size"),
+                bool(c.get("tie_weights", False))) if c else None  # runs from before the setting were untied
     if key == "epochs":
         return row.get("epochs_done")
     if key == "duration":
@@ -210,8 +211,8 @@ def _display(row: dict, key: str) -> str:
     if key == "settings":
         if row["kind"] == "baseline":
             return "counts of word triples"
-        L, E, H, layers, V = v or (None,) * 5
-        return f"L {L} · E {E} · H {H} · {layers}× · V {V:,}" if V else ""
+        L, E, H, layers, V, tied = v or (None,) * 6
+        return f"L {L} · E {E} · H {H} · {layers}× · V {V:,}" + (" · tied" if tied else "") if V else ""
     if key == "epochs":
         return "" if row["kind"] == "baseline" else f"{row.get('epochs_done') or 0}/{row.get('epochs_planned') or '?'}"
     if v is None or v == "":

@@ -67,9 +67,10 @@ class SettingsForm(QWidget):
         main = QFormLayout()
         for name, spec in MAIN_FIELDS.items():
             self._add_number(main, name, *spec)
-        self._add_check(main, "tie_weights", "tieWeightsCheck", "Output layer shares the embedding",
+        self._add_check(main, "tie_weights", "tieWeightsCheck", "shares the embedding",
                         "the dense layer scores each word with its embedding row (after an H → E projection) "
-                        "instead of a V × H matrix of its own: half the parameters, and it generalises better")
+                        "instead of a V × H matrix of its own: half the parameters, and it generalises better",
+                        label="Output layer")
         layout.addLayout(main)
         self.advanced_toggle = QToolButton(text="Advanced", checkable=True)
         self.advanced_toggle.setObjectName("advancedToggle")
@@ -107,10 +108,10 @@ class SettingsForm(QWidget):
         box.setGroupSeparatorShown(kind == "int" and hi >= 10_000)
         self._add_row(form, name, label, box)
 
-    def _add_check(self, form, name, obj, text, tip):
+    def _add_check(self, form, name, obj, text, tip, label=""):
         check = QCheckBox(text, objectName=obj, toolTip=tip)
         check.toggled.connect(self._on_change)
-        self._add_row(form, name, "", check)
+        self._add_row(form, name, label, check)
 
     def _add_row(self, form, name, label, widget):
         error = QLabel(objectName=f"{name}Error", wordWrap=True)

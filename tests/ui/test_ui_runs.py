@@ -256,3 +256,12 @@ def test_two_windows_on_one_data_dir_browse_and_train_without_locking(qtbot, mak
     qtbot.waitUntil(lambda: model.rows[model.row_for(("run", new))]["status"] == "completed", timeout=10_000)
     assert storage.get_run(db(home), 2)["notes"] == "note 4"
     assert not browser.last_problem and not trainer.last_problem
+
+
+def test_settings_diff_reads_old_runs_as_untied():
+    from gru_desktop.ui.runs_page import settings_rows
+
+    old = {"config": {"seq_len": 10, "lr": 0.02}, "corpus": "a", "vocab_size": 50}  # stored before tie_weights
+    new = {"config": {"seq_len": 10, "lr": 0.02, "tie_weights": True}, "corpus": "a", "vocab_size": 50}
+    assert settings_rows([old, new], show_all=False) == [("tie_weights", [False, True])]
+    assert settings_rows([new, dict(new)], show_all=False) == []
