@@ -20,6 +20,11 @@ SCHEDULES = ("plateau", "cosine")
 LEGACY = {"tie_weights": False}
 
 
+def stored_settings(data: dict) -> dict:
+    """A stored run's or model's settings with the keys it predates filled in as it was made (see LEGACY)."""
+    return {**LEGACY, **data}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     # pipeline sizes (design §1)
@@ -97,8 +102,7 @@ class TrainConfig:
         made, not today's default (models before `tie_weights` had their own output matrix). Without it
         (a user's remembered settings), missing fields take today's defaults."""
         known = {f.name for f in fields(cls)}
-        base = LEGACY if legacy else {}
-        return cls(**{**base, **{k: v for k, v in data.items() if k in known}})
+        return cls(**{k: v for k, v in (stored_settings(data) if legacy else data).items() if k in known})
 
 
 def _int_range(cfg: TrainConfig, name: str, lo: int, hi: int, why: str = "") -> None:

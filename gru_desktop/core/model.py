@@ -58,10 +58,6 @@ class GRULanguageModel(nn.Module):
             self.fc = nn.Linear(hidden_size, vocab_size)
         self.bf16_dense = False  # from TrainConfig.precision; only used while training
 
-    @property
-    def tied(self) -> bool:
-        return self.proj is not None
-
     @classmethod
     def from_config(cls, config: TrainConfig, vocab_size: int) -> "GRULanguageModel":
         model = cls(vocab_size, config.embed_dim, config.hidden_size, config.layers, config.dropout, config.tie_weights)

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QFont
 
+from ..core.config import stored_settings
 from .table_base import ColumnTableModel
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
@@ -186,9 +187,11 @@ def _key(row: dict) -> tuple[str, int]:
 
 def _value(row: dict, key: str):
     if key == "settings":
-        c = row.get("config") or {}
+        if not row.get("config"):
+            return None
+        c = stored_settings(row["config"])  # runs from before the setting were untied
         return (c.get("seq_len"), c.get("embed_dim"), c.get("hidden_size"), c.get("layers"), row.get("vocab_size"),
-                bool(c.get("tie_weights", False))) if c else None  # runs from before the setting were untied
+                bool(c["tie_weights"]))
     if key == "epochs":
         return row.get("epochs_done")
     if key == "duration":

@@ -399,10 +399,10 @@ def settings_rows(runs: list[dict], show_all: bool) -> list[tuple[str, list]]:
         return []
     extra = {"corpus": [r.get("corpus") for r in runs], "vocabulary (actual)": [r.get("vocab_size") for r in runs],
              "parent run": [r.get("parent_run_id") for r in runs]}
-    from ..core.config import LEGACY
+    from ..core.config import stored_settings
 
     # A run stored before a setting existed was made with its legacy value (e.g. untied), not "missing".
-    configs = [{**LEGACY, **r["config"]} if r.get("config") else {} for r in runs]
+    configs = [stored_settings(r["config"]) if r.get("config") else {} for r in runs]
     keys = sorted({k for c in configs for k in c})
     rows = list(extra.items()) + [(k, [c.get(k) for c in configs]) for k in keys]
     return [(k, v) for k, v in rows if show_all or len({repr(x) for x in v}) > 1]
