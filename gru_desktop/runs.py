@@ -221,8 +221,12 @@ def evaluate_run(db, run_id: int, should_stop=None):
     corpus = _run_corpus(run, cfg, should_stop)
     _, val = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
     report = evaluate(loaded.model, loaded.vocab, cfg, corpus, val)
-    storage.set_evaluation(db, run_id, perplexity=report.perplexity, top1=report.top1, top3=report.top3,
-                           keystroke_savings=report.keystroke_savings, tokens=report.tokens)
+    try:
+        storage.set_evaluation(db, run_id, perplexity=report.perplexity, top1=report.top1, top3=report.top3,
+                               keystroke_savings=report.keystroke_savings, tokens=report.tokens)
+    except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: the numbers, just not stored
+        if user_message(exc) is None:
+            raise
     return report
 
 

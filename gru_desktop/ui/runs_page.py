@@ -263,7 +263,7 @@ class RunsPage(QWidget):
             from .. import runs
             from ..core.predict import Predictor
 
-            _, db = runs.open_store(home)
+            _, db = runs.open_store(home, write=False)
             _, loaded = runs.load_run_model(db, rid)
             return Predictor(loaded.model, loaded.vocab, loaded.config)
 
