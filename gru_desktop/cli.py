@@ -304,10 +304,9 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    import storage
-    from .runs import delete_run, open_store
+    import storage  # not .runs: listing and showing runs need no torch
 
-    home, db = open_store(args.home, write=args.action == "delete")
+    home, db = storage.open_store(args.home, write=args.action == "delete")
     if args.action is None:
         runs = storage.list_runs(db)
         if args.json:
@@ -336,6 +335,8 @@ def cmd_runs(args) -> int:
                 print(f"epoch {e['epoch']:>3}  loss {e['train_loss']:.3f}  val loss {e['val_loss']:.3f}  "
                       f"ppl {e['val_perplexity']:.1f}  top-3 {e['val_top3']:.1%}  {e['observation']}")
         return 0
+    from .runs import delete_run
+
     delete_run(db, run_id)  # with its model file
     print(f"deleted run {run_id}")
     return 0
