@@ -43,7 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dropout", type=float, default=d.dropout, help="dropout (%(default)s)")
     t.add_argument("--untied", action="store_true",
                    help="give the output layer its own V × H matrix instead of sharing the embedding's")
-    t.add_argument("--epochs", type=int, default=d.epochs, help="(%(default)s)")
+    t.add_argument("--epochs", type=_epochs, default=d.epochs, metavar="N|auto",
+                   help="passes over the text, or auto: until validation stops improving for --patience epochs, "
+                        "within --budget (default: auto)")
+    t.add_argument("--budget", type=float, default=d.budget, metavar="SECONDS",
+                   help="the most seconds --epochs auto may train; its schedule is planned over it (%(default)g)")
+    t.add_argument("--probe", action="append", default=[], metavar="TEXT",
+                   help="a prefix whose top-3 next words are shown every epoch (repeatable), after five from the "
+                        "validation text")
     t.add_argument("--batch-size", type=int, default=d.batch_size, help="(%(default)s)")
     t.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (%(default)s)")
     t.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping, 0 = off (%(default)s)")
@@ -66,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run", metavar="RUN_ID")
     s.add_argument("text")
     s.add_argument("--top-k", type=int, default=3)
+    s.add_argument("--source", choices=["blend", "gru", "counts"],
+                   help="what suggests: the fitted blend of GRU and counts (default when the run has counts), "
+                        "the GRU only, or the counts only")
     s.add_argument("--json", action="store_true")
 
     e = sub.add_parser("evaluate", help="perplexity, top-1/top-3 and keystroke savings on held-out text")
@@ -155,12 +165,25 @@ def _log_traceback(args) -> Path:
         return Path("stderr")
 
 
+def _epochs(text: str) -> int:
+    """--epochs: a whole number, or "auto" (stored as 0)."""
+    if text.strip().lower() == "auto":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number or auto, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (or auto), not {value}")
+    return value
+
+
 def _config_from_args(args):
     from .core.config import TrainConfig
 
     return TrainConfig(
         seq_len=args.seq_len, embed_dim=args.embed_dim, hidden_size=args.hidden_size, layers=args.layers,
-        vocab_size=args.vocab_size, min_count=args.min_count, dropout=args.dropout, epochs=args.epochs,
+        vocab_size=args.vocab_size, min_count=args.min_count, dropout=args.dropout, epochs=args.epochs, budget=args.budget,
         batch_size=args.batch_size, lr=args.lr, clip=args.clip, schedule=args.schedule, val_fraction=args.val_fraction, seed=args.seed,
         patience=args.patience, time_limit=args.time_limit, threads=args.threads, precision=args.precision, tokenizer=args.tokenizer,
         lowercase=not args.keep_case, tie_weights=not args.untied,
@@ -171,7 +194,10 @@ def cmd_train(args) -> int:
     from .core.train import EpochResult, StepResult
     from .runs import RunFinished, RunStarted, prepare, train_run
 
+    from .core.samples import check_probes
+
     config = _config_from_args(args)
+    check_probes(args.probe)  # before the corpus is read: a bad probe costs nothing
     dataset = prepare(args.paths, config)
     for w in dataset.corpus.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -187,7 +213,7 @@ def cmd_train(args) -> int:
     progress = sys.stderr.isatty() and not args.json
     finished = None
     try:
-        for ev in train_run(dataset, config, home=args.home, name=args.name, stop=stop):
+        for ev in train_run(dataset, config, home=args.home, name=args.name, stop=stop, probes=args.probe):
             if isinstance(ev, RunStarted):
                 c = dataset.corpus
                 if not args.json:
@@ -209,22 +235,28 @@ def cmd_train(args) -> int:
                           f"val loss {ev.val_loss:.3f}  acc {ev.val_accuracy:.1%}  top-3 {ev.val_top3:.1%}  "
                           f"ppl {ev.val_perplexity:.1f}  {ev.seconds:.1f} s  {ev.tokens_per_s:,.0f} tok/s  "
                           f"{'*' if ev.is_best else ' '} {ev.observation}", flush=True)
+                    for sample in ev.samples:
+                        print(f"      {sample['prefix']} → {' · '.join(sample['suggestions'])}", flush=True)
             elif isinstance(ev, RunFinished):
                 finished = ev
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:
         print(json.dumps({"run_id": finished.run_id, "status": finished.status, "message": finished.message,
-                          "best_epoch": finished.best_epoch, "model_path": finished.model_path}), flush=True)
+                          "best_epoch": finished.best_epoch, "model_path": finished.model_path,
+                          "lambda": finished.blend_lambda}), flush=True)
     else:
         where = f"; model: {finished.model_path}" if finished.model_path else "; no model saved"
-        print(f"run {finished.run_id} {finished.status}: {finished.message}{where}")
+        blend = f"; suggests with GRU + counts (λ = {finished.blend_lambda:.2f})" if finished.blend_lambda is not None else ""
+        print(f"run {finished.run_id} {finished.status}: {finished.message}{where}{blend}")
     if finished.status == "cancelled":
         return EXIT_INTERRUPTED
     return 0 if finished.status == "completed" else 1
 
 
 def cmd_suggest(args) -> int:
+    from .blends import ensure_blend
+    from .core.errors import UserError
     from .core.predict import Predictor
     from .runs import load_run_model, open_store
 
@@ -233,9 +265,20 @@ def cmd_suggest(args) -> int:
         return EXIT_USAGE
     _, db = open_store(args.home)
     run, loaded = load_run_model(db, args.run)
-    suggestions = Predictor(loaded.model, loaded.vocab, loaded.config).suggest(args.text, args.top_k)
+    state = ensure_blend(db, run, loaded) if args.source != "gru" else None
+    if args.source in ("blend", "counts") and state.blend is None:
+        raise UserError(f"run {run['id']} has no counts to suggest with ({state.reason}); use --source gru")
+    blend = state.blend if state is not None else None
+    if blend is None and state is not None and args.source is None:
+        print(f"warning: suggesting with the GRU alone: {state.reason}", file=sys.stderr)
+    predictor = Predictor(loaded.model, loaded.vocab, loaded.config, blend, args.source)
+    suggestions = predictor.suggest(args.text, args.top_k)
     if args.json:
-        print(json.dumps({"run_id": run["id"], "suggestions": [{"word": s.word, "probability": s.probability} for s in suggestions]}))
+        out = {"run_id": run["id"], "source": predictor.source,
+               "suggestions": [{"word": s.word, "probability": s.probability} for s in suggestions]}
+        if blend is not None:
+            out["lambda"] = blend.weights.lam
+        print(json.dumps(out))
     else:
         for s in suggestions:
             print(f"{s.word}\t{s.probability:.1%}")
@@ -243,8 +286,9 @@ def cmd_suggest(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from .blends import ensure_blend
     from .core.corpus import read_corpus
-    from .core.evaluate import evaluate
+    from .core.evaluate import evaluate_parts
     from .runs import load_run_model, open_store
 
     _, db = open_store(args.home)
@@ -253,12 +297,27 @@ def cmd_evaluate(args) -> int:
     corpus = read_corpus(args.paths, cfg.tokenizer, cfg.lowercase)
     for w in corpus.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    report = evaluate(loaded.model, loaded.vocab, cfg, corpus)
+    state = ensure_blend(db, run, loaded)
+    if state.blend is None:
+        print(f"warning: scoring the GRU alone: {state.reason}", file=sys.stderr)
+    parts = evaluate_parts(loaded.model, loaded.vocab, cfg, corpus, blend=state.blend)
+    keys = ("perplexity", "top1", "top3", "keystroke_savings", "tokens")
+    main = parts["blend"] if state.blend is not None else parts["gru"]
     if args.json:
-        print(json.dumps(_finite({"run_id": run["id"], **report.to_dict()})))
+        out = {"run_id": run["id"], "source": "blend" if state.blend is not None else "gru", **main.to_dict(),
+               "lambda": state.blend.weights.lam if state.blend is not None else None,
+               "weights": state.blend.weights.to_dict() if state.blend is not None else None}
+        for source in ("gru", "counts"):
+            if source in parts:
+                out[source] = _finite({k: getattr(parts[source], k) for k in keys})
+        print(json.dumps(_finite(out)))
     else:
-        print(f"run {run['id']} on {corpus.description}: perplexity {report.perplexity:.1f}, top-1 {report.top1:.1%}, "
-              f"top-3 {report.top3:.1%}, keystroke savings {report.keystroke_savings:.1%} ({report.tokens:,} tokens)")
+        for source, rep in parts.items():
+            label = {"blend": f"blend (λ = {state.blend.weights.lam:.2f})" if state.blend else "", "gru": "GRU only",
+                     "counts": "counts only"}[source]
+            print(f"run {run['id']} on {corpus.description}, {label}: perplexity {rep.perplexity:.1f}, "
+                  f"top-1 {rep.top1:.1%}, top-3 {rep.top3:.1%}, keystroke savings {rep.keystroke_savings:.1%} "
+                  f"({rep.tokens:,} tokens)")
     return 0
 
 

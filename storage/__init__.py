@@ -25,6 +25,7 @@ from .runs import (
     mark_interrupted,
     resolve_run_id,
     set_best,
+    set_blend,
     set_evaluation,
     update_run,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "resolve_run_id",
     "save_baseline",
     "set_best",
+    "set_blend",
     "set_evaluation",
     "update_run",
 ]

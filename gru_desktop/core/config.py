@@ -40,7 +40,8 @@ class TrainConfig:
     tokenizer: str = "words"  # "words": lowercase words + punctuation; "pretokenized": split on spaces, one sequence per line
     lowercase: bool = True
     # optimisation (defaults chosen by measurement on WikiText-2, see README "Performance")
-    epochs: int = 5
+    epochs: int = 0  # 0 = "auto": until validation stops improving for `patience` epochs, within `budget`
+    budget: float = 600.0  # seconds of training that "Epochs: auto" may take (its schedule is planned over it)
     batch_size: int = 128
     lr: float = 0.02
     clip: float = 1.0
@@ -60,7 +61,7 @@ class TrainConfig:
         _int_range(self, "layers", 1, 8)
         _int_range(self, "vocab_size", 4, 2_000_000, why="it counts the 3 reserved tokens, so it needs at least one word")
         _int_range(self, "min_count", 1, 1_000_000)
-        _int_range(self, "epochs", 1, 10_000)
+        _int_range(self, "epochs", 0, 10_000)
         _int_range(self, "batch_size", 1, 65_536)
         _int_range(self, "seed", 0, 2**31 - 1)
         _int_range(self, "patience", 0, 10_000)
@@ -70,6 +71,10 @@ class TrainConfig:
         _float_range(self, "clip", 0.0, 1e6)
         _float_range(self, "val_fraction", 0.01, 0.5)
         _float_range(self, "time_limit", 0.0, 1e7)
+        _float_range(self, "budget", 0.0, 1e7)
+        if self.auto_epochs and self.budget <= 0:
+            raise ConfigError("budget", "budget must be above 0 seconds: Epochs auto trains until validation stops "
+                                        "improving, within this time")
         if self.tokenizer not in TOKENIZERS:
             raise ConfigError("tokenizer", f"tokenizer must be one of {', '.join(TOKENIZERS)}, not {self.tokenizer!r}")
         if self.schedule not in SCHEDULES:
@@ -87,6 +92,21 @@ class TrainConfig:
         if params > 500_000_000:
             raise ConfigError("vocab_size", f"this model would have {params:,} parameters; the limit is 500,000,000")
         return self
+
+    @property
+    def auto_epochs(self) -> bool:
+        """"Epochs: auto" (epochs = 0): train until validation stops improving, within `budget` seconds."""
+        return self.epochs == 0
+
+    @property
+    def max_epochs(self) -> int:
+        return self.epochs or 10_000
+
+    @property
+    def horizon(self) -> float:
+        """Seconds the run may train (0 = no limit): the time limit, and for Epochs auto the budget."""
+        limits = [t for t in (self.time_limit, self.budget if self.auto_epochs else 0.0) if t > 0]
+        return min(limits) if limits else 0.0
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .blend import SOURCES, Blend, Weights, cache_row, mix
 from .config import TrainConfig
 from .model import GRULanguageModel
-from .vocab import BOS, PARTIAL_WORD_RE, Vocab, split_sentences, tokenize_sentence
+from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
 
@@ -29,16 +30,30 @@ class Suggestion:
 
 @dataclass
 class Context:
-    """What the predictor reads from the text: the current sentence's complete tokens and a half-typed word."""
+    """What the predictor reads from the text: the current sentence's complete tokens and a half-typed word,
+    and the text before the sentence (the recency cache counts its words)."""
 
     tokens: list[str]
     ids: list[int]
     prefix: str
+    before: str = ""
 
 
 class Predictor:
-    def __init__(self, model: GRULanguageModel, vocab: Vocab, config: TrainConfig):
+    """Suggestions from a run's GRU, or its blend with counts and a recency cache (design §11).
+
+    `source`: "blend" (needs `blend`), "gru" or "counts" (needs `blend`)."""
+
+    def __init__(self, model: GRULanguageModel, vocab: Vocab, config: TrainConfig, blend: Blend | None = None,
+                 source: str | None = None):
         self.model, self.vocab, self.config = model.eval(), vocab, config
+        self.blend = blend
+        self.source = source or ("blend" if blend is not None else "gru")
+        if self.source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {self.source!r}")
+        if self.source != "gru" and blend is None:
+            raise ValueError(f"source {self.source!r} needs the run's counts")
+        self._history: tuple[str, list[int]] = ("", [])  # text before the sentence → its ids (cache input)
         self._not_suggestable = torch.from_numpy(~vocab.suggestable)
         self._ids: list[int] = []  # tokens fed after <bos>
         self._states: list[torch.Tensor] = []  # state after <bos> and after each fed token
@@ -49,7 +64,7 @@ class Predictor:
     def context(self, text: str) -> Context:
         text = text[-CONTEXT_CHARS:]
         tk, lower = self.config.tokenizer, self.config.lowercase
-        sentence = split_sentences(text, tk)[-1]
+        before, sentence = split_last_sentence(text, tk)
         prefix = ""
         if sentence and not sentence[-1].isspace():
             m = PARTIAL_WORD_RE.search(sentence)
@@ -59,7 +74,7 @@ class Predictor:
         if lower:
             prefix = prefix.lower()
         tokens = tokenize_sentence(sentence, tk, lower)
-        return Context(tokens, self.vocab.encode(tokens), prefix)
+        return Context(tokens, self.vocab.encode(tokens), prefix, before)
 
     # --- the model, incrementally -----------------------------------------------------------
     def _advance(self, ids: list[int], limit: int | None = None) -> torch.Tensor | None:
@@ -104,8 +119,42 @@ class Predictor:
         return self._advance(ids, limit)
 
     def probabilities(self, text: str) -> tuple[torch.Tensor, Context]:
+        """What suggests for the text, as next-word probabilities (V,), and how the text was read."""
         ctx = self.context(text)
-        return self._advance(ctx.ids), ctx
+        return self.mixed(self._advance(ctx.ids), ctx), ctx
+
+    def mixed(self, gru: torch.Tensor, ctx: Context, source: str | None = None) -> torch.Tensor:
+        """The `source`'s distribution (the predictor's own by default) given the GRU's for this context."""
+        source = source or self.source
+        if source == "gru" or self.blend is None:
+            return gru
+        weights = self.blend.weights.for_source(source)
+        counts = self.counts_row(ctx.ids)
+        cache = self.cache_row(ctx) if weights.cache else None
+        if weights.cache and cache is None:  # nothing seen yet: the cache's share goes to the counts
+            weights = Weights(weights.gru, weights.counts + weights.cache, 0.0)
+        return torch.from_numpy(mix(weights, gru.numpy().astype(np.float64), counts, cache)).float()
+
+    def distributions(self, text: str) -> tuple[dict[str, torch.Tensor], Context]:
+        """Every source's distribution for the text (only "gru" without counts): for the prediction trace."""
+        ctx = self.context(text)
+        gru = self._advance(ctx.ids)
+        sources = SOURCES if self.blend is not None else ("gru",)
+        return {s: self.mixed(gru, ctx, s) for s in sources}, ctx
+
+    def counts_row(self, ids: list[int]) -> np.ndarray:
+        """The counts' P(· | last two words of the sentence) (V,)."""
+        u = ids[-2] if len(ids) >= 2 else (BOS if ids else PAD)
+        v = ids[-1] if ids else BOS
+        return self.blend.counts.dense(np.array([u]), np.array([v]))[0]
+
+    def cache_row(self, ctx: Context) -> np.ndarray | None:
+        """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
+        if self._history[0] != ctx.before:  # only when a sentence was finished or an earlier one edited
+            tk, lower = self.config.tokenizer, self.config.lowercase
+            ids = [i for s in split_sentences(ctx.before, tk) for i in self.vocab.encode(tokenize_sentence(s, tk, lower))]
+            self._history = (ctx.before, ids)
+        return cache_row(self._history[1] + ctx.ids, self.vocab.suggestable, len(self.vocab))
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
         """The k most likely next words, or completions of the half-typed word; never a reserved token."""
@@ -131,7 +180,9 @@ class Predictor:
         probs, ctx = self.probabilities(text)
         ids = list(ctx.ids)
         words: list[str] = []
-        for _ in range(n_words):
+        for n in range(n_words):
+            if n:
+                probs = self.mixed(probs, Context([], ids, "", ctx.before))
             p = probs.masked_fill(self._not_suggestable, 0.0).clamp_min(0.0)
             if temperature != 1.0:
                 p = p.pow(1.0 / max(temperature, 1e-3))
@@ -141,5 +192,5 @@ class Predictor:
             token = int(torch.multinomial(p / p.sum(), 1, generator=gen))
             words.append(self.vocab.itos[token])
             ids.append(token)
-            probs = self._advance(ids)
+            probs = self._advance(ids)  # the GRU's; mixed with the other parts at the top of the loop
         return words

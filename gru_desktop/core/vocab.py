@@ -45,6 +45,14 @@ def split_sentences(text: str, tokenizer: str) -> list[str]:
     return SENTENCE_END_RE.split(_ABBREV_RE.sub(r"\1", text))
 
 
+def split_last_sentence(text: str, tokenizer: str) -> tuple[str, str]:
+    """(the text before the last sentence, the last sentence), as `split_sentences` reads them."""
+    if tokenizer != "pretokenized":
+        text = _ABBREV_RE.sub(r"\1", text)
+    last = split_sentences(text, tokenizer)[-1]
+    return text[: len(text) - len(last)], last
+
+
 def tokenize_sentence(sentence: str, tokenizer: str, lowercase: bool) -> list[str]:
     if lowercase:
         sentence = sentence.lower()

@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
         worker.crashed.connect(self._crashed)
         worker.ended.connect(self._train_done)
         self.train_worker, self.run_id, self.last_result = worker, None, None
-        self.progress = Progress(config.epochs, config.time_limit)
+        self.progress = Progress(config.epochs, config.horizon)
         self.training_view.clear()
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("starting…")
@@ -358,7 +358,7 @@ class MainWindow(QMainWindow):
 
     def _run_started(self, started) -> None:
         self.run_id = started.run_id
-        self.progress = Progress(started.config.epochs, started.config.time_limit)
+        self.progress = Progress(started.config.epochs, started.config.horizon)
         self.statusBar().showMessage(f"training run {started.run_id} ({started.name}) on "
                                      f"{started.dataset.train.n_tokens:,} words…")
 

@@ -217,7 +217,9 @@ def _display(row: dict, key: str) -> str:
         L, E, H, layers, V, tied = v or (None,) * 6
         return f"L {L} · E {E} · H {H} · {layers}× · V {V:,}" + (" · tied" if tied else "") if V else ""
     if key == "epochs":
-        return "" if row["kind"] == "baseline" else f"{row.get('epochs_done') or 0}/{row.get('epochs_planned') or '?'}"
+        planned = row.get("epochs_planned")
+        planned = "auto" if planned == 0 else (planned or "?")  # 0: Epochs auto
+        return "" if row["kind"] == "baseline" else f"{row.get('epochs_done') or 0}/{planned}"
     if v is None or v == "":
         return ""
     if key in ("best_val_accuracy", "best_val_top3", "eval_keystroke_savings"):

@@ -27,7 +27,11 @@ MAIN_FIELDS = {
     "vocab_size": ("vocabSizeSpin", "Vocabulary size V", "int", 1, 2_000_000, 500,
                    "the most frequent words that get their own id, counting <pad>, <unk> and <bos>; "
                    "rarer words become <unk>"),
-    "epochs": ("epochsSpin", "Epochs", "int", 0, 10_000, 1, "passes over the training text"),
+    "epochs": ("epochsSpin", "Epochs", "int", 0, 10_000, 1,
+               "passes over the training text; auto (below 1): until validation stops improving for "
+               "'patience' epochs, within the time budget"),
+    "budget": ("budgetSpin", "Time budget (s)", "float", 0.0, 1e7, 0,
+               "the most seconds Epochs auto may train; its learning-rate schedule is planned over it"),
 }
 ADVANCED_FIELDS = {
     "batch_size": ("batchSizeSpin", "Batch size", "int", 0, 65_536, 16, "windows trained on together in one step"),
@@ -67,6 +71,8 @@ class SettingsForm(QWidget):
         main = QFormLayout()
         for name, spec in MAIN_FIELDS.items():
             self._add_number(main, name, *spec)
+        self.inputs["epochs"].setSpecialValueText("auto")  # 0 = Epochs auto
+        self.inputs["epochs"].valueChanged.connect(self._budget_enabled)
         self._add_check(main, "tie_weights", "tieWeightsCheck", "shares the embedding",
                         "the dense layer scores each word with its embedding row (after an H → E projection) "
                         "instead of a V × H matrix of its own: half the parameters, and it generalises better",
@@ -165,6 +171,12 @@ class SettingsForm(QWidget):
     def set_locked(self, locked: bool) -> None:
         for w in self.inputs.values():
             w.setEnabled(not locked)
+        if not locked:
+            self._budget_enabled()
+
+    def _budget_enabled(self, *_) -> None:
+        """The budget only means something for Epochs auto."""
+        self.inputs["budget"].setEnabled(self.inputs["epochs"].value() == 0 and self.inputs["epochs"].isEnabled())
 
     # --- validation -----------------------------------------------------------------------------------
     def _on_change(self, *_):

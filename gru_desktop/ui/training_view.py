@@ -67,7 +67,8 @@ class Progress:
     def update(self, step) -> None:
         self.epoch = step.epoch
         self.elapsed = step.elapsed
-        frac = (step.epoch - 1 + step.batch / step.batches) / self.epochs
+        # Epochs auto (epochs = 0) has no planned count: only its time budget tells how far it may go.
+        frac = (step.epoch - 1 + step.batch / step.batches) / self.epochs if self.epochs else 0.0
         if self.time_limit > 0:
             frac = max(frac, min(step.elapsed / self.time_limit, 1.0))
         self.fraction = min(frac, 1.0)
@@ -84,6 +85,9 @@ class Progress:
         return (n1 - n0) / (t1 - t0) if t1 > t0 else None
 
     def text(self) -> str:
+        if not self.epochs:  # auto: it may stop any epoch; the budget is the most it can take
+            left = "" if not self.time_limit else f" · at most {format_seconds(max(self.time_limit - self.elapsed, 0))} left"
+            return f"epoch {self.epoch} (auto: until validation stops improving){left}"
         eta = "ETA …" if self.eta is None else f"ETA {format_seconds(self.eta)}"
         return f"epoch {self.epoch}/{self.epochs} · {self.fraction:.0%} · {eta}"
 
