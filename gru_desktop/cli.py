@@ -101,8 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
-    b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing"],
-                   help="run only these parts (repeatable)")
+    b.add_argument("--only", action="append",
+                   choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "sizes"],
+                   help="run only these parts (repeatable); sizes only runs when asked for")
+    b.add_argument("--sizes-budget", type=float, default=120.0, metavar="SECONDS",
+                   help="Epochs auto's budget per corpus in the sizes part (%(default)g)")
+    b.add_argument("--sizes", type=lambda t: [int(x) for x in t.split(",")],
+                   default=[10_000, 30_000, 100_000, 300_000, 1_000_000, 2_000_000], metavar="N,N,…",
+                   help="corpus sizes in words for the sizes part (%(default)s)")
     b.add_argument("--quality-seconds", type=float, default=480.0)
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
     b.add_argument("--batch-size", type=int, default=d.batch_size)

@@ -124,8 +124,11 @@ def cache_row(words: list[int], suggestable: np.ndarray, V: int) -> np.ndarray |
 @torch.inference_mode()
 def stream(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray,
            counts: KneserNeyTrigram | None, suggestable: np.ndarray, with_cache: bool = True,
-           slice_size: int = SLICE):
+           slice_size: int = SLICE, targets_only: bool = False):
     """Yield `Slice`s covering every target of `sentences` (in the given order, as one text).
+
+    With `targets_only`, each part holds only its probability of the true next word, (n,) instead of (n, V):
+    all that fitting the weights needs, at a fraction of the cost.
 
     The GRU reads each sentence from `<bos>` and a zero state, as when typing (design §1); the counts see
     the last two words of the sentence; the cache the last CACHE_WINDOW suggestable words of the text before
@@ -150,15 +153,24 @@ def stream(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentenc
             h = outputs[a:a + slice_size]  # (n, H)
             n = h.shape[0]
             sl = np.s_[done:done + n]
-            gru = torch.softmax(model.logits(h), dim=1).numpy()  # (n, V)
-            kn = counts.dense(u_all[sl], v_all[sl]) if counts is not None else None
-            cache = None
-            if with_cache:
-                cache = _cache_rows(kept_before, kept_ids, src_all[sl], V)
-                if kn is not None:
-                    empty = cache.sum(axis=1) == 0
-                    cache[empty] = kn[empty]
-            yield Slice(src_all[sl], w_all[sl], gru, kn, cache)
+            w = w_all[sl]
+            if targets_only:
+                logp = torch.log_softmax(model.logits(h), dim=1)
+                gru = logp.gather(1, torch.from_numpy(w).view(-1, 1)).exp().view(-1).numpy().astype(np.float64)
+                kn = counts.prob(u_all[sl], v_all[sl], w) if counts is not None else None
+                cache = _cache_targets(kept_before, kept_ids, src_all[sl], w) if with_cache else None
+                if cache is not None and kn is not None:
+                    cache = np.where(np.isnan(cache), kn, cache)
+            else:
+                gru = torch.softmax(model.logits(h), dim=1).numpy()  # (n, V)
+                kn = counts.dense(u_all[sl], v_all[sl]) if counts is not None else None
+                cache = None
+                if with_cache:
+                    cache = _cache_rows(kept_before, kept_ids, src_all[sl], V)
+                    if kn is not None:
+                        empty = cache.sum(axis=1) == 0
+                        cache[empty] = kn[empty]
+            yield Slice(src_all[sl], w, gru, kn, cache)
             done += n
 
 
@@ -204,6 +216,18 @@ def _cache_rows(kept_before: np.ndarray, kept_ids: np.ndarray, src: np.ndarray, 
     words = kept_ids[idx[valid]]
     counts = np.bincount(rows * V + words, minlength=n * V).reshape(n, V).astype(np.float64)
     return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+
+
+def _cache_targets(kept_before: np.ndarray, kept_ids: np.ndarray, src: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The cache's probability of each true next word (n,): its share of the last CACHE_WINDOW kept words,
+    NaN where none was kept yet."""
+    c = kept_before[src]
+    idx = c[:, None] - CACHE_WINDOW + np.arange(CACHE_WINDOW)[None, :]  # (n, W)
+    valid = idx >= 0
+    hits = (kept_ids[np.maximum(idx, 0)] == w[:, None]) & valid
+    size = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(size > 0, hits.sum(axis=1) / size, np.nan)
 
 
 # --- the counts file ------------------------------------------------------------------------------------

@@ -199,3 +199,26 @@ def test_cache_follows_the_text_typed(fitted):
     assert math.isclose(float(probs[ds.vocab.id("quiet")]), 3 / 7, rel_tol=1e-5)
     empty, _ = pred.probabilities("")
     assert float(empty.sum()) == pytest.approx(1.0, abs=1e-5)  # nothing seen: the counts stand in
+
+
+def test_cache_history_read_incrementally_equals_reading_it_whole(fitted):
+    _, ds, model, blend = fitted
+    text = ("north red blue quiet cold. see phrase3 partner3 and friend3. south old new warm. " * 4)[:300]
+    typing = Predictor(model, ds.vocab, CFG, blend)
+    for end in range(1, len(text), 7):
+        typed = typing.probabilities(text[:end])[0]
+        fresh = Predictor(model, ds.vocab, CFG, blend).probabilities(text[:end])[0]
+        assert torch.allclose(typed, fresh, atol=1e-7), end
+
+
+def test_targets_only_stream_equals_the_dense_one(fitted):
+    corpus, ds, model, blend = fitted
+    dense = list(stream(model, ds.ids, corpus.starts, ds.val_sentences, blend.counts, ds.vocab.suggestable))
+    thin = list(stream(model, ds.ids, corpus.starts, ds.val_sentences, blend.counts, ds.vocab.suggestable,
+                       targets_only=True))
+    for a, b in zip(dense, thin):
+        rows = np.arange(len(a.w))
+        assert np.array_equal(a.w, b.w)
+        assert np.allclose(a.gru[rows, a.w], b.gru, rtol=1e-5)
+        assert np.allclose(a.counts[rows, a.w], b.counts, rtol=1e-12)
+        assert np.allclose(a.cache[rows, a.w], b.cache, rtol=1e-6)
