@@ -204,7 +204,10 @@ class AutocompletePage(QWidget):
         self.run_combo.clear()
         for r in rows:
             missing = "" if Path(r["model_path"]).is_file() else " — model file missing"
-            ppl = f" · val ppl {r['best_val_perplexity']:.1f}" if r.get("best_val_perplexity") else ""
+            if r.get("eval_source") == "blend" and r.get("eval_perplexity"):  # what suggests, on its validation text
+                ppl = f" · blend ppl {r['eval_perplexity']:.1f} (GRU {r.get('eval_gru_perplexity') or 0:.1f})"
+            else:
+                ppl = f" · val ppl {r['best_val_perplexity']:.1f}" if r.get("best_val_perplexity") else ""
             self.run_combo.addItem(f"{run_title(r)} · {r['status']}{ppl} · {r['corpus']}{missing}", r["id"])
         self.run_combo.blockSignals(False)
         if not rows:

@@ -26,6 +26,7 @@ from .train_worker import TrainWorker
 from .training_view import Progress, TrainingView, format_seconds
 
 SETTINGS_DEBOUNCE_MS = 250
+TRAINING_SPLITTER_KEY = "trainingSplitter3"  # three panes since the sample suggestions (a two-pane state is ignored)
 DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB = 0, 1, 2, 3
 
 
@@ -478,9 +479,10 @@ class MainWindow(QMainWindow):
         s = self.settings
         if s.value("geometry") is not None:
             self.restoreGeometry(s.value("geometry"))
-        for key, splitter in (("mainSplitter", self.splitter), ("trainingSplitter", self.training_view.splitter)):
+        for key, splitter in (("mainSplitter", self.splitter), (TRAINING_SPLITTER_KEY, self.training_view.splitter)):
             if s.value(key) is not None:
                 splitter.restoreState(s.value(key))
+                self.training_view.sized = self.training_view.sized or splitter is self.training_view.splitter
         try:
             stored = json.loads(s.value("config", "{}") or "{}")
             self.settings_form.set_config(TrainConfig.from_dict(stored, legacy=False))
@@ -502,7 +504,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
         s.setValue("mainSplitter", self.splitter.saveState())
-        s.setValue("trainingSplitter", self.training_view.splitter.saveState())
+        s.setValue(TRAINING_SPLITTER_KEY, self.training_view.splitter.saveState())
         s.setValue("config", json.dumps(self.settings_form.values()))
         s.setValue("corpus", json.dumps(self.corpus_paths))
         s.setValue("probes", json.dumps(self.training_view.samples.probes))
