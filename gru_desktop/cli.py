@@ -91,13 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     delete = rs.add_parser("delete", help="delete a run and its model file")
     delete.add_argument("run", metavar="RUN_ID")
-    x = rs.add_parser("export", help="epoch metrics to CSV, the loss/accuracy chart to PNG, a model to TorchScript")
+    x = rs.add_parser("export", help="epoch metrics to CSV, the loss/accuracy chart to PNG, a model to .pt2 or ONNX")
     x.add_argument("runs", nargs="+", metavar="RUN_ID")
     x.add_argument("--csv", metavar="PATH", help="every epoch of the runs, one row each (UTF-8, header row)")
     x.add_argument("--png", metavar="PATH", help="the runs' loss and accuracy curves")
-    x.add_argument("--torchscript", metavar="PATH", help="the run's model for torch.jit.load (one run only)")
+    x.add_argument("--pt2", metavar="PATH", help="the run's model for torch.export.load (one run only)")
+    x.add_argument("--onnx", metavar="PATH", help="the run's model as ONNX, checked in onnxruntime (one run only)")
+    x.add_argument("--torchscript", metavar="PATH", help="deprecated: the run's model for torch.jit.load; use --pt2")
     x.add_argument("--width", type=int, default=1200, help="PNG width in pixels (%(default)s)")
     x.add_argument("--json", action="store_true")
+
+    sub.add_parser("install-desktop", help="add GRU Desktop with its icon to the applications menu (current user)")
+    sub.add_parser("uninstall-desktop", help="remove the applications-menu launcher and icons again")
 
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
@@ -133,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import storage
 
-        handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "bench": cmd_bench}
+        handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "bench": cmd_bench,
+                   "install-desktop": cmd_desktop, "uninstall-desktop": cmd_desktop}
         return handler[args.command](args)
     except (UserError, storage.RunNotFound, storage.RunIsRunning) as exc:
         return _fail(exc)
@@ -365,16 +371,20 @@ def cmd_runs(args) -> int:
     return 0
 
 
+MODEL_FLAGS = ("pt2", "onnx", "torchscript")
+
+
 def _runs_export(args, db) -> int:
     import storage
     from . import exports
     from .core.errors import UserError
 
-    targets = {k: getattr(args, k) for k in ("csv", "png", "torchscript") if getattr(args, k)}
+    targets = {k: getattr(args, k) for k in ("csv", "png", *MODEL_FLAGS) if getattr(args, k)}
     if not targets:
-        raise UserError("runs export: give at least one of --csv PATH, --png PATH, --torchscript PATH")
-    if args.torchscript and len(args.runs) > 1:
-        raise UserError("--torchscript exports one run's model: give one RUN_ID")
+        raise UserError("runs export: give at least one of --csv PATH, --png PATH, --pt2 PATH, --onnx PATH")
+    models = [k for k in MODEL_FLAGS if k in targets]
+    if models and len(args.runs) > 1:
+        raise UserError(f"--{models[0]} exports one run's model: give one RUN_ID")
     if len({str(Path(p).resolve()) for p in targets.values()}) < len(targets):
         raise UserError("runs export: give each export its own PATH")
     if not 100 <= args.width <= 10_000:
@@ -382,24 +392,28 @@ def _runs_export(args, db) -> int:
     ids = list(dict.fromkeys(storage.resolve_run_id(db, ref) for ref in args.runs))  # unknown run: exit 2
     for path in targets.values():  # every path checked before anything is written
         exports.check_writable(path)
+    if args.torchscript:
+        print("notice: --torchscript is deprecated (PyTorch deprecates TorchScript) and goes in the next release; "
+              "use --pt2 PATH (torch.export) or --onnx PATH", file=sys.stderr)
     done: dict = {"run_ids": ids}
+    lines = []
     if args.csv:
         done["csv"], done["csv_rows"] = str(args.csv), exports.epochs_csv(db, ids, args.csv)
-    if args.torchscript:
-        ref = args.runs[0] if str(args.runs[0]).strip().lower() == "latest" else ids[0]  # latest run with a model
-        done["torchscript"] = str(exports.torchscript(db, ref, args.torchscript))
+        lines.append(f"wrote {done['csv']}: {done['csv_rows']} epochs of run{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
+    ref = args.runs[0] if str(args.runs[0]).strip().lower() == "latest" else ids[0]  # latest run with a model
+    for fmt in models:
+        made = exports.export_model(db, ref, targets[fmt], fmt)
+        done[fmt] = str(made.path)
+        if made.max_difference is not None:
+            done[f"{fmt}_max_difference"] = made.max_difference
+        if made.exporter:
+            done[f"{fmt}_exporter"] = made.exporter
+        lines.append(f"wrote {made.path}: {made.describe()}")
     if args.png:
         _export_png(exports.run_series(db, ids), args.png, args.width)
         done["png"] = str(args.png)
-    if args.json:
-        print(json.dumps(done))
-    else:
-        if "csv" in done:
-            print(f"wrote {done['csv']}: {done['csv_rows']} epochs of run{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
-        if "torchscript" in done:
-            print(f"wrote {done['torchscript']}: TorchScript model of run {ids[0]}")
-        if "png" in done:
-            print(f"wrote {done['png']}: loss and accuracy chart, {args.width} px wide")
+        lines.append(f"wrote {done['png']}: loss and accuracy chart, {args.width} px wide")
+    print(json.dumps(done) if args.json else "\n".join(lines))
     return 0
 
 
@@ -427,6 +441,19 @@ def _export_png(series: dict, path: str, width: int) -> None:
         plot.close()
         plot.deleteLater()
         app.processEvents()
+
+
+def cmd_desktop(args) -> int:
+    from . import desktop
+
+    if args.command == "install-desktop":
+        launcher = desktop.install()
+        print(f"installed {launcher} (Exec: {' '.join(desktop.entry_point())}) and the icons; "
+              "GRU Desktop is in the applications menu (log out and in if your desktop does not show it yet)")
+    else:
+        removed = desktop.uninstall()
+        print(f"removed {len(removed)} files: the launcher and the icons" if removed else "nothing to remove: no launcher installed")
+    return 0
 
 
 def cmd_bench(args) -> int:

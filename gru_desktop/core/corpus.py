@@ -21,14 +21,13 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..resources import SAMPLE_CORPUS  # package data (gru_desktop/resources/); re-exported here
 from .errors import CorpusError
 from .vocab import MAX_WORD_CHARS, RESERVED, split_sentences, tokenize_sentence
 
 BLOCK_BYTES = 1 << 20
 MAX_CARRY_CHARS = 1 << 16  # a "word" longer than this with no white space is cut rather than carried on
 LONG_SENTENCE_WORDS = 100_000
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-SAMPLE_CORPUS = RESOURCES / "sample_corpus.txt"
 
 _SIGNATURES = {
     b"\x89PNG": "a PNG image",

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from .atomic import atomic_write
 from .config import TrainConfig
 from .errors import ConfigError, ModelFileError
 from .model import GRULanguageModel
@@ -42,16 +42,8 @@ def save_model(path: str | os.PathLike, model: GRULanguageModel, config: TrainCo
         "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
         "meta": dict(meta or {}),
     }
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as fh:
+        torch.save(payload, fh)
 
 
 def load_model(path: str | os.PathLike) -> LoadedModel:
