@@ -133,24 +133,29 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         return _launch_gui()
-    from .core.errors import UserError
+    from .faults import USER_ERRORS, user_message
 
+    _tolerate_undecodable_output()
     try:
-        import storage
-
         handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "bench": cmd_bench,
                    "install-desktop": cmd_desktop, "uninstall-desktop": cmd_desktop}
         return handler[args.command](args)
-    except (UserError, storage.RunNotFound, storage.RunIsRunning) as exc:
+    except USER_ERRORS as exc:
         return _fail(exc)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: one line here, the traceback in the log file
+    except Exception as exc:
+        message = user_message(exc, args.home)  # a full disk, a read-only folder, a damaged database
+        if message:
+            print(f"error: {message}", file=sys.stderr)
+            return EXIT_USAGE
+        # a bug: one line here, the traceback in the log file
         log = _log_traceback(args)
-        print(f"error: unexpected {type(exc).__name__}: {exc} (details in {log})", file=sys.stderr)
+        print(f"error: unexpected {type(exc).__name__}: {exc} ({f'details in {log}' if log else 'no log file could be written'})",
+              file=sys.stderr)
         return 1
 
 
@@ -163,18 +168,30 @@ def _fail(exc: BaseException) -> int:
     return EXIT_USAGE
 
 
-def _log_traceback(args) -> Path:
+def _log_traceback(args) -> Path | None:
+    """Append the current traceback to the data folder's log file; None (and no traceback anywhere) when
+    it cannot be written: stderr gets one line only."""
     import storage
 
     try:
-        home = storage.ensure_data_dir(Path(args.home) if getattr(args, "home", None) else None)
+        home = storage.ensure_data_dir(storage.resolve_home(getattr(args, "home", None)))
         log = home / "gru-desktop.log"
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(traceback.format_exc() + "\n")
         return log
-    except OSError:
-        traceback.print_exc()
-        return Path("stderr")
+    except (OSError, storage.StorageError):
+        return None
+
+
+def _tolerate_undecodable_output() -> None:
+    """File names that are not UTF-8 reach Python as lone surrogates; print them as the bytes they were
+    (or escaped where the terminal is not UTF-8) rather than failing with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        try:
+            stream.reconfigure(errors="surrogateescape" if encoding == "utf8" else "backslashreplace")
+        except (AttributeError, ValueError):  # not a TextIOWrapper (e.g. captured by a test)
+            pass
 
 
 def _epochs(text: str) -> int:
@@ -214,14 +231,24 @@ def cmd_train(args) -> int:
     for w in dataset.corpus.warnings:
         print(f"warning: {w}", file=sys.stderr)
     stop = threading.Event()
+    received: list[int] = []  # the signal that asked to stop: it sets the exit code (128 + its number)
+    on_tty = [stream.fileno() for stream in (sys.stdout, sys.stderr) if stream.isatty()]
 
-    def on_sigint(signum, frame):
+    def on_stop_signal(signum, frame):
         if stop.is_set():
-            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt  # a second Ctrl-C (or TERM): stop now
         stop.set()
-        print("\nstopping after this batch… (Ctrl-C again to force)", file=sys.stderr)
+        received.append(signum)
+        if signum == getattr(signal, "SIGHUP", None):
+            _detach_terminal(on_tty)  # the terminal is gone: writing to it would fail
+        try:
+            print("\nstopping after this batch… (Ctrl-C again to force)", file=sys.stderr)
+        except OSError:
+            pass
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # SIGTERM (logout, systemd, kill) and SIGHUP (the terminal closed) are handled like Ctrl-C.
+    stop_signals = [s for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    previous = {name: signal.signal(getattr(signal, name), on_stop_signal) for name in stop_signals}
     progress = sys.stderr.isatty() and not args.json
     finished = None
     try:
@@ -252,7 +279,8 @@ def cmd_train(args) -> int:
             elif isinstance(ev, RunFinished):
                 finished = ev
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
     if args.json:
         print(json.dumps({"run_id": finished.run_id, "status": finished.status, "message": finished.message,
                           "best_epoch": finished.best_epoch, "model_path": finished.model_path,
@@ -262,8 +290,21 @@ def cmd_train(args) -> int:
         blend = f"; suggests with GRU + counts (λ = {finished.blend_lambda:.2f})" if finished.blend_lambda is not None else ""
         print(f"run {finished.run_id} {finished.status}: {finished.message}{where}{blend}")
     if finished.status == "cancelled":
-        return EXIT_INTERRUPTED
+        return 128 + received[0] if received else EXIT_INTERRUPTED
     return 0 if finished.status == "completed" else 1
+
+
+def _detach_terminal(fds: list[int]) -> None:
+    """Point the outputs that went to a now closed terminal at /dev/null, so the run can still finish."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        for fd in fds:
+            os.dup2(null, fd)
+        os.close(null)
+    except (OSError, ValueError):
+        pass
 
 
 def cmd_suggest(args) -> int:
@@ -275,7 +316,7 @@ def cmd_suggest(args) -> int:
     if not 1 <= args.top_k <= 100:
         print("error: --top-k must be between 1 and 100", file=sys.stderr)
         return EXIT_USAGE
-    _, db = open_store(args.home)
+    _, db = open_store(args.home, write=False)
     run, loaded = load_run_model(db, args.run)
     state = ensure_blend(db, run, loaded) if args.source != "gru" else None
     if args.source in ("blend", "counts") and state.blend is None:
@@ -303,7 +344,7 @@ def cmd_evaluate(args) -> int:
     from .core.evaluate import evaluate_parts
     from .runs import load_run_model, open_store
 
-    _, db = open_store(args.home)
+    _, db = open_store(args.home, write=False)
     run, loaded = load_run_model(db, args.run)
     cfg = loaded.config
     corpus = read_corpus(args.paths, cfg.tokenizer, cfg.lowercase)
@@ -337,7 +378,7 @@ def cmd_runs(args) -> int:
     import storage
     from .runs import delete_run, open_store
 
-    home, db = open_store(args.home)
+    home, db = open_store(args.home, write=args.action == "delete")
     if args.action is None:
         runs = storage.list_runs(db)
         if args.json:
