@@ -143,7 +143,7 @@ def _tutorial(ds, cfg, args, data, steps=(5, 45)) -> dict:
 def _quality(ds, cfg, args, data) -> dict:
     """Train for --quality-seconds, fit the blend on the training split's validation sentences (as every run
     does), then score the blend — what suggests — and its parts on valid.txt and test.txt."""
-    c = cfg.replace(epochs=1000, time_limit=args.quality_seconds, patience=0)
+    c = cfg.replace(epochs=1000, time_limit=args.quality_seconds, patience=0).resolved(ds.train.n_tokens)
     torch.manual_seed(0)
     model = GRULanguageModel.from_config(c, len(ds.vocab))
     epochs = 0
@@ -190,11 +190,11 @@ def _sizes(ds, cfg, args, data) -> dict:
                                                                              threads=args.threads).validate()))
     if not args.json:
         print(f"{'corpus':>22} {'words':>9} {'epochs':>6} {'s':>5}  {'GRU ppl':>8} {'counts':>8} {'blend':>8}"
-              f"  {'GRU top3':>8} {'counts':>7} {'blend':>7}  {'λ':>5} {'cache':>5}")
+              f"  {'GRU top3':>8} {'counts':>7} {'blend':>7}  {'λ':>5} {'cache':>5} {'drop':>5}")
         for r in rows:
             print(f"{r['corpus']:>22} {r['words']:>9,} {r['epochs']:>6} {r['seconds']:>5.0f}  {r['gru_perplexity']:>8.1f} "
                   f"{r['counts_perplexity']:>8.1f} {r['blend_perplexity']:>8.1f}  {r['gru_top3']:>8.1%} "
-                  f"{r['counts_top3']:>7.1%} {r['blend_top3']:>7.1%}  {r['lambda']:>5.2f} {r['w_cache']:>5.2f}")
+                  f"{r['counts_top3']:>7.1%} {r['blend_top3']:>7.1%}  {r['lambda']:>5.2f} {r['w_cache']:>5.2f} {r['dropout']:>5.2f}")
     ok = all(r["blend_perplexity"] <= min(r["gru_perplexity"], r["counts_perplexity"]) and
              r["blend_top3"] >= max(r["gru_top3"], r["counts_top3"]) - 0.002 for r in rows)
     return {"budget_s": args.sizes_budget, "rows": rows, "blend_best_everywhere": ok}
@@ -203,6 +203,7 @@ def _sizes(ds, cfg, args, data) -> dict:
 def _size_row(label: str, paths: list, cfg: TrainConfig) -> dict:
     corpus = read_corpus(paths, cfg.tokenizer, cfg.lowercase)
     ds = build_dataset(corpus, cfg)
+    cfg = cfg.resolved(ds.train.n_tokens)
     torch.manual_seed(cfg.seed)
     model = GRULanguageModel.from_config(cfg, len(ds.vocab))
     t = time.perf_counter()
@@ -213,7 +214,7 @@ def _size_row(label: str, paths: list, cfg: TrainConfig) -> dict:
     seconds = time.perf_counter() - t
     blend = fit_blend(model, ds.vocab, corpus, ds.ids, ds.train_sentences, ds.val_sentences)
     parts = evaluate_parts(model, ds.vocab, cfg, corpus, ds.val_sentences, blend=blend, keystroke_words=0)
-    row = {"corpus": label, "words": corpus.n_tokens, "epochs": epochs, "seconds": seconds,
+    row = {"corpus": label, "words": corpus.n_tokens, "epochs": epochs, "seconds": seconds, "dropout": cfg.dropout,
            "lambda": blend.weights.lam, "w_cache": blend.weights.cache}
     for source, rep in parts.items():
         row[f"{source}_perplexity"], row[f"{source}_top3"] = rep.perplexity, rep.top3

@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--layers", type=int, default=d.layers, help="GRU layers (%(default)s)")
     t.add_argument("--vocab-size", type=int, default=d.vocab_size, help="vocabulary size V incl. 3 reserved (%(default)s)")
     t.add_argument("--min-count", type=int, default=d.min_count, help="minimum occurrences for a word (%(default)s)")
-    t.add_argument("--dropout", type=float, default=d.dropout, help="dropout (%(default)s)")
+    t.add_argument("--dropout", type=_dropout, default=d.dropout, metavar="F|auto",
+                   help="dropout on embeddings and GRU outputs while training; auto: by the size of the text "
+                        "(0.3 below 300 k words, 0.1 below 1 M, else 0) (default: auto)")
     t.add_argument("--untied", action="store_true",
                    help="give the output layer its own V × H matrix instead of sharing the embedding's")
     t.add_argument("--epochs", type=_epochs, default=d.epochs, metavar="N|auto",
@@ -192,6 +194,15 @@ def _tolerate_undecodable_output() -> None:
             stream.reconfigure(errors="surrogateescape" if encoding == "utf8" else "backslashreplace")
         except (AttributeError, ValueError):  # not a TextIOWrapper (e.g. captured by a test)
             pass
+
+
+def _dropout(text: str) -> float | None:
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number or auto, not {text!r}") from None
 
 
 def _epochs(text: str) -> int:

@@ -77,6 +77,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
     whose sample suggestions are recorded every epoch, after five drawn from the validation text.
     """
     probes = check_probes(probes or [])
+    config = config.resolved(dataset.train.n_tokens)  # "auto" dropout by the size of this text
     home, db = open_store(home)
     if config.threads:
         torch.set_num_threads(config.threads)
