@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 import storage
+from .core.blend import counts_path
 from .core.config import TrainConfig
 from .core.corpus import SAMPLE_CORPUS, read_corpus
 from .core.data import Dataset, build_dataset
@@ -25,6 +26,7 @@ from .core.errors import ModelFileError, UserError
 from .core.model import GRULanguageModel
 from .core import atomic
 from .core.modelfile import LoadedModel, estimate_file_bytes, load_model, model_bytes
+from .core.samples import check_probes, epoch_samples, validation_prefixes
 from .core.train import EpochResult, StepResult, TrainingDone, train
 from .faults import user_message
 
@@ -49,6 +51,7 @@ class RunFinished:
     message: str
     best_epoch: int
     model_path: str | None  # None when no epoch finished
+    blend_lambda: float | None = None  # the fitted blend's λ, None when the GRU alone suggests
 
 
 def prepare(paths, config: TrainConfig, progress=None, should_stop=None) -> Dataset:
@@ -66,12 +69,15 @@ def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
 
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
               stop: threading.Event | None = None, parent_run_id: int | None = None,
-              initial_state: dict | None = None):
+              initial_state: dict | None = None, probes: list[str] | None = None):
     """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, then RunFinished.
 
     `initial_state`: start from these weights (a parent run's model, to continue training it; the
-    dataset must then use that model's vocabulary) instead of fresh ones.
+    dataset must then use that model's vocabulary) instead of fresh ones. `probes`: the user's own prefixes
+    whose sample suggestions are recorded every epoch, after five drawn from the validation text.
     """
+    probes = check_probes(probes or [])
+    config = config.resolved(dataset.train.n_tokens)  # "auto" dropout by the size of this text
     home, db = open_store(home)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -89,6 +95,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
     )
     path = storage.model_path(home, run_id)
     run = storage.get_run(db, run_id)
+    prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed) + probes
     yield RunStarted(run_id, run["name"], str(path), dataset, config)
     status, error, message, best_epoch, saved = "failed", None, "", 0, False
     steps: list[tuple[int, int, float]] = []
@@ -101,6 +108,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
                     storage.add_steps(db, run_id, steps)
                     steps, last_flush = [], time.monotonic()
             elif isinstance(event, EpochResult):
+                event.samples = epoch_samples(model, dataset.vocab, config, prefixes)
                 storage.add_steps(db, run_id, steps)
                 steps = []
                 storage.add_epoch(db, run_id, event.metrics())
@@ -121,9 +129,26 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         raise
     finally:
         _finish(db, run_id, steps, status, error, message)
+    lam = None
     if status == "completed":
         _baseline(db, dataset, config)
-    yield RunFinished(run_id, status, message, best_epoch, str(path) if saved else None)
+        if saved:
+            lam = _fit_blend(db, run_id, path, model, dataset, config)
+    yield RunFinished(run_id, status, message, best_epoch, str(path) if saved else None, lam)
+
+
+def _fit_blend(db, run_id: int, path: Path, model: GRULanguageModel, dataset: Dataset, config: TrainConfig):
+    """Fit and store what will suggest: the GRU blended with counts (design §11); λ, or None when it failed
+    (the run stays complete and suggests with the GRU alone until the blend is fitted on first use)."""
+    from .blends import fit_and_store
+
+    try:
+        blend, _ = fit_and_store(db, run_id, LoadedModel(model, config, dataset.vocab, {}), dataset.corpus, path)
+        return blend.weights.lam
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete
+        print(f"warning: the run suggests with the GRU alone; fitting its blend failed: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return None
 
 
 def _check_room(home: Path, model, dataset: Dataset) -> None:
@@ -194,11 +219,11 @@ def continue_dataset(db, run_id: int, epochs: int, should_stop=None):
     of its own corpus (read again from its files, checked by sha256) in the model's vocabulary."""
     run, loaded = load_run_model(db, run_id)
     config = loaded.config.replace(epochs=epochs).validate()
-    corpus = _run_corpus(run, config, should_stop)
+    corpus = run_corpus(run, config, should_stop)
     return loaded, config, build_dataset(corpus, config, vocab=loaded.vocab)
 
 
-def _run_corpus(run: dict, config: TrainConfig, should_stop=None):
+def run_corpus(run: dict, config: TrainConfig, should_stop=None):
     """The run's own text, read again from its files; UserError if it is gone or has changed."""
     paths = run.get("corpus_paths")
     if not paths:
@@ -210,24 +235,29 @@ def _run_corpus(run: dict, config: TrainConfig, should_stop=None):
 
 
 def evaluate_run(db, run_id: int, should_stop=None):
-    """Score the run's model on its own validation sentences (perplexity, top-1, top-3, keystroke
-    savings) and store the numbers with the run. The corpus is read again from the run's files and must
-    be the text the run was trained on (same sha256), or the split would differ."""
+    """Score what suggests for the run — its blend (fitted now if it has none yet), else the GRU — on its own
+    validation sentences (perplexity, top-1, top-3, keystroke savings), with the GRU's and the counts' numbers
+    on the same positions, and store them with the run. The corpus is read again from the run's files and
+    must be the text the run was trained on (same sha256), or the split would differ."""
+    from .blends import fit_and_store, load_blend, record
     from .core.data import split_sentences
-    from .core.evaluate import evaluate
+    from .core.evaluate import evaluate_parts
 
     run, loaded = load_run_model(db, run_id)
     cfg = loaded.config
-    corpus = _run_corpus(run, cfg, should_stop)
+    corpus = run_corpus(run, cfg, should_stop)
+    state = load_blend(run, loaded)
+    if state.blend is None and not counts_path(run["model_path"]).is_file():
+        _, parts = fit_and_store(db, run_id, loaded, corpus, run["model_path"], should_stop)
+        return parts["blend"]
     _, val = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
-    report = evaluate(loaded.model, loaded.vocab, cfg, corpus, val)
+    parts = evaluate_parts(loaded.model, loaded.vocab, cfg, corpus, val, blend=state.blend)
     try:
-        storage.set_evaluation(db, run_id, perplexity=report.perplexity, top1=report.top1, top3=report.top3,
-                               keystroke_savings=report.keystroke_savings, tokens=report.tokens)
+        record(db, run_id, state.blend, parts)
     except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: the numbers, just not stored
         if user_message(exc) is None:
             raise
-    return report
+    return parts["blend" if state.blend is not None else "gru"]
 
 
 def delete_run(db, run_id: int) -> dict:
@@ -235,6 +265,7 @@ def delete_run(db, run_id: int) -> dict:
     row = storage.delete_run(db, run_id)
     if row.get("model_path"):
         Path(row["model_path"]).unlink(missing_ok=True)
+        counts_path(row["model_path"]).unlink(missing_ok=True)
     return row
 
 

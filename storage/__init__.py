@@ -26,6 +26,7 @@ from .runs import (
     mark_interrupted,
     resolve_run_id,
     set_best,
+    set_blend,
     set_evaluation,
     update_run,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "resolve_run_id",
     "save_baseline",
     "set_best",
+    "set_blend",
     "set_evaluation",
     "update_run",
 ]

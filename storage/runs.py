@@ -141,10 +141,24 @@ def set_best(
 
 
 def set_evaluation(db: Database, run_id: int, *, perplexity: float, top1: float, top3: float,
-                   keystroke_savings: float, tokens: int) -> None:
-    """Record the typing-quality numbers of the run's model on its validation text."""
-    _update(db, run_id, {"eval_perplexity": perplexity, "eval_top1": top1, "eval_top3": top3,
-                         "eval_keystroke_savings": keystroke_savings, "eval_tokens": tokens, "eval_at": now_iso()})
+                   keystroke_savings: float, tokens: int, source: str = "gru", gru: dict[str, Any] | None = None,
+                   counts: dict[str, Any] | None = None) -> None:
+    """Record the typing-quality numbers of what suggests for the run (`source`: "blend" or "gru") on its
+    validation text; with a blend, also the GRU's own numbers (`gru`) and the counts' (`counts`) on the
+    same positions (dicts with perplexity, top1, top3, keystroke_savings)."""
+    values: dict[str, Any] = {"eval_perplexity": perplexity, "eval_top1": top1, "eval_top3": top3,
+                              "eval_keystroke_savings": keystroke_savings, "eval_tokens": tokens,
+                              "eval_at": now_iso(), "eval_source": source}
+    for key in ("perplexity", "top1", "top3", "keystroke_savings"):
+        values[f"eval_gru_{key}"] = (gru or {}).get(key, perplexity if source == "gru" else None)
+    values["eval_counts_perplexity"] = (counts or {}).get("perplexity")
+    values["eval_counts_top3"] = (counts or {}).get("top3")
+    _update(db, run_id, values)
+
+
+def set_blend(db: Database, run_id: int, weights: dict[str, float] | None, lam: float | None) -> None:
+    """Record the fitted blend weights of a run's suggestions (None: the run suggests with the GRU alone)."""
+    _update(db, run_id, {"blend_weights": json.dumps(weights) if weights is not None else None, "blend_lambda": lam})
 
 
 def finish_run(db: Database, run_id: int, status: str, error: str | None = None, stop_reason: str | None = None) -> None:
@@ -200,6 +214,7 @@ def _parse(row: dict[str, Any], folder: Path | None) -> dict[str, Any]:
     row["corpus_paths"] = json.loads(row["corpus_paths"]) if row.get("corpus_paths") else None
     row["tags"] = json.loads(row["tags"]) if row.get("tags") else []
     row["starred"] = bool(row.get("starred"))
+    row["blend_weights"] = json.loads(row["blend_weights"]) if row.get("blend_weights") else None
     return row
 
 

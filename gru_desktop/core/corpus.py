@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..resources import SAMPLE_CORPUS  # package data (gru_desktop/resources/); re-exported here
 from .errors import CorpusError
 from .vocab import MAX_WORD_CHARS, RESERVED, split_sentences, tokenize_sentence
 
@@ -36,8 +37,6 @@ UNSEGMENTED_SCRIPTS = {
     "Khmer": re.compile("[\u1780-\u17ff]"),
     "Myanmar (Burmese)": re.compile("[\u1000-\u109f]"),
 }
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-SAMPLE_CORPUS = RESOURCES / "sample_corpus.txt"
 
 _SIGNATURES = {
     b"\x89PNG": "a PNG image",
