@@ -88,9 +88,21 @@ _ENOSPC_AT_WRITE = """
 """
 
 
+_FULL_UNTIL_RESERVE_GIVEN_BACK = """
+    import glob, sqlite3, storage
+    real_finish = storage.finish_run
+    def finish_run(db, run_id, *a, **k):  # the database too has no room until the run's reserve is deleted
+        if glob.glob(str(storage.db_folder(db) / "models" / ".*.reserve")):
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_finish(db, run_id, *a, **k)
+    storage.finish_run = finish_run
+"""
+
+
 def test_disk_full_at_model_write_keeps_last_good_model(tmp_path):
     home = tmp_path / "home"
-    r = cli_patched(home, _ENOSPC_AT_WRITE.format(nth=2), "train", "--epochs", "3", "--patience", "0", *SMALL)
+    patch = _ENOSPC_AT_WRITE.format(nth=2) + _FULL_UNTIL_RESERVE_GIVEN_BACK
+    r = cli_patched(home, patch, "train", "--epochs", "3", "--patience", "0", *SMALL)
     assert_user_error(r, "no space left on the disk holding")
     assert "models" in r.stderr
     [(run_id, status, error, best_epoch, model_path)] = db_rows(
@@ -98,6 +110,7 @@ def test_disk_full_at_model_write_keeps_last_good_model(tmp_path):
     assert status == "failed" and "no space left" in error
     assert best_epoch == 1 and model_path == f"models/{run_id}.pt"
     assert not list((home / "models").glob("*.tmp")), "a half-written file was left behind"
+    assert not list((home / "models").glob(".*.reserve"))
     assert integrity(home) == "ok"
     import torch
 
