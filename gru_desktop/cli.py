@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--min-count", type=int, default=d.min_count, help="minimum occurrences for a word (%(default)s)")
     t.add_argument("--dropout", type=_dropout, default=d.dropout, metavar="F|auto",
                    help="dropout on embeddings and GRU outputs while training; auto: by the size of the text "
-                        "(0.3 below 300 k words, 0.1 below 1 M, else 0) (default: auto)")
+                        "(0.3 below 100 k words, else 0) (default: auto)")
     t.add_argument("--untied", action="store_true",
                    help="give the output layer its own V × H matrix instead of sharing the embedding's")
     t.add_argument("--epochs", type=_epochs, default=d.epochs, metavar="N|auto",

@@ -18,7 +18,7 @@ SCHEDULES = ("plateau", "cosine")
 
 # Dropout "auto": (fewer training words than this → this dropout), else 0. Measured with `bench --only sizes`
 # and README "Defaults by corpus size": small texts overfit within a few epochs, big ones do not.
-AUTO_DROPOUT = ((300_000, 0.3), (1_000_000, 0.1))
+AUTO_DROPOUT = ((100_000, 0.3),)
 
 
 def auto_dropout(train_tokens: int) -> float:

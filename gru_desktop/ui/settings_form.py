@@ -38,7 +38,7 @@ ADVANCED_FIELDS = {
     "lr": ("lrSpin", "Learning rate", "float", 0.0, 10.0, 5, "Adam's starting step size (see the schedule below)"),
     "dropout": ("dropoutSpin", "Dropout", "float", -0.01, 1.0, 2,
                 "share of embeddings and GRU outputs dropped while training; auto (below 0): by the size of the "
-                "text, 0.3 below 300 k words, 0.1 below 1 M, else 0"),
+                "text, 0.3 below 100 k words, else 0"),
     "val_fraction": ("valFractionSpin", "Validation share", "float", 0.0, 0.9, 2,
                      "share of sentences held out to measure how well the model generalises"),
     "seed": ("seedSpin", "Seed", "int", 0, 2**31 - 1, 1, "the same seed gives the same split, weights and results"),
