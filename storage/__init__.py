@@ -7,9 +7,18 @@ Each thread must open its own connection with open_db (see storage.db).
 
 from .baselines import get_baseline, list_baselines, save_baseline
 from .db import open_db
-from .paths import data_dir, db_path, ensure_data_dir, model_path
+from .paths import checkpoint_path, data_dir, db_path, ensure_data_dir, model_path
+from . import queue
+from .queue import QueueItemBusy, QueueItemNotFound
 from .runs import (
+    RESUMABLE_STATUSES,
     STATUSES,
+    RunNotRunning,
+    claim_for_resume,
+    pause_requested,
+    pause_run,
+    request_pause,
+    set_checkpoint,
     RunIsRunning,
     RunNotFound,
     add_epoch,
@@ -30,6 +39,17 @@ from .runs import (
 )
 
 __all__ = [
+    "RESUMABLE_STATUSES",
+    "QueueItemBusy",
+    "QueueItemNotFound",
+    "RunNotRunning",
+    "checkpoint_path",
+    "claim_for_resume",
+    "pause_requested",
+    "pause_run",
+    "queue",
+    "request_pause",
+    "set_checkpoint",
     "STATUSES",
     "RunIsRunning",
     "RunNotFound",
