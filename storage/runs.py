@@ -53,7 +53,7 @@ __all__ = [
     "add_steps", "set_best", "set_evaluation", "finish_run", "update_run", "get_run", "list_runs",
     "get_epochs", "get_steps", "resolve_run_id", "delete_run",
     "process_start_marker", "is_alive", "mark_interrupted", "RESUMABLE_STATUSES", "set_checkpoint", "pause_run",
-    "request_pause", "pause_requested", "claim_for_resume",
+    "request_pause", "pause_requested", "claim_for_resume", "truncate_run",
 ]
 
 
@@ -281,9 +281,16 @@ def mark_interrupted(db: Database) -> list[int]:
 
 
 # --- pause and resume (design §14) ----------------------------------------------------------------------
-def set_checkpoint(db: Database, run_id: int, path: str | os.PathLike[str]) -> None:
-    """Record where the run's latest resumable checkpoint is."""
-    _update(db, run_id, {"checkpoint_path": os.fspath(path)})
+def set_checkpoint(db: Database, run_id: int, path: str | os.PathLike[str] | None) -> None:
+    """Record where the run's latest resumable checkpoint is (None: it has none any more)."""
+    _update(db, run_id, {"checkpoint_path": os.fspath(path) if path is not None else None})
+
+
+def truncate_run(db: Database, run_id: int, *, epochs_kept: int, steps_kept: int) -> None:
+    """Forget epochs after `epochs_kept` and steps after `steps_kept`: what a resumed run trains again."""
+    with write_transaction(db):
+        db.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", [run_id, epochs_kept])
+        db.execute("DELETE FROM steps WHERE run_id = ? AND step > ?", [run_id, steps_kept])
 
 
 def pause_run(db: Database, run_id: int, message: str) -> None:

@@ -49,6 +49,7 @@ class EpochResult:
     is_best: bool
     best_epoch: int
     partial: bool = False  # ended early by the time limit
+    system: dict = field(default_factory=dict)  # the system monitor's sample, filled in by the runs job
 
     def metrics(self) -> dict:
         return {k: getattr(self, k) for k in (
