@@ -355,7 +355,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_runs(args) -> int:
     import storage
-    from .runs import delete_run, open_store
+    from .store import open_store
 
     home, db = open_store(args.home)
     if args.action is None:
@@ -391,6 +391,8 @@ def cmd_runs(args) -> int:
                 print(f"epoch {e['epoch']:>3}  loss {e['train_loss']:.3f}  val loss {e['val_loss']:.3f}  "
                       f"ppl {e['val_perplexity']:.1f}  top-3 {e['val_top3']:.1%}  {e['observation']}")
         return 0
+    from .runs import delete_run
+
     delete_run(db, run_id)  # with its model file
     print(f"deleted run {run_id}")
     return 0
@@ -456,7 +458,7 @@ def cmd_queue(args) -> int:
     import storage
     from . import queue_jobs
     from .core.errors import UserError
-    from .runs import open_store
+    from .store import open_store
 
     if args.action is None:
         raise UserError("queue: give an action: add, sweep, list, run or remove")

@@ -25,6 +25,7 @@ from .core.errors import ModelFileError, UserError
 from .core.model import GRULanguageModel
 from .core.modelfile import LoadedModel, load_model, save_model
 from .core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
+from .store import open_store
 
 STEP_FLUSH_SECONDS = 1.0
 _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
@@ -73,14 +74,6 @@ def prepare(paths, config: TrainConfig, progress=None, should_stop=None) -> Data
     config.validate()
     corpus = read_corpus(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
     return build_dataset(corpus, config)
-
-
-def open_store(home: str | os.PathLike | None = None):
-    """This thread's connection to the runs database, after marking runs whose process died."""
-    home = storage.ensure_data_dir(Path(home) if home else None)
-    db = storage.open_db(storage.db_path(home))
-    storage.mark_interrupted(db)
-    return home, db
 
 
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,

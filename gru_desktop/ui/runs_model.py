@@ -19,7 +19,7 @@ from .table_base import ColumnTableModel
 SORT_ROLE = Qt.ItemDataRole.UserRole
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # ("run", id) or ("baseline", id)
 STATUS_COLOURS = {"running": "#1565c0", "completed": "#2e7d32", "cancelled": "#8d6e63", "failed": "#c62828",
-                  "interrupted": "#ef6c00", "baseline": "#6a1b9a"}
+                  "interrupted": "#ef6c00", "paused": "#00838f", "queued": "#546e7a", "baseline": "#6a1b9a"}
 
 # (header, key, tooltip); the values come from `_value`
 COLUMNS = [
@@ -27,7 +27,7 @@ COLUMNS = [
     ("Run", "id", "run id"),
     ("Name", "name", "double-click to rename"),
     ("Date", "created_at", "when training started"),
-    ("Status", "status", "running / completed / cancelled / failed / interrupted; hover for the reason"),
+    ("Status", "status", "running / paused / completed / cancelled / failed / interrupted; hover for the reason"),
     ("Corpus", "corpus", "the text it was trained on"),
     ("Settings", "settings", "padding length L, embedding E, hidden H, layers, vocabulary V; tied: the output layer shares the embedding"),
     ("Epochs", "epochs", "epochs finished / planned"),
@@ -37,12 +37,14 @@ COLUMNS = [
     ("Perplexity", "best_val_perplexity", "validation perplexity of the best epoch"),
     ("Keystrokes saved", "eval_keystroke_savings", "keystroke savings with 3 suggestions on the validation text"),
     ("Duration", "duration", "training time"),
+    ("CPU", "cpu_percent", "the training process's CPU use, mean over its epochs (100 % = one core busy)"),
+    ("Peak memory", "peak_rss_mb", "the training process's peak resident memory (MB)"),
     ("Tags", "tags", "comma-separated; double-click to edit"),
     ("Notes", "notes", "double-click to edit"),
 ]
 EDITABLE = {"name", "tags", "notes"}
 NUMERIC = {"starred", "id", "epochs", "best_val_loss", "best_val_accuracy", "best_val_top3", "best_val_perplexity",
-           "eval_keystroke_savings", "duration"}
+           "eval_keystroke_savings", "duration", "cpu_percent", "peak_rss_mb"}
 
 
 def _seconds(a: str | None, b: str | None) -> float | None:
@@ -226,6 +228,10 @@ def _display(row: dict, key: str) -> str:
         return f"{v:.3f}"
     if key == "best_val_perplexity":
         return f"{v:.1f}"
+    if key == "cpu_percent":
+        return f"{v:.0f} %"
+    if key == "peak_rss_mb":
+        return f"{v:,.0f} MB"
     if key == "duration":
         m, s = divmod(int(round(v)), 60)
         return f"{m}:{s:02d}"
