@@ -24,6 +24,7 @@ import random
 import tempfile
 import time
 import warnings
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -202,13 +203,15 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"its checkpoint {path} is missing")
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; anything else is cut short or junk
+        raise CheckpointError(f"its checkpoint {path} is damaged (not a complete checkpoint file)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe content"
-        raise CheckpointError(f"its checkpoint {path} was refused: not plain data ({first[:160]})") from None
+        raise CheckpointError(f"its checkpoint {path} was refused: it holds more than plain data and tensors "
+                              f"({type(exc).__name__}); nothing in it was run") from None
     except Exception as exc:  # torch's unpickler raises many kinds on junk or a truncated file
         raise CheckpointError(f"its checkpoint {path} is damaged ({type(exc).__name__})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:

@@ -622,7 +622,10 @@ class MainWindow(QMainWindow):
             return
         self.save_settings()
         if self.training and self.train_worker.queue:
-            self.train_worker.pause_event.set()  # the queue goes on from here at the next start
+            # The queue goes on from here at the next start: pause its run (a checkpoint), and let it end
+            # before shutdown() would cancel it.
+            self.train_worker.pause_event.set()
+            self.jobs.wait_for(self.train_worker, 20_000)
         else:
             self.cancel_training()
         self.jobs.shutdown()
