@@ -447,7 +447,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setFormat(f"{result.status} · {format_seconds(self.progress.elapsed if self.progress else 0)}")
         if result.status == "paused":
             self.paused_run_id = result.run_id
-            self.progress_bar.setFormat(f"{result.message} · press Resume to continue")
+            self.progress_bar.setFormat(result.message)  # "paused at epoch 5, batch 12 of 23"; the button says Resume
             where = "; press Resume (here or on the Runs page) to continue it exactly"
         self.statusBar().showMessage(f"run {result.run_id} {result.status}: {result.message}{where}")
         if result.status == "failed":
