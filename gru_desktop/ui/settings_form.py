@@ -42,6 +42,9 @@ ADVANCED_FIELDS = {
     "clip": ("clipSpin", "Gradient clipping", "float", 0.0, 1000.0, 2, "largest gradient norm per step (0 = off)"),
     "time_limit": ("timeLimitSpin", "Time limit (s)", "float", 0.0, 1e7, 0, "stop after this many seconds (0 = no limit)"),
     "threads": ("threadsSpin", "Torch threads", "int", 0, 256, 1, "CPU threads for training (0 = one per core)"),
+    "checkpoint_minutes": ("checkpointMinutesSpin", "Checkpoint every (min)", "float", 0.0, 1440.0, 1,
+                           "write a resumable checkpoint this often while training, so a crash or power cut "
+                           "loses at most this much (0 = only when pausing)"),
 }
 CHOICES = {
     "tokenizer": ("tokenizerCombo", "Tokenizer", TOKENIZERS,
