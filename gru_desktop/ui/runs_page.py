@@ -104,9 +104,14 @@ class RunsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # Size columns from the first rows only: measuring 1,000 runs' cells froze the window for seconds.
+        self.table.horizontalHeader().setResizeContentsPrecision(40)
         self.table.setWordWrap(False)
         self._sized = False
-        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        # Filter once typing pauses (150 ms), not per key: each filter pass visits every run.
+        self._filter_timer = QTimer(self, singleShot=True, interval=150)
+        self._filter_timer.timeout.connect(lambda: self.proxy.set_text(self.filter_edit.text()))
+        self.filter_edit.textChanged.connect(self._filter_timer.start)
         self.status_combo.currentTextChanged.connect(
             lambda t: self.proxy.set_status("" if t == "all statuses" else t))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
