@@ -166,6 +166,8 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
     monitor = SystemMonitor(str(next(model.parameters()).device))
     status, error, message, best_epoch = "failed", None, "", 0
     have_checkpoint = resume is not None
+    saved_where = f"epoch {resume.loop.epoch}, batch {resume.loop.batches_done}" if resume is not None else ""
+    pause_failed = False
     steps: list[tuple[int, int, float]] = []
     last_flush = time.monotonic()
     try:
@@ -184,12 +186,13 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
                     save_checkpoint(ckpt_path, event.state, run_id=run_id, config=config.to_dict(),
                                     vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256)
                     storage.set_checkpoint(db, run_id, ckpt_path)
-                    have_checkpoint = True
+                    have_checkpoint, saved_where = True, event.where
                     event = CheckpointSaved(run_id, str(ckpt_path), event.where, event.reason)
                 except OSError as exc:  # e.g. disk full: the temporary file is gone, the previous checkpoint intact
                     kept = "the previous checkpoint is kept" if have_checkpoint else "there is no earlier checkpoint"
                     event = CheckpointSaved(run_id, None, event.where, event.reason,
                                             f"the checkpoint could not be written ({exc.strerror or exc}); {kept}")
+                    pause_failed = event.reason == "pause"
                     print(f"warning: run {run_id}: {event.error}", file=sys.stderr)
             elif isinstance(event, EpochResult):
                 storage.add_steps(db, run_id, steps)
@@ -207,6 +210,8 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
                 status, message, best_epoch = _STATUS[event.reason], event.message, event.best_epoch
                 if status == "paused" and not have_checkpoint:
                     status, message = "cancelled", f"{message}, but no checkpoint could be written: stopped instead"
+                elif status == "paused" and pause_failed:
+                    message = f"paused; resumes from the checkpoint at {saved_where} (the pause's own could not be written)"
                 error = message if status == "failed" else None
             yield event
     except (KeyboardInterrupt, GeneratorExit):
