@@ -16,6 +16,7 @@ from .core.config import TrainConfig
 from .core.errors import ConfigError, UserError
 
 SWEEP_TAG = "sweep:"
+AUTO = {"dropout": None, "epochs": 0}  # settings whose "auto" is stored as this value
 
 
 @dataclass
@@ -36,7 +37,8 @@ def field_type(name: str):
     """The Python type of a TrainConfig setting (int, float, str or bool); UserError for unknown names."""
     for f in fields(TrainConfig):
         if f.name == name:
-            return type(getattr(TrainConfig(), name))
+            default = getattr(TrainConfig(), name)
+            return float if default is None else type(default)  # dropout's default is None ("auto")
     raise UserError(f"sweep: there is no setting called {name!r}")
 
 
@@ -46,6 +48,9 @@ def parse_values(name: str, text: str) -> list:
     out = []
     for raw in (t.strip() for t in str(text).split(",")):
         if not raw:
+            continue
+        if raw.lower() == "auto" and name in AUTO:
+            out.append(AUTO[name])
             continue
         try:
             if kind is bool:

@@ -10,6 +10,7 @@ from .db import open_db
 from .paths import checkpoint_path, data_dir, db_path, ensure_data_dir, model_path
 from . import queue
 from .queue import QueueItemBusy, QueueItemNotFound
+from .faults import StorageError, check_free_space, check_writable, describe, translated
 from .runs import (
     RESUMABLE_STATUSES,
     STATUSES,
@@ -35,9 +36,11 @@ from .runs import (
     mark_interrupted,
     resolve_run_id,
     set_best,
+    set_blend,
     set_evaluation,
     update_run,
 )
+from .store import is_read_only, open_read_only, open_store, resolve_home
 
 __all__ = [
     "RESUMABLE_STATUSES",
@@ -54,6 +57,15 @@ __all__ = [
     "truncate_run",
     "STATUSES",
     "RunIsRunning",
+    "StorageError",
+    "check_free_space",
+    "check_writable",
+    "describe",
+    "is_read_only",
+    "open_read_only",
+    "open_store",
+    "resolve_home",
+    "translated",
     "RunNotFound",
     "add_epoch",
     "add_steps",
@@ -76,6 +88,7 @@ __all__ = [
     "resolve_run_id",
     "save_baseline",
     "set_best",
+    "set_blend",
     "set_evaluation",
     "update_run",
 ]

@@ -26,6 +26,7 @@ from .train_worker import TrainWorker
 from .training_view import Progress, TrainingView, format_seconds
 
 SETTINGS_DEBOUNCE_MS = 250
+TRAINING_SPLITTER_KEY = "trainingSplitter3"  # three panes since the sample suggestions (a two-pane state is ignored)
 DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB = 0, 1, 2, 3, 4
 
 
@@ -353,7 +354,9 @@ class MainWindow(QMainWindow):
         config = self.settings_form.config()
         if continue_from is not None:
             config = config.replace(epochs=epochs or config.epochs)  # the rest comes from the parent run
-        self._start_worker(TrainWorker(self.corpus, config, self.home, continue_from=continue_from), config)
+        probes = list(self.training_view.samples.probes)
+        self._start_worker(TrainWorker(self.corpus, config, self.home, continue_from=continue_from, probes=probes),
+                           config)
 
     def resume_run(self, run_id: int) -> None:
         """Continue a paused or interrupted run as the same run from its checkpoint (refusals: a dialog)."""
@@ -384,8 +387,8 @@ class MainWindow(QMainWindow):
         worker.crashed.connect(self._crashed)
         worker.ended.connect(self._train_done)
         self.train_worker, self.run_id, self.last_result, self.paused_run_id = worker, None, None, None
-        self.progress = Progress(config.epochs, config.time_limit) if config is not None else None
-        self.training_view.clear()
+        self.progress = Progress(config.epochs, config.horizon) if config is not None else None
+        self.training_view.clear(worker.probes)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("starting…")
         self.tabs.setCurrentIndex(TRAINING_TAB)
@@ -417,7 +420,7 @@ class MainWindow(QMainWindow):
         if self.run_id is not None:  # the queue's next run: a fresh chart
             self.training_view.clear()
         self.run_id = started.run_id
-        self.progress = Progress(started.config.epochs, started.config.time_limit)
+        self.progress = Progress(started.config.epochs, started.config.horizon)
         what = f"resumed run {started.run_id} ({started.name}) at {started.resumed}" if started.resumed else \
             f"training run {started.run_id} ({started.name})"
         self.statusBar().showMessage(f"{what} on {started.dataset.train.n_tokens:,} words…")
@@ -531,6 +534,7 @@ class MainWindow(QMainWindow):
         self.pause_action.setEnabled(self.pause_button.isEnabled())
         self.queue_add_button.setEnabled(self.settings_form.valid and self.corpus is not None)
         self.settings_form.set_locked(training)
+        self.training_view.samples.set_locked(training)  # a run reads its probes once, when it starts
         for w in (self.load_button, self.folder_button, self.open_action):
             w.setEnabled(not training)
         self.train_hint.setText("" if can_train or training else reason)
@@ -568,14 +572,20 @@ class MainWindow(QMainWindow):
         s = self.settings
         if s.value("geometry") is not None:
             self.restoreGeometry(s.value("geometry"))
-        for key, splitter in (("mainSplitter", self.splitter), ("trainingSplitter", self.training_view.splitter)):
+        for key, splitter in (("mainSplitter", self.splitter), (TRAINING_SPLITTER_KEY, self.training_view.splitter)):
             if s.value(key) is not None:
                 splitter.restoreState(s.value(key))
+                self.training_view.sized = self.training_view.sized or splitter is self.training_view.splitter
         try:
             stored = json.loads(s.value("config", "{}") or "{}")
             self.settings_form.set_config(TrainConfig.from_dict(stored, legacy=False))
         except (ValueError, TypeError):
             pass  # a damaged settings file: start from the defaults
+        try:
+            probes = json.loads(s.value("probes", "[]") or "[]")
+            self.training_view.samples.set_probes([str(p) for p in probes] if isinstance(probes, list) else [])
+        except (ValueError, TypeError):
+            pass
         paths = json.loads(s.value("corpus", "[]") or "[]")
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
@@ -587,9 +597,10 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
         s.setValue("mainSplitter", self.splitter.saveState())
-        s.setValue("trainingSplitter", self.training_view.splitter.saveState())
+        s.setValue(TRAINING_SPLITTER_KEY, self.training_view.splitter.saveState())
         s.setValue("config", json.dumps(self.settings_form.values()))
         s.setValue("corpus", json.dumps(self.corpus_paths))
+        s.setValue("probes", json.dumps(self.training_view.samples.probes))
         s.sync()
 
     def _offer_queue_resume(self) -> None:

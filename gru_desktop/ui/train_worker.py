@@ -2,6 +2,7 @@
 turned into throttled signals."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -30,9 +31,10 @@ class TrainWorker(Worker):
     resume_refused = Signal(int, str, bool)
 
     def __init__(self, corpus, config, home=None, name: str | None = None, continue_from: int | None = None,
-                 resume: int | None = None, queue: bool = False):
+                 probes: list[str] | None = None, resume: int | None = None, queue: bool = False):
         super().__init__()
         self.corpus, self.config, self.home, self.name = corpus, config, home, name
+        self.probes = list(probes or [])  # the user's prefixes for the per-epoch sample suggestions
         self.continue_from = continue_from  # a run id: train its model further (config.epochs more epochs)
         self.resume, self.queue = resume, queue
         self.pause_event = threading.Event()  # Pause: stop after this batch with a checkpoint
@@ -59,7 +61,8 @@ class TrainWorker(Worker):
             self.config.validate()
             dataset = build_dataset(self.corpus, self.config)  # CorpusError before any run row exists
         return runs.train_run(dataset, self.config, home=self.home, name=self.name, stop=self.stop_event,
-                              pause=self.pause_event, parent_run_id=self.continue_from, initial_state=initial)
+                              pause=self.pause_event, parent_run_id=self.continue_from, initial_state=initial,
+                              probes=self.probes)
 
     def work(self):
         from .. import runs
@@ -122,6 +125,9 @@ def history_events(history: dict):
         keys = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3", "val_perplexity",
                 "seconds", "tokens_per_s", "lr", "observation")
         system = {k: r.get(k) for k in ("cpu_percent", "peak_rss_mb", "threads", "device") if r.get(k) is not None}
+        samples = r.get("samples")
+        if isinstance(samples, str):
+            samples = json.loads(samples or "[]")
         epochs.append(EpochResult(**{k: r.get(k) for k in keys}, is_best=best == r["epoch"], best_epoch=best,
-                                  system=system))
+                                  system=system, samples=samples or []))
     return steps, epochs
