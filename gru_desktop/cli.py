@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     rz.add_argument("run", metavar="RUN_ID")
     rz.add_argument("--new-run", action="store_true",
                     help="when it cannot be resumed: continue its best model as a new run (fresh optimizer)")
-    rz.add_argument("--epochs", type=int, help="with --new-run: how many epochs (default: those it had left)")
+    rz.add_argument("--epochs", type=_epochs, metavar="N|auto",
+                    help="with --new-run: how many epochs (default: those it had left, or auto)")
     rz.add_argument("--pausable", action="store_true", help="Ctrl-C pauses again instead of cancelling")
     rz.add_argument("--json", action="store_true")
     x = rs.add_parser("export", help="epoch metrics to CSV, the loss/accuracy chart to PNG, a model to .pt2 or ONNX")
@@ -573,8 +574,9 @@ def _continue_as_new_run(args, run_id: int, stop, pause) -> int:
 
     _, db = open_store(args.home)
     run = storage.get_run(db, run_id)
-    left = max(int(run.get("epochs_planned") or 1) - int(run.get("best_epoch") or 0), 1)
-    loaded, config, dataset = continue_dataset(db, run_id, args.epochs or left)
+    planned = int(run.get("epochs_planned") or 0)  # 0: Epochs auto, which the new run keeps
+    left = max(planned - int(run.get("best_epoch") or 0), 1) if planned else 0
+    loaded, config, dataset = continue_dataset(db, run_id, args.epochs if args.epochs is not None else left)
     print(f"run {run_id} cannot be resumed exactly: continuing its best model (epoch {run.get('best_epoch')}) "
           f"as a new run for {config.epochs} epochs", file=sys.stderr)
     events = train_run(dataset, config, home=args.home, name=f"continues run {run_id}", stop=stop, pause=pause,

@@ -77,7 +77,6 @@ class SettingsForm(QWidget):
         for name, spec in MAIN_FIELDS.items():
             self._add_number(main, name, *spec)
         self.inputs["epochs"].setSpecialValueText("auto")  # 0 = Epochs auto
-        self.inputs["dropout"].setSpecialValueText("auto")  # below 0 = None: by the size of the text
         self.inputs["epochs"].valueChanged.connect(self._budget_enabled)
         self._add_check(main, "tie_weights", "tieWeightsCheck", "shares the embedding",
                         "the dense layer scores each word with its embedding row (after an H → E projection) "
@@ -94,6 +93,8 @@ class SettingsForm(QWidget):
         adv = QFormLayout(self.advanced)
         for name, spec in ADVANCED_FIELDS.items():
             self._add_number(adv, name, *spec)
+        # here, not above: dropout is an advanced field (main's form raised KeyError before it existed)
+        self.inputs["dropout"].setSpecialValueText("auto")  # below 0 = None: by the size of the text
         for name, (obj, label, options, tip) in CHOICES.items():
             combo = QComboBox(objectName=obj, toolTip=tip)
             combo.addItems(list(options))
