@@ -633,7 +633,8 @@ def cmd_queue(args) -> int:
             where = ", ".join(Path(p).name for p in it["corpus_paths"]) or "sample corpus"
             run = f"run {it['run_id']}" if it.get("run_id") else ""
             print(f"{it['id']:>4}  {it['state']:<8} {it.get('sweep') or '':<16} {it.get('name') or '':<28} "
-                  f"H {c.get('hidden_size')} E {c.get('embed_dim')} lr {c.get('lr')} epochs {c.get('epochs')}  {where}  {run}")
+                  f"H {c.get('hidden_size')} E {c.get('embed_dim')} lr {c.get('lr')} epochs {c.get('epochs') or 'auto'}  "
+                  f"{where}  {run}")
         return 0
     if args.action == "remove":
         item = storage.queue.remove_item(db, args.item)

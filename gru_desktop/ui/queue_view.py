@@ -18,8 +18,9 @@ SWEEPABLE = ("hidden_size", "embed_dim", "lr", "layers", "seq_len", "batch_size"
 
 
 def _settings(c: dict) -> str:
+    epochs = f"{c.get('epochs')} epochs" if c.get("epochs") else f"epochs auto ({c.get('budget', 0):g} s)"
     return (f"L {c.get('seq_len')} · E {c.get('embed_dim')} · H {c.get('hidden_size')} · {c.get('layers')}× · "
-            f"lr {c.get('lr')} · {c.get('epochs')} epochs")
+            f"lr {c.get('lr')} · {epochs}")
 
 
 class QueueView(QWidget):
