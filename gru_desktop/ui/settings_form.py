@@ -48,6 +48,9 @@ ADVANCED_FIELDS = {
     "clip": ("clipSpin", "Gradient clipping", "float", 0.0, 1000.0, 2, "largest gradient norm per step (0 = off)"),
     "time_limit": ("timeLimitSpin", "Time limit (s)", "float", 0.0, 1e7, 0, "stop after this many seconds (0 = no limit)"),
     "threads": ("threadsSpin", "Torch threads", "int", 0, 256, 1, "CPU threads for training (0 = one per core)"),
+    "checkpoint_minutes": ("checkpointMinutesSpin", "Checkpoint every (min)", "float", 0.0, 1440.0, 1,
+                           "write a resumable checkpoint this often while training, so a crash or power cut "
+                           "loses at most this much (0 = only when pausing)"),
 }
 CHOICES = {
     "tokenizer": ("tokenizerCombo", "Tokenizer", TOKENIZERS,
@@ -74,7 +77,6 @@ class SettingsForm(QWidget):
         for name, spec in MAIN_FIELDS.items():
             self._add_number(main, name, *spec)
         self.inputs["epochs"].setSpecialValueText("auto")  # 0 = Epochs auto
-        self.inputs["dropout"].setSpecialValueText("auto")  # below 0 = None: by the size of the text
         self.inputs["epochs"].valueChanged.connect(self._budget_enabled)
         self._add_check(main, "tie_weights", "tieWeightsCheck", "shares the embedding",
                         "the dense layer scores each word with its embedding row (after an H → E projection) "
@@ -91,6 +93,8 @@ class SettingsForm(QWidget):
         adv = QFormLayout(self.advanced)
         for name, spec in ADVANCED_FIELDS.items():
             self._add_number(adv, name, *spec)
+        # here, not above: dropout is an advanced field (main's form raised KeyError before it existed)
+        self.inputs["dropout"].setSpecialValueText("auto")  # below 0 = None: by the size of the text
         for name, (obj, label, options, tip) in CHOICES.items():
             combo = QComboBox(objectName=obj, toolTip=tip)
             combo.addItems(list(options))
