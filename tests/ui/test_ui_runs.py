@@ -182,16 +182,36 @@ def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
     assert all(abs(g[2] - w[2]) < 1e-9 for g, w in zip(got, want))
 
 
-def test_png_and_torchscript_exports(qtbot, window, page, tmp_path):
-    import torch
-
+def test_png_export(qtbot, window, page, tmp_path):
     page.select_runs([1])
     png = tmp_path / "chart.png"
     assert page.export_png(png)
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 1000
-    ts = tmp_path / "model.pt"
-    assert page.export_torchscript(ts)
-    assert torch.jit.load(str(ts)) is not None
+
+
+def test_model_export_buttons_write_a_checked_pt2_in_the_background(qtbot, window, page, tmp_path):
+    import torch
+
+    page.select_runs([1])
+    assert page.buttons["pt2"].isEnabled() and page.buttons["onnx"].isEnabled()
+    out = tmp_path / "model.pt2"
+    with qtbot.waitSignal(page.exported, timeout=120_000) as done:
+        assert page.export_model(out, "pt2") is not None
+        assert not page.buttons["pt2"].isEnabled()  # one model export at a time
+    assert done.args[0].startswith(f"wrote {out}: torch.export program (.pt2) of run 1; matches PyTorch within")
+    qtbot.waitUntil(lambda: page.buttons["pt2"].isEnabled())
+    assert window.statusBar().currentMessage() == done.args[0]
+    assert torch.export.load(str(out)).module() is not None
+
+
+def test_a_model_export_that_fails_says_so_and_writes_nothing(qtbot, window, page, tmp_path):
+    page.select_runs([1])
+    out = tmp_path / "out" / "missing" / "model.onnx"
+    (tmp_path / "out").mkdir()
+    with qtbot.waitSignal(page.problem, timeout=120_000) as problem:
+        page.export_model(out, "onnx")
+    assert problem.args[0] == "Cannot export the model" and "does not exist" in problem.args[1]
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_export_to_an_unwritable_path_says_so(qtbot, window, page, tmp_path):
