@@ -49,6 +49,32 @@ def test_runs_table_model_passes_qtmodeltester(qtmodeltester, home):
     qtmodeltester.check(model)
 
 
+def test_painting_the_table_never_touches_the_file_system(home, monkeypatch):
+    """Review defect: data() called Path.is_file for every name cell on every paint; now reload() checks once."""
+    from pathlib import Path
+
+    from PySide6.QtCore import Qt as QtNS
+
+    model = RunsTableModel(lambda: db(home))
+    Path(storage.get_run(db(home), 2)["model_path"]).unlink()
+    model.reload()
+    calls = []
+    real = Path.is_file
+    monkeypatch.setattr(Path, "is_file", lambda self: calls.append(self) or real(self))
+    roles = [QtNS.ItemDataRole.DisplayRole, QtNS.ItemDataRole.ToolTipRole, QtNS.ItemDataRole.FontRole]
+    texts = {}
+    for r in range(model.rowCount()):
+        for c in range(model.columnCount()):
+            for role in roles:
+                value = model.index(r, c).data(role)
+                if c == NAME_COL and role == QtNS.ItemDataRole.DisplayRole:
+                    texts[model.rows[r]["id"]] = value
+    assert calls == []
+    assert texts[2].endswith("(model file missing)") and not texts[1].endswith("(model file missing)")
+    model.reload()  # the refresh is where the file system is looked at
+    assert len(calls) == 3
+
+
 def test_table_lists_runs_newest_first_and_filters(qtbot, window, page):
     table = window.findChild(QTableView, "runsTable")
     names = [table.model().index(r, NAME_COL).data() for r in range(table.model().rowCount())]
