@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         self.runs_page.continue_training.connect(self.continue_run)
         self.runs_page.problem.connect(self.problem)
         self.runs_page.deleted.connect(self._run_deleted)
+        self.runs_page.exporting.connect(self.statusBar().showMessage)
         self.runs_page.exported.connect(lambda message: self.statusBar().showMessage(message, 10000))
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")

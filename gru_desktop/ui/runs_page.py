@@ -26,6 +26,7 @@ class RunsPage(QWidget):
     continue_training = Signal(int, int)  # run id, epochs
     problem = Signal(str, str)  # title, message: shown by the window
     deleted = Signal(int)  # run id
+    exporting = Signal(str)  # a model export started: for the status bar until it ends
     exported = Signal(str)  # what was written: for the status bar
 
     def __init__(self, jobs, db_provider, home=None, parent=None):
@@ -415,6 +416,7 @@ class RunsPage(QWidget):
                                           ended=self._model_export_ended, path=str(path))
         self.jobs.start(self._model_export)
         self._update_buttons()
+        self.exporting.emit(f"exporting run {run_id}'s model to {path} and checking it against PyTorch…")
         return self._model_export
 
     def _model_exported(self, worker, description: str) -> None:
