@@ -12,23 +12,27 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 import storage
+from .core.blend import counts_path
 from .core.config import TrainConfig
 from .core.corpus import SAMPLE_CORPUS, read_corpus
 from .core.data import Dataset, build_dataset
 from .core.errors import ModelFileError, UserError
 from .core.model import GRULanguageModel
-from .core.modelfile import LoadedModel, load_model, save_model
-from .core.train import EpochResult, StepResult, TrainingDone, train
+from .core import atomic
+from .core.modelfile import LoadedModel, estimate_file_bytes, load_model, model_bytes
+from .core.samples import check_probes, epoch_samples, validation_prefixes
+from .core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
+from .faults import user_message
 
 STEP_FLUSH_SECONDS = 1.0
 _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
-           "cancelled": "cancelled", "diverged": "failed"}
+           "cancelled": "cancelled", "diverged": "failed", "paused": "paused"}
 
 
 @dataclass
@@ -38,15 +42,35 @@ class RunStarted:
     model_path: str
     dataset: Dataset
     config: TrainConfig
+    resumed: str = ""  # "epoch 3, batch 12" when this continues a paused or interrupted run
+    history: dict | None = field(default=None, repr=False)  # a resumed run's recorded {"epochs", "steps"}
 
 
 @dataclass
 class RunFinished:
     run_id: int
-    status: str  # completed | cancelled | failed
+    status: str  # completed | cancelled | failed | paused
     message: str
     best_epoch: int
     model_path: str | None  # None when no epoch finished
+    blend_lambda: float | None = None  # the fitted blend's λ, None when the GRU alone suggests
+
+
+@dataclass
+class CheckpointSaved:
+    run_id: int
+    path: str | None  # None when writing it failed (the previous checkpoint, if any, is still there)
+    where: str  # "epoch 3, batch 12"
+    reason: str  # periodic | pause
+    error: str = ""
+
+
+class ResumeError(UserError):
+    """A run that cannot be resumed as itself; `as_new_run` says whether continuing it as a new run can work."""
+
+    def __init__(self, message: str, run_id: int, as_new_run: bool = False):
+        super().__init__(message)
+        self.run_id, self.as_new_run = run_id, as_new_run
 
 
 def prepare(paths, config: TrainConfig, progress=None, should_stop=None) -> Dataset:
@@ -56,22 +80,25 @@ def prepare(paths, config: TrainConfig, progress=None, should_stop=None) -> Data
     return build_dataset(corpus, config)
 
 
-def open_store(home: str | os.PathLike | None = None):
-    """This thread's connection to the runs database, after marking runs whose process died."""
-    home = storage.ensure_data_dir(Path(home) if home else None)
-    db = storage.open_db(storage.db_path(home))
-    storage.mark_interrupted(db)
-    return home, db
+def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
+    """(data folder, this thread's connection to the runs database), after marking runs whose process died.
+    `write=False` for work that only reads: it then also works on a read-only folder or a full disk."""
+    return storage.open_store(home, write=write)
 
 
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
-              stop: threading.Event | None = None, parent_run_id: int | None = None,
-              initial_state: dict | None = None):
-    """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, then RunFinished.
+              stop: threading.Event | None = None, pause: threading.Event | None = None,
+              parent_run_id: int | None = None, initial_state: dict | None = None, probes: list[str] | None = None,
+              tags: list[str] | None = None):
+    """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, CheckpointSaved, then RunFinished.
 
     `initial_state`: start from these weights (a parent run's model, to continue training it; the
-    dataset must then use that model's vocabulary) instead of fresh ones.
+    dataset must then use that model's vocabulary) instead of fresh ones. `probes`: the user's own prefixes
+    whose sample suggestions are recorded every epoch, after five drawn from the validation text. `pause`:
+    stop after the current batch with a checkpoint; the run is then 'paused' and `resume_run` continues it.
     """
+    probes = check_probes(probes or [])
+    config = config.resolved(dataset.train.n_tokens)  # "auto" dropout by the size of this text
     home, db = open_store(home)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -79,6 +106,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
     model = GRULanguageModel.from_config(config, len(dataset.vocab))
     if initial_state is not None:
         model.load_state_dict(initial_state)
+    _check_room(home, model, dataset)  # before the run row: a read-only or full disk costs no epoch
     corpus = dataset.corpus
     run_id = storage.create_run(
         db, name=name, config=config.to_dict(), corpus=corpus.description, corpus_sha256=corpus.sha256,
@@ -86,48 +114,204 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         train_tokens=dataset.train.n_tokens, val_tokens=dataset.val.n_tokens, parent_run_id=parent_run_id,
         corpus_paths=[f.path for f in corpus.files],
     )
-    path = storage.model_path(home, run_id)
+    if tags:
+        storage.update_run(db, run_id, tags=list(tags))
     run = storage.get_run(db, run_id)
-    yield RunStarted(run_id, run["name"], str(path), dataset, config)
-    status, error, message, best_epoch, saved = "failed", None, "", 0, False
+    prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed) + probes
+    yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config)
+    yield from _drive(db, home, run_id, model, dataset, config, stop, pause, None, prefixes)
+
+
+def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause: threading.Event | None = None,
+               should_stop=None):
+    """Continue a paused or interrupted run as the same run id from its checkpoint, bit-exactly.
+
+    Refused (ResumeError, before anything changes) when the checkpoint is missing, damaged or of another
+    format, when the corpus files changed (sha256), or when another live process is training the run.
+    Yields what `train_run` yields; RunStarted carries the run's recorded epochs and steps for the chart.
+    """
+    from .core.checkpoint import CheckpointError, load_checkpoint
+    from .core.vocab import Vocab
+
+    home, db = open_store(home)
+    run_id = storage.resolve_run_id(db, run_ref)
+    run = storage.get_run(db, run_id)
+    if run["status"] == "running" and storage.is_alive(run):
+        raise ResumeError(f"run {run_id} is already running (process {run.get('pid')}); it cannot be resumed twice", run_id)
+    if run["status"] not in storage.RESUMABLE_STATUSES:
+        raise ResumeError(f"run {run_id} is {run['status']}: only paused or interrupted runs can be resumed", run_id,
+                          as_new_run=bool(run.get("model_path")))
+    offer = bool(run.get("model_path"))
+    new_run = " Continue it as a new run instead (its best model, a fresh optimizer)." if offer else ""
+    try:
+        ckpt = load_checkpoint(run.get("checkpoint_path") or storage.checkpoint_path(home, run_id))
+        if ckpt.run_id != run_id:
+            raise CheckpointError(f"its checkpoint belongs to run {ckpt.run_id}")
+        config = TrainConfig.from_dict(ckpt.config).validate()
+    except (CheckpointError, UserError) as exc:
+        raise ResumeError(f"run {run_id} cannot be resumed: {exc}.{new_run}", run_id, as_new_run=offer) from None
+    if ckpt.corpus_sha256 != run.get("corpus_sha256"):
+        raise ResumeError(f"run {run_id} cannot be resumed: its checkpoint is of other text than the run", run_id)
+    try:
+        corpus = run_corpus(run, config, should_stop)
+    except UserError as exc:
+        raise ResumeError(f"run {run_id} cannot be resumed: {exc}", run_id) from None
+    dataset = build_dataset(corpus, config, vocab=Vocab(ckpt.vocab))
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    model = GRULanguageModel.from_config(config, len(dataset.vocab))
+    state = ckpt.state
+    storage.claim_for_resume(db, run_id)  # RunIsRunning if another process got here first
+    # What was recorded after the checkpoint is trained again (identically): drop it so nothing doubles.
+    storage.truncate_run(db, run_id, epochs_kept=state.loop.epoch - 1, steps_kept=state.loop.step)
+    history = {"epochs": storage.get_epochs(db, run_id), "steps": storage.get_steps(db, run_id)}
+    where = f"epoch {state.loop.epoch}, batch {state.loop.batches_done}"
+    # The samples' prefixes: the same five from the validation text (the user's probes are not stored).
+    prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed)
+    yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config, where, history)
+    yield from _drive(db, home, run_id, model, dataset, config, stop, pause, state, prefixes,
+                      saved=bool(run.get("model_path")))
+
+
+def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, stop, pause, resume, prefixes,
+           saved=False):
+    """Train and record: steps, epochs (with the system monitor), best models, checkpoints; then finish."""
+    from .core.checkpoint import save_checkpoint
+    from .sysmon import SystemMonitor
+
+    path = storage.model_path(home, run_id)
+    ckpt_path = storage.checkpoint_path(home, run_id)
+    pause = pause if pause is not None else threading.Event()  # also set by `runs pause` from another process
+    monitor = SystemMonitor(str(next(model.parameters()).device))
+    status, error, message, best_epoch = "failed", None, "", 0
+    have_checkpoint = resume is not None
+    saved_where = f"epoch {resume.loop.epoch}, batch {resume.loop.batches_done}" if resume is not None else ""
+    pause_failed = False
     steps: list[tuple[int, int, float]] = []
     last_flush = time.monotonic()
     try:
-        for event in train(model, dataset.train, dataset.val, config, stop):
+        for event in train(model, dataset.train, dataset.val, config, stop, pause=pause, resume=resume):
             if isinstance(event, StepResult):
                 steps.append((event.step, event.epoch, event.loss))
                 if time.monotonic() - last_flush > STEP_FLUSH_SECONDS:
                     storage.add_steps(db, run_id, steps)
                     steps, last_flush = [], time.monotonic()
+                    if storage.pause_requested(db, run_id):
+                        pause.set()
+            elif isinstance(event, Snapshot):
+                storage.add_steps(db, run_id, steps)  # the chart up to the checkpoint is on disk with it
+                steps = []
+                try:
+                    save_checkpoint(ckpt_path, event.state, run_id=run_id, config=config.to_dict(),
+                                    vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256)
+                    storage.set_checkpoint(db, run_id, ckpt_path)
+                    have_checkpoint, saved_where = True, event.where
+                    event = CheckpointSaved(run_id, str(ckpt_path), event.where, event.reason)
+                except OSError as exc:  # e.g. disk full: the temporary file is gone, the previous checkpoint intact
+                    kept = "the previous checkpoint is kept" if have_checkpoint else "there is no earlier checkpoint"
+                    event = CheckpointSaved(run_id, None, event.where, event.reason,
+                                            f"the checkpoint could not be written ({exc.strerror or exc}); {kept}")
+                    pause_failed = event.reason == "pause"
+                    print(f"warning: run {run_id}: {event.error}", file=sys.stderr)
             elif isinstance(event, EpochResult):
+                event.samples = epoch_samples(model, dataset.vocab, config, prefixes)
                 storage.add_steps(db, run_id, steps)
                 steps = []
-                storage.add_epoch(db, run_id, event.metrics())
+                event.system = monitor.sample()
+                storage.add_epoch(db, run_id, {**event.metrics(), **event.system})
                 if event.is_best:
                     # Saved at every new best epoch: a crash or Ctrl-C keeps the best finished epoch's model.
-                    save_model(path, model, config, dataset.vocab, {"run_id": run_id, "epoch": event.epoch})
-                    storage.set_best(db, run_id, epoch=event.epoch, val_loss=event.val_loss,
-                                     val_accuracy=event.val_accuracy, val_top3=event.val_top3,
-                                     val_perplexity=event.val_perplexity, model_path=str(path))
+                    _save_best(db, run_id, path, model, config, dataset, event)
                     saved = True
             elif isinstance(event, TrainingDone):
                 status, message, best_epoch = _STATUS[event.reason], event.message, event.best_epoch
+                if status == "paused" and not have_checkpoint:
+                    status, message = "cancelled", f"{message}, but no checkpoint could be written: stopped instead"
+                elif status == "paused" and pause_failed:
+                    message = f"paused; resumes from the checkpoint at {saved_where} (the pause's own could not be written)"
                 error = message if status == "failed" else None
             yield event
     except (KeyboardInterrupt, GeneratorExit):
         status, message, error = "cancelled", "cancelled", None
         raise
     except BaseException as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        status, error = "failed", user_message(exc, home) or f"{type(exc).__name__}: {exc}"
         message = error
         raise
     finally:
-        if steps:
-            storage.add_steps(db, run_id, steps)
-        storage.finish_run(db, run_id, status, error, stop_reason=message)
+        _finish(db, run_id, steps, status, error, message)
+        if status != "paused" and have_checkpoint:  # a finished run is not resumed: its checkpoint only takes space
+            ckpt_path.unlink(missing_ok=True)
+            try:
+                storage.set_checkpoint(db, run_id, None)
+            except Exception:  # noqa: BLE001 - a full disk: the path then points at nothing, resume says so
+                pass
+    lam = None
     if status == "completed":
         _baseline(db, dataset, config)
-    yield RunFinished(run_id, status, message, best_epoch, str(path) if saved else None)
+        if saved:
+            lam = _fit_blend(db, run_id, path, model, dataset, config)
+    yield RunFinished(run_id, status, message, best_epoch, str(path) if saved else None, lam)
+
+
+def _fit_blend(db, run_id: int, path: Path, model: GRULanguageModel, dataset: Dataset, config: TrainConfig):
+    """Fit and store what will suggest: the GRU blended with counts (design §11); λ, or None when it failed
+    (the run stays complete and suggests with the GRU alone until the blend is fitted on first use)."""
+    from .blends import fit_and_store
+
+    try:
+        blend, _ = fit_and_store(db, run_id, LoadedModel(model, config, dataset.vocab, {}), dataset.corpus, path)
+        return blend.weights.lam
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete
+        print(f"warning: the run suggests with the GRU alone; fitting its blend failed: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return None
+
+
+def _check_room(home: Path, model, dataset: Dataset) -> None:
+    """StorageError now, before any work, if the models folder cannot take this run's model file: read-only,
+    or too little free space for the new file beside the old one until it replaces it (plus a margin)."""
+    models = storage.model_path(home, 0).parent
+    storage.check_writable(models, what="the models folder")
+    storage.check_free_space(models, 2 * estimate_file_bytes(model, dataset.vocab))
+
+
+def _save_best(db, run_id: int, path: Path, model, config: TrainConfig, dataset: Dataset, event: EpochResult) -> None:
+    """Save the new best epoch's model so that the database and the file never disagree about a trained
+    model: the file is staged (written and flushed beside the old one), the database records it, and only
+    then does it replace the old file. A full disk or a failed database write leaves the previous best
+    model and its row as they were (StorageError with the space needed)."""
+    data = model_bytes(model, config, dataset.vocab, {"run_id": run_id, "epoch": event.epoch})
+    with storage.translated(path, needed=len(data), what="the models folder"):
+        storage.check_free_space(path.parent, len(data), margin=0)
+        staged = atomic.stage(path, data)
+    try:
+        with storage.translated(storage.db_path(path.parents[1])):
+            storage.set_best(db, run_id, epoch=event.epoch, val_loss=event.val_loss,
+                             val_accuracy=event.val_accuracy, val_top3=event.val_top3,
+                             val_perplexity=event.val_perplexity, model_path=str(path))
+    except BaseException:
+        atomic.discard(staged)
+        raise
+    with storage.translated(path, what="the models folder"):
+        atomic.commit(staged, path)
+
+
+def _finish(db, run_id: int, steps: list, status: str, error: str | None, message: str) -> None:
+    """Record the run's end. Never raises: when the database cannot be written (a full disk) the error that
+    ended the run is the one to report; the run is then marked `interrupted` at the next start."""
+    try:
+        if steps:
+            storage.add_steps(db, run_id, steps)
+    except Exception:  # noqa: BLE001 - losing the last second of step losses is better than losing the status
+        pass
+    try:
+        if status == "paused":
+            storage.pause_run(db, run_id, message)
+        else:
+            storage.finish_run(db, run_id, status, error, stop_reason=message)
+    except Exception as exc:  # noqa: BLE001
+        print(f"warning: run {run_id} could not be marked {status}: {user_message(exc) or exc}", file=sys.stderr)
 
 
 def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
@@ -155,11 +339,11 @@ def continue_dataset(db, run_id: int, epochs: int, should_stop=None):
     of its own corpus (read again from its files, checked by sha256) in the model's vocabulary."""
     run, loaded = load_run_model(db, run_id)
     config = loaded.config.replace(epochs=epochs).validate()
-    corpus = _run_corpus(run, config, should_stop)
+    corpus = run_corpus(run, config, should_stop)
     return loaded, config, build_dataset(corpus, config, vocab=loaded.vocab)
 
 
-def _run_corpus(run: dict, config: TrainConfig, should_stop=None):
+def run_corpus(run: dict, config: TrainConfig, should_stop=None):
     """The run's own text, read again from its files; UserError if it is gone or has changed."""
     paths = run.get("corpus_paths")
     if not paths:
@@ -171,20 +355,29 @@ def _run_corpus(run: dict, config: TrainConfig, should_stop=None):
 
 
 def evaluate_run(db, run_id: int, should_stop=None):
-    """Score the run's model on its own validation sentences (perplexity, top-1, top-3, keystroke
-    savings) and store the numbers with the run. The corpus is read again from the run's files and must
-    be the text the run was trained on (same sha256), or the split would differ."""
+    """Score what suggests for the run — its blend (fitted now if it has none yet), else the GRU — on its own
+    validation sentences (perplexity, top-1, top-3, keystroke savings), with the GRU's and the counts' numbers
+    on the same positions, and store them with the run. The corpus is read again from the run's files and
+    must be the text the run was trained on (same sha256), or the split would differ."""
+    from .blends import fit_and_store, load_blend, record
     from .core.data import split_sentences
-    from .core.evaluate import evaluate
+    from .core.evaluate import evaluate_parts
 
     run, loaded = load_run_model(db, run_id)
     cfg = loaded.config
-    corpus = _run_corpus(run, cfg, should_stop)
+    corpus = run_corpus(run, cfg, should_stop)
+    state = load_blend(run, loaded)
+    if state.blend is None and not counts_path(run["model_path"]).is_file():
+        _, parts = fit_and_store(db, run_id, loaded, corpus, run["model_path"], should_stop)
+        return parts["blend"]
     _, val = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
-    report = evaluate(loaded.model, loaded.vocab, cfg, corpus, val)
-    storage.set_evaluation(db, run_id, perplexity=report.perplexity, top1=report.top1, top3=report.top3,
-                           keystroke_savings=report.keystroke_savings, tokens=report.tokens)
-    return report
+    parts = evaluate_parts(loaded.model, loaded.vocab, cfg, corpus, val, blend=state.blend)
+    try:
+        record(db, run_id, state.blend, parts)
+    except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: the numbers, just not stored
+        if user_message(exc) is None:
+            raise
+    return parts["blend" if state.blend is not None else "gru"]
 
 
 def delete_run(db, run_id: int) -> dict:
@@ -192,8 +385,11 @@ def delete_run(db, run_id: int) -> dict:
     row = storage.delete_run(db, run_id)
     if row.get("model_path"):
         Path(row["model_path"]).unlink(missing_ok=True)
+        counts_path(row["model_path"]).unlink(missing_ok=True)
+    if row.get("checkpoint_path"):
+        Path(row["checkpoint_path"]).unlink(missing_ok=True)
     return row
 
 
-__all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "load_run_model", "evaluate_run",
+__all__ = ["RunStarted", "RunFinished", "CheckpointSaved", "ResumeError", "prepare", "open_store", "train_run", "resume_run", "load_run_model", "evaluate_run",
            "continue_dataset", "delete_run", "UserError"]

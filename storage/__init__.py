@@ -7,9 +7,20 @@ Each thread must open its own connection with open_db (see storage.db).
 
 from .baselines import get_baseline, list_baselines, save_baseline
 from .db import open_db
-from .paths import data_dir, db_path, ensure_data_dir, model_path
+from .paths import checkpoint_path, data_dir, db_path, ensure_data_dir, model_path
+from . import queue
+from .queue import QueueItemBusy, QueueItemNotFound
+from .faults import StorageError, check_free_space, check_writable, describe, translated
 from .runs import (
+    RESUMABLE_STATUSES,
     STATUSES,
+    RunNotRunning,
+    claim_for_resume,
+    pause_requested,
+    pause_run,
+    request_pause,
+    set_checkpoint,
+    truncate_run,
     RunIsRunning,
     RunNotFound,
     add_epoch,
@@ -25,13 +36,36 @@ from .runs import (
     mark_interrupted,
     resolve_run_id,
     set_best,
+    set_blend,
     set_evaluation,
     update_run,
 )
+from .store import is_read_only, open_read_only, open_store, resolve_home
 
 __all__ = [
+    "RESUMABLE_STATUSES",
+    "QueueItemBusy",
+    "QueueItemNotFound",
+    "RunNotRunning",
+    "checkpoint_path",
+    "claim_for_resume",
+    "pause_requested",
+    "pause_run",
+    "queue",
+    "request_pause",
+    "set_checkpoint",
+    "truncate_run",
     "STATUSES",
     "RunIsRunning",
+    "StorageError",
+    "check_free_space",
+    "check_writable",
+    "describe",
+    "is_read_only",
+    "open_read_only",
+    "open_store",
+    "resolve_home",
+    "translated",
     "RunNotFound",
     "add_epoch",
     "add_steps",
@@ -54,6 +88,7 @@ __all__ = [
     "resolve_run_id",
     "save_baseline",
     "set_best",
+    "set_blend",
     "set_evaluation",
     "update_run",
 ]

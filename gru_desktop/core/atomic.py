@@ -2,8 +2,11 @@
 flushed and fsynced, then renamed over it (`os.replace` is atomic on one file system). On any error,
 or Ctrl-C, the temporary file is removed and the target is left as it was.
 
-Used for model files, exports and the launcher. Stdlib only (the GUI and `storage`-side code may use it
-without loading torch).
+- `atomic_write(path)`: a context manager for exports, the launcher and the counts file.
+- `stage` / `commit` / `discard`: the same in two steps, for model files: between them the caller records the
+  file elsewhere (the runs database) first, so a failure of that record leaves the old file in place.
+
+Stdlib only (the GUI and `storage`-side code may use it without loading torch).
 """
 from __future__ import annotations
 
@@ -45,4 +48,38 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, newline: str | No
         raise
 
 
-__all__ = ["file_mode", "atomic_write"]
+def stage(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to a new temporary file beside `path`; return it. Nothing is left behind on failure
+    (OSError with errno ENOSPC for a full disk, EACCES/EROFS for a read-only folder)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def commit(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Put the staged file in place of `path` (removing the staged file if that fails)."""
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        discard(tmp)
+        raise
+
+
+def discard(tmp: str | os.PathLike) -> None:
+    Path(tmp).unlink(missing_ok=True)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    commit(stage(path, data), path)
+
+
+__all__ = ["file_mode", "atomic_write", "stage", "commit", "discard", "write_atomic"]

@@ -24,6 +24,7 @@ class RunsPage(QWidget):
     load_in_autocomplete = Signal(int)  # run id
     open_settings = Signal(dict)  # the run's config
     continue_training = Signal(int, int)  # run id, epochs
+    resume_training = Signal(int)  # run id: a paused or interrupted run, resumed as itself
     problem = Signal(str, str)  # title, message: shown by the window
     deleted = Signal(int)  # run id
     exporting = Signal(str)  # a model export started: for the status bar until it ends
@@ -51,7 +52,8 @@ class RunsPage(QWidget):
                                      clearButtonEnabled=True)
         bar.addWidget(self.filter_edit, 2)
         self.status_combo = QComboBox(objectName="statusFilter")
-        self.status_combo.addItems(["all statuses", "running", "completed", "cancelled", "failed", "interrupted", "baseline"])
+        self.status_combo.addItems(["all statuses", "running", "paused", "completed", "cancelled", "failed", "interrupted",
+                                    "baseline"])
         bar.addWidget(self.status_combo)
         self.summary = QLabel(objectName="runsSummary")
         bar.addWidget(self.summary)
@@ -62,6 +64,8 @@ class RunsPage(QWidget):
             ("star", "★", "mark as your reference run (S)", self.toggle_star),
             ("use", "Autocomplete", "load this run's model into the Autocomplete page", self.use_selected),
             ("settings", "Settings", "put this run's settings into the form on the left", self.settings_of_selected),
+            ("resume", "Resume", "continue this paused or interrupted run exactly where it stopped, as the same run",
+             self.resume_selected),
             ("continue", "Continue", "train this run's model for more epochs: a new run that records its parent",
              self.continue_selected),
             ("delete", "Delete", "delete the selected runs and their model files (Del)", self.delete_selected),
@@ -107,9 +111,14 @@ class RunsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # Size columns from the first rows only: measuring 1,000 runs' cells froze the window for seconds.
+        self.table.horizontalHeader().setResizeContentsPrecision(40)
         self.table.setWordWrap(False)
         self._sized = False
-        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        # Filter once typing pauses (150 ms), not per key: each filter pass visits every run.
+        self._filter_timer = QTimer(self, singleShot=True, interval=150)
+        self._filter_timer.timeout.connect(lambda: self.proxy.set_text(self.filter_edit.text()))
+        self.filter_edit.textChanged.connect(self._filter_timer.start)
         self.status_combo.currentTextChanged.connect(
             lambda t: self.proxy.set_status("" if t == "all statuses" else t))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -134,7 +143,8 @@ class RunsPage(QWidget):
         self.diff = QTableWidget(objectName="settingsDiff")
         self.diff.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         sv.addWidget(self.diff, 1)
-        sv.addWidget(QLabel("<b>Suggestions side by side</b>: type once, see each run's next words", wordWrap=True))
+        sv.addWidget(QLabel("<b>Suggestions side by side</b>: type once, see what each run suggests (its blend "
+                            "with counts where it has one)", wordWrap=True))
         self.compare_input = QLineEdit(objectName="compareInput", placeholderText="e.g. the cat sat on the ")
         self.compare_input.textChanged.connect(self._update_suggestions)
         sv.addWidget(self.compare_input)
@@ -223,6 +233,8 @@ class RunsPage(QWidget):
         self.buttons["use"].setEnabled(usable)
         self.buttons["settings"].setEnabled(one)
         self.buttons["continue"].setEnabled(usable and runs[0]["status"] != "running")
+        self.buttons["resume"].setEnabled(one and runs[0]["status"] in ("paused", "interrupted")
+                                          and bool(runs[0].get("checkpoint_path")))
         self.buttons["delete"].setEnabled(bool(runs))
         self.buttons["csv"].setEnabled(bool(runs))
         self.buttons["png"].setEnabled(bool(runs))
@@ -268,12 +280,13 @@ class RunsPage(QWidget):
         home = self.home
 
         def load(progress, should_stop):
-            from .. import runs
+            from .. import blends, runs
             from ..core.predict import Predictor
 
-            _, db = runs.open_store(home)
-            _, loaded = runs.load_run_model(db, rid)
-            return Predictor(loaded.model, loaded.vocab, loaded.config)
+            _, db = runs.open_store(home, write=False)
+            run, loaded = runs.load_run_model(db, rid)
+            blend = blends.load_blend(run, loaded).blend  # what suggests for the run; its GRU alone without counts
+            return Predictor(loaded.model, loaded.vocab, loaded.config, blend=blend)
 
         self._loading.add(rid)
         self.jobs.start(function_job(load, result=self._predictor_ready, failed=self._predictor_failed, run_id=rid))
@@ -295,8 +308,9 @@ class RunsPage(QWidget):
         self.compare_table.setRowCount(len(runs))
         self._compared = [r["id"] for r in runs]  # row i shows run _compared[i]
         for i, r in enumerate(runs):
-            self.compare_table.setItem(i, 0, QTableWidgetItem(run_title(r)))
             p = self.predictors.get(r["id"])
+            source = f" ({'blend' if p.source == 'blend' else 'GRU only'})" if p is not None and not isinstance(p, str) else ""
+            self.compare_table.setItem(i, 0, QTableWidgetItem(run_title(r) + source))
             cells = ["loading…", "", ""] if p is None else ([p, "", ""] if isinstance(p, str) else
                      [f"{s.word} ({s.probability:.0%})" for s in p.suggest(text, 3)] + ["", "", ""])
             for j, c in enumerate(cells[:3]):
@@ -325,6 +339,11 @@ class RunsPage(QWidget):
         runs = self.selected_runs()
         if len(runs) == 1:
             self.open_settings.emit(dict(runs[0]["config"]))
+
+    def resume_selected(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.resume_training.emit(runs[0]["id"])
 
     def continue_selected(self) -> None:
         runs = self.selected_runs()
@@ -441,5 +460,18 @@ def settings_rows(runs: list[dict], show_all: bool) -> list[tuple[str, list]]:
     # A run stored before a setting existed was made with its legacy value (e.g. untied), not "missing".
     configs = [stored_settings(r["config"]) if r.get("config") else {} for r in runs]
     keys = sorted({k for c in configs for k in c})
-    rows = list(extra.items()) + [(k, [c.get(k) for c in configs]) for k in keys]
+    rows = list(extra.items()) + [(k, [setting_text(c, k) for c in configs]) for k in keys]
     return [(k, v) for k, v in rows if show_all or len({repr(x) for x in v}) > 1]
+
+
+def setting_text(config: dict, key: str):
+    """A stored setting as the diff shows it: epochs 0 is "auto"; the time budget only counts for Epochs auto
+    (runs with a number of epochs, and runs from before the budget existed, show "not used")."""
+    value = config.get(key)
+    if key == "epochs" and value == 0:
+        return "auto"
+    if key == "budget":
+        if config.get("epochs", 1) != 0:
+            return "not used"
+        return f"{value:g} s" if isinstance(value, (int, float)) else value
+    return value
