@@ -243,6 +243,8 @@ class AutocompletePage(QWidget):
 
         worker = function_job(load, result=self._loaded, failed=self._load_failed, crashed=self._load_crashed,
                               run_id=run_id)
+        if self._load_worker is not None:  # superseded: its result is ignored, so stop fitting a blend for it
+            self._load_worker.stop_event.set()
         self._load_worker = worker
         self.model_status.setText(f"loading run {run_id} and its counts (fitted now if the run has none yet)…")
         self.jobs.start(worker)
