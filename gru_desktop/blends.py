@@ -19,6 +19,7 @@ from .core.data import split_sentences
 from .core.errors import ModelFileError, UserError
 from .core.evaluate import EvalReport, evaluate_parts, fit_blend
 from .core.modelfile import LoadedModel
+from .faults import user_message
 
 
 @dataclass
@@ -33,15 +34,27 @@ def fit_and_store(db, run_id: int, loaded: LoadedModel, corpus: Corpus, model_pa
                   should_stop=None) -> tuple[Blend, dict[str, EvalReport]]:
     """Fit the blend on the run's split of `corpus`, score blend/GRU/counts on its validation sentences, save
     the counts file and record the weights and numbers. `corpus` must be the run's own text."""
+    blend, parts = fit_run_blend(loaded, corpus)
+    store(db, run_id, blend, parts, loaded, model_path)
+    return blend, parts
+
+
+def fit_run_blend(loaded: LoadedModel, corpus: Corpus) -> tuple[Blend, dict[str, EvalReport]]:
+    """The blend fitted on the run's split of its own text, and the three sources' validation numbers."""
     cfg, vocab = loaded.config, loaded.vocab
     ids = vocab.remap_table(corpus.words)[corpus.ids]
     train_s, val_s = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
     blend = fit_blend(loaded.model, vocab, corpus, ids, train_s, val_s)
     parts = evaluate_parts(loaded.model, vocab, cfg, corpus, val_s, blend=blend)
     blend.report = {k: _numbers(v) for k, v in parts.items()}
-    save_counts(counts_path(model_path), blend.counts, blend.weights, vocab, blend.report)
-    record(db, run_id, blend, parts)
     return blend, parts
+
+
+def store(db, run_id: int, blend: Blend, parts: dict[str, EvalReport], loaded: LoadedModel,
+          model_path: str | Path) -> None:
+    """The counts file beside the model (atomically), then the weights and numbers in the database."""
+    save_counts(counts_path(model_path), blend.counts, blend.weights, loaded.vocab, blend.report)
+    record(db, run_id, blend, parts)
 
 
 def record(db, run_id: int, blend: Blend | None, parts: dict[str, EvalReport]) -> None:
@@ -81,9 +94,16 @@ def ensure_blend(db, run: dict, loaded: LoadedModel, should_stop=None) -> BlendS
 
     try:
         corpus = run_corpus(run, loaded.config, should_stop)
-        blend, _ = fit_and_store(db, run["id"], loaded, corpus, run["model_path"], should_stop)
+        blend, parts = fit_run_blend(loaded, corpus)
     except (UserError, OSError, ValueError) as exc:
         return BlendState(None, f"counts could not be fitted: {str(exc).splitlines()[0]}")
+    try:
+        store(db, run["id"], blend, parts, loaded, run["model_path"])
+    except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: use it, just not stored
+        message = user_message(exc)
+        if message is None:
+            raise
+        return BlendState(blend, f"fitted for this session only ({message})")
     return BlendState(blend)
 
 

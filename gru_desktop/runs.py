@@ -24,9 +24,11 @@ from .core.corpus import SAMPLE_CORPUS, read_corpus
 from .core.data import Dataset, build_dataset
 from .core.errors import ModelFileError, UserError
 from .core.model import GRULanguageModel
-from .core.modelfile import LoadedModel, load_model, save_model
+from .core import atomic
+from .core.modelfile import LoadedModel, estimate_file_bytes, load_model, model_bytes
 from .core.samples import check_probes, epoch_samples, validation_prefixes
 from .core.train import EpochResult, StepResult, TrainingDone, train
+from .faults import user_message
 
 STEP_FLUSH_SECONDS = 1.0
 _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
@@ -59,12 +61,10 @@ def prepare(paths, config: TrainConfig, progress=None, should_stop=None) -> Data
     return build_dataset(corpus, config)
 
 
-def open_store(home: str | os.PathLike | None = None):
-    """This thread's connection to the runs database, after marking runs whose process died."""
-    home = storage.ensure_data_dir(Path(home) if home else None)
-    db = storage.open_db(storage.db_path(home))
-    storage.mark_interrupted(db)
-    return home, db
+def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
+    """(data folder, this thread's connection to the runs database), after marking runs whose process died.
+    `write=False` for work that only reads: it then also works on a read-only folder or a full disk."""
+    return storage.open_store(home, write=write)
 
 
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
@@ -84,6 +84,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
     model = GRULanguageModel.from_config(config, len(dataset.vocab))
     if initial_state is not None:
         model.load_state_dict(initial_state)
+    _check_room(home, model, dataset)  # before the run row: a read-only or full disk costs no epoch
     corpus = dataset.corpus
     run_id = storage.create_run(
         db, name=name, config=config.to_dict(), corpus=corpus.description, corpus_sha256=corpus.sha256,
@@ -112,10 +113,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
                 storage.add_epoch(db, run_id, event.metrics())
                 if event.is_best:
                     # Saved at every new best epoch: a crash or Ctrl-C keeps the best finished epoch's model.
-                    save_model(path, model, config, dataset.vocab, {"run_id": run_id, "epoch": event.epoch})
-                    storage.set_best(db, run_id, epoch=event.epoch, val_loss=event.val_loss,
-                                     val_accuracy=event.val_accuracy, val_top3=event.val_top3,
-                                     val_perplexity=event.val_perplexity, model_path=str(path))
+                    _save_best(db, run_id, path, model, config, dataset, event)
                     saved = True
             elif isinstance(event, TrainingDone):
                 status, message, best_epoch = _STATUS[event.reason], event.message, event.best_epoch
@@ -125,13 +123,11 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         status, message, error = "cancelled", "cancelled", None
         raise
     except BaseException as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        status, error = "failed", user_message(exc, home) or f"{type(exc).__name__}: {exc}"
         message = error
         raise
     finally:
-        if steps:
-            storage.add_steps(db, run_id, steps)
-        storage.finish_run(db, run_id, status, error, stop_reason=message)
+        _finish(db, run_id, steps, status, error, message)
     lam = None
     if status == "completed":
         _baseline(db, dataset, config)
@@ -152,6 +148,49 @@ def _fit_blend(db, run_id: int, path: Path, model: GRULanguageModel, dataset: Da
         print(f"warning: the run suggests with the GRU alone; fitting its blend failed: {type(exc).__name__}: {exc}",
               file=sys.stderr)
         return None
+
+
+def _check_room(home: Path, model, dataset: Dataset) -> None:
+    """StorageError now, before any work, if the models folder cannot take this run's model file: read-only,
+    or too little free space for the new file beside the old one until it replaces it (plus a margin)."""
+    models = storage.model_path(home, 0).parent
+    storage.check_writable(models, what="the models folder")
+    storage.check_free_space(models, 2 * estimate_file_bytes(model, dataset.vocab))
+
+
+def _save_best(db, run_id: int, path: Path, model, config: TrainConfig, dataset: Dataset, event: EpochResult) -> None:
+    """Save the new best epoch's model so that the database and the file never disagree about a trained
+    model: the file is staged (written and flushed beside the old one), the database records it, and only
+    then does it replace the old file. A full disk or a failed database write leaves the previous best
+    model and its row as they were (StorageError with the space needed)."""
+    data = model_bytes(model, config, dataset.vocab, {"run_id": run_id, "epoch": event.epoch})
+    with storage.translated(path, needed=len(data), what="the models folder"):
+        storage.check_free_space(path.parent, len(data), margin=0)
+        staged = atomic.stage(path, data)
+    try:
+        with storage.translated(storage.db_path(path.parents[1])):
+            storage.set_best(db, run_id, epoch=event.epoch, val_loss=event.val_loss,
+                             val_accuracy=event.val_accuracy, val_top3=event.val_top3,
+                             val_perplexity=event.val_perplexity, model_path=str(path))
+    except BaseException:
+        atomic.discard(staged)
+        raise
+    with storage.translated(path, what="the models folder"):
+        atomic.commit(staged, path)
+
+
+def _finish(db, run_id: int, steps: list, status: str, error: str | None, message: str) -> None:
+    """Record the run's end. Never raises: when the database cannot be written (a full disk) the error that
+    ended the run is the one to report; the run is then marked `interrupted` at the next start."""
+    try:
+        if steps:
+            storage.add_steps(db, run_id, steps)
+    except Exception:  # noqa: BLE001 - losing the last second of step losses is better than losing the status
+        pass
+    try:
+        storage.finish_run(db, run_id, status, error, stop_reason=message)
+    except Exception as exc:  # noqa: BLE001
+        print(f"warning: run {run_id} could not be marked {status}: {user_message(exc) or exc}", file=sys.stderr)
 
 
 def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
@@ -212,7 +251,11 @@ def evaluate_run(db, run_id: int, should_stop=None):
         return parts["blend"]
     _, val = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
     parts = evaluate_parts(loaded.model, loaded.vocab, cfg, corpus, val, blend=state.blend)
-    record(db, run_id, state.blend, parts)
+    try:
+        record(db, run_id, state.blend, parts)
+    except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: the numbers, just not stored
+        if user_message(exc) is None:
+            raise
     return parts["blend" if state.blend is not None else "gru"]
 
 

@@ -124,11 +124,15 @@ def cache_row(words: list[int], suggestable: np.ndarray, V: int) -> np.ndarray |
 @torch.inference_mode()
 def stream(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray,
            counts: KneserNeyTrigram | None, suggestable: np.ndarray, with_cache: bool = True,
-           slice_size: int = SLICE):
+           slice_size: int = SLICE, targets_only: bool = False):
     """Yield `Slice`s covering every target of `sentences` (in the given order, as one text).
 
+    With `targets_only`, each part holds only its probability of the true next word, (n,) instead of (n, V):
+    all that fitting the weights needs, at a fraction of the cost.
+
     The GRU reads each sentence from `<bos>` and a zero state, as when typing (design §1); the counts see
-    the last two words of the sentence; the cache the last CACHE_WINDOW suggestable words of the text so far.
+    the last two words of the sentence; the cache the last CACHE_WINDOW suggestable words of the text before
+    each position in `ids` (all of it, not only the chosen sentences: what was written before is known).
     """
     model.eval()
     sentences = np.asarray(sentences, dtype=np.int64)
@@ -137,25 +141,36 @@ def stream(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentenc
     lengths = (starts[sentences + 1] - starts[sentences]).astype(np.int64)
     src_all = np.repeat(starts[sentences], lengths) + (
         np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths))
-    keep = suggestable[w_all]  # (T,) words the cache counts
-    kept_before = np.concatenate([[0], np.cumsum(keep)])  # kept words before each position
-    kept_ids = w_all[keep]
-    slice_size = min(slice_size, max(64, 20_000_000 // max(V, 1)))  # (slice + window) × V floats stays ~100 MB
+    # The cache reads the whole text before each position (earlier sentences included, as the words typed
+    # before in the box): kept words are the suggestable ones, in text order.
+    keep = suggestable[np.clip(ids, 0, V - 1)] if with_cache else None
+    kept_before = np.concatenate([[0], np.cumsum(keep)]) if with_cache else None
+    kept_ids = ids[keep].astype(np.int64) if with_cache else None
+    slice_size = min(slice_size, max(64, 10_000_000 // max(V, 1)))  # slice × V floats per part stays ~80 MB
     done = 0  # targets yielded so far
     for outputs in _gru_outputs(model, ids, starts, sentences, lengths, slice_size):
         for a in range(0, outputs.shape[0], slice_size):
             h = outputs[a:a + slice_size]  # (n, H)
             n = h.shape[0]
             sl = np.s_[done:done + n]
-            gru = torch.softmax(model.logits(h), dim=1).numpy()  # (n, V)
-            kn = counts.dense(u_all[sl], v_all[sl]) if counts is not None else None
-            cache = None
-            if with_cache:
-                cache = _cache_rows(w_all, kept_before, kept_ids, done, n, V)
-                if kn is not None:
-                    empty = cache.sum(axis=1) == 0
-                    cache[empty] = kn[empty]
-            yield Slice(src_all[sl], w_all[sl], gru, kn, cache)
+            w = w_all[sl]
+            if targets_only:
+                logp = torch.log_softmax(model.logits(h), dim=1)
+                gru = logp.gather(1, torch.from_numpy(w).view(-1, 1)).exp().view(-1).numpy().astype(np.float64)
+                kn = counts.prob(u_all[sl], v_all[sl], w) if counts is not None else None
+                cache = _cache_targets(kept_before, kept_ids, src_all[sl], w) if with_cache else None
+                if cache is not None and kn is not None:
+                    cache = np.where(np.isnan(cache), kn, cache)
+            else:
+                gru = torch.softmax(model.logits(h), dim=1).numpy()  # (n, V)
+                kn = counts.dense(u_all[sl], v_all[sl]) if counts is not None else None
+                cache = None
+                if with_cache:
+                    cache = _cache_rows(kept_before, kept_ids, src_all[sl], V)
+                    if kn is not None:
+                        empty = cache.sum(axis=1) == 0
+                        cache[empty] = kn[empty]
+            yield Slice(src_all[sl], w, gru, kn, cache)
             done += n
 
 
@@ -189,21 +204,30 @@ def _run_group(model: GRULanguageModel, group: list[torch.Tensor]) -> torch.Tens
     return padded[mask]  # (tokens, H): sentence after sentence, in order
 
 
-def _cache_rows(w_all: np.ndarray, kept_before: np.ndarray, kept_ids: np.ndarray, start: int, n: int, V: int) -> np.ndarray:
-    """Cache distributions (n, V) for positions start..start+n: shares of the last CACHE_WINDOW kept words
-    before each position; rows of zeros where none was kept yet.
+def _cache_rows(kept_before: np.ndarray, kept_ids: np.ndarray, src: np.ndarray, V: int) -> np.ndarray:
+    """Cache distributions (n, V) at the text positions `src`: shares of the last CACHE_WINDOW kept words
+    before each position; rows of zeros where none was kept yet. `kept_before[i]`: kept words before flat
+    position i; `kept_ids`: the kept words in text order."""
+    n = len(src)
+    c = kept_before[src]  # (n,)
+    idx = c[:, None] - CACHE_WINDOW + np.arange(CACHE_WINDOW)[None, :]  # (n, W) numbers of the kept words
+    valid = idx >= 0
+    rows = np.repeat(np.arange(n), CACHE_WINDOW)[valid.ravel()]
+    words = kept_ids[idx[valid]]
+    counts = np.bincount(rows * V + words, minlength=n * V).reshape(n, V).astype(np.float64)
+    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
 
-    With C(m) the counts of the first m kept words, row j is C(c_j) − C(max(c_j − W, 0)), c_j the number of
-    kept words before j; the m needed by one slice span at most n + W values, so one cumulative sum serves."""
-    c = kept_before[start:start + n]  # (n,)
-    lo = max(int(c[0]) - CACHE_WINDOW, 0)
-    hi = int(c[-1])
-    cum = np.zeros((hi - lo + 1, V), dtype=np.float32)  # cum[m - lo] = counts of kept words lo..m-1
-    if hi > lo:
-        cum[np.arange(1, hi - lo + 1), kept_ids[lo:hi]] = 1.0
-        np.cumsum(cum, axis=0, out=cum)
-    rows = cum[c - lo] - cum[np.maximum(c - CACHE_WINDOW, 0) - lo]
-    return rows / np.maximum(rows.sum(axis=1, keepdims=True), 1.0)
+
+def _cache_targets(kept_before: np.ndarray, kept_ids: np.ndarray, src: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The cache's probability of each true next word (n,): its share of the last CACHE_WINDOW kept words,
+    NaN where none was kept yet."""
+    c = kept_before[src]
+    idx = c[:, None] - CACHE_WINDOW + np.arange(CACHE_WINDOW)[None, :]  # (n, W)
+    valid = idx >= 0
+    hits = (kept_ids[np.maximum(idx, 0)] == w[:, None]) & valid
+    size = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(size > 0, hits.sum(axis=1) / size, np.nan)
 
 
 # --- the counts file ------------------------------------------------------------------------------------

@@ -123,9 +123,8 @@ def fit_blend(model: GRULanguageModel, vocab: Vocab, corpus: Corpus, ids: np.nda
     """Fit the counts on the training sentences and the weights on the validation sentences (design §11)."""
     counts = KneserNeyTrigram().fit(ids, corpus.starts, train_sentences, len(vocab))
     parts: list[list[np.ndarray]] = [[], [], []]
-    for sl in stream(model, ids, corpus.starts, val_sentences, counts, vocab.suggestable, True):
-        rows = np.arange(len(sl.w))
-        for k, dist in enumerate((sl.gru, sl.counts, sl.cache)):
-            parts[k].append(dist[rows, sl.w])
+    for sl in stream(model, ids, corpus.starts, val_sentences, counts, vocab.suggestable, True, targets_only=True):
+        for k, p in enumerate((sl.gru, sl.counts, sl.cache)):
+            parts[k].append(p)
     a, b, c = (np.concatenate(p) if p else np.zeros(0) for p in parts)
     return Blend(counts, fit_weights(a, b, c))

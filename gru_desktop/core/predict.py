@@ -14,12 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .blend import SOURCES, Blend, Weights, cache_row, mix
+from .blend import CACHE_WINDOW, SOURCES, Blend, Weights, cache_row, mix
 from .config import TrainConfig
 from .model import GRULanguageModel
 from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
+HISTORY_CHARS = 20_000  # the recency cache reads at most this much text before the sentence …
+HISTORY_IDS = 4 * CACHE_WINDOW  # … and keeps this many of its tokens (enough for CACHE_WINDOW words)
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,13 @@ class Predictor:
 
     # --- reading the text -------------------------------------------------------------------
     def context(self, text: str) -> Context:
+        full = text
         text = text[-CONTEXT_CHARS:]
         tk, lower = self.config.tokenizer, self.config.lowercase
-        before, sentence = split_last_sentence(text, tk)
+        _, sentence = split_last_sentence(text, tk)
+        # The text before this sentence (the cache counts its words). An abbreviation in this sentence ("Dr.")
+        # shortens it by its dot, so this may keep a letter of the sentence: it is only counted, never fed.
+        before = full[: len(full) - len(sentence)] if self.blend is not None else ""
         prefix = ""
         if sentence and not sentence[-1].isspace():
             m = PARTIAL_WORD_RE.search(sentence)
@@ -150,11 +156,21 @@ class Predictor:
 
     def cache_row(self, ctx: Context) -> np.ndarray | None:
         """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
-        if self._history[0] != ctx.before:  # only when a sentence was finished or an earlier one edited
-            tk, lower = self.config.tokenizer, self.config.lowercase
-            ids = [i for s in split_sentences(ctx.before, tk) for i in self.vocab.encode(tokenize_sentence(s, tk, lower))]
-            self._history = (ctx.before, ids)
-        return cache_row(self._history[1] + ctx.ids, self.vocab.suggestable, len(self.vocab))
+        return cache_row(self._history_ids(ctx.before) + ctx.ids, self.vocab.suggestable, len(self.vocab))
+
+    def _history_ids(self, before: str) -> list[int]:
+        """Ids of the text before the current sentence: read again only when it changed, and then only the
+        new part when the text grew (a finished sentence), so a keystroke never re-reads a long text."""
+        old_text, old_ids = self._history
+        if before == old_text:
+            return old_ids
+        tk, lower = self.config.tokenizer, self.config.lowercase
+        grown = bool(old_text) and before.startswith(old_text)
+        new = before[len(old_text):] if grown else before[-HISTORY_CHARS:]
+        ids = [i for s in split_sentences(new, tk) for i in self.vocab.encode(tokenize_sentence(s, tk, lower))]
+        ids = ((old_ids if grown else []) + ids)[-HISTORY_IDS:]
+        self._history = (before, ids)
+        return ids
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
         """The k most likely next words, or completions of the half-typed word; never a reserved token."""

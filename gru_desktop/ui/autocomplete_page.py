@@ -189,9 +189,7 @@ class AutocompletePage(QWidget):
         if self._db is None:
             import storage
 
-            home = storage.ensure_data_dir(Path(self.home) if self.home else None)
-            self._db = storage.open_db(storage.db_path(home))
-            storage.mark_interrupted(self._db)
+            _, self._db = storage.open_store(self.home, write=False)  # read-only folders and full disks too
         return self._db
 
     def refresh_runs(self, select: int | None = None) -> None:
@@ -236,7 +234,7 @@ class AutocompletePage(QWidget):
 
             from .. import blends
 
-            _, db = runs.open_store(home)
+            _, db = runs.open_store(home, write=False)  # works on a read-only folder too
             run, loaded = runs.load_run_model(db, run_id)
             state = blends.ensure_blend(db, run, loaded, should_stop)  # may fit it from the run's text (old runs)
             return storage.get_run(db, run_id), loaded, state
@@ -349,20 +347,23 @@ class AutocompletePage(QWidget):
         def score(progress, should_stop):
             from .. import runs
 
-            _, db = runs.open_store(home)
-            runs.evaluate_run(db, run_id, should_stop=should_stop)
-            return run_id
+            _, db = runs.open_store(home, write=False)
+            return runs.evaluate_run(db, run_id, should_stop=should_stop)
 
         worker = function_job(score, result=self._evaluated, failed=self._evaluation_failed, run_id=run_id)
         self._eval_worker = worker
         self.jobs.start(worker)
         self.show_quality()
 
-    def _evaluated(self, worker, run_id) -> None:
+    def _evaluated(self, worker, report) -> None:
         import storage
 
+        run_id = worker.run_id
         if self.run and self.run["id"] == run_id:
             self.run = storage.get_run(self.db(), run_id)
+            if self.run.get("eval_perplexity") is None:  # not stored: a read-only data folder or a full disk
+                self.run.update({f"eval_{k}": getattr(report, k)
+                                 for k in ("perplexity", "top1", "top3", "keystroke_savings", "tokens")})
             self.show_quality()
         self.evaluated.emit(run_id)
 

@@ -264,7 +264,7 @@ class RunsPage(QWidget):
             from .. import blends, runs
             from ..core.predict import Predictor
 
-            _, db = runs.open_store(home)
+            _, db = runs.open_store(home, write=False)
             run, loaded = runs.load_run_model(db, rid)
             blend = blends.load_blend(run, loaded).blend  # what suggests for the run; its GRU alone without counts
             return Predictor(loaded.model, loaded.vocab, loaded.config, blend=blend)
