@@ -9,6 +9,9 @@ Parts (all by default, or pick with --only):
 - startup: the window's first paint after `python main.py`, median of 5 launches;
 - typing: keystroke → suggestions in the real autocomplete box (2,000 key events of test text, model trained 30 s);
 - gui: a 10 ms QTimer's lateness (p50/p99/max) in the real window while it trains on WikiText-2 (--gui-seconds);
+- journey: the same timer over a scripted new user's whole journey (ui/journey.py): launch, load a small corpus,
+  train 10 short epochs, the run's end, switching pages, Autocomplete, typing; then a folder of 1,000 runs:
+  Runs page, filter, ten selected, select all. Every tick later than 50 ms is charged to its step.
 - sizes: Epochs auto under a short budget (--sizes-budget) on ~10 k … 2 M words of WikiText-2 and on the bundled
   sample: validation perplexity and top-3 of the GRU, the counts and the blend (not part of the default set).
 The WikiText files are read with the "pretokenized" tokenizer and case kept, so the numbers compare with
@@ -44,7 +47,7 @@ BUDGETS = {"tokens_per_s": 41_000, "perplexity": 46.0, "top3": 0.485, "keystroke
 def run_bench(args) -> int:
     data = Path(args.data) if args.data else Path(__file__).resolve().parents[2] / "shared" / "data" / "wikitext-2"
     parts = args.only or ["throughput", "tutorial", "latency", "typing", "memory", "startup", "gui", "quality"]
-    if any(p not in ("memory", "startup") for p in parts) and not (data / "train.txt").is_file():
+    if any(p not in ("memory", "startup", "journey") for p in parts) and not (data / "train.txt").is_file():
         print(f"error: WikiText-2 not found in {data}; pass --data DIR", file=sys.stderr)
         return 2
     if args.threads:
@@ -53,10 +56,11 @@ def run_bench(args) -> int:
                       precision=args.precision, schedule=getattr(args, "schedule", "plateau"), threads=args.threads,
                       tie_weights=not getattr(args, "untied", False)).validate()
     results: dict = {"threads": torch.get_num_threads(), "config": cfg.to_dict()}
-    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes"} else None
+    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes", "journey"} else None
     for part in parts:
         fn = {"throughput": _throughput, "tutorial": _tutorial, "latency": _latency, "memory": _memory, "quality": _quality,
-              "startup": _startup, "gui": _gui, "typing": _typing, "sizes": _sizes}[part]
+              "startup": _startup, "gui": _gui, "typing": _typing, "sizes": _sizes,
+              "journey": _journey}[part]
         results[part] = fn(ds, cfg, args, data)
         _say(args, part, results[part])
     if args.json:
@@ -97,6 +101,20 @@ def _gui(ds, cfg, args, data) -> dict:
     if out.returncode != 0 or not lines:
         return {"error": (out.stderr.strip().splitlines() or ["no output"])[-1]}
     return json.loads(lines[-1])
+
+
+def _journey(ds, cfg, args, data) -> dict:
+    """ui/journey.py in a fresh process configured as the app is; its JSON report."""
+    env = {**os.environ, "GRU_JOURNEY_RUNS": str(getattr(args, "journey_runs", 1000))}
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out = subprocess.run([sys.executable, "-m", "gru_desktop.ui.journey", *(getattr(args, "journey_corpus", None) or [])],
+                         capture_output=True, text=True, env=env, timeout=1800)
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        return {"error": (out.stderr.strip().splitlines() or ["no output"])[-1]}
+    res = json.loads(lines[-1])
+    res["budget"] = {"p99_ms": BUDGETS["timer_p99_ms"], "max_ms": BUDGETS["timer_max_ms"]}
+    return res
 
 
 def _throughput(ds, cfg, args, data, steps=(20, 220)) -> dict:
@@ -143,7 +161,7 @@ def _tutorial(ds, cfg, args, data, steps=(5, 45)) -> dict:
 def _quality(ds, cfg, args, data) -> dict:
     """Train for --quality-seconds, fit the blend on the training split's validation sentences (as every run
     does), then score the blend — what suggests — and its parts on valid.txt and test.txt."""
-    c = cfg.replace(epochs=1000, time_limit=args.quality_seconds, patience=0)
+    c = cfg.replace(epochs=1000, time_limit=args.quality_seconds, patience=0).resolved(ds.train.n_tokens)
     torch.manual_seed(0)
     model = GRULanguageModel.from_config(c, len(ds.vocab))
     epochs = 0
@@ -190,11 +208,11 @@ def _sizes(ds, cfg, args, data) -> dict:
                                                                              threads=args.threads).validate()))
     if not args.json:
         print(f"{'corpus':>22} {'words':>9} {'epochs':>6} {'s':>5}  {'GRU ppl':>8} {'counts':>8} {'blend':>8}"
-              f"  {'GRU top3':>8} {'counts':>7} {'blend':>7}  {'λ':>5} {'cache':>5}")
+              f"  {'GRU top3':>8} {'counts':>7} {'blend':>7}  {'λ':>5} {'cache':>5} {'drop':>5}")
         for r in rows:
             print(f"{r['corpus']:>22} {r['words']:>9,} {r['epochs']:>6} {r['seconds']:>5.0f}  {r['gru_perplexity']:>8.1f} "
                   f"{r['counts_perplexity']:>8.1f} {r['blend_perplexity']:>8.1f}  {r['gru_top3']:>8.1%} "
-                  f"{r['counts_top3']:>7.1%} {r['blend_top3']:>7.1%}  {r['lambda']:>5.2f} {r['w_cache']:>5.2f}")
+                  f"{r['counts_top3']:>7.1%} {r['blend_top3']:>7.1%}  {r['lambda']:>5.2f} {r['w_cache']:>5.2f} {r['dropout']:>5.2f}")
     ok = all(r["blend_perplexity"] <= min(r["gru_perplexity"], r["counts_perplexity"]) and
              r["blend_top3"] >= max(r["gru_top3"], r["counts_top3"]) - 0.002 for r in rows)
     return {"budget_s": args.sizes_budget, "rows": rows, "blend_best_everywhere": ok}
@@ -203,6 +221,7 @@ def _sizes(ds, cfg, args, data) -> dict:
 def _size_row(label: str, paths: list, cfg: TrainConfig) -> dict:
     corpus = read_corpus(paths, cfg.tokenizer, cfg.lowercase)
     ds = build_dataset(corpus, cfg)
+    cfg = cfg.resolved(ds.train.n_tokens)
     torch.manual_seed(cfg.seed)
     model = GRULanguageModel.from_config(cfg, len(ds.vocab))
     t = time.perf_counter()
@@ -213,7 +232,7 @@ def _size_row(label: str, paths: list, cfg: TrainConfig) -> dict:
     seconds = time.perf_counter() - t
     blend = fit_blend(model, ds.vocab, corpus, ds.ids, ds.train_sentences, ds.val_sentences)
     parts = evaluate_parts(model, ds.vocab, cfg, corpus, ds.val_sentences, blend=blend, keystroke_words=0)
-    row = {"corpus": label, "words": corpus.n_tokens, "epochs": epochs, "seconds": seconds,
+    row = {"corpus": label, "words": corpus.n_tokens, "epochs": epochs, "seconds": seconds, "dropout": cfg.dropout,
            "lambda": blend.weights.lam, "w_cache": blend.weights.cache}
     for source, rep in parts.items():
         row[f"{source}_perplexity"], row[f"{source}_top3"] = rep.perplexity, rep.top3

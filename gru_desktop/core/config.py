@@ -16,6 +16,18 @@ PRECISIONS = ("auto", "fp32", "bf16")
 SCHEDULES = ("plateau", "cosine")
 
 
+# Dropout "auto": (fewer training words than this → this dropout), else 0. Measured with `bench --only sizes`
+# and README "Defaults by corpus size": small texts overfit within a few epochs, big ones do not.
+AUTO_DROPOUT = ((100_000, 0.3),)
+
+
+def auto_dropout(train_tokens: int) -> float:
+    for limit, value in AUTO_DROPOUT:
+        if train_tokens < limit:
+            return value
+    return 0.0
+
+
 # What a stored config without these keys meant (it was written before they existed).
 LEGACY = {"tie_weights": False}
 
@@ -34,7 +46,7 @@ class TrainConfig:
     layers: int = 1
     vocab_size: int = 5000  # V cap, counting the reserved <pad> <unk> <bos>
     min_count: int = 1  # a word must occur this often to get its own id
-    dropout: float = 0.0
+    dropout: float | None = None  # None = "auto": by the size of the training text (AUTO_DROPOUT), set when a run starts
     tie_weights: bool = True  # the output layer shares the embedding matrix (through an H → E projection)
     # text handling
     tokenizer: str = "words"  # "words": lowercase words + punctuation; "pretokenized": split on spaces, one sequence per line
@@ -51,6 +63,7 @@ class TrainConfig:
     patience: int = 3  # early stopping: epochs without a better validation loss
     time_limit: float = 0.0  # seconds of training, 0 = no limit
     threads: int = 0  # torch intra-op threads, 0 = torch's default (one per core)
+    checkpoint_minutes: float = 2.0  # a resumable checkpoint this often while training (and at every pause); 0 = only at a pause
     precision: str = "auto"  # "bf16": the dense layer's matrix products in bfloat16 while training; "auto": bf16 where the CPU has it
 
     def validate(self) -> "TrainConfig":
@@ -66,11 +79,13 @@ class TrainConfig:
         _int_range(self, "seed", 0, 2**31 - 1)
         _int_range(self, "patience", 0, 10_000)
         _int_range(self, "threads", 0, 256)
-        _float_range(self, "dropout", 0.0, 0.9)
+        if self.dropout is not None:
+            _float_range(self, "dropout", 0.0, 0.9)
         _float_range(self, "lr", 1e-7, 10.0)
         _float_range(self, "clip", 0.0, 1e6)
         _float_range(self, "val_fraction", 0.01, 0.5)
         _float_range(self, "time_limit", 0.0, 1e7)
+        _float_range(self, "checkpoint_minutes", 0.0, 1440.0)
         _float_range(self, "budget", 0.0, 1e7)
         if self.auto_epochs and self.budget <= 0:
             raise ConfigError("budget", "budget must be above 0 seconds: Epochs auto trains until validation stops "
@@ -92,6 +107,12 @@ class TrainConfig:
         if params > 500_000_000:
             raise ConfigError("vocab_size", f"this model would have {params:,} parameters; the limit is 500,000,000")
         return self
+
+    def resolved(self, train_tokens: int) -> "TrainConfig":
+        """The settings a run trains with: "auto" dropout replaced by the value for this much training text."""
+        if self.dropout is not None:
+            return self
+        return self.replace(dropout=auto_dropout(train_tokens))
 
     @property
     def auto_epochs(self) -> bool:

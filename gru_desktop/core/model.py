@@ -60,7 +60,8 @@ class GRULanguageModel(nn.Module):
 
     @classmethod
     def from_config(cls, config: TrainConfig, vocab_size: int) -> "GRULanguageModel":
-        model = cls(vocab_size, config.embed_dim, config.hidden_size, config.layers, config.dropout, config.tie_weights)
+        model = cls(vocab_size, config.embed_dim, config.hidden_size, config.layers, config.dropout or 0.0,  # None: not resolved
+                    config.tie_weights)
         model.bf16_dense = config.precision == "bf16" or (config.precision == "auto" and native_bf16())
         return model
 

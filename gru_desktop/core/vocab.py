@@ -34,7 +34,7 @@ _NUMBER = r"\d+(?:[.,:]\d+)*"
 WORD_TOKEN_RE = re.compile(rf"{_NUMBER}|[{CJK_CHARS}]|{_WORD}|[,;:，、；：]")
 # A sentence ends with .!?… (and closing quotes/brackets) before white space, the end or a CJK character;
 # at 。！？ (ideographic and full-width forms) wherever they are; or at a blank line.
-_CLOSERS = "\"'”’)\]」』）"
+_CLOSERS = "\"'”’)\\]」』）"  # inside a character class: the bracket escaped for the regex
 SENTENCE_END_RE = re.compile(rf"[.!?…]+[{_CLOSERS}]*(?=\s|$|[{CJK_CHARS}])|[。｡．！？]+[{_CLOSERS}]*|\n[ \t\r\f\v]*\n")
 _ABBREV_RE = re.compile(r"\b(mr|mrs|ms|dr|st|prof|sr|jr|vs|etc|e\.g|i\.e)\.(?=\s)", re.IGNORECASE)
 # A word still being typed at the end of the text (for completion by prefix).

@@ -28,7 +28,6 @@ from .threads import function_job
 
 CATCH_UP_STEPS = 64  # GRU steps per slice when catching up (~5 ms)
 TRACE_INTERVAL_MS = 200  # the trace follows the typing at most five times a second
-USABLE = ("completed", "cancelled", "interrupted", "failed")
 SOURCE_TIP = ("what suggests: the fitted blend of the network with word counts (Kneser–Ney trigram) and the words "
               "used earlier in your text, or one part alone; λ is the network's share of the two models")
 
@@ -178,8 +177,9 @@ class AutocompletePage(QWidget):
         self._fill_sources()
 
     def _set_enabled(self, on: bool) -> None:
+        """With no usable model the box is read-only (its text can still be selected and copied)."""
         self.continue_button.setEnabled(on)
-        self.edit.setReadOnly(False)
+        self.edit.setReadOnly(not on)
         if not on:
             self.chips.set_suggestions([])
             self.edit.has_suggestions = False
@@ -198,7 +198,8 @@ class AutocompletePage(QWidget):
         import storage
 
         current = select if select is not None else (self.run["id"] if self.run else None)
-        rows = [r for r in storage.list_runs(self.db()) if r.get("model_path") and r["status"] in USABLE]
+        # storage decides which statuses leave a trusted model (a failed run's is not)
+        rows = [r for r in storage.list_runs(self.db()) if r.get("model_path") and r["status"] in storage.runs.MODEL_STATUSES]
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
         for r in rows:

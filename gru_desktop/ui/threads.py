@@ -13,8 +13,6 @@ import traceback
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from ..faults import user_message
-
 EMIT_INTERVAL = 0.05  # at most ~20 progress signals per second (design §3)
 
 
@@ -44,6 +42,8 @@ class Worker(QObject):
             self.work()
         except Exception as exc:
             # A bad file or setting, a full disk, a read-only or damaged data folder: a message. Else a bug.
+            from ..faults import user_message  # here, not at import: the window paints before storage loads
+
             message = user_message(exc, getattr(self, "home", None))
             if message is not None:
                 self.failed.emit(self, message)
@@ -130,6 +130,13 @@ class BackgroundJobs(QObject):
     @property
     def busy(self) -> bool:
         return bool(self._running)
+
+    def wait_for(self, worker: Worker, timeout_ms: int = 10_000) -> bool:
+        """Wait (blocking) for one worker's thread to end, without asking it to stop; True when it has."""
+        for thread, w in list(self._running.items()):
+            if w is worker:
+                return thread.wait(timeout_ms)
+        return True
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Refuse new work, stop what runs and wait for it; True when every thread has ended."""

@@ -147,6 +147,46 @@ def test_unusable_model_is_explained(qtbot, window, home, damage):
     assert page.chips.words() == ["", "", ""]
 
 
+def test_the_box_is_read_only_without_a_usable_model(qtbot, window, home):
+    """Review defect: _set_enabled(False) left the box editable."""
+    db = runs.open_store(home)[1]
+    storage.model_path(home, storage.list_runs(db)[0]["id"]).unlink()
+    page = window.autocomplete
+    with qtbot.waitSignal(page.model_failed, timeout=30_000):
+        page.refresh_runs()
+    assert edit(window).isReadOnly() and not page.continue_button.isEnabled()
+    qtbot.keyClicks(edit(window), "the cat ")
+    assert edit(window).toPlainText() == ""
+
+
+def test_the_box_is_editable_once_a_model_is_loaded(qtbot, window, page):
+    assert not edit(window).isReadOnly() and page.continue_button.isEnabled()
+    page._set_enabled(False)
+    assert edit(window).isReadOnly() and not page.continue_button.isEnabled()
+    page._set_enabled(True)
+    assert not edit(window).isReadOnly()
+
+
+def test_the_picker_offers_no_model_of_a_failed_run(qtbot, window, home):
+    """Review defect: storage does not trust a failed run's checkpoint (MODEL_STATUSES), the picker did."""
+    import shutil
+
+    db = runs.open_store(home)[1]
+    good = storage.list_runs(db)[0]
+    failed = storage.create_run(db, name="diverged", config=good["config"], corpus=good["corpus"],
+                                corpus_sha256=good["corpus_sha256"], vocab_size=good["vocab_size"], epochs_planned=3)
+    shutil.copy(good["model_path"], storage.model_path(home, failed))
+    db["runs"].update(failed, {"model_path": str(storage.model_path(home, failed)), "best_epoch": 1})
+    storage.finish_run(db, failed, "failed", error="diverged")
+    page = window.autocomplete
+    with qtbot.waitSignal(page.model_loaded, timeout=30_000):
+        page.refresh_runs()
+    offered = [page.run_combo.itemData(i) for i in range(page.run_combo.count())]
+    assert offered == [good["id"]]
+    page.refresh_runs(select=failed)  # e.g. from the Runs page: not loaded either
+    assert page.run["id"] == good["id"]
+
+
 def test_pasting_a_long_sentence_catches_up_in_slices(qtbot, window, page):
     box = edit(window)
     long_sentence = " ".join(["the cat sat on the mat and"] * 200)  # 1,400 words, no sentence break
