@@ -57,3 +57,15 @@ def copy_home(src: Path, dest: Path, last: dict) -> tuple[Path, int, Path]:
         con.execute("UPDATE runs SET model_path = ? WHERE id = ?", (str(model), run_id))
     con.close()
     return home, run_id, model
+
+
+def generated_corpus(folder: Path, name: str, *, seed: int, words: int, lines: int, letters: str, longest: int) -> Path:
+    """`lines` random sentences of 5–12 words over `words` made-up words: a corpus of known size and speed."""
+    import random
+
+    rng = random.Random(seed)
+    vocab = ["w" + "".join(rng.choice(letters) for _ in range(rng.randint(2, longest))) for _ in range(words)]
+    text = [" ".join(rng.choice(vocab) for _ in range(rng.randint(5, 12))) + "." for _ in range(lines)]
+    p = folder / name
+    p.write_text("\n".join(text) + "\n", encoding="utf-8")
+    return p
