@@ -347,3 +347,17 @@ def test_a_run_without_counts_gets_its_blend_fitted_when_loaded(qtbot, window, h
     text = page.quality.text()
     assert f"λ = {stored['blend_lambda']:.2f}" in text and f"{stored['eval_perplexity']:.1f}" in text
     assert f"GRU only: perplexity {stored['eval_gru_perplexity']:.1f}" in text
+
+
+def test_long_text_grows_for_the_predictor_instead_of_sliding(qtbot, window, page):
+    from gru_desktop.ui.autocomplete import ANCHOR_STEP, HISTORY_CHARS
+
+    box = edit(window)
+    box.insertPlainText("the cat sat on the mat. " * 1000 + "the dog ")  # 24,008 characters
+    before = box.text_for_predictor()
+    assert HISTORY_CHARS <= len(before) <= HISTORY_CHARS + ANCHOR_STEP and before.endswith("the dog ")
+    history = page.predictor._history[1]
+    qtbot.keyClicks(box, "sat")  # typing appends to what the predictor saw: its start stays put
+    assert box.text_for_predictor() == before + "sat"
+    assert page.predictor._history[1] is history  # the text before the sentence was not read again
+    assert page.chips.words() and all(w.startswith("sat") for w in page.chips.words() if w)
