@@ -39,7 +39,8 @@ def save_model(path: str | os.PathLike, model: GRULanguageModel, config: TrainCo
         "format": FORMAT,
         "config": config.to_dict(),
         "vocab": list(vocab.itos),
-        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        # Always CPU tensors (design §12): a model trained on a GPU suggests on a machine without one.
+        "state_dict": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
         "meta": dict(meta or {}),
     }
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
