@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=d.precision,
                    help="bf16: dense layer in bfloat16 while training, faster on CPUs with AVX512-BF16 or AMX; "
                         "auto: bf16 where the CPU has it, else fp32 (%(default)s)")
+    t.add_argument("--device", default=d.device,
+                   help="auto (CUDA, else Apple MPS, else CPU), cpu, cuda, cuda:N or mps (%(default)s)")
+    t.add_argument("--processes", type=int, default=d.processes,
+                   help="train in N processes (torchrun + DistributedDataParallel; gloo on CPU, nccl on CUDA) "
+                        "sharing the batch; the same as `torchrun --nproc-per-node N -m gru_desktop train …` (%(default)s)")
+    t.add_argument("--port", type=int, default=0, help="with --processes: the rendezvous port (default: a free one)")
+    t.add_argument("--dist-timeout", type=float, default=60.0,
+                   help="several processes: seconds after which the others give up on one that stopped (%(default)s)")
     t.add_argument("--tokenizer", choices=["words", "pretokenized"], default=d.tokenizer)
     t.add_argument("--keep-case", action="store_true", help="do not lowercase")
     t.add_argument("--name", help="a name for the run")
@@ -106,10 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = argv
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         return _launch_gui()
     args = build_parser().parse_args(argv)
+    args.argv = given
     if args.command is None:
         return _launch_gui()
     from .core.errors import UserError
@@ -163,19 +173,55 @@ def _config_from_args(args):
         vocab_size=args.vocab_size, min_count=args.min_count, dropout=args.dropout, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, clip=args.clip, schedule=args.schedule, val_fraction=args.val_fraction, seed=args.seed,
         patience=args.patience, time_limit=args.time_limit, threads=args.threads, precision=args.precision, tokenizer=args.tokenizer,
-        lowercase=not args.keep_case, tie_weights=not args.untied,
+        lowercase=not args.keep_case, tie_weights=not args.untied, device=args.device, processes=args.processes,
     ).validate()
 
 
 def cmd_train(args) -> int:
-    from .core.train import EpochResult, StepResult
-    from .runs import RunFinished, RunStarted, prepare, train_run
+    from .core import distributed
 
     config = _config_from_args(args)
-    dataset = prepare(args.paths, config)
+    if not distributed.launched_by_torchrun():
+        if config.processes > 1:
+            from .launch import launch_processes
+
+            return launch_processes(sys.argv[1:] if args.argv is None else args.argv, config, args.port)
+        return _train(args, config, distributed.LOCAL)
+    if not 1 <= args.dist_timeout <= 86_400:
+        raise _user_error("--dist-timeout must be between 1 and 86400 seconds")
+    group, _ = distributed.join(config.device, args.dist_timeout)
+    try:
+        return _train(args, config.replace(processes=group.world), group)
+    except RuntimeError as exc:  # torch.distributed's errors when another process died or timed out
+        if group.rank == 0 or not isinstance(exc, getattr(__import__("torch").distributed, "DistError", ())):
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            print(f"error: another training process stopped or stopped answering ({first})", file=sys.stderr)
+        return 1
+    finally:
+        group.close()
+
+
+def _user_error(message: str):
+    from .core.errors import UserError
+
+    return UserError(message)
+
+
+def _train(args, config, group) -> int:
+    from .core.train import EpochResult, StepResult
+    from .runs import RunFinished, RunStarted, prepare, train_follower, train_run
+
+    dataset = prepare(args.paths, config, group=group)
+    stop = threading.Event()
+    if group.rank != 0:  # quiet: rank 0 reports and records
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+        try:
+            reason = train_follower(dataset, config, group, stop)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        return EXIT_INTERRUPTED if reason == "cancelled" else 0
     for w in dataset.corpus.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    stop = threading.Event()
 
     def on_sigint(signum, frame):
         if stop.is_set():
@@ -187,13 +233,14 @@ def cmd_train(args) -> int:
     progress = sys.stderr.isatty() and not args.json
     finished = None
     try:
-        for ev in train_run(dataset, config, home=args.home, name=args.name, stop=stop):
+        for ev in train_run(dataset, config, home=args.home, name=args.name, stop=stop, group=group):
             if isinstance(ev, RunStarted):
                 c = dataset.corpus
                 if not args.json:
                     print(f"run {ev.run_id}: {c.description}, {c.n_sentences:,} sentences, {c.n_tokens:,} words, "
                           f"vocabulary {len(dataset.vocab):,} ({dataset.oov_share:.1%} unknown), "
-                          f"{dataset.train.n_windows:,} training windows of {config.seq_len}")
+                          f"{dataset.train.n_windows:,} training windows of {config.seq_len}; "
+                          f"{_where(ev.device, group.world)}")
                 run_id = ev.run_id
             elif isinstance(ev, StepResult):
                 if progress and (ev.batch % 20 == 0 or ev.batch == ev.batches):
@@ -368,6 +415,10 @@ def cmd_bench(args) -> int:
     from .bench import run_bench
 
     return run_bench(args)
+
+
+def _where(device: str, processes: int) -> str:
+    return f"training on {device}" + (f" in {processes} processes" if processes > 1 else "")
 
 
 def _finite(row: dict) -> dict:

@@ -21,6 +21,8 @@ import storage
 from .core.config import TrainConfig
 from .core.corpus import SAMPLE_CORPUS, read_corpus
 from .core.data import Dataset, build_dataset
+from .core.devices import resolve_device
+from .core.distributed import LOCAL, Group, threads_per_process
 from .core.errors import ModelFileError, UserError
 from .core.model import GRULanguageModel
 from .core.modelfile import LoadedModel, load_model, save_model
@@ -38,6 +40,7 @@ class RunStarted:
     model_path: str
     dataset: Dataset
     config: TrainConfig
+    device: str = "cpu"  # where it trains: 'cpu', 'cuda:0', 'mps'
 
 
 @dataclass
@@ -49,11 +52,31 @@ class RunFinished:
     model_path: str | None  # None when no epoch finished
 
 
-def prepare(paths, config: TrainConfig, progress=None, should_stop=None) -> Dataset:
-    """Check the settings, read the corpus (the bundled sample when no path is given), build the dataset."""
+def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: Group = LOCAL) -> Dataset:
+    """Check the settings and the device, read the corpus (the bundled sample when no path is given), build
+    the dataset. With several processes, every one must have read the same text (same sha256) and there
+    must be at least one segment of sentences per process."""
     config.validate()
+    if not group.distributed:
+        resolve_device(config.device)  # an absent device is refused before anything is read
     corpus = read_corpus(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
-    return build_dataset(corpus, config)
+    dataset = build_dataset(corpus, config)
+    if group.distributed:
+        group.same_everywhere("the corpus (sha256)", corpus.sha256)
+        segments = len(dataset.train.segment_starts) - 1
+        if segments < group.world:
+            raise UserError(f"{group.world} processes is more than the {segments} training segments of this corpus: "
+                            "use fewer processes or more text")
+    return dataset
+
+
+def training_device(config: TrainConfig, group: Group = LOCAL) -> torch.device:
+    """Where this process trains: its own device under torchrun, else the config's; sets torch's threads."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    elif group.distributed:
+        torch.set_num_threads(threads_per_process(int(os.environ.get("LOCAL_WORLD_SIZE", group.world))))
+    return group.device if group.distributed else resolve_device(config.device)
 
 
 def open_store(home: str | os.PathLike | None = None):
@@ -66,17 +89,18 @@ def open_store(home: str | os.PathLike | None = None):
 
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
               stop: threading.Event | None = None, parent_run_id: int | None = None,
-              initial_state: dict | None = None):
+              initial_state: dict | None = None, group: Group = LOCAL):
     """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, then RunFinished.
 
     `initial_state`: start from these weights (a parent run's model, to continue training it; the
     dataset must then use that model's vocabulary) instead of fresh ones.
+    `group`: under torchrun, this is rank 0 of the job (the only process that opens the database and
+    writes the model file); the other ranks run `train_follower`.
     """
+    device = training_device(config, group)
     home, db = open_store(home)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)  # the same seed gives the same initial weights
-    model = GRULanguageModel.from_config(config, len(dataset.vocab))
+    torch.manual_seed(config.seed)  # the same seed gives the same initial weights, in every process
+    model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
     if initial_state is not None:
         model.load_state_dict(initial_state)
     corpus = dataset.corpus
@@ -84,16 +108,16 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         db, name=name, config=config.to_dict(), corpus=corpus.description, corpus_sha256=corpus.sha256,
         vocab_size=len(dataset.vocab), epochs_planned=config.epochs,
         train_tokens=dataset.train.n_tokens, val_tokens=dataset.val.n_tokens, parent_run_id=parent_run_id,
-        corpus_paths=[f.path for f in corpus.files],
+        corpus_paths=[f.path for f in corpus.files], device=str(device), processes=group.world,
     )
     path = storage.model_path(home, run_id)
     run = storage.get_run(db, run_id)
-    yield RunStarted(run_id, run["name"], str(path), dataset, config)
+    yield RunStarted(run_id, run["name"], str(path), dataset, config, str(device))
     status, error, message, best_epoch, saved = "failed", None, "", 0, False
     steps: list[tuple[int, int, float]] = []
     last_flush = time.monotonic()
     try:
-        for event in train(model, dataset.train, dataset.val, config, stop):
+        for event in train(model, dataset.train, dataset.val, config, stop, device, group):
             if isinstance(event, StepResult):
                 steps.append((event.step, event.epoch, event.loss))
                 if time.monotonic() - last_flush > STEP_FLUSH_SECONDS:
@@ -130,6 +154,20 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
     yield RunFinished(run_id, status, message, best_epoch, str(path) if saved else None)
 
 
+def train_follower(dataset: Dataset, config: TrainConfig, group: Group, stop: threading.Event | None = None) -> str:
+    """A process of rank > 0 under torchrun: the same model and schedule as rank 0, its own lanes, no
+    database and no files. Returns how training ended (the same in every process: stops are agreed)."""
+    assert group.rank != 0
+    device = training_device(config, group)
+    torch.manual_seed(config.seed)
+    model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
+    reason = "failed"
+    for event in train(model, dataset.train, dataset.val, config, stop, device, group):
+        if isinstance(event, TrainingDone):
+            reason = event.reason
+    return reason
+
+
 def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
     """The count-based baseline for this corpus and split (computed once, ~1 s on WikiText-2), so the runs
     table can show whether the GRU beats counting. It never fails a run that has already finished."""
@@ -154,7 +192,7 @@ def continue_dataset(db, run_id: int, epochs: int, should_stop=None):
     """What continuing a run needs: its loaded model, its config with `epochs` more epochs, and the dataset
     of its own corpus (read again from its files, checked by sha256) in the model's vocabulary."""
     run, loaded = load_run_model(db, run_id)
-    config = loaded.config.replace(epochs=epochs).validate()
+    config = loaded.config.replace(epochs=epochs, processes=1).validate()
     corpus = _run_corpus(run, config, should_stop)
     return loaded, config, build_dataset(corpus, config, vocab=loaded.vocab)
 
@@ -195,5 +233,5 @@ def delete_run(db, run_id: int) -> dict:
     return row
 
 
-__all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "load_run_model", "evaluate_run",
+__all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "train_follower", "training_device", "load_run_model", "evaluate_run",
            "continue_dataset", "delete_run", "UserError"]

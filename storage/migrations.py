@@ -139,3 +139,11 @@ def m005_run_marks(db: Database) -> None:
     # What the user adds to a run in the runs table: tags (a JSON list) and a star for the baseline run.
     db.execute("ALTER TABLE runs ADD COLUMN tags TEXT DEFAULT '[]'")
     db.execute("ALTER TABLE runs ADD COLUMN starred INTEGER DEFAULT 0")
+
+
+@MIGRATIONS()
+def m008_devices(db: Database) -> None:
+    # Where a run trained (design §12): the device it used ('cpu', 'cuda:0', 'mps') and how many
+    # processes trained it together (torchrun). Older runs trained in one process on the CPU.
+    db.execute("ALTER TABLE runs ADD COLUMN device TEXT DEFAULT 'cpu'")
+    db.execute("ALTER TABLE runs ADD COLUMN processes INTEGER DEFAULT 1")
