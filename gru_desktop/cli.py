@@ -190,15 +190,36 @@ def cmd_train(args) -> int:
     if not 1 <= args.dist_timeout <= 86_400:
         raise _user_error("--dist-timeout must be between 1 and 86400 seconds")
     group, _ = distributed.join(config.device, args.dist_timeout)
+    signal.signal(signal.SIGTERM, _stopped_by_sigterm)  # torchrun stops the others when one process fails
+    from .core.errors import UserError
+
     try:
         return _train(args, config.replace(processes=group.world), group)
+    except UserError:
+        if group.rank == 0:
+            raise  # one error line, from rank 0; the others found the same
+        return EXIT_USAGE
+    except StoppedBySignal as exc:
+        if group.rank == 0:
+            print(f"error: {exc}", file=sys.stderr)
+        return 1
     except RuntimeError as exc:  # torch.distributed's errors when another process died or timed out
         if group.rank == 0 or not isinstance(exc, getattr(__import__("torch").distributed, "DistError", ())):
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
             print(f"error: another training process stopped or stopped answering ({first})", file=sys.stderr)
         return 1
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # from here on a SIGTERM just ends the process, quietly
         group.close()
+
+
+class StoppedBySignal(Exception):
+    pass
+
+
+def _stopped_by_sigterm(signum, frame):
+    # An exception, so that the run is finished (marked failed, its best model kept) on the way out.
+    raise StoppedBySignal("stopped by SIGTERM (torchrun stops the others when one training process fails)")
 
 
 def _user_error(message: str):

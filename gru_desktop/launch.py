@@ -66,11 +66,13 @@ def launch_processes(argv: list[str], config: TrainConfig, port: int = 0) -> int
     from .core.distributed import threads_per_process
 
     os.environ.setdefault("OMP_NUM_THREADS", str(config.threads or threads_per_process(n)))
-    for name in ("torch.distributed.elastic", "torch.distributed.run", "torch.distributed.launcher"):
-        logging.getLogger(name).setLevel(logging.ERROR)
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args, run
+
+    for name in list(logging.root.manager.loggerDict):  # torchrun's own log: the workers say what matters
+        if name.startswith("torch.distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
     launcher = parse_args([
         "--nnodes", "1", "--nproc-per-node", str(n), "--rdzv-backend", "c10d",
@@ -91,15 +93,16 @@ def launch_processes(argv: list[str], config: TrainConfig, port: int = 0) -> int
 
 
 def _exit_code(exc) -> int:
-    """Rank 0's exit code if it failed (it printed the reason), else the first failure's; signals → 1."""
-    failures = exc.failures
-    first = failures.get(0) or failures[min(failures)]
-    code = first.exitcode
-    if code is None or code < 0:
-        print(f"error: training process {first.local_rank} was killed ({_signal_name(code)}); "
-              "the others were stopped", file=sys.stderr)
-        return 1
-    return code
+    """The exit code of the lowest rank that exited by itself (it printed why); when every failed process
+    was killed by a signal, one error line naming the first of them, and 1."""
+    failures = exc.failures  # {global rank: ProcessFailure}
+    exited = [failures[r] for r in sorted(failures) if failures[r].exitcode is not None and failures[r].exitcode >= 0]
+    if exited:
+        return exited[0].exitcode
+    first = min(failures.values(), key=lambda f: f.timestamp)
+    print(f"error: training process {first.local_rank} was killed ({_signal_name(first.exitcode)}); "
+          "the others were stopped", file=sys.stderr)
+    return 1
 
 
 def _signal_name(code) -> str:
