@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--port", type=int, default=0, help="with --processes: the rendezvous port (default: a free one)")
     t.add_argument("--dist-timeout", type=float, default=60.0,
                    help="several processes: seconds after which the others give up on one that stopped (%(default)s)")
+    t.add_argument("--cache-mb", type=float, default=4000,
+                   help="token cache size limit in MB: a second run on the same text skips tokenising; 0 = off (%(default)s)")
     t.add_argument("--tokenizer", choices=["words", "pretokenized"], default=d.tokenizer)
     t.add_argument("--keep-case", action="store_true", help="do not lowercase")
     t.add_argument("--name", help="a name for the run")
@@ -97,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--width", type=int, default=1200, help="PNG width in pixels (%(default)s)")
     x.add_argument("--json", action="store_true")
 
+    c = sub.add_parser("cache", help="the token cache: show its entries, or clear it")
+    c.add_argument("action", nargs="?", choices=["show", "clear"], default="show")
+    c.add_argument("--json", action="store_true")
+
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
     b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing"],
@@ -127,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import storage
 
-        handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "bench": cmd_bench}
+        handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "bench": cmd_bench,
+                   "cache": cmd_cache}
         return handler[args.command](args)
     except (UserError, storage.RunNotFound, storage.RunIsRunning) as exc:
         return _fail(exc)
@@ -232,7 +239,14 @@ def _train(args, config, group) -> int:
     from .core.train import EpochResult, StepResult
     from .runs import RunFinished, RunStarted, prepare, train_follower, train_run
 
-    dataset = prepare(args.paths, config, group=group)
+    from .runs import token_cache
+
+    if not 0 <= args.cache_mb <= 10_000_000:
+        raise _user_error("--cache-mb must be between 0 and 10000000")
+    cache = token_cache(args.home, args.cache_mb)
+    dataset = prepare(args.paths, config, group=group, cache=cache)
+    if cache.last_problem and group.rank == 0:
+        print(f"warning: {cache.last_problem}", file=sys.stderr)
     stop = threading.Event()
     if group.rank != 0:  # quiet: rank 0 reports and records
         previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
@@ -430,6 +444,23 @@ def _export_png(series: dict, path: str, width: int) -> None:
         plot.close()
         plot.deleteLater()
         app.processEvents()
+
+
+def cmd_cache(args) -> int:
+    from .core.token_cache import describe_size
+    from .runs import token_cache
+
+    cache = token_cache(args.home)
+    if args.action == "clear":
+        n, size = cache.clear()
+        print(json.dumps({"removed": n, "bytes": size}) if args.json else f"removed {n} cache entries ({describe_size(size)})")
+        return 0
+    entries = [{"key": p.name, "bytes": size, "last_used": mtime} for p, size, mtime in cache.entries()]
+    if args.json:
+        print(json.dumps({"folder": str(cache.folder), "entries": entries}))
+    else:
+        print(f"{cache.folder}: {len(entries)} entries, {describe_size(sum(e['bytes'] for e in entries))}")
+    return 0
 
 
 def cmd_bench(args) -> int:

@@ -26,6 +26,7 @@ from .core.distributed import LOCAL, Group, threads_per_process
 from .core.errors import ModelFileError, UserError
 from .core.model import GRULanguageModel
 from .core.modelfile import LoadedModel, load_model, save_model
+from .core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
 from .core.train import EpochResult, StepResult, TrainingDone, train
 
 STEP_FLUSH_SECONDS = 1.0
@@ -52,14 +53,16 @@ class RunFinished:
     model_path: str | None  # None when no epoch finished
 
 
-def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: Group = LOCAL) -> Dataset:
+def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: Group = LOCAL,
+            cache: TokenCache | None = None) -> Dataset:
     """Check the settings and the device, read the corpus (the bundled sample when no path is given), build
     the dataset. With several processes, every one must have read the same text (same sha256) and there
     must be at least one segment of sentences per process."""
     config.validate()
     if not group.distributed:
         resolve_device(config.device)  # an absent device is refused before anything is read
-    corpus = read_corpus(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
+    read = cache.read_corpus if cache is not None else read_corpus
+    corpus = read(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
     dataset = build_dataset(corpus, config)
     if group.distributed:
         group.same_everywhere("the corpus (sha256)", corpus.sha256)
@@ -68,6 +71,13 @@ def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: 
             raise UserError(f"{group.world} processes is more than the {segments} training segments of this corpus: "
                             "use fewer processes or more text")
     return dataset
+
+
+def token_cache(home=None, limit_mb: float | None = None) -> TokenCache:
+    """The data folder's token cache (`cache/`), bounded to `limit_mb` megabytes (default 4 GB; 0 = off)."""
+    folder = storage.ensure_data_dir(Path(home) if home else None) / "cache"
+    limit = DEFAULT_LIMIT_BYTES if limit_mb is None else int(limit_mb * 1_000_000)
+    return TokenCache(folder, limit)
 
 
 def training_device(config: TrainConfig, group: Group = LOCAL) -> torch.device:
@@ -233,5 +243,5 @@ def delete_run(db, run_id: int) -> dict:
     return row
 
 
-__all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "train_follower", "training_device", "load_run_model", "evaluate_run",
+__all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "train_follower", "training_device", "token_cache", "load_run_model", "evaluate_run",
            "continue_dataset", "delete_run", "UserError"]

@@ -226,7 +226,7 @@ class Dataset:
 
     corpus: Corpus
     vocab: Vocab
-    ids: np.ndarray  # (tokens,) int32 vocabulary ids, UNK outside the vocabulary
+    ids: np.ndarray  # (tokens,) vocabulary ids (uint16 up to 65,536 words, else int32), UNK outside the vocabulary
     train_sentences: np.ndarray
     val_sentences: np.ndarray
     train: Windows
@@ -253,7 +253,12 @@ def build_dataset(corpus: Corpus, config: TrainConfig, vocab: Vocab | None = Non
         vocab = Vocab.build(corpus.words, corpus.counts, config.vocab_size, config.min_count)
     if len(vocab) <= 3:
         raise CorpusError(f"no word occurs at least {config.min_count} times; lower the minimum count")
-    ids = vocab.remap_table(corpus.words)[corpus.ids]
+    table = vocab.remap_table(corpus.words)
+    # The smallest dtype the vocabulary allows (design §12: 2 bytes a token up to 65,536 words), in slices so
+    # that a memory-mapped corpus is never copied whole at a wider type.
+    ids = np.empty(corpus.ids.size, dtype=np.uint16 if len(vocab) <= 65536 else np.int32)
+    for i in range(0, ids.size, 1 << 22):
+        ids[i : i + (1 << 22)] = table[corpus.ids[i : i + (1 << 22)]]
     train_s, val_s = split_sentences(corpus.n_sentences, config.val_fraction, config.seed)
     return Dataset(
         corpus=corpus,
