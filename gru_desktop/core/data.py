@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
-from .corpus import Corpus
+from .corpus import Corpus, slices
 from .errors import CorpusError
 from .vocab import BOS, PAD, UNK, Vocab
 
@@ -257,8 +257,10 @@ def build_dataset(corpus: Corpus, config: TrainConfig, vocab: Vocab | None = Non
     # The smallest dtype the vocabulary allows (design §12: 2 bytes a token up to 65,536 words), in slices so
     # that a memory-mapped corpus is never copied whole at a wider type.
     ids = np.empty(corpus.ids.size, dtype=np.uint16 if len(vocab) <= 65536 else np.int32)
-    for i in range(0, ids.size, 1 << 22):
-        ids[i : i + (1 << 22)] = table[corpus.ids[i : i + (1 << 22)]]
+    done = 0
+    for piece in slices(corpus.ids):
+        ids[done : done + piece.size] = table[piece]
+        done += piece.size
     train_s, val_s = split_sentences(corpus.n_sentences, config.val_fraction, config.seed)
     return Dataset(
         corpus=corpus,

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .corpus import Corpus, FileInfo, _count_ids, find_text_files, read_corpus
+from .corpus import Corpus, FileInfo, _count_ids, find_text_files, read_corpus, slices
 
 FORMAT = 1
 DEFAULT_LIMIT_BYTES = 4 * 1024**3
@@ -81,14 +81,17 @@ class TokenCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.folder))
         try:
-            dtype = np.uint16 if len(corpus.words) <= 65536 else np.int32
-            arrays = {"ids": np.asarray(corpus.ids).astype(dtype, copy=False), "starts": corpus.starts}
+            dtype = np.dtype(np.uint16 if len(corpus.words) <= 65536 else np.int32)
             meta = {"format": FORMAT, "sha256": corpus.sha256, "tokenizer": corpus.tokenizer,
                     "lowercase": corpus.lowercase, "warnings": corpus.warnings,
                     "files": [asdict(f) for f in corpus.files], "arrays": {}}
-            for name, arr in arrays.items():
-                np.save(tmp / f"{name}.npy", arr)
-                meta["arrays"][name] = {"dtype": str(arr.dtype), "shape": list(arr.shape),
+            for name, arr, kind in (("ids", corpus.ids, dtype), ("starts", corpus.starts, np.dtype(np.int64))):
+                with open(tmp / f"{name}.npy", "wb") as fh:  # slice by slice: no second copy of the ids
+                    np.lib.format.write_array_header_1_0(
+                        fh, {"descr": np.lib.format.dtype_to_descr(kind), "fortran_order": False, "shape": (arr.size,)})
+                    for piece in slices(arr):
+                        fh.write(np.ascontiguousarray(piece, dtype=kind).tobytes())
+                meta["arrays"][name] = {"dtype": str(kind), "shape": [int(arr.size)],
                                         "sha256": _file_sha256(tmp / f"{name}.npy")}
             words = json.dumps(corpus.words, ensure_ascii=False).encode("utf-8")
             (tmp / "words.json").write_bytes(words)
@@ -176,7 +179,7 @@ def _load(entry: Path, tokenizer: str, lowercase: bool) -> Corpus:
 
 
 def _max(ids: np.ndarray) -> int:
-    return max((int(ids[i:i + _CHUNK].max()) for i in range(0, ids.size, _CHUNK)), default=0)
+    return max((int(piece.max()) for piece in slices(ids, _CHUNK)), default=0)
 
 
 def _file_sha256(path: Path) -> str:

@@ -112,3 +112,22 @@ def test_limit_zero_is_off(tmp_path, text):
     cache = TokenCache(tmp_path / "cache", limit_bytes=0)
     cache.read_corpus([text])
     assert not (tmp_path / "cache").exists()
+
+
+def test_ids_spilled_to_disk_while_reading_are_the_same(tmp_path, monkeypatch, text):
+    """A big corpus's ids go to a temporary file while it is read (design §12); a skipped file is rewound."""
+    from gru_desktop.core import corpus as corpus_mod
+
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.txt").write_text(text.read_text())
+    (folder / "b.txt").write_bytes(b"\x89PNG not text" + bytes(100))  # skipped with a warning
+    (folder / "c.txt").write_text("Another file with its own words. " * 50)
+    whole = corpus_mod.read_corpus([folder])
+    monkeypatch.setattr(corpus_mod, "SPILL_IDS", 7)
+    spilled = corpus_mod.read_corpus([folder])
+    assert isinstance(spilled.ids, np.memmap)
+    _same(whole, spilled)
+    cache = TokenCache(tmp_path / "cache")
+    cache.read_corpus([folder])
+    _same(whole, cache.read_corpus([folder]))
