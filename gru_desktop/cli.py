@@ -105,9 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
-    b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing"],
+    b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "scale"],
                    help="run only these parts (repeatable)")
     b.add_argument("--quality-seconds", type=float, default=480.0)
+    b.add_argument("--scale-mb", type=int, default=1000, help="size of the generated corpus of `--only scale` (%(default)s MB)")
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
     b.add_argument("--batch-size", type=int, default=d.batch_size)
     b.add_argument("--lr", type=float, default=d.lr)

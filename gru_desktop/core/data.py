@@ -151,9 +151,14 @@ def schedule(windows: Windows, batch_size: int, rng: np.random.Generator | None)
         start_t[k], lane_of[k] = t, lane
         heapq.heappush(lanes, (t + size, lane))
     T = max(t for t, _ in lanes)
-    sched = np.full((T, batch_size), -1, dtype=np.int64)
-    within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    sched[np.repeat(start_t, sizes) + within, np.repeat(lane_of, sizes)] = np.repeat(seg[:-1][order], sizes) + within
+    # int32 where the window ids fit: for a 1 GB corpus the schedule is the largest array after the ids.
+    sched = np.full((T, batch_size), -1, dtype=np.int32 if windows.n_windows < 2**31 - 1 else np.int64)
+    first = seg[:-1][order]
+    for a in range(0, n_seg, 1 << 18):  # a slice of segments at a time: no temporaries of one per window
+        z = sizes[a : a + (1 << 18)]
+        within = np.arange(int(z.sum())) - np.repeat(np.cumsum(z) - z, z)
+        rows = np.repeat(start_t[a : a + (1 << 18)], z) + within
+        sched[rows, np.repeat(lane_of[a : a + (1 << 18)], z)] = np.repeat(first[a : a + (1 << 18)], z) + within
     return sched
 
 
