@@ -42,6 +42,7 @@ class RunStarted:
     dataset: Dataset
     config: TrainConfig
     device: str = "cpu"  # where it trains: 'cpu', 'cuda:0', 'mps'
+    train_tokens: int = 0
 
 
 @dataclass
@@ -122,7 +123,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
     )
     path = storage.model_path(home, run_id)
     run = storage.get_run(db, run_id)
-    yield RunStarted(run_id, run["name"], str(path), dataset, config, str(device))
+    yield RunStarted(run_id, run["name"], str(path), dataset, config, str(device), dataset.train.n_tokens)
     status, error, message, best_epoch, saved = "failed", None, "", 0, False
     steps: list[tuple[int, int, float]] = []
     last_flush = time.monotonic()

@@ -148,6 +148,8 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([330, 950])
         self.setCentralWidget(self.splitter)
         self.speed_label = QLabel(objectName="speedLabel")
+        self.device_label = QLabel(objectName="deviceLabel")  # the device in use while training
+        self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.resize(1280, 800)
 
@@ -188,6 +190,9 @@ class MainWindow(QMainWindow):
         if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):
             print("first-paint", flush=True)
         self.first_painted.emit()
+        from ..core.devices import present_devices  # torch, now that the window is on screen
+
+        self.settings_form.set_present_devices(present_devices())
         self.training_view.ensure_plot()  # pyqtgraph: ~0.3 s, now that the window is on screen
         self.autocomplete.refresh_runs()  # the latest trained model, loaded in the background
         self.runs_page.start()
@@ -331,7 +336,12 @@ class MainWindow(QMainWindow):
         config = self.settings_form.config()
         if continue_from is not None:
             config = config.replace(epochs=epochs or config.epochs)  # the rest comes from the parent run
-        worker = TrainWorker(self.corpus, config, self.home, continue_from=continue_from)
+        if continue_from is None and config.processes > 1:
+            from .process_worker import ProcessTrainWorker  # the CLI under torchrun, followed through the database
+
+            worker = ProcessTrainWorker(self.corpus, config, self.home)
+        else:
+            worker = TrainWorker(self.corpus, config.replace(processes=1), self.home, continue_from=continue_from)
         worker.run_started.connect(self._run_started)
         worker.steps.connect(self._steps)
         worker.epoch.connect(self._epoch)
@@ -359,8 +369,10 @@ class MainWindow(QMainWindow):
     def _run_started(self, started) -> None:
         self.run_id = started.run_id
         self.progress = Progress(started.config.epochs, started.config.time_limit)
+        where = started.device + (f", {started.config.processes} processes" if started.config.processes > 1 else "")
+        self.device_label.setText(f"training on {where}")
         self.statusBar().showMessage(f"training run {started.run_id} ({started.name}) on "
-                                     f"{started.dataset.train.n_tokens:,} words…")
+                                     f"{started.train_tokens:,} words ({where})…")
 
     def _steps(self, steps) -> None:
         self.training_view.add_steps(steps)
@@ -397,6 +409,7 @@ class MainWindow(QMainWindow):
     def _train_done(self, worker) -> None:
         self.train_worker = None
         self.speed_label.setText("")
+        self.device_label.setText("")
         self._update_actions()
         self.training_finished.emit(self.last_result)
 
