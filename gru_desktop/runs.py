@@ -30,6 +30,7 @@ from .core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
 from .core.train import EpochResult, StepResult, TrainingDone, train
 
 STEP_FLUSH_SECONDS = 1.0
+BASELINE_MAX_TOKENS = 30_000_000
 _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
            "cancelled": "cancelled", "diverged": "failed"}
 
@@ -184,6 +185,10 @@ def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
     table can show whether the GRU beats counting. It never fails a run that has already finished."""
     from .baselines import ensure_baseline
 
+    if dataset.train.n_tokens > BASELINE_MAX_TOKENS:  # its counting holds int64 arrays of every position
+        print(f"note: no count-based baseline for a corpus of more than {BASELINE_MAX_TOKENS:,} training words "
+              "(it would need several times the corpus in memory)", file=sys.stderr)
+        return
     try:
         ensure_baseline(db, dataset, config)
     except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete

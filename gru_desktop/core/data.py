@@ -240,7 +240,8 @@ class Dataset:
     @property
     def oov_share(self) -> float:
         """Share of running words that fall outside the vocabulary (become <unk>)."""
-        return float((self.ids == UNK).mean()) if self.ids.size else 0.0
+        unknown = sum(int(np.count_nonzero(piece == UNK)) for piece in slices(self.ids))  # no (tokens,) temporary
+        return unknown / self.ids.size if self.ids.size else 0.0
 
 
 def build_dataset(corpus: Corpus, config: TrainConfig, vocab: Vocab | None = None) -> Dataset:
