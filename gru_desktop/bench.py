@@ -270,8 +270,16 @@ def _generate(path: Path, mb: int, seed: int = 0) -> int:
     return path.stat().st_size
 
 
+class _Noted(dict):
+    """The results so far, each also written to stderr as it arrives (a long bench keeps what it measured)."""
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        print(f"scale: {key} = {value}", file=sys.stderr, flush=True)
+
+
 def _scale(data: Path, args) -> dict:
-    out: dict = {}
+    out: dict = _Noted()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # (c) a 100 MB corpus's dataset the second time: a token cache hit, in a fresh process
