@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install qt-check clean bench install-desktop uninstall-desktop
+.PHONY: run test install qt-check clean bench install-desktop uninstall-desktop smoke-wheel
 
 run: $(STAMP) qt-check
 	$(PY) main.py
@@ -19,19 +19,24 @@ bench: $(STAMP)
 
 install: $(STAMP)
 
-# The applications-menu launcher and icons for the current user (~/.local/share); it points into this
-# checkout's .venv, so rerun it after moving the checkout.
-install-desktop: $(STAMP)
-	bash resources/install_desktop.sh
+# Build the wheel, install it into a fresh venv outside the checkout and smoke-test it there (CI runs it).
+smoke-wheel: $(STAMP) qt-check
+	bash .ci/wheel_smoke.sh
 
-uninstall-desktop:
-	bash resources/install_desktop.sh --uninstall
+# The applications-menu launcher and icons for the current user (~/.local/share); it starts this
+# checkout's .venv/bin/gru-desktop, so rerun it after moving the checkout. (An installed wheel:
+# `gru-desktop install-desktop`.)
+install-desktop: $(STAMP)
+	$(VENV)/bin/gru-desktop install-desktop
+
+uninstall-desktop: $(STAMP)
+	$(VENV)/bin/gru-desktop uninstall-desktop
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned, so pip takes the CPU wheel and never resolves a CUDA build.
 	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,onnx]"
 	@touch $(STAMP)
 
 # Qt needs a few system libraries even offscreen; install them where we can, or say which are missing.

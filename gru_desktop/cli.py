@@ -40,10 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--layers", type=int, default=d.layers, help="GRU layers (%(default)s)")
     t.add_argument("--vocab-size", type=int, default=d.vocab_size, help="vocabulary size V incl. 3 reserved (%(default)s)")
     t.add_argument("--min-count", type=int, default=d.min_count, help="minimum occurrences for a word (%(default)s)")
-    t.add_argument("--dropout", type=float, default=d.dropout, help="dropout (%(default)s)")
+    t.add_argument("--dropout", type=_dropout, default=d.dropout, metavar="F|auto",
+                   help="dropout on embeddings and GRU outputs while training; auto: by the size of the text "
+                        "(0.3 below 300 k words, 0.1 below 1 M, else 0) (default: auto)")
     t.add_argument("--untied", action="store_true",
                    help="give the output layer its own V × H matrix instead of sharing the embedding's")
-    t.add_argument("--epochs", type=int, default=d.epochs, help="(%(default)s)")
+    t.add_argument("--epochs", type=_epochs, default=d.epochs, metavar="N|auto",
+                   help="passes over the text, or auto: until validation stops improving for --patience epochs, "
+                        "within --budget (default: auto)")
+    t.add_argument("--budget", type=float, default=d.budget, metavar="SECONDS",
+                   help="the most seconds --epochs auto may train; its schedule is planned over it (%(default)g)")
+    t.add_argument("--probe", action="append", default=[], metavar="TEXT",
+                   help="a prefix whose top-3 next words are shown every epoch (repeatable), after five from the "
+                        "validation text")
     t.add_argument("--batch-size", type=int, default=d.batch_size, help="(%(default)s)")
     t.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (%(default)s)")
     t.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping, 0 = off (%(default)s)")
@@ -76,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run", metavar="RUN_ID")
     s.add_argument("text")
     s.add_argument("--top-k", type=int, default=3)
+    s.add_argument("--source", choices=["blend", "gru", "counts"],
+                   help="what suggests: the fitted blend of GRU and counts (default when the run has counts), "
+                        "the GRU only, or the counts only")
     s.add_argument("--json", action="store_true")
 
     e = sub.add_parser("evaluate", help="perplexity, top-1/top-3 and keystroke savings on held-out text")
@@ -91,11 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     delete = rs.add_parser("delete", help="delete a run and its model file")
     delete.add_argument("run", metavar="RUN_ID")
-    x = rs.add_parser("export", help="epoch metrics to CSV, the loss/accuracy chart to PNG, a model to TorchScript")
+    x = rs.add_parser("export", help="epoch metrics to CSV, the loss/accuracy chart to PNG, a model to .pt2 or ONNX")
     x.add_argument("runs", nargs="+", metavar="RUN_ID")
     x.add_argument("--csv", metavar="PATH", help="every epoch of the runs, one row each (UTF-8, header row)")
     x.add_argument("--png", metavar="PATH", help="the runs' loss and accuracy curves")
-    x.add_argument("--torchscript", metavar="PATH", help="the run's model for torch.jit.load (one run only)")
+    x.add_argument("--pt2", metavar="PATH", help="the run's model for torch.export.load (one run only)")
+    x.add_argument("--onnx", metavar="PATH", help="the run's model as ONNX, checked in onnxruntime (one run only)")
+    x.add_argument("--torchscript", metavar="PATH", help="deprecated: the run's model for torch.jit.load; use --pt2")
     x.add_argument("--width", type=int, default=1200, help="PNG width in pixels (%(default)s)")
     x.add_argument("--json", action="store_true")
 
@@ -103,10 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("action", nargs="?", choices=["show", "clear"], default="show")
     c.add_argument("--json", action="store_true")
 
+    sub.add_parser("install-desktop", help="add GRU Desktop with its icon to the applications menu (current user)")
+    sub.add_parser("uninstall-desktop", help="remove the applications-menu launcher and icons again")
+
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
-    b.add_argument("--only", action="append", choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "scale"],
-                   help="run only these parts (repeatable)")
+    b.add_argument("--only", action="append",
+                   choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "sizes", "scale"],
+                   help="run only these parts (repeatable); sizes and scale only run when asked for")
+    b.add_argument("--sizes-budget", type=float, default=120.0, metavar="SECONDS",
+                   help="Epochs auto's budget per corpus in the sizes part (%(default)g)")
+    b.add_argument("--sizes", type=lambda t: [int(x) for x in t.split(",")],
+                   default=[10_000, 30_000, 100_000, 300_000, 1_000_000, 2_000_000], metavar="N,N,…",
+                   help="corpus sizes in words for the sizes part (%(default)s)")
     b.add_argument("--quality-seconds", type=float, default=480.0)
     b.add_argument("--scale-mb", type=int, default=1000, help="size of the generated corpus of `--only scale` (%(default)s MB)")
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
@@ -129,24 +152,30 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = given
     if args.command is None:
         return _launch_gui()
-    from .core.errors import UserError
+    from .faults import USER_ERRORS, user_message
 
+    _tolerate_undecodable_output()
     try:
-        import storage
-
         handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "bench": cmd_bench,
+                   "install-desktop": cmd_desktop, "uninstall-desktop": cmd_desktop,
                    "cache": cmd_cache}
         return handler[args.command](args)
-    except (UserError, storage.RunNotFound, storage.RunIsRunning) as exc:
+    except USER_ERRORS as exc:
         return _fail(exc)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: one line here, the traceback in the log file
+    except Exception as exc:
+        message = user_message(exc, args.home)  # a full disk, a read-only folder, a damaged database
+        if message:
+            print(f"error: {message}", file=sys.stderr)
+            return EXIT_USAGE
+        # a bug: one line here, the traceback in the log file
         log = _log_traceback(args)
-        print(f"error: unexpected {type(exc).__name__}: {exc} (details in {log})", file=sys.stderr)
+        print(f"error: unexpected {type(exc).__name__}: {exc} ({f'details in {log}' if log else 'no log file could be written'})",
+              file=sys.stderr)
         return 1
 
 
@@ -159,18 +188,52 @@ def _fail(exc: BaseException) -> int:
     return EXIT_USAGE
 
 
-def _log_traceback(args) -> Path:
+def _log_traceback(args) -> Path | None:
+    """Append the current traceback to the data folder's log file; None (and no traceback anywhere) when
+    it cannot be written: stderr gets one line only."""
     import storage
 
     try:
-        home = storage.ensure_data_dir(Path(args.home) if getattr(args, "home", None) else None)
+        home = storage.ensure_data_dir(storage.resolve_home(getattr(args, "home", None)))
         log = home / "gru-desktop.log"
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(traceback.format_exc() + "\n")
         return log
-    except OSError:
-        traceback.print_exc()
-        return Path("stderr")
+    except (OSError, storage.StorageError):
+        return None
+
+
+def _tolerate_undecodable_output() -> None:
+    """File names that are not UTF-8 reach Python as lone surrogates; print them as the bytes they were
+    (or escaped where the terminal is not UTF-8) rather than failing with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        try:
+            stream.reconfigure(errors="surrogateescape" if encoding == "utf8" else "backslashreplace")
+        except (AttributeError, ValueError):  # not a TextIOWrapper (e.g. captured by a test)
+            pass
+
+
+def _dropout(text: str) -> float | None:
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number or auto, not {text!r}") from None
+
+
+def _epochs(text: str) -> int:
+    """--epochs: a whole number, or "auto" (stored as 0)."""
+    if text.strip().lower() == "auto":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number or auto, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (or auto), not {value}")
+    return value
 
 
 def _config_from_args(args):
@@ -178,7 +241,7 @@ def _config_from_args(args):
 
     return TrainConfig(
         seq_len=args.seq_len, embed_dim=args.embed_dim, hidden_size=args.hidden_size, layers=args.layers,
-        vocab_size=args.vocab_size, min_count=args.min_count, dropout=args.dropout, epochs=args.epochs,
+        vocab_size=args.vocab_size, min_count=args.min_count, dropout=args.dropout, epochs=args.epochs, budget=args.budget,
         batch_size=args.batch_size, lr=args.lr, clip=args.clip, schedule=args.schedule, val_fraction=args.val_fraction, seed=args.seed,
         patience=args.patience, time_limit=args.time_limit, threads=args.threads, precision=args.precision, tokenizer=args.tokenizer,
         lowercase=not args.keep_case, tie_weights=not args.untied, device=args.device, processes=args.processes,
@@ -187,8 +250,10 @@ def _config_from_args(args):
 
 def cmd_train(args) -> int:
     from .core import distributed
+    from .core.samples import check_probes
 
     config = _config_from_args(args)
+    check_probes(args.probe)  # before the corpus is read or processes start: a bad probe costs nothing
     if not distributed.launched_by_torchrun():
         if config.processes > 1:
             from .launch import launch_processes
@@ -238,9 +303,7 @@ def _user_error(message: str):
 
 def _train(args, config, group) -> int:
     from .core.train import EpochResult, StepResult
-    from .runs import RunFinished, RunStarted, prepare, train_follower, train_run
-
-    from .runs import token_cache
+    from .runs import RunFinished, RunStarted, prepare, token_cache, train_follower, train_run
 
     if not 0 <= args.cache_mb <= 10_000_000:
         raise _user_error("--cache-mb must be between 0 and 10000000")
@@ -258,18 +321,28 @@ def _train(args, config, group) -> int:
         return EXIT_INTERRUPTED if reason == "cancelled" else 0
     for w in dataset.corpus.warnings:
         print(f"warning: {w}", file=sys.stderr)
+    received: list[int] = []  # the signal that asked to stop: it sets the exit code (128 + its number)
+    on_tty = [stream.fileno() for stream in (sys.stdout, sys.stderr) if stream.isatty()]
 
-    def on_sigint(signum, frame):
+    def on_stop_signal(signum, frame):
         if stop.is_set():
-            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt  # a second Ctrl-C (or TERM): stop now
         stop.set()
-        print("\nstopping after this batch… (Ctrl-C again to force)", file=sys.stderr)
+        received.append(signum)
+        if signum == getattr(signal, "SIGHUP", None):
+            _detach_terminal(on_tty)  # the terminal is gone: writing to it would fail
+        try:
+            print("\nstopping after this batch… (Ctrl-C again to force)", file=sys.stderr)
+        except OSError:
+            pass
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    # SIGTERM (logout, systemd, kill) and SIGHUP (the terminal closed) are handled like Ctrl-C.
+    stop_signals = [s for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    previous = {name: signal.signal(getattr(signal, name), on_stop_signal) for name in stop_signals}
     progress = sys.stderr.isatty() and not args.json
     finished = None
     try:
-        for ev in train_run(dataset, config, home=args.home, name=args.name, stop=stop, group=group):
+        for ev in train_run(dataset, config, home=args.home, name=args.name, stop=stop, probes=args.probe, group=group):
             if isinstance(ev, RunStarted):
                 c = dataset.corpus
                 if not args.json:
@@ -292,33 +365,64 @@ def _train(args, config, group) -> int:
                           f"val loss {ev.val_loss:.3f}  acc {ev.val_accuracy:.1%}  top-3 {ev.val_top3:.1%}  "
                           f"ppl {ev.val_perplexity:.1f}  {ev.seconds:.1f} s  {ev.tokens_per_s:,.0f} tok/s  "
                           f"{'*' if ev.is_best else ' '} {ev.observation}", flush=True)
+                    for sample in ev.samples:
+                        print(f"      {sample['prefix']} → {' · '.join(sample['suggestions'])}", flush=True)
             elif isinstance(ev, RunFinished):
                 finished = ev
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
     if args.json:
         print(json.dumps({"run_id": finished.run_id, "status": finished.status, "message": finished.message,
-                          "best_epoch": finished.best_epoch, "model_path": finished.model_path}), flush=True)
+                          "best_epoch": finished.best_epoch, "model_path": finished.model_path,
+                          "lambda": finished.blend_lambda}), flush=True)
     else:
         where = f"; model: {finished.model_path}" if finished.model_path else "; no model saved"
-        print(f"run {finished.run_id} {finished.status}: {finished.message}{where}")
+        blend = f"; suggests with GRU + counts (λ = {finished.blend_lambda:.2f})" if finished.blend_lambda is not None else ""
+        print(f"run {finished.run_id} {finished.status}: {finished.message}{where}{blend}")
     if finished.status == "cancelled":
-        return EXIT_INTERRUPTED
+        return 128 + received[0] if received else EXIT_INTERRUPTED
     return 0 if finished.status == "completed" else 1
 
 
+def _detach_terminal(fds: list[int]) -> None:
+    """Point the outputs that went to a now closed terminal at /dev/null, so the run can still finish."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        for fd in fds:
+            os.dup2(null, fd)
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+
+
 def cmd_suggest(args) -> int:
+    from .blends import ensure_blend
+    from .core.errors import UserError
     from .core.predict import Predictor
     from .runs import load_run_model, open_store
 
     if not 1 <= args.top_k <= 100:
         print("error: --top-k must be between 1 and 100", file=sys.stderr)
         return EXIT_USAGE
-    _, db = open_store(args.home)
+    _, db = open_store(args.home, write=False)
     run, loaded = load_run_model(db, args.run)
-    suggestions = Predictor(loaded.model, loaded.vocab, loaded.config).suggest(args.text, args.top_k)
+    state = ensure_blend(db, run, loaded) if args.source != "gru" else None
+    if args.source in ("blend", "counts") and state.blend is None:
+        raise UserError(f"run {run['id']} has no counts to suggest with ({state.reason}); use --source gru")
+    blend = state.blend if state is not None else None
+    if blend is None and state is not None and args.source is None:
+        print(f"warning: suggesting with the GRU alone: {state.reason}", file=sys.stderr)
+    predictor = Predictor(loaded.model, loaded.vocab, loaded.config, blend, args.source)
+    suggestions = predictor.suggest(args.text, args.top_k)
     if args.json:
-        print(json.dumps({"run_id": run["id"], "suggestions": [{"word": s.word, "probability": s.probability} for s in suggestions]}))
+        out = {"run_id": run["id"], "source": predictor.source,
+               "suggestions": [{"word": s.word, "probability": s.probability} for s in suggestions]}
+        if blend is not None:
+            out["lambda"] = blend.weights.lam
+        print(json.dumps(out))
     else:
         for s in suggestions:
             print(f"{s.word}\t{s.probability:.1%}")
@@ -326,22 +430,38 @@ def cmd_suggest(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from .blends import ensure_blend
     from .core.corpus import read_corpus
-    from .core.evaluate import evaluate
+    from .core.evaluate import evaluate_parts
     from .runs import load_run_model, open_store
 
-    _, db = open_store(args.home)
+    _, db = open_store(args.home, write=False)
     run, loaded = load_run_model(db, args.run)
     cfg = loaded.config
     corpus = read_corpus(args.paths, cfg.tokenizer, cfg.lowercase)
     for w in corpus.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    report = evaluate(loaded.model, loaded.vocab, cfg, corpus)
+    state = ensure_blend(db, run, loaded)
+    if state.blend is None:
+        print(f"warning: scoring the GRU alone: {state.reason}", file=sys.stderr)
+    parts = evaluate_parts(loaded.model, loaded.vocab, cfg, corpus, blend=state.blend)
+    keys = ("perplexity", "top1", "top3", "keystroke_savings", "tokens")
+    main = parts["blend"] if state.blend is not None else parts["gru"]
     if args.json:
-        print(json.dumps(_finite({"run_id": run["id"], **report.to_dict()})))
+        out = {"run_id": run["id"], "source": "blend" if state.blend is not None else "gru", **main.to_dict(),
+               "lambda": state.blend.weights.lam if state.blend is not None else None,
+               "weights": state.blend.weights.to_dict() if state.blend is not None else None}
+        for source in ("gru", "counts"):
+            if source in parts:
+                out[source] = _finite({k: getattr(parts[source], k) for k in keys})
+        print(json.dumps(_finite(out)))
     else:
-        print(f"run {run['id']} on {corpus.description}: perplexity {report.perplexity:.1f}, top-1 {report.top1:.1%}, "
-              f"top-3 {report.top3:.1%}, keystroke savings {report.keystroke_savings:.1%} ({report.tokens:,} tokens)")
+        for source, rep in parts.items():
+            label = {"blend": f"blend (λ = {state.blend.weights.lam:.2f})" if state.blend else "", "gru": "GRU only",
+                     "counts": "counts only"}[source]
+            print(f"run {run['id']} on {corpus.description}, {label}: perplexity {rep.perplexity:.1f}, "
+                  f"top-1 {rep.top1:.1%}, top-3 {rep.top3:.1%}, keystroke savings {rep.keystroke_savings:.1%} "
+                  f"({rep.tokens:,} tokens)")
     return 0
 
 
@@ -349,7 +469,7 @@ def cmd_runs(args) -> int:
     import storage
     from .runs import delete_run, open_store
 
-    home, db = open_store(args.home)
+    home, db = open_store(args.home, write=args.action == "delete")
     if args.action is None:
         runs = storage.list_runs(db)
         if args.json:
@@ -383,16 +503,20 @@ def cmd_runs(args) -> int:
     return 0
 
 
+MODEL_FLAGS = ("pt2", "onnx", "torchscript")
+
+
 def _runs_export(args, db) -> int:
     import storage
     from . import exports
     from .core.errors import UserError
 
-    targets = {k: getattr(args, k) for k in ("csv", "png", "torchscript") if getattr(args, k)}
+    targets = {k: getattr(args, k) for k in ("csv", "png", *MODEL_FLAGS) if getattr(args, k)}
     if not targets:
-        raise UserError("runs export: give at least one of --csv PATH, --png PATH, --torchscript PATH")
-    if args.torchscript and len(args.runs) > 1:
-        raise UserError("--torchscript exports one run's model: give one RUN_ID")
+        raise UserError("runs export: give at least one of --csv PATH, --png PATH, --pt2 PATH, --onnx PATH")
+    models = [k for k in MODEL_FLAGS if k in targets]
+    if models and len(args.runs) > 1:
+        raise UserError(f"--{models[0]} exports one run's model: give one RUN_ID")
     if len({str(Path(p).resolve()) for p in targets.values()}) < len(targets):
         raise UserError("runs export: give each export its own PATH")
     if not 100 <= args.width <= 10_000:
@@ -400,24 +524,28 @@ def _runs_export(args, db) -> int:
     ids = list(dict.fromkeys(storage.resolve_run_id(db, ref) for ref in args.runs))  # unknown run: exit 2
     for path in targets.values():  # every path checked before anything is written
         exports.check_writable(path)
+    if args.torchscript:
+        print("notice: --torchscript is deprecated (PyTorch deprecates TorchScript) and goes in the next release; "
+              "use --pt2 PATH (torch.export) or --onnx PATH", file=sys.stderr)
     done: dict = {"run_ids": ids}
+    lines = []
     if args.csv:
         done["csv"], done["csv_rows"] = str(args.csv), exports.epochs_csv(db, ids, args.csv)
-    if args.torchscript:
-        ref = args.runs[0] if str(args.runs[0]).strip().lower() == "latest" else ids[0]  # latest run with a model
-        done["torchscript"] = str(exports.torchscript(db, ref, args.torchscript))
+        lines.append(f"wrote {done['csv']}: {done['csv_rows']} epochs of run{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
+    ref = args.runs[0] if str(args.runs[0]).strip().lower() == "latest" else ids[0]  # latest run with a model
+    for fmt in models:
+        made = exports.export_model(db, ref, targets[fmt], fmt)
+        done[fmt] = str(made.path)
+        if made.max_difference is not None:
+            done[f"{fmt}_max_difference"] = made.max_difference
+        if made.exporter:
+            done[f"{fmt}_exporter"] = made.exporter
+        lines.append(f"wrote {made.path}: {made.describe()}")
     if args.png:
         _export_png(exports.run_series(db, ids), args.png, args.width)
         done["png"] = str(args.png)
-    if args.json:
-        print(json.dumps(done))
-    else:
-        if "csv" in done:
-            print(f"wrote {done['csv']}: {done['csv_rows']} epochs of run{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
-        if "torchscript" in done:
-            print(f"wrote {done['torchscript']}: TorchScript model of run {ids[0]}")
-        if "png" in done:
-            print(f"wrote {done['png']}: loss and accuracy chart, {args.width} px wide")
+        lines.append(f"wrote {done['png']}: loss and accuracy chart, {args.width} px wide")
+    print(json.dumps(done) if args.json else "\n".join(lines))
     return 0
 
 
@@ -461,6 +589,19 @@ def cmd_cache(args) -> int:
         print(json.dumps({"folder": str(cache.folder), "entries": entries}))
     else:
         print(f"{cache.folder}: {len(entries)} entries, {describe_size(sum(e['bytes'] for e in entries))}")
+    return 0
+
+
+def cmd_desktop(args) -> int:
+    from . import desktop
+
+    if args.command == "install-desktop":
+        launcher = desktop.install()
+        print(f"installed {launcher} (Exec: {' '.join(desktop.entry_point())}) and the icons; "
+              "GRU Desktop is in the applications menu (log out and in if your desktop does not show it yet)")
+    else:
+        removed = desktop.uninstall()
+        print(f"removed {len(removed)} files: the launcher and the icons" if removed else "nothing to remove: no launcher installed")
     return 0
 
 

@@ -1,6 +1,7 @@
-"""Exports of runs: epoch metrics to CSV, a run's model to TorchScript (the chart's PNG is
-`ui.compare_plot.ComparePlot.export_png`). Here storage and core meet, as in `runs.py`; the CLI's
-`runs export` and the GUI's Runs page both call these.
+"""Exports of runs: epoch metrics to CSV; a run's model as a torch.export `.pt2` or an ONNX file, each
+checked against PyTorch before it is written (TorchScript stays one release as a deprecated alias). The
+chart's PNG is `ui.compare_plot.ComparePlot.export_png`. Here storage and core meet, as in `runs.py`; the
+CLI's `runs export` and the GUI's Runs page both call these.
 
 Every error the user can fix (a missing folder, no permission, a run without a model) is a UserError
 whose message names the path; files are written to a temporary file beside the target and renamed, so
@@ -10,24 +11,17 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import storage
+from .core.atomic import atomic_write
 from .core.errors import UserError
 
 # One row per (run, epoch); the metric columns are those of storage.metrics.EPOCH_COLUMNS.
 CSV_COLUMNS = ("run_id", "run_name", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
                "val_top3", "val_perplexity", "seconds", "tokens_per_s", "lr", "observation")
-
-
-def file_mode() -> int:
-    """The permissions a new file gets under the process umask (0o644 with the usual 022). (Also in
-    core.export; not imported from there so that this module does not load torch.)"""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def check_writable(path: str | os.PathLike) -> Path:
@@ -87,36 +81,69 @@ def epochs_csv(db, run_ids: Iterable[int | str], path: str | os.PathLike) -> int
     path = check_writable(path)
     rows = epoch_rows(db, run_ids)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    except OSError as exc:
-        raise _os_error(path, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with atomic_write(path, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
             writer.writeheader()
             writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
-        os.chmod(tmp, file_mode())  # mkstemp makes it private; an export is an ordinary file
-        os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise _os_error(path, exc) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return len(rows)
 
 
-def torchscript(db, run_id: int | str, path: str | os.PathLike) -> Path:
-    """Export the run's best model as TorchScript (see core.export); returns the path written."""
-    from .core.export import export_torchscript
+MODEL_FORMATS = {"pt2": "torch.export program (.pt2)", "onnx": "ONNX model", "torchscript": "TorchScript model"}
+
+
+@dataclass(frozen=True)
+class ModelExport:
+    path: Path
+    format: str  # a key of MODEL_FORMATS
+    run_id: int
+    max_difference: float | None = None  # largest difference from PyTorch over the parity steps (pt2, onnx)
+    steps: int = 0
+    exporter: str = ""  # which ONNX exporter made the file
+
+    def describe(self) -> str:
+        """One line for the CLI and the status bar."""
+        text = f"{MODEL_FORMATS[self.format]} of run {self.run_id}"
+        if self.exporter:
+            text += f", made by {self.exporter}"
+        if self.max_difference is not None:
+            text += f"; matches PyTorch within {self.max_difference:.1g} over {self.steps} steps"
+        return text
+
+
+def export_model(db, run_id: int | str, path: str | os.PathLike, fmt: str) -> ModelExport:
+    """Export the run's best model as `fmt` (pt2, onnx or the deprecated torchscript), verified where the
+    format allows (see core.step_module); nothing is written unless it matches. Returns what was written."""
     from .runs import load_run_model
 
+    if fmt not in MODEL_FORMATS:
+        raise UserError(f"unknown model format {fmt!r} (pt2, onnx)")
     path = check_writable(path)
-    _, loaded = load_run_model(db, run_id)  # ModelFileError (a UserError) for a run without a model
+    run, loaded = load_run_model(db, run_id)  # ModelFileError (a UserError) for a run without a model
     try:
-        return export_torchscript(loaded, path)
+        if fmt == "pt2":
+            from .core.export_pt2 import export_pt2
+
+            done = export_pt2(loaded, path)
+            return ModelExport(path, fmt, run["id"], done.parity.max_difference, done.parity.steps)
+        if fmt == "onnx":
+            from .core.export_onnx import EXPORTERS, export_onnx
+
+            done = export_onnx(loaded, path)
+            return ModelExport(path, fmt, run["id"], done.parity.max_difference, done.parity.steps, EXPORTERS[done.exporter])
+        from .core.export_torchscript import export_torchscript
+
+        export_torchscript(loaded, path)
+        return ModelExport(path, fmt, run["id"])
     except OSError as exc:
         raise _os_error(path, exc) from None
 
 
-__all__ = ["CSV_COLUMNS", "check_writable", "run_label", "run_series", "epoch_rows", "epochs_csv", "torchscript"]
+def torchscript(db, run_id: int | str, path: str | os.PathLike) -> Path:
+    """Deprecated: the run's model as TorchScript (see core.export_torchscript); use export_model."""
+    return export_model(db, run_id, path, "torchscript").path
+
+
+__all__ = ["CSV_COLUMNS", "MODEL_FORMATS", "ModelExport", "check_writable", "run_label", "run_series", "epoch_rows",
+           "epochs_csv", "export_model", "torchscript"]

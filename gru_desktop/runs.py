@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 import storage
+from .core.blend import counts_path
 from .core.config import TrainConfig
 from .core.corpus import SAMPLE_CORPUS, read_corpus
 from .core.data import Dataset, build_dataset
@@ -25,9 +26,12 @@ from .core.devices import resolve_device
 from .core.distributed import LOCAL, Group, threads_per_process
 from .core.errors import ModelFileError, UserError
 from .core.model import GRULanguageModel
-from .core.modelfile import LoadedModel, load_model, save_model
+from .core import atomic
+from .core.modelfile import LoadedModel, estimate_file_bytes, load_model, model_bytes
+from .core.samples import check_probes, epoch_samples, validation_prefixes
 from .core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
 from .core.train import EpochResult, StepResult, TrainingDone, train
+from .faults import user_message
 
 STEP_FLUSH_SECONDS = 1.0
 BASELINE_MAX_TOKENS = 30_000_000
@@ -53,6 +57,7 @@ class RunFinished:
     message: str
     best_epoch: int
     model_path: str | None  # None when no epoch finished
+    blend_lambda: float | None = None  # the fitted blend's λ, None when the GRU alone suggests
 
 
 def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: Group = LOCAL,
@@ -91,30 +96,32 @@ def training_device(config: TrainConfig, group: Group = LOCAL) -> torch.device:
     return group.device if group.distributed else resolve_device(config.device)
 
 
-def open_store(home: str | os.PathLike | None = None):
-    """This thread's connection to the runs database, after marking runs whose process died."""
-    home = storage.ensure_data_dir(Path(home) if home else None)
-    db = storage.open_db(storage.db_path(home))
-    storage.mark_interrupted(db)
-    return home, db
+def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
+    """(data folder, this thread's connection to the runs database), after marking runs whose process died.
+    `write=False` for work that only reads: it then also works on a read-only folder or a full disk."""
+    return storage.open_store(home, write=write)
 
 
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
               stop: threading.Event | None = None, parent_run_id: int | None = None,
-              initial_state: dict | None = None, group: Group = LOCAL):
+              initial_state: dict | None = None, probes: list[str] | None = None, group: Group = LOCAL):
     """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, then RunFinished.
 
     `initial_state`: start from these weights (a parent run's model, to continue training it; the
-    dataset must then use that model's vocabulary) instead of fresh ones.
+    dataset must then use that model's vocabulary) instead of fresh ones. `probes`: the user's own prefixes
+    whose sample suggestions are recorded every epoch, after five drawn from the validation text.
     `group`: under torchrun, this is rank 0 of the job (the only process that opens the database and
     writes the model file); the other ranks run `train_follower`.
     """
+    probes = check_probes(probes or [])
+    config = config.resolved(dataset.train.n_tokens)  # "auto" dropout by the size of this text
     device = training_device(config, group)
     home, db = open_store(home)
     torch.manual_seed(config.seed)  # the same seed gives the same initial weights, in every process
     model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
     if initial_state is not None:
         model.load_state_dict(initial_state)
+    _check_room(home, model, dataset)  # before the run row: a read-only or full disk costs no epoch
     corpus = dataset.corpus
     run_id = storage.create_run(
         db, name=name, config=config.to_dict(), corpus=corpus.description, corpus_sha256=corpus.sha256,
@@ -124,6 +131,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
     )
     path = storage.model_path(home, run_id)
     run = storage.get_run(db, run_id)
+    prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed) + probes
     yield RunStarted(run_id, run["name"], str(path), dataset, config, str(device), dataset.train.n_tokens)
     status, error, message, best_epoch, saved = "failed", None, "", 0, False
     steps: list[tuple[int, int, float]] = []
@@ -136,15 +144,13 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
                     storage.add_steps(db, run_id, steps)
                     steps, last_flush = [], time.monotonic()
             elif isinstance(event, EpochResult):
+                event.samples = epoch_samples(_on_cpu(model, device), dataset.vocab, config, prefixes)
                 storage.add_steps(db, run_id, steps)
                 steps = []
                 storage.add_epoch(db, run_id, event.metrics())
                 if event.is_best:
                     # Saved at every new best epoch: a crash or Ctrl-C keeps the best finished epoch's model.
-                    save_model(path, model, config, dataset.vocab, {"run_id": run_id, "epoch": event.epoch})
-                    storage.set_best(db, run_id, epoch=event.epoch, val_loss=event.val_loss,
-                                     val_accuracy=event.val_accuracy, val_top3=event.val_top3,
-                                     val_perplexity=event.val_perplexity, model_path=str(path))
+                    _save_best(db, run_id, path, model, config, dataset, event)
                     saved = True
             elif isinstance(event, TrainingDone):
                 status, message, best_epoch = _STATUS[event.reason], event.message, event.best_epoch
@@ -154,22 +160,92 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         status, message, error = "cancelled", "cancelled", None
         raise
     except BaseException as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        status, error = "failed", user_message(exc, home) or f"{type(exc).__name__}: {exc}"
         message = error
         raise
     finally:
-        if steps:
-            storage.add_steps(db, run_id, steps)
-        storage.finish_run(db, run_id, status, error, stop_reason=message)
+        _finish(db, run_id, steps, status, error, message)
+    model.to("cpu")  # what follows (the blend, the GUI's use of the model) runs on the CPU
+    lam = None
     if status == "completed":
         _baseline(db, dataset, config)
-    yield RunFinished(run_id, status, message, best_epoch, str(path) if saved else None)
+        if saved:
+            lam = _fit_blend(db, run_id, path, model, dataset, config)
+    yield RunFinished(run_id, status, message, best_epoch, str(path) if saved else None, lam)
+
+
+def _fit_blend(db, run_id: int, path: Path, model: GRULanguageModel, dataset: Dataset, config: TrainConfig):
+    """Fit and store what will suggest: the GRU blended with counts (design §11); λ, or None when it failed
+    (the run stays complete and suggests with the GRU alone until the blend is fitted on first use)."""
+    from .blends import fit_and_store
+
+    try:
+        blend, _ = fit_and_store(db, run_id, LoadedModel(model, config, dataset.vocab, {}), dataset.corpus, path)
+        return blend.weights.lam
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete
+        print(f"warning: the run suggests with the GRU alone; fitting its blend failed: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return None
+
+
+def _check_room(home: Path, model, dataset: Dataset) -> None:
+    """StorageError now, before any work, if the models folder cannot take this run's model file: read-only,
+    or too little free space for the new file beside the old one until it replaces it (plus a margin)."""
+    models = storage.model_path(home, 0).parent
+    storage.check_writable(models, what="the models folder")
+    storage.check_free_space(models, 2 * estimate_file_bytes(model, dataset.vocab))
+
+
+def _save_best(db, run_id: int, path: Path, model, config: TrainConfig, dataset: Dataset, event: EpochResult) -> None:
+    """Save the new best epoch's model so that the database and the file never disagree about a trained
+    model: the file is staged (written and flushed beside the old one), the database records it, and only
+    then does it replace the old file. A full disk or a failed database write leaves the previous best
+    model and its row as they were (StorageError with the space needed)."""
+    data = model_bytes(model, config, dataset.vocab, {"run_id": run_id, "epoch": event.epoch})
+    with storage.translated(path, needed=len(data), what="the models folder"):
+        storage.check_free_space(path.parent, len(data), margin=0)
+        staged = atomic.stage(path, data)
+    try:
+        with storage.translated(storage.db_path(path.parents[1])):
+            storage.set_best(db, run_id, epoch=event.epoch, val_loss=event.val_loss,
+                             val_accuracy=event.val_accuracy, val_top3=event.val_top3,
+                             val_perplexity=event.val_perplexity, model_path=str(path))
+    except BaseException:
+        atomic.discard(staged)
+        raise
+    with storage.translated(path, what="the models folder"):
+        atomic.commit(staged, path)
+
+
+def _finish(db, run_id: int, steps: list, status: str, error: str | None, message: str) -> None:
+    """Record the run's end. Never raises: when the database cannot be written (a full disk) the error that
+    ended the run is the one to report; the run is then marked `interrupted` at the next start."""
+    try:
+        if steps:
+            storage.add_steps(db, run_id, steps)
+    except Exception:  # noqa: BLE001 - losing the last second of step losses is better than losing the status
+        pass
+    try:
+        storage.finish_run(db, run_id, status, error, stop_reason=message)
+    except Exception as exc:  # noqa: BLE001
+        print(f"warning: run {run_id} could not be marked {status}: {user_message(exc) or exc}", file=sys.stderr)
+
+
+def _on_cpu(model: GRULanguageModel, device: torch.device) -> GRULanguageModel:
+    """The model itself when it trains on the CPU, else a CPU copy (typing suggestions run on the CPU)."""
+    if device.type == "cpu":
+        return model
+    import copy
+
+    twin = copy.deepcopy(model).to("cpu")
+    return twin
 
 
 def train_follower(dataset: Dataset, config: TrainConfig, group: Group, stop: threading.Event | None = None) -> str:
     """A process of rank > 0 under torchrun: the same model and schedule as rank 0, its own lanes, no
     database and no files. Returns how training ended (the same in every process: stops are agreed)."""
     assert group.rank != 0
+    config = config.resolved(dataset.train.n_tokens)  # as rank 0 resolves it
     device = training_device(config, group)
     torch.manual_seed(config.seed)
     model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
@@ -209,11 +285,11 @@ def continue_dataset(db, run_id: int, epochs: int, should_stop=None):
     of its own corpus (read again from its files, checked by sha256) in the model's vocabulary."""
     run, loaded = load_run_model(db, run_id)
     config = loaded.config.replace(epochs=epochs, processes=1).validate()
-    corpus = _run_corpus(run, config, should_stop)
+    corpus = run_corpus(run, config, should_stop)
     return loaded, config, build_dataset(corpus, config, vocab=loaded.vocab)
 
 
-def _run_corpus(run: dict, config: TrainConfig, should_stop=None):
+def run_corpus(run: dict, config: TrainConfig, should_stop=None):
     """The run's own text, read again from its files; UserError if it is gone or has changed."""
     paths = run.get("corpus_paths")
     if not paths:
@@ -225,20 +301,29 @@ def _run_corpus(run: dict, config: TrainConfig, should_stop=None):
 
 
 def evaluate_run(db, run_id: int, should_stop=None):
-    """Score the run's model on its own validation sentences (perplexity, top-1, top-3, keystroke
-    savings) and store the numbers with the run. The corpus is read again from the run's files and must
-    be the text the run was trained on (same sha256), or the split would differ."""
+    """Score what suggests for the run — its blend (fitted now if it has none yet), else the GRU — on its own
+    validation sentences (perplexity, top-1, top-3, keystroke savings), with the GRU's and the counts' numbers
+    on the same positions, and store them with the run. The corpus is read again from the run's files and
+    must be the text the run was trained on (same sha256), or the split would differ."""
+    from .blends import fit_and_store, load_blend, record
     from .core.data import split_sentences
-    from .core.evaluate import evaluate
+    from .core.evaluate import evaluate_parts
 
     run, loaded = load_run_model(db, run_id)
     cfg = loaded.config
-    corpus = _run_corpus(run, cfg, should_stop)
+    corpus = run_corpus(run, cfg, should_stop)
+    state = load_blend(run, loaded)
+    if state.blend is None and not counts_path(run["model_path"]).is_file():
+        _, parts = fit_and_store(db, run_id, loaded, corpus, run["model_path"], should_stop)
+        return parts["blend"]
     _, val = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
-    report = evaluate(loaded.model, loaded.vocab, cfg, corpus, val)
-    storage.set_evaluation(db, run_id, perplexity=report.perplexity, top1=report.top1, top3=report.top3,
-                           keystroke_savings=report.keystroke_savings, tokens=report.tokens)
-    return report
+    parts = evaluate_parts(loaded.model, loaded.vocab, cfg, corpus, val, blend=state.blend)
+    try:
+        record(db, run_id, state.blend, parts)
+    except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: the numbers, just not stored
+        if user_message(exc) is None:
+            raise
+    return parts["blend" if state.blend is not None else "gru"]
 
 
 def delete_run(db, run_id: int) -> dict:
@@ -246,6 +331,7 @@ def delete_run(db, run_id: int) -> dict:
     row = storage.delete_run(db, run_id)
     if row.get("model_path"):
         Path(row["model_path"]).unlink(missing_ok=True)
+        counts_path(row["model_path"]).unlink(missing_ok=True)
     return row
 
 

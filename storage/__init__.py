@@ -7,6 +7,7 @@ Each thread must open its own connection with open_db (see storage.db).
 
 from .baselines import get_baseline, list_baselines, save_baseline
 from .db import open_db
+from .faults import StorageError, check_free_space, check_writable, describe, translated
 from .paths import data_dir, db_path, ensure_data_dir, model_path
 from .runs import (
     STATUSES,
@@ -25,13 +26,24 @@ from .runs import (
     mark_interrupted,
     resolve_run_id,
     set_best,
+    set_blend,
     set_evaluation,
     update_run,
 )
+from .store import is_read_only, open_read_only, open_store, resolve_home
 
 __all__ = [
     "STATUSES",
     "RunIsRunning",
+    "StorageError",
+    "check_free_space",
+    "check_writable",
+    "describe",
+    "is_read_only",
+    "open_read_only",
+    "open_store",
+    "resolve_home",
+    "translated",
     "RunNotFound",
     "add_epoch",
     "add_steps",
@@ -54,6 +66,7 @@ __all__ = [
     "resolve_run_id",
     "save_baseline",
     "set_best",
+    "set_blend",
     "set_evaluation",
     "update_run",
 ]

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from .db import write_transaction
 from .runs import now_iso
+from .text import storable
 
 __all__ = ["save_baseline", "get_baseline", "list_baselines"]
 
@@ -35,7 +36,7 @@ def save_baseline(
     """Insert the baseline, replacing any row with the same (kind, corpus_sha256, split_key); return its id."""
     row = {
         "kind": kind,
-        "corpus": corpus,
+        "corpus": storable(corpus),
         "corpus_sha256": corpus_sha256,
         "split_key": split_key,
         "created_at": now_iso(),

@@ -7,6 +7,7 @@ resumed or retried epoch simply overwrites what was recorded before.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,6 +30,7 @@ EPOCH_COLUMNS = (
     "tokens_per_s",
     "observation",
     "lr",
+    "samples",
 )
 
 
@@ -37,6 +39,8 @@ def add_epoch(db: Database, run_id: int, epoch: dict[str, Any]) -> None:
     if epoch.get("epoch") is None:
         raise ValueError("add_epoch needs an 'epoch' number in its dict")
     row = {key: epoch[key] for key in EPOCH_COLUMNS if key in epoch}
+    if isinstance(row.get("samples"), list):  # [{"prefix": ..., "suggestions": [...]}, ...] as JSON
+        row["samples"] = json.dumps(row["samples"])
     row["run_id"] = run_id
     with write_transaction(db):
         db["epochs"].upsert(row, pk=("run_id", "epoch"))
@@ -59,10 +63,11 @@ def add_steps(
 
 
 def get_epochs(db: Database, run_id: int) -> list[dict[str, Any]]:
-    """All recorded epochs of a run, in epoch order."""
-    return list(
-        db.query("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", [run_id])
-    )
+    """All recorded epochs of a run, in epoch order (`samples` parsed: a list, empty when none)."""
+    rows = list(db.query("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", [run_id]))
+    for row in rows:
+        row["samples"] = json.loads(row["samples"]) if row.get("samples") else []
+    return rows
 
 
 def get_steps(db: Database, run_id: int) -> list[dict[str, Any]]:

@@ -142,6 +142,21 @@ def m005_run_marks(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m006_blend_and_samples(db: Database) -> None:
+    # What suggests (design §11): the blend's weights (a JSON object gru/counts/cache) and λ, and the GRU's
+    # own typing-quality numbers beside the eval_* columns, which now hold the source that suggests
+    # (eval_source: "blend" or "gru"). Per epoch: sample suggestions for a few prefixes (a JSON list).
+    db.execute("ALTER TABLE runs ADD COLUMN blend_weights TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN blend_lambda REAL")
+    db.execute("ALTER TABLE runs ADD COLUMN eval_source TEXT")
+    for column, kind in (("eval_gru_perplexity", "REAL"), ("eval_gru_top1", "REAL"), ("eval_gru_top3", "REAL"),
+                         ("eval_gru_keystroke_savings", "REAL"), ("eval_counts_perplexity", "REAL"),
+                         ("eval_counts_top3", "REAL")):
+        db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
+    db.execute("ALTER TABLE epochs ADD COLUMN samples TEXT")
+
+
+@MIGRATIONS()
 def m008_devices(db: Database) -> None:
     # Where a run trained (design §12): the device it used ('cpu', 'cuda:0', 'mps') and how many
     # processes trained it together (torchrun). Older runs trained in one process on the CPU.

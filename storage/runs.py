@@ -12,6 +12,7 @@ import json
 import os
 import socket
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -19,6 +20,7 @@ from sqlite_utils import Database
 from .db import write_transaction
 from .liveness import is_alive, process_start_marker
 from .metrics import add_epoch, add_steps, get_epochs, get_steps
+from .text import storable
 
 STATUSES = ("running", "completed", "cancelled", "failed", "interrupted")
 FINAL_STATUSES = STATUSES[1:]
@@ -110,6 +112,7 @@ def create_run(
         "host": socket.gethostname(),
         "pid_started": process_start_marker(pid),
     }
+    row = {key: storable(value) for key, value in row.items()}
     # One transaction so nobody ever sees the run without its name.
     with write_transaction(db):
         run_id = db["runs"].insert(row).last_pk
@@ -136,16 +139,30 @@ def set_best(
         "best_val_accuracy": val_accuracy,
         "best_val_top3": val_top3,
         "best_val_perplexity": val_perplexity,
-        "model_path": os.fspath(model_path),
+        "model_path": stored_model_path(model_path, db_folder(db)),
     }
     _update(db, run_id, values)
 
 
 def set_evaluation(db: Database, run_id: int, *, perplexity: float, top1: float, top3: float,
-                   keystroke_savings: float, tokens: int) -> None:
-    """Record the typing-quality numbers of the run's model on its validation text."""
-    _update(db, run_id, {"eval_perplexity": perplexity, "eval_top1": top1, "eval_top3": top3,
-                         "eval_keystroke_savings": keystroke_savings, "eval_tokens": tokens, "eval_at": now_iso()})
+                   keystroke_savings: float, tokens: int, source: str = "gru", gru: dict[str, Any] | None = None,
+                   counts: dict[str, Any] | None = None) -> None:
+    """Record the typing-quality numbers of what suggests for the run (`source`: "blend" or "gru") on its
+    validation text; with a blend, also the GRU's own numbers (`gru`) and the counts' (`counts`) on the
+    same positions (dicts with perplexity, top1, top3, keystroke_savings)."""
+    values: dict[str, Any] = {"eval_perplexity": perplexity, "eval_top1": top1, "eval_top3": top3,
+                              "eval_keystroke_savings": keystroke_savings, "eval_tokens": tokens,
+                              "eval_at": now_iso(), "eval_source": source}
+    for key in ("perplexity", "top1", "top3", "keystroke_savings"):
+        values[f"eval_gru_{key}"] = (gru or {}).get(key, perplexity if source == "gru" else None)
+    values["eval_counts_perplexity"] = (counts or {}).get("perplexity")
+    values["eval_counts_top3"] = (counts or {}).get("top3")
+    _update(db, run_id, values)
+
+
+def set_blend(db: Database, run_id: int, weights: dict[str, float] | None, lam: float | None) -> None:
+    """Record the fitted blend weights of a run's suggestions (None: the run suggests with the GRU alone)."""
+    _update(db, run_id, {"blend_weights": json.dumps(weights) if weights is not None else None, "blend_lambda": lam})
 
 
 def finish_run(db: Database, run_id: int, status: str, error: str | None = None, stop_reason: str | None = None) -> None:
@@ -178,7 +195,7 @@ def _update(db: Database, run_id: int, values: dict[str, Any]) -> None:
     # keys checked against UPDATABLE_COLUMNS, never from raw user input.
     assignments = ", ".join(f"[{column}] = ?" for column in values)
     sql = f"UPDATE runs SET {assignments} WHERE id = ?"
-    if db.execute(sql, [*values.values(), run_id]).rowcount == 0:
+    if db.execute(sql, [*map(storable, values.values()), run_id]).rowcount == 0:
         raise RunNotFound(run_id)
 
 
@@ -186,20 +203,56 @@ def get_run(db: Database, run_id: int) -> dict[str, Any] | None:
     """One run with config parsed and an epochs_done count, or None."""
     # list() so the cursor is finished at once rather than left open.
     rows = list(db.query(f"{_SELECT_RUNS} WHERE runs.id = ?", [run_id]))
-    return _parse(rows[0]) if rows else None
+    return _parse(rows[0], db_folder(db)) if rows else None
 
 
 def list_runs(db: Database) -> list[dict[str, Any]]:
     """All runs, newest first, shaped like get_run."""
-    return [_parse(row) for row in db.query(f"{_SELECT_RUNS} ORDER BY runs.id DESC")]
+    folder = db_folder(db)
+    return [_parse(row, folder) for row in db.query(f"{_SELECT_RUNS} ORDER BY runs.id DESC")]
 
 
-def _parse(row: dict[str, Any]) -> dict[str, Any]:
+def _parse(row: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    row["model_path"] = resolved_model_path(row.get("model_path"), folder)
     row["config"] = json.loads(row["config"]) if row["config"] else {}
     row["corpus_paths"] = json.loads(row["corpus_paths"]) if row.get("corpus_paths") else None
     row["tags"] = json.loads(row["tags"]) if row.get("tags") else []
     row["starred"] = bool(row.get("starred"))
+    row["blend_weights"] = json.loads(row["blend_weights"]) if row.get("blend_weights") else None
     return row
+
+
+def db_folder(db: Database) -> Path | None:
+    """The data folder: where this connection's runs.db lies (None for an in-memory database)."""
+    for row in db.execute("PRAGMA database_list").fetchall():
+        if row[1] == "main" and row[2]:
+            return Path(row[2]).parent
+    return None
+
+
+def stored_model_path(path: str | os.PathLike[str], folder: Path | None) -> str:
+    """A model path as the database keeps it: relative to the data folder when inside it ("models/3.pt"),
+    so a data folder that is copied or moved keeps working."""
+    path = Path(path)
+    if folder is not None:
+        try:
+            return path.resolve().relative_to(folder.resolve()).as_posix()
+        except ValueError:
+            pass
+    return os.fspath(path)
+
+
+def resolved_model_path(stored: str | None, folder: Path | None) -> str | None:
+    """The model file of a stored path: relative ones under the data folder; an old absolute one that is
+    gone but whose file name exists in this folder's models/ (the folder was moved) there."""
+    if not stored or folder is None:
+        return stored
+    path = Path(stored)
+    if not path.is_absolute():
+        return os.fspath(folder / path)
+    if path.parent.name == "models" and not path.exists() and (folder / "models" / path.name).exists():
+        return os.fspath(folder / "models" / path.name)
+    return stored
 
 
 def resolve_run_id(db: Database, ref: str | int, *, completed_only: bool = False) -> int:

@@ -18,6 +18,18 @@ SCHEDULES = ("plateau", "cosine")
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,3})?)$")
 
 
+# Dropout "auto": (fewer training words than this → this dropout), else 0. Measured with `bench --only sizes`
+# and README "Defaults by corpus size": small texts overfit within a few epochs, big ones do not.
+AUTO_DROPOUT = ((300_000, 0.3), (1_000_000, 0.1))
+
+
+def auto_dropout(train_tokens: int) -> float:
+    for limit, value in AUTO_DROPOUT:
+        if train_tokens < limit:
+            return value
+    return 0.0
+
+
 # What a stored config without these keys meant (it was written before they existed).
 LEGACY = {"tie_weights": False, "device": "cpu", "processes": 1}
 
@@ -36,13 +48,14 @@ class TrainConfig:
     layers: int = 1
     vocab_size: int = 5000  # V cap, counting the reserved <pad> <unk> <bos>
     min_count: int = 1  # a word must occur this often to get its own id
-    dropout: float = 0.0
+    dropout: float | None = None  # None = "auto": by the size of the training text (AUTO_DROPOUT), set when a run starts
     tie_weights: bool = True  # the output layer shares the embedding matrix (through an H → E projection)
     # text handling
     tokenizer: str = "words"  # "words": lowercase words + punctuation; "pretokenized": split on spaces, one sequence per line
     lowercase: bool = True
     # optimisation (defaults chosen by measurement on WikiText-2, see README "Performance")
-    epochs: int = 5
+    epochs: int = 0  # 0 = "auto": until validation stops improving for `patience` epochs, within `budget`
+    budget: float = 600.0  # seconds of training that "Epochs: auto" may take (its schedule is planned over it)
     batch_size: int = 128
     lr: float = 0.02
     clip: float = 1.0
@@ -64,17 +77,22 @@ class TrainConfig:
         _int_range(self, "layers", 1, 8)
         _int_range(self, "vocab_size", 4, 2_000_000, why="it counts the 3 reserved tokens, so it needs at least one word")
         _int_range(self, "min_count", 1, 1_000_000)
-        _int_range(self, "epochs", 1, 10_000)
+        _int_range(self, "epochs", 0, 10_000)
         _int_range(self, "batch_size", 1, 65_536)
         _int_range(self, "seed", 0, 2**31 - 1)
         _int_range(self, "patience", 0, 10_000)
         _int_range(self, "threads", 0, 256)
         _int_range(self, "processes", 1, 1024)
-        _float_range(self, "dropout", 0.0, 0.9)
+        if self.dropout is not None:
+            _float_range(self, "dropout", 0.0, 0.9)
         _float_range(self, "lr", 1e-7, 10.0)
         _float_range(self, "clip", 0.0, 1e6)
         _float_range(self, "val_fraction", 0.01, 0.5)
         _float_range(self, "time_limit", 0.0, 1e7)
+        _float_range(self, "budget", 0.0, 1e7)
+        if self.auto_epochs and self.budget <= 0:
+            raise ConfigError("budget", "budget must be above 0 seconds: Epochs auto trains until validation stops "
+                                        "improving, within this time")
         if self.tokenizer not in TOKENIZERS:
             raise ConfigError("tokenizer", f"tokenizer must be one of {', '.join(TOKENIZERS)}, not {self.tokenizer!r}")
         if self.schedule not in SCHEDULES:
@@ -96,6 +114,27 @@ class TrainConfig:
         if params > 500_000_000:
             raise ConfigError("vocab_size", f"this model would have {params:,} parameters; the limit is 500,000,000")
         return self
+
+    def resolved(self, train_tokens: int) -> "TrainConfig":
+        """The settings a run trains with: "auto" dropout replaced by the value for this much training text."""
+        if self.dropout is not None:
+            return self
+        return self.replace(dropout=auto_dropout(train_tokens))
+
+    @property
+    def auto_epochs(self) -> bool:
+        """"Epochs: auto" (epochs = 0): train until validation stops improving, within `budget` seconds."""
+        return self.epochs == 0
+
+    @property
+    def max_epochs(self) -> int:
+        return self.epochs or 10_000
+
+    @property
+    def horizon(self) -> float:
+        """Seconds the run may train (0 = no limit): the time limit, and for Epochs auto the budget."""
+        limits = [t for t in (self.time_limit, self.budget if self.auto_epochs else 0.0) if t > 0]
+        return min(limits) if limits else 0.0
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

@@ -15,6 +15,7 @@ import codecs
 import hashlib
 import mmap
 import os
+import re
 import tempfile
 from array import array
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..resources import SAMPLE_CORPUS  # package data (gru_desktop/resources/); re-exported here
 from .errors import CorpusError
 from .vocab import MAX_WORD_CHARS, RESERVED, split_sentences, tokenize_sentence
 
@@ -30,8 +32,14 @@ BLOCK_BYTES = 1 << 20
 MAX_CARRY_CHARS = 1 << 16  # a "word" longer than this with no white space is cut rather than carried on
 LONG_SENTENCE_WORDS = 100_000
 SPILL_IDS = 1 << 22  # ids held in memory while reading before they are appended to a temporary file (16 MB)
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-SAMPLE_CORPUS = RESOURCES / "sample_corpus.txt"
+LONG_TOKEN_CHARS = 30  # a vocabulary mostly of one-off tokens longer than this is whole sentences, not words
+# Scripts written without spaces that need a dictionary-based segmenter, which the words tokenizer is not.
+UNSEGMENTED_SCRIPTS = {
+    "Thai": re.compile("[\u0e00-\u0e7f]"),
+    "Lao": re.compile("[\u0e80-\u0eff]"),
+    "Khmer": re.compile("[\u1780-\u17ff]"),
+    "Myanmar (Burmese)": re.compile("[\u1000-\u109f]"),
+}
 
 _SIGNATURES = {
     b"\x89PNG": "a PNG image",
@@ -169,6 +177,8 @@ def read_corpus(
         raise CorpusError("no usable text: every file was skipped (" + "; ".join(warnings) + ")")
     ids = enc.finish_ids()
     counts = _count_ids(ids, len(enc.words))
+    if tokenizer == "words":
+        warnings.extend(token_shape_warnings(enc.words, counts, enc.too_long))
     return Corpus(
         words=enc.words,
         counts=counts,
@@ -275,6 +285,7 @@ class _Encoder:
         self.starts = array("q", [0])
         self._carry = ""
         self._longest = 0
+        self.too_long = 0  # occurrences of "words" longer than MAX_WORD_CHARS (read as <unk>)
         self._unk = self._add(RESERVED[1])  # provisional id of "<unk>": too-long words and a literal <unk>
 
     @property
@@ -330,6 +341,7 @@ class _Encoder:
 
     def _add(self, word: str) -> int:
         if len(word) > MAX_WORD_CHARS:
+            self.too_long += 1
             return self._unk
         i = len(self.words)
         self.table[word] = i
@@ -362,6 +374,26 @@ class _Encoder:
         if n > self.starts[-1]:
             self._longest = max(self._longest, n - self.starts[-1])
             self.starts.append(n)
+
+
+def token_shape_warnings(words: list[str], counts: np.ndarray, too_long: int) -> list[str]:
+    """Warnings for text the `words` tokenizer could not split into words: a vocabulary made mostly of
+    one-off "words" longer than LONG_TOKEN_CHARS (whole sentences), or much text in a script that is
+    written without spaces and that it cannot segment (Thai, Lao, Khmer, Myanmar)."""
+    found = []
+    long_once = sum(1 for w, c in zip(words, counts) if c == 1 and len(w) > LONG_TOKEN_CHARS) + too_long
+    distinct = len(words) - 1 + too_long  # without <unk>
+    if long_once >= 10 and long_once > 0.5 * distinct:
+        found.append(f"{long_once:,} of the {distinct:,} distinct words occur once and are longer than "
+                     f"{LONG_TOKEN_CHARS} characters: these look like whole sentences; is the text split into words?")
+    total = int(counts.sum()) + too_long
+    for script, pattern in UNSEGMENTED_SCRIPTS.items():
+        n = sum(int(c) for w, c in zip(words, counts) if pattern.search(w))
+        if total and n > 0.05 * total:
+            found.append(f"{n / total:.0%} of the words are {script}, which is written without spaces between "
+                         "words: the words tokenizer cannot split it into words (split it with a word segmenter "
+                         "first, with spaces between the words)")
+    return found
 
 
 def _count_ids(ids: np.ndarray, n_words: int, block: int = 1 << 20) -> np.ndarray:

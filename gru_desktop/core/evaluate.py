@@ -8,17 +8,18 @@ the same with or without and are left out of both counts.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
+from .blend import SOURCES, Blend, Weights, fit_weights, mix, stream
 from .config import TrainConfig
 from .corpus import Corpus
-from .data import make_windows
 from .model import GRULanguageModel
-from .train import evaluate_windows
-from .vocab import BOS, RESERVED, UNK, Vocab, is_word
+from .ngram import KneserNeyTrigram
+from .vocab import RESERVED, UNK, Vocab, is_word
 
 KEYSTROKE_WORDS = 20_000  # words simulated for keystroke savings (the costliest metric)
 
@@ -38,49 +39,92 @@ class EvalReport:
 
 
 def evaluate(model: GRULanguageModel, vocab: Vocab, config: TrainConfig, corpus: Corpus,
-             sentences: np.ndarray | None = None, keystroke_words: int = KEYSTROKE_WORDS) -> EvalReport:
-    """Score `model` on `corpus` (all sentences, or the given indices), which it was not trained on."""
+             sentences: np.ndarray | None = None, keystroke_words: int = KEYSTROKE_WORDS,
+             blend: Blend | None = None) -> EvalReport:
+    """Score what suggests — the blend when `blend` is given, else the GRU — on `corpus` (all sentences, or
+    the given indices), which it was not trained on."""
+    parts = evaluate_parts(model, vocab, config, corpus, sentences, keystroke_words, blend,
+                           sources=("blend",) if blend is not None else ("gru",))
+    return parts["blend" if blend is not None else "gru"]
+
+
+def evaluate_parts(model: GRULanguageModel, vocab: Vocab, config: TrainConfig, corpus: Corpus,
+                   sentences: np.ndarray | None = None, keystroke_words: int = KEYSTROKE_WORDS,
+                   blend: Blend | None = None, sources: tuple[str, ...] = SOURCES) -> dict[str, EvalReport]:
+    """Each source's numbers ("blend", "gru", "counts") on exactly the same positions (design §11).
+
+    The text is read in order, as one text: the GRU from each sentence's `<bos>`, the counts from the last
+    two words, the cache from the words before. Without `blend` only "gru" can be scored."""
     ids = vocab.remap_table(corpus.words)[corpus.ids]
     if sentences is None:
         sentences = np.arange(corpus.n_sentences)
-    windows = make_windows(ids, corpus.starts, sentences, config.seq_len)
-    res = evaluate_windows(model, windows, max(config.batch_size, 64))
-    saved, typed, words = keystrokes(model, vocab, corpus, ids, sentences, keystroke_words)
-    return EvalReport(
-        perplexity=res.perplexity, top1=res.accuracy, top3=res.top3,
-        keystroke_savings=1.0 - saved / typed if typed else 0.0,
-        tokens=res.tokens, loss=res.loss, keystroke_words=words,
-    )
+    if blend is None:
+        sources = tuple(s for s in sources if s == "gru")
+    acc = {s: _Tally() for s in sources}
+    counts = blend.counts if blend is not None else None
+    with_cache = blend is not None and blend.weights.cache > 0 and "blend" in sources
+    for sl in stream(model, ids, corpus.starts, sentences, counts, vocab.suggestable, with_cache):
+        words = [corpus.words[i] for i in corpus.ids[sl.src].tolist()]
+        for source in sources:
+            w = blend.weights.for_source(source) if blend is not None else Weights(1.0, 0.0, 0.0)
+            acc[source].add(mix(w, sl.gru, sl.counts, sl.cache), sl.w, words, vocab, keystroke_words)
+    return {s: t.report() for s, t in acc.items()}
 
 
-@torch.inference_mode()
-def keystrokes(model: GRULanguageModel, vocab: Vocab, corpus: Corpus, ids: np.ndarray,
-               sentences: np.ndarray, max_words: int) -> tuple[int, int, int]:
-    """(keys with suggestions, keys without, words simulated) over the first `max_words` words."""
-    model.eval()
-    suggestable = vocab.suggestable
-    with_keys = without_keys = words = 0
-    for s in sentences:
-        a, b = int(corpus.starts[s]), int(corpus.starts[s + 1])
-        sent_ids = ids[a:b].tolist()
-        out, _, _ = model.run([BOS] + sent_ids[:-1], None)  # (n, H): state before each word
-        probs = torch.softmax(model.logits(out), dim=1).numpy()  # (n, V)
-        for pos, target in enumerate(sent_ids):
-            word = corpus.words[corpus.ids[a + pos]]
+class _Tally:
+    """Running sums for one source: −log p of the targets, top-1/top-3 hits, keystrokes with and without."""
+
+    def __init__(self):
+        self.nll = 0.0
+        self.top1 = self.top3 = self.n = 0
+        self.with_keys = self.without_keys = self.words = 0
+
+    def add(self, probs: np.ndarray, targets: np.ndarray, words: list[str], vocab: Vocab, max_words: int) -> None:
+        rows = np.arange(len(targets))
+        self.nll -= float(np.log(np.maximum(probs[rows, targets], 1e-300)).sum())
+        top = torch.from_numpy(probs).topk(3, dim=1).indices.numpy()  # (n, 3)
+        hit = top == targets[:, None]
+        self.top1 += int(hit[:, 0].sum())
+        self.top3 += int(hit.any(axis=1).sum())
+        self.n += len(targets)
+        if self.words < max_words:
+            self._keystrokes(probs, targets, words, vocab, max_words)
+
+    def _keystrokes(self, probs, targets, words, vocab: Vocab, max_words: int) -> None:
+        suggestable = vocab.suggestable
+        for p, target, word in zip(probs, targets.tolist(), words):
             if not is_word(word) or word in RESERVED:
                 continue
             cost = len(word) + 1
-            without_keys += cost
+            self.without_keys += cost
             if target != UNK and suggestable[target]:
-                p = probs[pos]
                 higher = (p > p[target]) & suggestable  # words ranked above the target
                 for k in range(len(word)):
                     rivals = higher.sum() if k == 0 else higher[vocab.ids_with_prefix(word[:k])].sum()
                     if rivals < 3:
                         cost = k + 1  # k letters typed, one key to accept
                         break
-            with_keys += cost
-            words += 1
-            if words >= max_words:
-                return with_keys, without_keys, words
-    return with_keys, without_keys, words
+            self.with_keys += cost
+            self.words += 1
+            if self.words >= max_words:
+                return
+
+    def report(self) -> EvalReport:
+        loss = self.nll / self.n if self.n else math.nan
+        return EvalReport(
+            perplexity=math.exp(min(loss, 700.0)) if self.n else math.nan,
+            top1=self.top1 / max(self.n, 1), top3=self.top3 / max(self.n, 1),
+            keystroke_savings=1.0 - self.with_keys / self.without_keys if self.without_keys else 0.0,
+            tokens=self.n, loss=loss, keystroke_words=self.words)
+
+
+def fit_blend(model: GRULanguageModel, vocab: Vocab, corpus: Corpus, ids: np.ndarray, train_sentences: np.ndarray,
+              val_sentences: np.ndarray) -> Blend:
+    """Fit the counts on the training sentences and the weights on the validation sentences (design §11)."""
+    counts = KneserNeyTrigram().fit(ids, corpus.starts, train_sentences, len(vocab))
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for sl in stream(model, ids, corpus.starts, val_sentences, counts, vocab.suggestable, True, targets_only=True):
+        for k, p in enumerate((sl.gru, sl.counts, sl.cache)):
+            parts[k].append(p)
+    a, b, c = (np.concatenate(p) if p else np.zeros(0) for p in parts)
+    return Blend(counts, fit_weights(a, b, c))

@@ -63,7 +63,8 @@ class GRULanguageModel(nn.Module):
         """The model on the CPU; `device` (where it will train) decides what precision `auto` means."""
         from .devices import bf16_is_fast
 
-        model = cls(vocab_size, config.embed_dim, config.hidden_size, config.layers, config.dropout, config.tie_weights)
+        model = cls(vocab_size, config.embed_dim, config.hidden_size, config.layers, config.dropout or 0.0,  # None: not resolved
+                    config.tie_weights)
         auto = config.precision == "auto" and bf16_is_fast(device or torch.device("cpu"))
         model.bf16_dense = config.precision == "bf16" or auto
         return model

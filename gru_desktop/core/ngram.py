@@ -110,6 +110,8 @@ class _Order:
         self.total = np.add.reduceat(counts, first).astype(np.float64)  # (C,) count after each context
         d = self.D[np.minimum(counts, 3)]
         self.gamma = np.add.reduceat(d, first) / self.total  # (C,) mass handed to the lower order
+        # (n-grams,) each n-gram's own discounted share of its context, for whole distributions (`dense`)
+        self.own = np.maximum(counts - d, 0.0) / np.repeat(self.total, np.diff(np.append(first, len(keys))))
 
     def count(self, ctx: np.ndarray, w: np.ndarray) -> np.ndarray:
         key = ctx * self.V + w
@@ -126,10 +128,19 @@ class _Order:
 
     def followers(self, ctx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(group, w) for every word seen after each of the given contexts."""
+        group, index = self.follower_index(ctx)
+        return group, self.keys[index] % self.V
+
+    def follower_index(self, ctx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(group, n-gram index) for every n-gram that starts with each of the given contexts."""
         lo = np.searchsorted(self.keys, ctx * self.V)
         hi = np.searchsorted(self.keys, (ctx + 1) * self.V)
-        group, index = _expand(lo, hi)
-        return group, self.keys[index] % self.V
+        return _expand(lo, hi)
+
+    def gamma_of(self, ctx: np.ndarray) -> np.ndarray:
+        """γ(ctx) per context, 1 for a context never seen (all its mass goes to the lower order)."""
+        j = np.minimum(np.searchsorted(self.contexts, ctx), len(self.contexts) - 1)
+        return np.where(self.contexts[j] == ctx, self.gamma[j], 1.0)
 
 
 class KneserNeyTrigram:
@@ -147,6 +158,29 @@ class KneserNeyTrigram:
         bi_keys, bi_cont = np.unique(tri_keys % (V * V), return_counts=True)
         raw_keys, raw_counts = np.unique(v * V + w, return_counts=True)  # same key set as bi_keys
         bi_counts = np.where(bi_keys // V == BOS, raw_counts, bi_cont).astype(np.int64)
+        self._build(V, tri_keys, tri_counts.astype(np.int64), bi_keys, bi_counts)
+        self.fit_seconds = time.perf_counter() - t0
+        return self
+
+    @classmethod
+    def from_arrays(cls, vocab_size: int, tri_keys: np.ndarray, tri_counts: np.ndarray, bi_keys: np.ndarray,
+                    bi_counts: np.ndarray, train_tokens: int = 0) -> "KneserNeyTrigram":
+        """The model from the counts `arrays()` returned (a stored blend file); everything else is derived."""
+        self = cls()
+        self.train_tokens, self.fit_seconds = int(train_tokens), 0.0
+        self._build(int(vocab_size), tri_keys.astype(np.int64), tri_counts.astype(np.int64),
+                    bi_keys.astype(np.int64), bi_counts.astype(np.int64))
+        return self
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What the model is: the sorted trigram and bigram keys with the counts used at each order."""
+        return {"tri_keys": self.tri.keys, "tri_counts": self.tri.counts, "bi_keys": self.bi.keys,
+                "bi_counts": self.bi.counts}
+
+    def _build(self, V: int, tri_keys: np.ndarray, tri_counts: np.ndarray, bi_keys: np.ndarray,
+               bi_counts: np.ndarray) -> None:
+        self.V = V
+        self.tri = _Order(tri_keys, tri_counts, V)
         self.bi = _Order(bi_keys, bi_counts, V)
         # Unigrams: distinct left words per w, interpolated with the uniform over the V − 2 target ids.
         cont = np.bincount(bi_keys % V, minlength=V).astype(np.int64)
@@ -157,8 +191,22 @@ class KneserNeyTrigram:
         gamma = float(D1[np.minimum(cont, 3)][cont > 0].sum()) / total
         self.p1 = np.where(self.targets, np.maximum(cont - D1[np.minimum(cont, 3)], 0.0) / total
                            + gamma / self.targets.sum(), 0.0)  # (V,) sums to 1
-        self.fit_seconds = time.perf_counter() - t0
-        return self
+
+    def dense(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """P(· | u, v) over the whole vocabulary for each of n contexts: (n, V) float64, rows sum to 1.
+
+        P3 = own3 + γ3·(own2 + γ2·P1): the unigram floor scaled by both back-off weights, plus the few
+        words actually seen after v and after (u, v) — O(V + followers) per context, no loop over V."""
+        V = self.V
+        u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+        ctx3 = u * V + v
+        g3 = self.tri.gamma_of(ctx3)  # (n,)
+        out = (g3 * self.bi.gamma_of(v))[:, None] * self.p1[None, :]  # (n, V)
+        group, index = self.bi.follower_index(v)
+        out[group, self.bi.keys[index] % V] += g3[group] * self.bi.own[index]
+        group, index = self.tri.follower_index(ctx3)
+        out[group, self.tri.keys[index] % V] += self.tri.own[index]
+        return out
 
     def prob(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         """P(w | u, v) for arrays of equal shape (int64)."""

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .blend import CACHE_WINDOW, SOURCES, Blend, Weights, cache_row, mix
 from .config import TrainConfig
 from .model import GRULanguageModel
-from .vocab import BOS, PARTIAL_WORD_RE, Vocab, split_sentences, tokenize_sentence
+from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
+HISTORY_CHARS = 20_000  # the recency cache reads at most this much text before the sentence …
+HISTORY_IDS = 4 * CACHE_WINDOW  # … and keeps this many of its tokens (enough for CACHE_WINDOW words)
 
 
 @dataclass(frozen=True)
@@ -29,16 +32,30 @@ class Suggestion:
 
 @dataclass
 class Context:
-    """What the predictor reads from the text: the current sentence's complete tokens and a half-typed word."""
+    """What the predictor reads from the text: the current sentence's complete tokens and a half-typed word,
+    and the text before the sentence (the recency cache counts its words)."""
 
     tokens: list[str]
     ids: list[int]
     prefix: str
+    before: str = ""
 
 
 class Predictor:
-    def __init__(self, model: GRULanguageModel, vocab: Vocab, config: TrainConfig):
+    """Suggestions from a run's GRU, or its blend with counts and a recency cache (design §11).
+
+    `source`: "blend" (needs `blend`), "gru" or "counts" (needs `blend`)."""
+
+    def __init__(self, model: GRULanguageModel, vocab: Vocab, config: TrainConfig, blend: Blend | None = None,
+                 source: str | None = None):
         self.model, self.vocab, self.config = model.eval(), vocab, config
+        self.blend = blend
+        self.source = source or ("blend" if blend is not None else "gru")
+        if self.source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {self.source!r}")
+        if self.source != "gru" and blend is None:
+            raise ValueError(f"source {self.source!r} needs the run's counts")
+        self._history: tuple[str, list[int]] = ("", [])  # text before the sentence → its ids (cache input)
         self._not_suggestable = torch.from_numpy(~vocab.suggestable)
         self._ids: list[int] = []  # tokens fed after <bos>
         self._states: list[torch.Tensor] = []  # state after <bos> and after each fed token
@@ -47,9 +64,13 @@ class Predictor:
 
     # --- reading the text -------------------------------------------------------------------
     def context(self, text: str) -> Context:
+        full = text
         text = text[-CONTEXT_CHARS:]
         tk, lower = self.config.tokenizer, self.config.lowercase
-        sentence = split_sentences(text, tk)[-1]
+        _, sentence = split_last_sentence(text, tk)
+        # The text before this sentence (the cache counts its words). An abbreviation in this sentence ("Dr.")
+        # shortens it by its dot, so this may keep a letter of the sentence: it is only counted, never fed.
+        before = full[: len(full) - len(sentence)] if self.blend is not None else ""
         prefix = ""
         if sentence and not sentence[-1].isspace():
             m = PARTIAL_WORD_RE.search(sentence)
@@ -59,7 +80,7 @@ class Predictor:
         if lower:
             prefix = prefix.lower()
         tokens = tokenize_sentence(sentence, tk, lower)
-        return Context(tokens, self.vocab.encode(tokens), prefix)
+        return Context(tokens, self.vocab.encode(tokens), prefix, before)
 
     # --- the model, incrementally -----------------------------------------------------------
     def _advance(self, ids: list[int], limit: int | None = None) -> torch.Tensor | None:
@@ -104,8 +125,52 @@ class Predictor:
         return self._advance(ids, limit)
 
     def probabilities(self, text: str) -> tuple[torch.Tensor, Context]:
+        """What suggests for the text, as next-word probabilities (V,), and how the text was read."""
         ctx = self.context(text)
-        return self._advance(ctx.ids), ctx
+        return self.mixed(self._advance(ctx.ids), ctx), ctx
+
+    def mixed(self, gru: torch.Tensor, ctx: Context, source: str | None = None) -> torch.Tensor:
+        """The `source`'s distribution (the predictor's own by default) given the GRU's for this context."""
+        source = source or self.source
+        if source == "gru" or self.blend is None:
+            return gru
+        weights = self.blend.weights.for_source(source)
+        counts = self.counts_row(ctx.ids)
+        cache = self.cache_row(ctx) if weights.cache else None
+        if weights.cache and cache is None:  # nothing seen yet: the cache's share goes to the counts
+            weights = Weights(weights.gru, weights.counts + weights.cache, 0.0)
+        return torch.from_numpy(mix(weights, gru.numpy().astype(np.float64), counts, cache)).float()
+
+    def distributions(self, text: str) -> tuple[dict[str, torch.Tensor], Context]:
+        """Every source's distribution for the text (only "gru" without counts): for the prediction trace."""
+        ctx = self.context(text)
+        gru = self._advance(ctx.ids)
+        sources = SOURCES if self.blend is not None else ("gru",)
+        return {s: self.mixed(gru, ctx, s) for s in sources}, ctx
+
+    def counts_row(self, ids: list[int]) -> np.ndarray:
+        """The counts' P(· | last two words of the sentence) (V,)."""
+        u = ids[-2] if len(ids) >= 2 else (BOS if ids else PAD)
+        v = ids[-1] if ids else BOS
+        return self.blend.counts.dense(np.array([u]), np.array([v]))[0]
+
+    def cache_row(self, ctx: Context) -> np.ndarray | None:
+        """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
+        return cache_row(self._history_ids(ctx.before) + ctx.ids, self.vocab.suggestable, len(self.vocab))
+
+    def _history_ids(self, before: str) -> list[int]:
+        """Ids of the text before the current sentence: read again only when it changed, and then only the
+        new part when the text grew (a finished sentence), so a keystroke never re-reads a long text."""
+        old_text, old_ids = self._history
+        if before == old_text:
+            return old_ids
+        tk, lower = self.config.tokenizer, self.config.lowercase
+        grown = bool(old_text) and before.startswith(old_text)
+        new = before[len(old_text):] if grown else before[-HISTORY_CHARS:]
+        ids = [i for s in split_sentences(new, tk) for i in self.vocab.encode(tokenize_sentence(s, tk, lower))]
+        ids = ((old_ids if grown else []) + ids)[-HISTORY_IDS:]
+        self._history = (before, ids)
+        return ids
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
         """The k most likely next words, or completions of the half-typed word; never a reserved token."""
@@ -131,7 +196,9 @@ class Predictor:
         probs, ctx = self.probabilities(text)
         ids = list(ctx.ids)
         words: list[str] = []
-        for _ in range(n_words):
+        for n in range(n_words):
+            if n:
+                probs = self.mixed(probs, Context([], ids, "", ctx.before))
             p = probs.masked_fill(self._not_suggestable, 0.0).clamp_min(0.0)
             if temperature != 1.0:
                 p = p.pow(1.0 / max(temperature, 1e-3))
@@ -141,5 +208,5 @@ class Predictor:
             token = int(torch.multinomial(p / p.sum(), 1, generator=gen))
             words.append(self.vocab.itos[token])
             ids.append(token)
-            probs = self._advance(ids)
+            probs = self._advance(ids)  # the GRU's; mixed with the other parts at the top of the loop
         return words

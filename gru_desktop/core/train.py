@@ -50,11 +50,14 @@ class EpochResult:
     is_best: bool
     best_epoch: int
     partial: bool = False  # ended early by the time limit
+    # [{"prefix": ..., "suggestions": [...]}]: the GRU's guesses for a few prefixes after this epoch, filled
+    # in by the runs job (design §11), which knows the vocabulary and the user's probes
+    samples: list = field(default_factory=list)
 
     def metrics(self) -> dict:
         return {k: getattr(self, k) for k in (
             "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3",
-            "val_perplexity", "seconds", "tokens_per_s", "observation", "lr")}
+            "val_perplexity", "seconds", "tokens_per_s", "observation", "lr", "samples")}
 
 
 @dataclass
@@ -97,15 +100,15 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
     prev: dict | None = None
     step = tokens_total = 0
     start = time.perf_counter()
-    deadline = start + config.time_limit if config.time_limit > 0 else math.inf
-    for epoch in range(1, config.epochs + 1):
+    deadline = start + config.horizon if config.horizon > 0 else math.inf
+    for epoch in range(1, config.max_epochs + 1):
         model.train()
         t0 = time.perf_counter()
         loss_sum = correct = n_tok = 0
         timed_out = False
         plan = batches(train_windows, B, rng, part=group.part)
         state = model.init_state(len(plan.lanes))  # (layers, lanes, H): one row per lane of this process
-        planned_steps = planned_steps or max(len(plan) * config.epochs, 1)
+        planned_steps = planned_steps or max(len(plan) * config.max_epochs, 1)
         for i, batch in enumerate(plan, start=1):
             if not group.distributed and stop is not None and stop.is_set():
                 yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
@@ -178,9 +181,11 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
             yield _restore(model, TrainingDone("diverged", "diverged: validation loss is not a number; try a lower learning rate", best_epoch, best_state))
             return
         if timed_out:
-            yield _restore(model, TrainingDone("time_limit", f"stopped at the time limit of {config.time_limit:g} s", best_epoch, best_state))
+            what = "time limit" if config.horizon == config.time_limit else "time budget"
+            msg = f"stopped at the {what} of {_duration(config.horizon)} (best: epoch {best_epoch})"
+            yield _restore(model, TrainingDone("time_limit", msg, best_epoch, best_state))
             return
-        if config.patience and since_best >= config.patience and epoch < config.epochs:
+        if config.patience and since_best >= config.patience and epoch < config.max_epochs:
             msg = f"stopped early: no better validation loss for {since_best} epochs (best: epoch {best_epoch})"
             yield _restore(model, TrainingDone("early_stop", msg, best_epoch, best_state))
             return
@@ -189,15 +194,19 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
             lr *= 0.5
             for param_group in optimizer.param_groups:
                 param_group["lr"] = lr
-    yield _restore(model, TrainingDone("completed", f"finished {config.epochs} epochs (best: epoch {best_epoch})", best_epoch, best_state))
+    yield _restore(model, TrainingDone("completed", f"finished {config.max_epochs} epochs (best: epoch {best_epoch})", best_epoch, best_state))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:g} s"
 
 
 def _cosine_lr(config: TrainConfig, step_share: float, elapsed: float) -> float:
-    """Cosine decay from config.lr to 0 over the run: over the time limit when there is one (whichever of
-    time and planned steps is further along), else over the planned epochs."""
+    """Cosine decay from config.lr to 0 over the run: over the time limit (or Epochs auto's budget) when there
+    is one (whichever of time and planned steps is further along), else over the planned epochs."""
     done = step_share
-    if config.time_limit > 0:
-        done = max(done, elapsed / config.time_limit)
+    if config.horizon > 0:
+        done = max(done, elapsed / config.horizon)
     return config.lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
 
 

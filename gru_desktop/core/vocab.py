@@ -23,11 +23,19 @@ PAD, UNK, BOS = 0, 1, 2
 RESERVED = ("<pad>", "<unk>", "<bos>")
 MAX_WORD_CHARS = 64  # longer "words" (hashes, base64, URLs gone wrong) count as unknown
 
-_WORD = r"[^\W_]+(?:[-'’][^\W_]+)*"
+# Scripts written without spaces between words: each CJK ideograph, kana or hangul syllable is a token of
+# its own (as BERT's basic tokenizer does for ideographs), so Chinese or Japanese text is not one "word"
+# per sentence. Iteration marks 々〆〇, hiragana, katakana (and half-width), ideographs, hangul syllables.
+CJK_CHARS = ("\u3005-\u3007\u3021-\u3029\u3038-\u303b\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
+             "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
+_WORD = rf"[^\W_{CJK_CHARS}]+(?:[-'’][^\W_{CJK_CHARS}]+)*"
 _NUMBER = r"\d+(?:[.,:]\d+)*"
-WORD_TOKEN_RE = re.compile(rf"{_NUMBER}|{_WORD}|[,;:]")
-# A sentence ends with .!?… (and closing quotes/brackets) before white space or the end, or at a blank line.
-SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n[ \t\r\f\v]*\n")
+# `, ; :` and their full-width and ideographic forms are kept as tokens (context, never suggested).
+WORD_TOKEN_RE = re.compile(rf"{_NUMBER}|[{CJK_CHARS}]|{_WORD}|[,;:，、；：]")
+# A sentence ends with .!?… (and closing quotes/brackets) before white space, the end or a CJK character;
+# at 。！？ (ideographic and full-width forms) wherever they are; or at a blank line.
+_CLOSERS = "\"'”’)\\]」』）"  # inside a character class: the bracket escaped for the regex
+SENTENCE_END_RE = re.compile(rf"[.!?…]+[{_CLOSERS}]*(?=\s|$|[{CJK_CHARS}])|[。｡．！？]+[{_CLOSERS}]*|\n[ \t\r\f\v]*\n")
 _ABBREV_RE = re.compile(r"\b(mr|mrs|ms|dr|st|prof|sr|jr|vs|etc|e\.g|i\.e)\.(?=\s)", re.IGNORECASE)
 # A word still being typed at the end of the text (for completion by prefix).
 PARTIAL_WORD_RE = re.compile(rf"(?:{_WORD}|\d+)[-'’]?$")
@@ -43,6 +51,14 @@ def split_sentences(text: str, tokenizer: str) -> list[str]:
     if tokenizer == "pretokenized":
         return text.split("\n")
     return SENTENCE_END_RE.split(_ABBREV_RE.sub(r"\1", text))
+
+
+def split_last_sentence(text: str, tokenizer: str) -> tuple[str, str]:
+    """(the text before the last sentence, the last sentence), as `split_sentences` reads them."""
+    if tokenizer != "pretokenized":
+        text = _ABBREV_RE.sub(r"\1", text)
+    last = split_sentences(text, tokenizer)[-1]
+    return text[: len(text) - len(last)], last
 
 
 def tokenize_sentence(sentence: str, tokenizer: str, lowercase: bool) -> list[str]:

@@ -42,6 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):  # `bench startup`: report first paint, then quit
         window.first_painted.connect(lambda: QTimer.singleShot(0, window.close))
+    from .signals import SignalBridge
+
+    received: list[int] = []
+
+    def stop_for_signal(signum: int) -> None:  # SIGTERM/SIGHUP: close without asking, training cancelled
+        received.append(signum)
+        window.confirm_close = lambda: True
+        window.close()
+        app.quit()
+
+    bridge = SignalBridge(stop_for_signal, app)
     code = app.exec()
     window.jobs.shutdown()  # the window normally did this on close; never leave a thread running
-    return code
+    bridge.close()
+    return 128 + received[0] if received else code

@@ -1,10 +1,16 @@
-"""The Autocomplete page: pick a trained run, type, and see its suggestions and what each layer did.
+"""The Autocomplete page: pick a trained run and what suggests with it, type, and see its suggestions and what
+each layer did.
+
+What suggests (design §11): the run's fitted blend of the GRU with Kneser–Ney counts and a recency cache
+("GRU + counts (λ = 0.62)"), or one part alone ("GRU only", "counts only"), chosen in the source picker beside
+the run picker. A run whose counts are missing or damaged suggests with the GRU alone and the picker says why.
 
 Suggestions are computed on the GUI thread: the predictor keeps the GRU state for the text already seen,
 so a keystroke costs at most one GRU step and one dense layer (~0.1 ms). When more than CATCH_UP_STEPS
 steps are needed at once (a pasted page, an edit early in a long sentence) the predictor catches up a
 slice per timer tick and the old suggestions stay until the new ones are ready. Loading a model and
-scoring it run in workers.
+scoring it run in workers; loading also gets the run's blend (`blends.ensure_blend`), which fits it from the
+run's own text for a run trained before blends existed.
 """
 from __future__ import annotations
 
@@ -23,6 +29,42 @@ from .threads import function_job
 CATCH_UP_STEPS = 64  # GRU steps per slice when catching up (~5 ms)
 TRACE_INTERVAL_MS = 200  # the trace follows the typing at most five times a second
 USABLE = ("completed", "cancelled", "interrupted", "failed")
+SOURCE_TIP = ("what suggests: the fitted blend of the network with word counts (Kneser–Ney trigram) and the words "
+              "used earlier in your text, or one part alone; λ is the network's share of the two models")
+
+
+def elide(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def weights_text(w) -> str:
+    """The blend's weights in words: a·GRU + b·counts + c·recency cache, and λ."""
+    return (f"p = {w.gru:.2f}·GRU + {w.counts:.2f}·counts + {w.cache:.2f}·recency cache; "
+            f"λ = a / (a + b) = {w.lam:.2f}")
+
+
+def quality_text(r: dict) -> str:
+    """The run's typing-quality numbers on its validation text: what suggests (the blend, or the GRU alone),
+    then the GRU's and the counts' own on the same positions."""
+    def pct(x):
+        return "–" if x is None else f"{x:.1%}"
+
+    def ppl(x):
+        return "–" if x is None else f"{x:.1f}"
+
+    blend = r.get("eval_source") == "blend"
+    head = (f"On its validation text ({r['eval_tokens']:,} words): "
+            + (f"blend (λ = {r['blend_lambda']:.2f}) " if blend and r.get("blend_lambda") is not None else
+               "blend " if blend else "GRU alone ")
+            + f"perplexity <b>{ppl(r['eval_perplexity'])}</b>, top-1 <b>{pct(r['eval_top1'])}</b>, "
+              f"top-3 <b>{pct(r['eval_top3'])}</b>, keystroke savings <b>{pct(r['eval_keystroke_savings'])}</b>")
+    if blend:
+        head += (f" · GRU only: perplexity {ppl(r.get('eval_gru_perplexity'))}, top-3 {pct(r.get('eval_gru_top3'))}, "
+                 f"keystroke savings {pct(r.get('eval_gru_keystroke_savings'))}")
+        if r.get("eval_counts_perplexity") is not None:
+            head += (f" · counts only: perplexity {ppl(r['eval_counts_perplexity'])}, "
+                     f"top-3 {pct(r.get('eval_counts_top3'))}")
+    return head
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -41,6 +83,8 @@ class AutocompletePage(QWidget):
         self.jobs, self.home = jobs, home
         self.predictor = None
         self.run: dict | None = None
+        self.blend_reason = ""  # why the loaded run has no blend ("" when it has one)
+        self.wanted_source = "blend"  # the user's last choice, kept across runs where it is available
         self.latencies_ms: list[float] = []
         self.prefix = ""  # the half-typed word the chips complete
         self._last_text: str | None = None
@@ -59,6 +103,10 @@ class AutocompletePage(QWidget):
         self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.run_combo.activated.connect(self._combo_activated)
         top.addWidget(self.run_combo, 1)
+        self.source_combo = QComboBox(objectName="sourceCombo", toolTip=SOURCE_TIP)
+        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.source_combo.activated.connect(self._source_activated)
+        top.addWidget(self.source_combo)
         refresh = QPushButton("Refresh", objectName="refreshRunsButton", toolTip="list the runs again")
         refresh.clicked.connect(lambda: self.refresh_runs())
         top.addWidget(refresh)
@@ -126,6 +174,7 @@ class AutocompletePage(QWidget):
         self._trace_timer = QTimer(self, singleShot=True, interval=TRACE_INTERVAL_MS)
         self._trace_timer.timeout.connect(self.update_trace)
         self._set_enabled(False)
+        self._fill_sources()
 
     def _set_enabled(self, on: bool) -> None:
         self.continue_button.setEnabled(on)
@@ -140,9 +189,7 @@ class AutocompletePage(QWidget):
         if self._db is None:
             import storage
 
-            home = storage.ensure_data_dir(Path(self.home) if self.home else None)
-            self._db = storage.open_db(storage.db_path(home))
-            storage.mark_interrupted(self._db)
+            _, self._db = storage.open_store(self.home, write=False)  # read-only folders and full disks too
         return self._db
 
     def refresh_runs(self, select: int | None = None) -> None:
@@ -155,7 +202,10 @@ class AutocompletePage(QWidget):
         self.run_combo.clear()
         for r in rows:
             missing = "" if Path(r["model_path"]).is_file() else " — model file missing"
-            ppl = f" · val ppl {r['best_val_perplexity']:.1f}" if r.get("best_val_perplexity") else ""
+            if r.get("eval_source") == "blend" and r.get("eval_perplexity"):  # what suggests, on its validation text
+                ppl = f" · blend ppl {r['eval_perplexity']:.1f} (GRU {r.get('eval_gru_perplexity') or 0:.1f})"
+            else:
+                ppl = f" · val ppl {r['best_val_perplexity']:.1f}" if r.get("best_val_perplexity") else ""
             self.run_combo.addItem(f"{run_title(r)} · {r['status']}{ppl} · {r['corpus']}{missing}", r["id"])
         self.run_combo.blockSignals(False)
         if not rows:
@@ -180,13 +230,19 @@ class AutocompletePage(QWidget):
         def load(progress, should_stop):
             from .. import runs
 
-            _, db = runs.open_store(home)
-            return runs.load_run_model(db, run_id)
+            import storage
+
+            from .. import blends
+
+            _, db = runs.open_store(home, write=False)  # works on a read-only folder too
+            run, loaded = runs.load_run_model(db, run_id)
+            state = blends.ensure_blend(db, run, loaded, should_stop)  # may fit it from the run's text (old runs)
+            return storage.get_run(db, run_id), loaded, state
 
         worker = function_job(load, result=self._loaded, failed=self._load_failed, crashed=self._load_crashed,
                               run_id=run_id)
         self._load_worker = worker
-        self.model_status.setText(f"loading run {run_id}…")
+        self.model_status.setText(f"loading run {run_id} and its counts (fitted now if the run has none yet)…")
         self.jobs.start(worker)
 
     def _loaded(self, worker, result) -> None:
@@ -194,9 +250,11 @@ class AutocompletePage(QWidget):
             return
         from ..core.predict import Predictor
 
-        run, loaded = result
+        run, loaded, state = result
         self.run = run
-        self.predictor = Predictor(loaded.model, loaded.vocab, loaded.config)
+        self.blend_reason = "" if state.blend is not None else state.reason
+        self.predictor = Predictor(loaded.model, loaded.vocab, loaded.config, blend=state.blend, source="gru")
+        self._fill_sources()
         cfg = loaded.config
         self.model_status.setText(
             f"{run_title(run)}: L {cfg.seq_len}, E {cfg.embed_dim}, H {cfg.hidden_size}, "
@@ -206,16 +264,70 @@ class AutocompletePage(QWidget):
         self.latencies_ms.clear()
         self._last_text = None
         self.show_quality()
-        if run.get("eval_perplexity") is None:
-            self.evaluate_run(run["id"])
+        if run.get("eval_perplexity") is None or (state.blend is not None and run.get("eval_source") != "blend"):
+            self.evaluate_run(run["id"])  # none yet, or numbers from before the run had its blend
         self.update_suggestions()
         self.update_trace()
         self.model_loaded.emit(run["id"])
+
+    # --- what suggests: blend, GRU or counts ----------------------------------------------------------------
+    def _fill_sources(self) -> None:
+        """The source picker for the loaded run: its blend with λ, the GRU alone, the counts alone; without
+        usable counts only the GRU, and the picker says why."""
+        combo = self.source_combo
+        combo.clear()
+        p = self.predictor
+        if p is None:
+            combo.setEnabled(False)
+            return
+        combo.setEnabled(True)
+        blend = p.blend
+        if blend is not None:
+            combo.addItem(f"GRU + counts (λ = {blend.weights.lam:.2f})", "blend")
+            combo.addItem("GRU only", "gru")
+            combo.addItem("counts only", "counts")
+            combo.setToolTip(SOURCE_TIP + "\n" + weights_text(blend.weights))
+        else:
+            reason = self.blend_reason or "no counts stored with this run"
+            combo.addItem("GRU + counts (not available)", "blend")
+            combo.addItem(f"GRU only — counts unusable: {elide(reason, 60)}", "gru")
+            combo.addItem("counts only (not available)", "counts")
+            for i in (0, 2):
+                combo.model().item(i).setEnabled(False)
+            combo.setToolTip(f"This run suggests with the GRU alone: {reason}")
+        self.set_source(self.wanted_source if blend is not None else "gru", remember=False)
+
+    def sources(self) -> dict[str, tuple[str, bool]]:
+        """{source: (picker text, enabled)} as the picker offers them (for tests and automation)."""
+        model = self.source_combo.model()
+        return {self.source_combo.itemData(i): (self.source_combo.itemText(i), model.item(i).isEnabled())
+                for i in range(self.source_combo.count())}
+
+    def set_source(self, source: str, remember: bool = True) -> None:
+        """Suggest with `source` ("blend", "gru" or "counts"); ignored when the run cannot (no counts)."""
+        p = self.predictor
+        if p is None or (source != "gru" and p.blend is None):
+            return
+        if remember:
+            self.wanted_source = source
+        p.source = source
+        i = self.source_combo.findData(source)
+        if i >= 0 and self.source_combo.currentIndex() != i:
+            self.source_combo.setCurrentIndex(i)
+        self._last_text = None  # the chips, ghost text and trace follow at once
+        self.update_suggestions()
+        self.update_trace()
+
+    def _source_activated(self, index: int) -> None:
+        source = self.source_combo.itemData(index)
+        if source:
+            self.set_source(source)
 
     def _load_failed(self, worker, message: str) -> None:
         if worker is not self._load_worker:
             return
         self.predictor, self.run = None, None
+        self._fill_sources()
         self._set_enabled(False)
         self.model_status.setText(f"<span style='color:#c62828'>This run cannot be used: {message}</span>")
         self.edit.setPlaceholderText(f"This run's model cannot be used ({message}). Pick another run above, or train one.")
@@ -233,20 +345,23 @@ class AutocompletePage(QWidget):
         def score(progress, should_stop):
             from .. import runs
 
-            _, db = runs.open_store(home)
-            runs.evaluate_run(db, run_id, should_stop=should_stop)
-            return run_id
+            _, db = runs.open_store(home, write=False)
+            return runs.evaluate_run(db, run_id, should_stop=should_stop)
 
         worker = function_job(score, result=self._evaluated, failed=self._evaluation_failed, run_id=run_id)
         self._eval_worker = worker
         self.jobs.start(worker)
         self.show_quality()
 
-    def _evaluated(self, worker, run_id) -> None:
+    def _evaluated(self, worker, report) -> None:
         import storage
 
+        run_id = worker.run_id
         if self.run and self.run["id"] == run_id:
             self.run = storage.get_run(self.db(), run_id)
+            if self.run.get("eval_perplexity") is None:  # not stored: a read-only data folder or a full disk
+                self.run.update({f"eval_{k}": getattr(report, k)
+                                 for k in ("perplexity", "top1", "top3", "keystroke_savings", "tokens")})
             self.show_quality()
         self.evaluated.emit(run_id)
 
@@ -262,9 +377,7 @@ class AutocompletePage(QWidget):
         if r.get("eval_perplexity") is None:
             numbers = "typing quality on the validation text: computing…"
         else:
-            numbers = (f"On its validation text ({r['eval_tokens']:,} words): perplexity <b>{r['eval_perplexity']:.1f}</b>, "
-                       f"top-1 <b>{r['eval_top1']:.1%}</b>, top-3 <b>{r['eval_top3']:.1%}</b>, "
-                       f"keystroke savings <b>{r['eval_keystroke_savings']:.1%}</b>")
+            numbers = quality_text(r)
         if self.latencies_ms:
             numbers += (f" · keystroke → suggestions in this session: p50 {percentile(self.latencies_ms, 0.5):.2f} ms, "
                         f"p99 {percentile(self.latencies_ms, 0.99):.2f} ms ({len(self.latencies_ms):,} keystrokes)")
@@ -284,8 +397,8 @@ class AutocompletePage(QWidget):
             self._catching_up = True  # the old suggestions stay until the predictor has caught up
             self._catch_up_timer.start()
             return
-        probs = self.predictor.advance(ctx.ids)
-        self._show(probs, ctx)
+        gru = self.predictor.advance(ctx.ids)
+        self._show(gru, ctx)
         self.latencies_ms.append((time.perf_counter() - t0) * 1000)  # shown with the trace, throttled
 
     def _catch_up(self) -> None:
@@ -293,13 +406,15 @@ class AutocompletePage(QWidget):
             self._catch_up_timer.stop()
             return
         ctx = self.predictor.context(self.edit.text_before_cursor())
-        probs = self.predictor.advance(ctx.ids, limit=CATCH_UP_STEPS)
-        if probs is not None:
+        gru = self.predictor.advance(ctx.ids, limit=CATCH_UP_STEPS)
+        if gru is not None:
             self._catch_up_timer.stop()
             self._catching_up = False
-            self._show(probs, ctx)
+            self._show(gru, ctx)
 
-    def _show(self, probs, ctx) -> None:
+    def _show(self, gru, ctx) -> None:
+        """Chips and ghost text from the chosen source, given the GRU's next-word probabilities."""
+        probs = self.predictor.mixed(gru, ctx)  # the blend, the counts, or the GRU's own (design §11)
         suggestions = self.predictor.top_k(probs, ctx.prefix, 3)
         self.prefix = ctx.prefix
         self.chips.set_suggestions(suggestions)
@@ -352,6 +467,9 @@ class AutocompletePage(QWidget):
         if self.predictor is None or self._catching_up:
             return
         from ..core.trace import prediction_trace
+        from .prediction_trace import sources_trace
 
-        self.trace_view.set_trace(prediction_trace(self.predictor, self.edit.text_before_cursor()))
+        text = self.edit.text_before_cursor()
+        self.trace_view.set_trace(prediction_trace(self.predictor, text))
+        self.trace_view.set_sources(sources_trace(self.predictor, text, self.blend_reason))
         self.show_quality()  # the session's latency numbers, as often as the trace

@@ -40,7 +40,12 @@ class EpochTableModel(ColumnTableModel):
             text = fmt.format(getattr(row, attr))
             return f"★ {text}" if attr == "epoch" and best else text
         if role == Qt.ItemDataRole.ToolTipRole:
-            return getattr(row, "observation", "") if attr == "observation" else COLUMNS[index.column()][3]
+            if attr == "observation":
+                return getattr(row, "observation", "")
+            if attr == "epoch" and getattr(row, "samples", None):  # the epoch's sample suggestions
+                return f"epoch {row.epoch}: the network's top 3 next words\n" + "\n".join(
+                    f"{s['prefix']} → {', '.join(s['suggestions'])}" for s in row.samples)
+            return COLUMNS[index.column()][3]
         if role == Qt.ItemDataRole.TextAlignmentRole and attr != "observation":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.FontRole and best:

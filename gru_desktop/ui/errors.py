@@ -23,6 +23,7 @@ def log_path(home=None) -> Path:
 
 class ErrorHandler(QObject):
     report = Signal(str)  # a formatted traceback; queued, so any thread may emit it
+    notice = Signal(str)  # a fault the user can fix (full disk, read-only or damaged data): its message
 
     def __init__(self, home=None, parent=None):
         super().__init__(parent)
@@ -31,6 +32,7 @@ class ErrorHandler(QObject):
         self.last_log: Path | None = None
         self.dialogs: list[QMessageBox] = []
         self.report.connect(self._show)
+        self.notice.connect(self._show_notice)
 
     def install(self) -> "ErrorHandler":
         sys.excepthook = self._excepthook
@@ -40,6 +42,12 @@ class ErrorHandler(QObject):
     def _excepthook(self, exc_type, exc, tb):
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
+            return
+        from ..faults import user_message
+
+        message = user_message(exc, self.home) if exc is not None else None
+        if message is not None:
+            self.notice.emit(message)
             return
         self.report.emit("".join(traceback.format_exception(exc_type, exc, tb)))
 
@@ -55,6 +63,12 @@ class ErrorHandler(QObject):
             return None
 
     @Slot(str)
+    def _show_notice(self, message: str) -> None:
+        """A fault with a message of its own (e.g. "the data folder … is read-only"): no traceback, no log."""
+        self._open(QMessageBox(QMessageBox.Icon.Warning, "GRU Desktop", message, QMessageBox.StandardButton.Ok,
+                               self.window))
+
+    @Slot(str)
     def _show(self, text: str) -> None:
         sys.stderr.write(text)
         path = self.write_log(text)
@@ -64,6 +78,9 @@ class ErrorHandler(QObject):
                           + (f"The details were written to {path}." if path else "The details could not be logged."),
                           QMessageBox.StandardButton.Ok, self.window)
         box.setDetailedText(text)
+        self._open(box)
+
+    def _open(self, box: QMessageBox) -> None:
         box.finished.connect(lambda *_: self.dialogs.remove(box) if box in self.dialogs else None)
         self.dialogs.append(box)
         box.open()  # not exec(): a dialog per error without nesting event loops

@@ -26,6 +26,7 @@ from .train_worker import TrainWorker
 from .training_view import Progress, TrainingView, format_seconds
 
 SETTINGS_DEBOUNCE_MS = 250
+TRAINING_SPLITTER_KEY = "trainingSplitter3"  # three panes since the sample suggestions (a two-pane state is ignored)
 DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB = 0, 1, 2, 3
 
 
@@ -336,12 +337,14 @@ class MainWindow(QMainWindow):
         config = self.settings_form.config()
         if continue_from is not None:
             config = config.replace(epochs=epochs or config.epochs)  # the rest comes from the parent run
+        probes = list(self.training_view.samples.probes)
         if continue_from is None and config.processes > 1:
             from .process_worker import ProcessTrainWorker  # the CLI under torchrun, followed through the database
 
-            worker = ProcessTrainWorker(self.corpus, config, self.home)
+            worker = ProcessTrainWorker(self.corpus, config, self.home, probes=probes)
         else:
-            worker = TrainWorker(self.corpus, config.replace(processes=1), self.home, continue_from=continue_from)
+            worker = TrainWorker(self.corpus, config.replace(processes=1), self.home, continue_from=continue_from,
+                                 probes=probes)
         worker.run_started.connect(self._run_started)
         worker.steps.connect(self._steps)
         worker.epoch.connect(self._epoch)
@@ -350,8 +353,8 @@ class MainWindow(QMainWindow):
         worker.crashed.connect(self._crashed)
         worker.ended.connect(self._train_done)
         self.train_worker, self.run_id, self.last_result = worker, None, None
-        self.progress = Progress(config.epochs, config.time_limit)
-        self.training_view.clear()
+        self.progress = Progress(config.epochs, config.horizon)
+        self.training_view.clear(probes)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("starting…")
         self.tabs.setCurrentIndex(TRAINING_TAB)
@@ -368,7 +371,7 @@ class MainWindow(QMainWindow):
 
     def _run_started(self, started) -> None:
         self.run_id = started.run_id
-        self.progress = Progress(started.config.epochs, started.config.time_limit)
+        self.progress = Progress(started.config.epochs, started.config.horizon)
         where = started.device + (f", {started.config.processes} processes" if started.config.processes > 1 else "")
         self.device_label.setText(f"training on {where}")
         self.statusBar().showMessage(f"training run {started.run_id} ({started.name}) on "
@@ -452,6 +455,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setEnabled(training and not self.train_worker.stop_event.is_set())
         self.cancel_action.setEnabled(self.cancel_button.isEnabled())
         self.settings_form.set_locked(training)
+        self.training_view.samples.set_locked(training)  # a run reads its probes once, when it starts
         for w in (self.load_button, self.folder_button, self.open_action):
             w.setEnabled(not training)
         self.train_hint.setText("" if can_train or training else reason)
@@ -489,14 +493,20 @@ class MainWindow(QMainWindow):
         s = self.settings
         if s.value("geometry") is not None:
             self.restoreGeometry(s.value("geometry"))
-        for key, splitter in (("mainSplitter", self.splitter), ("trainingSplitter", self.training_view.splitter)):
+        for key, splitter in (("mainSplitter", self.splitter), (TRAINING_SPLITTER_KEY, self.training_view.splitter)):
             if s.value(key) is not None:
                 splitter.restoreState(s.value(key))
+                self.training_view.sized = self.training_view.sized or splitter is self.training_view.splitter
         try:
             stored = json.loads(s.value("config", "{}") or "{}")
             self.settings_form.set_config(TrainConfig.from_dict(stored, legacy=False))
         except (ValueError, TypeError):
             pass  # a damaged settings file: start from the defaults
+        try:
+            probes = json.loads(s.value("probes", "[]") or "[]")
+            self.training_view.samples.set_probes([str(p) for p in probes] if isinstance(probes, list) else [])
+        except (ValueError, TypeError):
+            pass
         paths = json.loads(s.value("corpus", "[]") or "[]")
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
@@ -508,9 +518,10 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
         s.setValue("mainSplitter", self.splitter.saveState())
-        s.setValue("trainingSplitter", self.training_view.splitter.saveState())
+        s.setValue(TRAINING_SPLITTER_KEY, self.training_view.splitter.saveState())
         s.setValue("config", json.dumps(self.settings_form.values()))
         s.setValue("corpus", json.dumps(self.corpus_paths))
+        s.setValue("probes", json.dumps(self.training_view.samples.probes))
         s.sync()
 
     def _ask_close(self) -> bool:

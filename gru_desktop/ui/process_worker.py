@@ -25,18 +25,23 @@ _FLAGS = {  # TrainConfig field → the CLI's flag (booleans are handled below)
     "batch_size": "--batch-size", "lr": "--lr", "clip": "--clip", "schedule": "--schedule",
     "val_fraction": "--val-fraction", "seed": "--seed", "patience": "--patience", "time_limit": "--time-limit",
     "threads": "--threads", "precision": "--precision", "device": "--device", "tokenizer": "--tokenizer",
-    "processes": "--processes",
+    "processes": "--processes", "budget": "--budget",
 }
 
 
-def train_command(paths: list[str], config: TrainConfig, home) -> list[str]:
+def train_command(paths: list[str], config: TrainConfig, home, probes: list[str] = ()) -> list[str]:
     """The command line that trains `config` on `paths` (every setting spelled out)."""
     cmd = [sys.executable, "-m", "gru_desktop"]
     if home:
         cmd += ["--home", str(home)]
     cmd += ["train", *map(str, paths)]
     for field, flag in _FLAGS.items():
-        cmd += [flag, repr(getattr(config, field)) if isinstance(getattr(config, field), float) else str(getattr(config, field))]
+        value = getattr(config, field)
+        if (field, value) in (("epochs", 0), ("dropout", None)):
+            value = "auto"
+        cmd += [flag, repr(value) if isinstance(value, float) else str(value)]
+    for probe in probes:
+        cmd += ["--probe", probe]
     if not config.tie_weights:
         cmd.append("--untied")
     if not config.lowercase:
@@ -56,7 +61,7 @@ class ProcessTrainWorker(TrainWorker):
         home, db = runs.open_store(self.home)
         last_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM runs").fetchone()[0]
         started = time.monotonic()
-        proc = subprocess.Popen(train_command(paths, self.config, home), stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(train_command(paths, self.config, home, self.probes), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.process = proc
@@ -75,8 +80,9 @@ class ProcessTrainWorker(TrainWorker):
                         run_id = row[0]
                         run = storage.get_run(db, run_id)
                         batches = _batches_estimate(run, self.config)
+                        config = TrainConfig.from_dict(run["config"])  # as resolved by the run (dropout auto)
                         self.run_started.emit(runs.RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)),
-                                                              None, self.config, run.get("device") or "cpu",
+                                                              None, config, run.get("device") or "cpu",
                                                               run.get("train_tokens") or 0))
                 if run_id is not None:
                     steps = storage.get_steps(db, run_id)[sent_steps:]
@@ -119,7 +125,8 @@ class ProcessTrainWorker(TrainWorker):
         status = run["status"] if run["status"] != "running" else "failed"
         message = run.get("stop_reason") or run.get("error") or status
         self.run_finished.emit(runs.RunFinished(run_id, status, message, run.get("best_epoch") or 0,
-                                                run.get("model_path") if run.get("model_path") else None))
+                                                run.get("model_path") if run.get("model_path") else None,
+                                                run.get("blend_lambda")))
 
 
 def _batches_estimate(run: dict, config: TrainConfig) -> int:
@@ -139,5 +146,6 @@ def _epoch_result(row: dict, improved: bool, best_epoch: int):
         val_accuracy=row["val_accuracy"], val_top3=row["val_top3"],
         val_perplexity=row.get("val_perplexity") or (math.exp(min(val, 700)) if val is not None else math.nan),
         seconds=row["seconds"], tokens_per_s=row["tokens_per_s"], lr=row.get("lr") or 0.0,
-        observation=row.get("observation") or "", is_best=improved, best_epoch=best_epoch)
+        observation=row.get("observation") or "", is_best=improved, best_epoch=best_epoch,
+        samples=list(row.get("samples") or []))
 

@@ -33,16 +33,28 @@ COLUMNS = [
     ("Epochs", "epochs", "epochs finished / planned"),
     ("Val loss", "best_val_loss", "best validation loss (nats)"),
     ("Val acc", "best_val_accuracy", "validation top-1 accuracy of the best epoch"),
-    ("Top-3", "best_val_top3", "validation top-3 accuracy of the best epoch"),
-    ("Perplexity", "best_val_perplexity", "validation perplexity of the best epoch"),
-    ("Keystrokes saved", "eval_keystroke_savings", "keystroke savings with 3 suggestions on the validation text"),
+    ("Top-3", "best_val_top3", "validation top-3 accuracy of the best epoch (the GRU while training; for a "
+                               "baseline row, the counts')"),
+    ("Perplexity", "best_val_perplexity", "validation perplexity of the best epoch (the GRU while training)"),
+    ("λ", "blend_lambda", "the blend's weight on the GRU against the counts, a / (a + b); empty: the run suggests "
+                          "with the GRU alone"),
+    ("Blend ppl", "blend_perplexity", "perplexity of what suggests — the GRU + counts blend — on the validation "
+                                      "text, read as when typing (each sentence from its start)"),
+    ("Blend top-3", "blend_top3", "top-3 accuracy of the blend on the validation text: the next word is among "
+                                  "the three suggestions"),
+    ("GRU ppl", "gru_perplexity", "perplexity of the GRU alone on the same positions as the blend (the "
+                                  "Perplexity column is the best epoch's, measured while training)"),
+    ("GRU top-3", "gru_top3", "top-3 accuracy of the GRU alone on the same positions as the blend"),
+    ("Keystrokes saved", "eval_keystroke_savings", "keystroke savings with 3 suggestions on the validation text, "
+                                                   "of what suggests (the blend, else the GRU)"),
     ("Duration", "duration", "training time"),
     ("Tags", "tags", "comma-separated; double-click to edit"),
     ("Notes", "notes", "double-click to edit"),
 ]
 EDITABLE = {"name", "tags", "notes"}
 NUMERIC = {"starred", "id", "epochs", "best_val_loss", "best_val_accuracy", "best_val_top3", "best_val_perplexity",
-           "eval_keystroke_savings", "duration"}
+           "blend_lambda", "blend_perplexity", "blend_top3", "gru_perplexity", "gru_top3", "eval_keystroke_savings",
+           "duration"}
 
 
 def _seconds(a: str | None, b: str | None) -> float | None:
@@ -194,6 +206,11 @@ def _value(row: dict, key: str):
                 bool(c["tie_weights"]))
     if key == "epochs":
         return row.get("epochs_done")
+    if key in ("blend_perplexity", "blend_top3"):  # eval_* hold what suggests: the blend's when it has one
+        return row.get("eval_" + key[6:]) if row.get("eval_source") == "blend" else None
+    if key in ("gru_perplexity", "gru_top3"):  # the GRU's own, or eval_* from before blends (the GRU's then)
+        own = row.get("eval_" + key)
+        return own if own is not None or row.get("eval_source") == "blend" else row.get("eval_" + key[4:])
     if key == "duration":
         return _seconds(row.get("created_at"), row.get("finished_at"))
     if key == "starred":
@@ -217,15 +234,19 @@ def _display(row: dict, key: str) -> str:
         L, E, H, layers, V, tied = v or (None,) * 6
         return f"L {L} · E {E} · H {H} · {layers}× · V {V:,}" + (" · tied" if tied else "") if V else ""
     if key == "epochs":
-        return "" if row["kind"] == "baseline" else f"{row.get('epochs_done') or 0}/{row.get('epochs_planned') or '?'}"
+        planned = row.get("epochs_planned")
+        planned = "auto" if planned == 0 else (planned or "?")  # 0: Epochs auto
+        return "" if row["kind"] == "baseline" else f"{row.get('epochs_done') or 0}/{planned}"
     if v is None or v == "":
         return ""
-    if key in ("best_val_accuracy", "best_val_top3", "eval_keystroke_savings"):
+    if key in ("best_val_accuracy", "best_val_top3", "eval_keystroke_savings", "blend_top3", "gru_top3"):
         return f"{v:.1%}"
     if key in ("best_val_loss",):
         return f"{v:.3f}"
-    if key == "best_val_perplexity":
+    if key in ("best_val_perplexity", "blend_perplexity", "gru_perplexity"):
         return f"{v:.1f}"
+    if key == "blend_lambda":
+        return f"{v:.2f}"
     if key == "duration":
         m, s = divmod(int(round(v)), 60)
         return f"{m}:{s:02d}"

@@ -127,7 +127,8 @@ class RunsPage(QWidget):
         self.diff = QTableWidget(objectName="settingsDiff")
         self.diff.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         sv.addWidget(self.diff, 1)
-        sv.addWidget(QLabel("<b>Suggestions side by side</b>: type once, see each run's next words", wordWrap=True))
+        sv.addWidget(QLabel("<b>Suggestions side by side</b>: type once, see what each run suggests (its blend "
+                            "with counts where it has one)", wordWrap=True))
         self.compare_input = QLineEdit(objectName="compareInput", placeholderText="e.g. the cat sat on the ")
         self.compare_input.textChanged.connect(self._update_suggestions)
         sv.addWidget(self.compare_input)
@@ -260,12 +261,13 @@ class RunsPage(QWidget):
         home = self.home
 
         def load(progress, should_stop):
-            from .. import runs
+            from .. import blends, runs
             from ..core.predict import Predictor
 
-            _, db = runs.open_store(home)
-            _, loaded = runs.load_run_model(db, rid)
-            return Predictor(loaded.model, loaded.vocab, loaded.config)
+            _, db = runs.open_store(home, write=False)
+            run, loaded = runs.load_run_model(db, rid)
+            blend = blends.load_blend(run, loaded).blend  # what suggests for the run; its GRU alone without counts
+            return Predictor(loaded.model, loaded.vocab, loaded.config, blend=blend)
 
         self._loading.add(rid)
         self.jobs.start(function_job(load, result=self._predictor_ready, failed=self._predictor_failed, run_id=rid))
@@ -287,8 +289,9 @@ class RunsPage(QWidget):
         self.compare_table.setRowCount(len(runs))
         self._compared = [r["id"] for r in runs]  # row i shows run _compared[i]
         for i, r in enumerate(runs):
-            self.compare_table.setItem(i, 0, QTableWidgetItem(run_title(r)))
             p = self.predictors.get(r["id"])
+            source = f" ({'blend' if p.source == 'blend' else 'GRU only'})" if p is not None and not isinstance(p, str) else ""
+            self.compare_table.setItem(i, 0, QTableWidgetItem(run_title(r) + source))
             cells = ["loading…", "", ""] if p is None else ([p, "", ""] if isinstance(p, str) else
                      [f"{s.word} ({s.probability:.0%})" for s in p.suggest(text, 3)] + ["", "", ""])
             for j, c in enumerate(cells[:3]):
@@ -404,5 +407,18 @@ def settings_rows(runs: list[dict], show_all: bool) -> list[tuple[str, list]]:
     # A run stored before a setting existed was made with its legacy value (e.g. untied), not "missing".
     configs = [stored_settings(r["config"]) if r.get("config") else {} for r in runs]
     keys = sorted({k for c in configs for k in c})
-    rows = list(extra.items()) + [(k, [c.get(k) for c in configs]) for k in keys]
+    rows = list(extra.items()) + [(k, [setting_text(c, k) for c in configs]) for k in keys]
     return [(k, v) for k, v in rows if show_all or len({repr(x) for x in v}) > 1]
+
+
+def setting_text(config: dict, key: str):
+    """A stored setting as the diff shows it: epochs 0 is "auto"; the time budget only counts for Epochs auto
+    (runs with a number of epochs, and runs from before the budget existed, show "not used")."""
+    value = config.get(key)
+    if key == "epochs" and value == 0:
+        return "auto"
+    if key == "budget":
+        if config.get("epochs", 1) != 0:
+            return "not used"
+        return f"{value:g} s" if isinstance(value, (int, float)) else value
+    return value

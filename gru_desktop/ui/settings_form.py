@@ -27,12 +27,18 @@ MAIN_FIELDS = {
     "vocab_size": ("vocabSizeSpin", "Vocabulary size V", "int", 1, 2_000_000, 500,
                    "the most frequent words that get their own id, counting <pad>, <unk> and <bos>; "
                    "rarer words become <unk>"),
-    "epochs": ("epochsSpin", "Epochs", "int", 0, 10_000, 1, "passes over the training text"),
+    "epochs": ("epochsSpin", "Epochs", "int", 0, 10_000, 1,
+               "passes over the training text; auto (below 1): until validation stops improving for "
+               "'patience' epochs, within the time budget"),
+    "budget": ("budgetSpin", "Time budget (s)", "float", 0.0, 1e7, 0,
+               "the most seconds Epochs auto may train; its learning-rate schedule is planned over it"),
 }
 ADVANCED_FIELDS = {
     "batch_size": ("batchSizeSpin", "Batch size", "int", 0, 65_536, 16, "windows trained on together in one step"),
     "lr": ("lrSpin", "Learning rate", "float", 0.0, 10.0, 5, "Adam's starting step size (see the schedule below)"),
-    "dropout": ("dropoutSpin", "Dropout", "float", 0.0, 1.0, 2, "share of GRU outputs dropped while training (between layers)"),
+    "dropout": ("dropoutSpin", "Dropout", "float", -0.01, 1.0, 2,
+                "share of embeddings and GRU outputs dropped while training; auto (below 0): by the size of the "
+                "text, 0.3 below 300 k words, 0.1 below 1 M, else 0"),
     "val_fraction": ("valFractionSpin", "Validation share", "float", 0.0, 0.9, 2,
                      "share of sentences held out to measure how well the model generalises"),
     "seed": ("seedSpin", "Seed", "int", 0, 2**31 - 1, 1, "the same seed gives the same split, weights and results"),
@@ -71,6 +77,9 @@ class SettingsForm(QWidget):
         main = QFormLayout()
         for name, spec in MAIN_FIELDS.items():
             self._add_number(main, name, *spec)
+        self.inputs["epochs"].setSpecialValueText("auto")  # 0 = Epochs auto
+        self.inputs["dropout"].setSpecialValueText("auto")  # below 0 = None: by the size of the text
+        self.inputs["epochs"].valueChanged.connect(self._budget_enabled)
         self._add_check(main, "tie_weights", "tieWeightsCheck", "shares the embedding",
                         "the dense layer scores each word with its embedding row (after an H → E projection) "
                         "instead of a V × H matrix of its own: half the parameters, and it generalises better",
@@ -148,6 +157,8 @@ class SettingsForm(QWidget):
                 out[name] = int(w.value())
             else:
                 out[name] = float(w.value())
+        if out.get("dropout", 0.0) < 0:
+            out["dropout"] = None  # "auto"
         return out
 
     def config(self) -> TrainConfig:
@@ -163,6 +174,8 @@ class SettingsForm(QWidget):
                     w.setCurrentText(str(value))
                 elif isinstance(w, QCheckBox):
                     w.setChecked(bool(value))
+                elif value is None:  # "auto"
+                    w.setValue(w.minimum())
                 else:
                     w.setValue(value)
         finally:
@@ -194,6 +207,12 @@ class SettingsForm(QWidget):
     def set_locked(self, locked: bool) -> None:
         for w in self.inputs.values():
             w.setEnabled(not locked)
+        if not locked:
+            self._budget_enabled()
+
+    def _budget_enabled(self, *_) -> None:
+        """The budget only means something for Epochs auto."""
+        self.inputs["budget"].setEnabled(self.inputs["epochs"].value() == 0 and self.inputs["epochs"].isEnabled())
 
     # --- validation -----------------------------------------------------------------------------------
     def _on_change(self, *_):

@@ -13,7 +13,7 @@ import traceback
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from ..core.errors import UserError
+from ..faults import user_message
 
 EMIT_INTERVAL = 0.05  # at most ~20 progress signals per second (design §3)
 
@@ -42,10 +42,13 @@ class Worker(QObject):
     def run(self):
         try:
             self.work()
-        except UserError as exc:
-            self.failed.emit(self, str(exc))
-        except Exception:
-            self.crashed.emit(traceback.format_exc())
+        except Exception as exc:
+            # A bad file or setting, a full disk, a read-only or damaged data folder: a message. Else a bug.
+            message = user_message(exc, getattr(self, "home", None))
+            if message is not None:
+                self.failed.emit(self, message)
+            else:
+                self.crashed.emit(traceback.format_exc())
         finally:
             self.ended.emit(self)
             self.done.emit()

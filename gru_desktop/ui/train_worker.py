@@ -20,9 +20,11 @@ class TrainWorker(Worker):
     epoch = Signal(object)
     run_finished = Signal(object)
 
-    def __init__(self, corpus, config, home=None, name: str | None = None, continue_from: int | None = None):
+    def __init__(self, corpus, config, home=None, name: str | None = None, continue_from: int | None = None,
+                 probes: list[str] | None = None):
         super().__init__()
         self.corpus, self.config, self.home, self.name = corpus, config, home, name
+        self.probes = list(probes or [])  # the user's prefixes for the per-epoch sample suggestions
         self.continue_from = continue_from  # a run id: train its model further (config.epochs more epochs)
 
     def work(self):
@@ -43,7 +45,7 @@ class TrainWorker(Worker):
         pending: list = []
         last_emit = 0.0
         for event in runs.train_run(dataset, self.config, home=self.home, name=self.name, stop=self.stop_event,
-                                    parent_run_id=self.continue_from, initial_state=initial):
+                                    parent_run_id=self.continue_from, initial_state=initial, probes=self.probes):
             if isinstance(event, StepResult):
                 pending.append(event)
                 now = time.monotonic()

@@ -1,4 +1,5 @@
-"""The Training page: the live chart over the epoch table, and the progress/ETA arithmetic for the bar."""
+"""The Training page: the live chart over the epoch table and the sample suggestions, and the progress/ETA
+arithmetic for the bar."""
 from __future__ import annotations
 
 import time
@@ -8,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from .epoch_table import EpochTable
+from .samples_view import SamplesPanel
 
 
 class TrainingView(QWidget):
@@ -21,12 +23,23 @@ class TrainingView(QWidget):
         self.placeholder = QLabel("Press Train to watch the loss and accuracy curves here.",
                                   alignment=Qt.AlignmentFlag.AlignCenter)
         self.table = EpochTable()
+        self.samples = SamplesPanel()
         self.splitter.addWidget(self.placeholder)
         self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.samples)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(2, 2)
         layout.addWidget(self.splitter)
         self.plot = None
+        self.sized = False  # the panes got their first sizes (or the window restored the user's)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if not self.sized and self.height() > 100:  # first laid out: chart 45 %, epochs 20 %, samples 35 %
+            self.sized = True
+            h = self.height()
+            self.splitter.setSizes([h * 45 // 100, h * 20 // 100, h - h * 65 // 100])
 
     def ensure_plot(self):
         if self.plot is None:
@@ -36,14 +49,15 @@ class TrainingView(QWidget):
             sizes = self.splitter.sizes()
             self.splitter.replaceWidget(0, self.plot)
             self.placeholder.deleteLater()
-            total = sum(sizes)
-            if total > 0 and sizes[0] < total // 2:  # the placeholder was small: give the chart 60 %
-                self.splitter.setSizes([total * 3 // 5, total - total * 3 // 5])
+            if sum(sizes) > 0:
+                self.splitter.setSizes(sizes)  # as they were around the placeholder
         return self.plot
 
-    def clear(self) -> None:
+    def clear(self, probes: list[str] | None = None) -> None:
+        """A new run starts (with these probes for its sample suggestions)."""
         self.ensure_plot().reset()
         self.table.table_model.clear()
+        self.samples.start_run(self.samples.probes if probes is None else probes)
 
     def add_steps(self, steps) -> None:
         self.ensure_plot().add_steps(steps)
@@ -51,6 +65,7 @@ class TrainingView(QWidget):
     def add_epoch(self, epoch) -> None:
         self.ensure_plot().add_epoch(epoch)
         self.table.table_model.add(epoch)
+        self.samples.add_epoch(epoch.epoch, getattr(epoch, "samples", None) or [])
 
 
 class Progress:
@@ -67,7 +82,8 @@ class Progress:
     def update(self, step) -> None:
         self.epoch = step.epoch
         self.elapsed = step.elapsed
-        frac = (step.epoch - 1 + step.batch / step.batches) / self.epochs
+        # Epochs auto (epochs = 0) has no planned count: only its time budget tells how far it may go.
+        frac = (step.epoch - 1 + step.batch / step.batches) / self.epochs if self.epochs else 0.0
         if self.time_limit > 0:
             frac = max(frac, min(step.elapsed / self.time_limit, 1.0))
         self.fraction = min(frac, 1.0)
@@ -84,6 +100,9 @@ class Progress:
         return (n1 - n0) / (t1 - t0) if t1 > t0 else None
 
     def text(self) -> str:
+        if not self.epochs:  # auto: it may stop any epoch; the budget is the most it can take
+            left = "" if not self.time_limit else f" · at most {format_seconds(max(self.time_limit - self.elapsed, 0))} left"
+            return f"epoch {self.epoch} (auto: until validation stops improving){left}"
         eta = "ETA …" if self.eta is None else f"ETA {format_seconds(self.eta)}"
         return f"epoch {self.epoch}/{self.epochs} · {self.fraction:.0%} · {eta}"
 

@@ -20,7 +20,7 @@ import pytest
 
 from cli_helpers import REPO, _env, cli, runs_json  # noqa: E402
 
-SAMPLE = REPO / "resources" / "sample_corpus.txt"
+SAMPLE = REPO / "gru_desktop" / "resources" / "sample_corpus.txt"
 SMALL = ["--embed-dim", "16", "--hidden-size", "32", "--batch-size", "32"]
 EPOCH_KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3",
               "val_perplexity", "seconds", "tokens_per_s", "observation"}
@@ -128,7 +128,7 @@ def test_suggest_completes_partial_word(trained):
 
 def test_evaluate_sample(trained):
     home, _, _ = trained
-    r = cli(home, "evaluate", "latest", "resources/sample_corpus.txt", "--json")
+    r = cli(home, "evaluate", "latest", "gru_desktop/resources/sample_corpus.txt", "--json")
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
     for k in ("perplexity", "top1", "top3", "keystroke_savings", "tokens"):
@@ -210,7 +210,7 @@ def test_train_bad_settings(tmp_path, args):
 
 @pytest.mark.parametrize("cmd", [
     ["suggest", "999", "the cat"],
-    ["evaluate", "999", "resources/sample_corpus.txt"],
+    ["evaluate", "999", "gru_desktop/resources/sample_corpus.txt"],
     ["runs", "show", "999"],
     ["runs", "delete", "999"],
 ], ids=lambda c: " ".join(c[:2]))

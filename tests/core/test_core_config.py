@@ -18,7 +18,8 @@ def test_defaults_valid():
         ({"seq_len": 0}, "seq_len"),
         ({"embed_dim": -1}, "embed_dim"),
         ({"vocab_size": 3}, "vocab_size"),
-        ({"epochs": 0}, "epochs"),
+        ({"epochs": -1}, "epochs"),
+        ({"epochs": 0, "budget": 0.0}, "budget"),
         ({"lr": 0}, "lr"),
         ({"lr": float("nan")}, "lr"),
         ({"dropout": 1.5}, "dropout"),
@@ -44,3 +45,16 @@ def test_round_trip_dict_ignores_unknown_keys():
     d = cfg.to_dict()
     d["from_the_future"] = 1
     assert TrainConfig.from_dict(d) == cfg
+
+
+def test_dropout_auto_is_resolved_by_the_size_of_the_text():
+    from gru_desktop.core.config import AUTO_DROPOUT, auto_dropout
+
+    cfg = TrainConfig()
+    assert cfg.dropout is None
+    cfg.validate()
+    assert cfg.resolved(10_000).dropout == AUTO_DROPOUT[0][1]
+    assert cfg.resolved(AUTO_DROPOUT[0][0]).dropout == AUTO_DROPOUT[1][1]
+    assert cfg.resolved(5_000_000).dropout == 0.0 == auto_dropout(10**9)
+    assert cfg.replace(dropout=0.2).resolved(10).dropout == 0.2  # a number is kept
+    assert TrainConfig.from_dict(cfg.to_dict()).dropout is None

@@ -82,10 +82,9 @@ def test_more_processes_than_segments_is_refused(tmp_path):
 
 
 def _tiny(device: torch.device):
-    from gru_desktop.core.corpus import read_corpus
-    from pathlib import Path
+    from gru_desktop.core.corpus import SAMPLE_CORPUS, read_corpus
 
-    corpus = read_corpus([Path(__file__).parents[2] / "resources" / "sample_corpus.txt"])
+    corpus = read_corpus([SAMPLE_CORPUS])
     cfg = TrainConfig(embed_dim=16, hidden_size=32, batch_size=64, epochs=1, patience=0, precision="fp32")
     ds = build_dataset(corpus, cfg)
     torch.manual_seed(0)

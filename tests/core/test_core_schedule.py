@@ -20,7 +20,7 @@ CFG = TrainConfig(seq_len=4, embed_dim=16, hidden_size=32, batch_size=16, lr=0.0
 
 
 def test_cosine_lr_over_steps_and_time():
-    cfg = TrainConfig(lr=0.01)
+    cfg = TrainConfig(lr=0.01, epochs=5)
     assert _cosine_lr(cfg, 0.0, 1e9) == pytest.approx(0.01)  # no time limit: elapsed time is ignored
     assert _cosine_lr(cfg, 0.5, 0.0) == pytest.approx(0.005)
     assert _cosine_lr(cfg, 1.0, 0.0) == pytest.approx(0.0)
@@ -28,6 +28,13 @@ def test_cosine_lr_over_steps_and_time():
     timed = cfg.replace(time_limit=100.0)
     assert _cosine_lr(timed, 0.0, 50.0) == pytest.approx(0.005)  # half the time gone: half the rate
     assert _cosine_lr(timed, 0.5, 10.0) == pytest.approx(0.005)  # whichever is further along
+
+
+def test_cosine_lr_over_the_budget_of_epochs_auto():
+    auto = TrainConfig(lr=0.01, epochs=0, budget=200.0)
+    assert _cosine_lr(auto, 0.0, 100.0) == pytest.approx(0.005)  # planned over the budget
+    assert _cosine_lr(auto.replace(time_limit=100.0), 0.0, 50.0) == pytest.approx(0.005)  # the tighter limit wins
+    assert _cosine_lr(auto.replace(epochs=3), 0.0, 100.0) == pytest.approx(0.01)  # numeric epochs ignore the budget
 
 
 def test_schedule_is_validated():

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gru_desktop.core.config import TrainConfig
+from gru_desktop.core.errors import ConfigError
 from gru_desktop.core.corpus import read_corpus
 from gru_desktop.core.data import build_dataset
 from gru_desktop.core.evaluate import evaluate
@@ -133,6 +134,35 @@ def test_early_stopping_with_patience(data):
     assert not epochs[-1].is_best
     assert done.best_epoch == max(e.epoch for e in epochs if e.is_best)
     assert epochs[-1].epoch - done.best_epoch == 1
+
+
+def test_epochs_auto_stops_when_validation_stops_improving(data):
+    _, ds = data
+    cfg = CFG.replace(epochs=0, budget=600.0, patience=1, lr=0.05)
+    assert cfg.auto_epochs and cfg.horizon == 600.0
+    _, events = _run(ds, cfg)
+    done = events[-1]
+    epochs = [e for e in events if isinstance(e, EpochResult)]
+    assert done.reason == "early_stop" and "no better validation loss" in done.message
+    assert 2 <= len(epochs) < 200
+    assert epochs[-1].epoch - done.best_epoch == 1
+
+
+def test_epochs_auto_ends_at_its_time_budget(data):
+    _, ds = data
+    cfg = CFG.replace(epochs=0, budget=0.05, patience=0)
+    _, events = _run(ds, cfg)
+    done = events[-1]
+    assert done.reason == "time_limit"
+    assert "time budget of 0.05 s" in done.message
+    assert [e for e in events if isinstance(e, EpochResult)][-1].partial
+
+
+def test_epochs_auto_needs_a_budget():
+    with pytest.raises(ConfigError) as e:
+        TrainConfig(epochs=0, budget=0.0).validate()
+    assert e.value.field == "budget"
+    TrainConfig(epochs=3, budget=0.0).validate()  # numeric epochs ignore it
 
 
 def test_best_weights_restored(data):

@@ -195,3 +195,115 @@ def test_ghost_text_shows_the_rest_of_the_top_suggestion(qtbot, window, page):
     assert box.ghost == top[2:] and box.ghost_enabled
     qtbot.keyClicks(box, "rning ")
     assert box.ghost == page.chips.ranked[0].word  # after a space: the whole next word
+
+
+# --- what suggests: the blend, the GRU alone, the counts alone (issue 10) -----------------------------------
+def _expected(page, source: str, text: str) -> list[tuple[str, float]]:
+    """That source's top 3 for the text, from a predictor of its own (not the page's)."""
+    from gru_desktop.core.predict import Predictor
+
+    p = page.predictor
+    other = Predictor(p.model, p.vocab, p.config, blend=p.blend, source=source)
+    return [(s.word, round(s.probability, 6)) for s in other.suggest(text, 3)]
+
+
+def _chips(page) -> list[tuple[str, float]]:
+    return [(s.word, round(s.probability, 6)) for s in page.chips.ranked]
+
+
+def test_picker_offers_three_sources_and_each_changes_the_chips(qtbot, window, page):
+    lam = page.predictor.blend.weights.lam
+    offered = page.sources()
+    assert offered == {"blend": (f"GRU + counts (λ = {lam:.2f})", True), "gru": ("GRU only", True),
+                       "counts": ("counts only", True)}
+    assert page.source_combo.currentData() == "blend" and page.predictor.source == "blend"  # the default
+    text = "the cat sat on the "
+    qtbot.keyClicks(edit(window), text)
+    shown = {}
+    for source in ("gru", "counts", "blend"):
+        page.source_combo.setCurrentIndex(page.source_combo.findData(source))
+        page.source_combo.activated.emit(page.source_combo.currentIndex())  # as a user's pick does
+        shown[source] = _chips(page)
+        assert shown[source] == _expected(page, source, text), source
+    assert shown["gru"][0][0] == "mat" and shown["counts"][0][0] == "rug"  # the two parts disagree here
+    assert shown["blend"] != shown["gru"] and shown["blend"] != shown["counts"]
+    # Tab accepts the chosen source's top word, and prefix completion ranks by it too
+    page.set_source("counts")
+    qtbot.keyClick(edit(window), Qt.Key.Key_Tab)
+    assert edit(window).toPlainText() == text + "rug "
+    edit(window).clear()
+    qtbot.keyClicks(edit(window), "the bird sang in the mo")
+    assert _chips(page) == _expected(page, "counts", "the bird sang in the mo")
+
+
+def test_chosen_source_is_kept_when_another_run_loads(qtbot, window, page):
+    page.set_source("gru")
+    with qtbot.waitSignal(page.model_loaded, timeout=30_000):
+        page.load_run(page.run["id"])
+    assert page.predictor.source == "gru" and page.source_combo.currentData() == "gru"
+
+
+def test_trace_shows_the_three_distributions_and_the_weights(qtbot, window, page):
+    text = "the cat sat on the "
+    qtbot.keyClicks(edit(window), text)
+    page.update_trace()
+    view = page.trace_view
+    w = page.predictor.blend.weights
+    cols = view.sources.columns
+    assert [c[0] for c in cols] == ["gru", "counts", "blend"]
+    for source, _, top in cols:
+        assert len(top) == 10
+        assert [(a, round(b, 6)) for a, b in top[:3]] == _expected(page, source, text)
+        assert all(a >= b for (_, a), (_, b) in zip(top, top[1:]))
+    assert view.sources.chosen == "blend"
+    weights = view.weights.text()
+    assert f"{w.gru:.2f}" in weights and f"{w.counts:.2f}" in weights and f"{w.cache:.2f}" in weights
+    assert f"λ = a / (a + b) = <b>{w.lam:.2f}</b>" in weights
+    page.set_source("counts")  # the trace follows the picker at once
+    assert view.sources.chosen == "counts" and "rug" in view.prediction.text()
+    qtbot.keyClicks(edit(window), "r")  # a half-typed word: completions, ranked by each source
+    page.update_trace()
+    assert all(word.startswith("r") for _, _, top in view.sources.columns for word, _ in top)
+
+
+def test_damaged_counts_suggest_with_the_gru_alone_and_the_picker_says_so(qtbot, window, home):
+    from gru_desktop.core.blend import counts_path
+
+    db = runs.open_store(home)[1]
+    run = storage.list_runs(db)[0]
+    counts_path(run["model_path"]).write_bytes(b"PK\x03\x04 not what we wrote")
+    page = window.autocomplete
+    with qtbot.waitSignal(page.model_loaded, timeout=30_000):
+        page.refresh_runs()
+    assert page.predictor.blend is None and page.predictor.source == "gru"
+    offered = page.sources()
+    assert offered["gru"][0].startswith("GRU only — counts unusable:") and offered["gru"][1]
+    assert not offered["blend"][1] and not offered["counts"][1]
+    assert "counts file" in page.source_combo.toolTip()
+    page.set_source("counts")  # refused: nothing to count with
+    assert page.predictor.source == "gru"
+    qtbot.keyClicks(edit(window), "the cat sat on the ")
+    assert _chips(page) == _expected(page, "gru", "the cat sat on the ")
+    page.update_trace()
+    assert [c[0] for c in page.trace_view.sources.columns] == ["gru"]
+    assert "GRU only" in page.trace_view.weights.text()
+
+
+def test_a_run_without_counts_gets_its_blend_fitted_when_loaded(qtbot, window, home):
+    from gru_desktop.core.blend import counts_path
+
+    db = runs.open_store(home)[1]
+    run = storage.list_runs(db)[0]
+    counts_path(run["model_path"]).unlink()  # as a run trained before blends existed
+    db["runs"].update(run["id"], {"blend_lambda": None, "blend_weights": None, "eval_source": None})
+    page = window.autocomplete
+    with qtbot.waitSignal(page.model_loaded, timeout=60_000):
+        page.refresh_runs()
+    assert page.predictor.blend is not None and page.predictor.source == "blend"
+    assert counts_path(run["model_path"]).is_file()
+    stored = storage.get_run(db, run["id"])
+    assert stored["eval_source"] == "blend" and stored["blend_lambda"] == pytest.approx(page.predictor.blend.weights.lam)
+    page.show_quality()
+    text = page.quality.text()
+    assert f"λ = {stored['blend_lambda']:.2f}" in text and f"{stored['eval_perplexity']:.1f}" in text
+    assert f"GRU only: perplexity {stored['eval_gru_perplexity']:.1f}" in text

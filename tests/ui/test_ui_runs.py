@@ -86,6 +86,9 @@ def test_same_text_gives_each_runs_suggestions_side_by_side(qtbot, window, page)
     for run_id in (1, 2, 3):
         words = page.suggestions_for(run_id)
         assert len(words) == 3 and all(words), words
+        p = page.predictors[run_id]
+        assert p.source == "blend" and words == [s.word for s in p.suggest("the cat sat on the ", 3)]  # what suggests
+    assert page.compare_table.item(0, 0).text().endswith("(blend)")
 
 
 def test_rename_notes_tags_and_star_are_saved_at_once(qtbot, window, page, home):
@@ -265,3 +268,36 @@ def test_settings_diff_reads_old_runs_as_untied():
     new = {"config": {"seq_len": 10, "lr": 0.02, "tie_weights": True}, "corpus": "a", "vocab_size": 50}
     assert settings_rows([old, new], show_all=False) == [("tie_weights", [False, True])]
     assert settings_rows([new, dict(new)], show_all=False) == []
+
+
+def test_settings_diff_knows_epochs_auto_and_the_budget():
+    from gru_desktop.ui.runs_page import settings_rows
+
+    old = {"config": {"epochs": 5, "lr": 0.02}, "corpus": "a", "vocab_size": 50}  # stored before the budget
+    numbered = {"config": {"epochs": 5, "budget": 300.0, "lr": 0.02}, "corpus": "a", "vocab_size": 50}
+    auto = {"config": {"epochs": 0, "budget": 600.0, "lr": 0.02}, "corpus": "a", "vocab_size": 50}
+    assert settings_rows([old, numbered], show_all=False) == []  # the budget does not count without auto
+    assert settings_rows([old, auto], show_all=False) == [("budget", ["not used", "600 s"]), ("epochs", [5, "auto"])]
+
+
+def test_runs_table_shows_the_blends_and_the_grus_numbers(home):
+    model = RunsTableModel(lambda: db(home))
+    model.reload()
+    keys = [c[1] for c in COLUMNS]
+    for r, row in enumerate(model.rows):
+        shown = {k: model.index(r, keys.index(k)).data() for k in
+                 ("blend_lambda", "blend_perplexity", "blend_top3", "gru_perplexity", "gru_top3")}
+        if row["kind"] == "baseline":
+            assert set(shown.values()) == {""}
+            continue
+        assert row["eval_source"] == "blend"  # fitted when training ended
+        assert shown == {"blend_lambda": f"{row['blend_lambda']:.2f}", "blend_perplexity": f"{row['eval_perplexity']:.1f}",
+                         "blend_top3": f"{row['eval_top3']:.1%}", "gru_perplexity": f"{row['eval_gru_perplexity']:.1f}",
+                         "gru_top3": f"{row['eval_gru_top3']:.1%}"}
+        assert row["eval_perplexity"] <= row["eval_gru_perplexity"] + 1e-9  # the fitted blend is never worse there
+    # a run evaluated before blends (GRU numbers in eval_*, no source): GRU columns, no blend ones
+    old = {**model.rows[0], "eval_source": None, "eval_gru_perplexity": None, "eval_gru_top3": None,
+           "blend_lambda": None, "eval_perplexity": 61.25, "eval_top3": 0.4}
+    model.rows[0] = old
+    assert model.index(0, keys.index("gru_perplexity")).data() == "61.2"
+    assert model.index(0, keys.index("blend_perplexity")).data() == "" and model.index(0, keys.index("blend_lambda")).data() == ""

@@ -140,3 +140,70 @@ def test_diverging_run_stops_with_a_message(qtbot, window, corpus_file, home, mo
     assert result.status == "failed" and "diverged" in result.message
     assert "learning rate" in window.last_problem
     assert storage.get_run(_db(home), result.run_id)["status"] == "failed"
+
+
+def test_probe_field_adds_rows_that_fill_per_epoch(qtbot, window, corpus_file, home):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit, QTableWidget
+
+    load(qtbot, window, [corpus_file])
+    set_spins(window, {**QUICK, "epochsSpin": 3})
+    probe = window.findChild(QLineEdit, "probeEdit")
+    view = window.findChild(QTableWidget, "samplesView")
+    panel = window.training_view.samples
+    qtbot.keyClicks(probe, "thank you  for your")
+    qtbot.keyClick(probe, Qt.Key.Key_Return)  # Enter adds it
+    assert probe.text() == "" and panel.probes == ["thank you for your"]
+    assert view.rowCount() == 1 and view.verticalHeaderItem(0).text() == "thank you for your"
+    probe.setText("the cat sat on the")
+    click(qtbot, window, "addProbeButton")
+    probe.setText("a probe to remove")
+    click(qtbot, window, "addProbeButton")
+    assert view.rowCount() == 3
+    view.selectRow(2)
+    click(qtbot, window, "removeProbeButton")
+    assert panel.probes == ["thank you for your", "the cat sat on the"] and view.rowCount() == 2
+    probe.setText("   ")
+    click(qtbot, window, "addProbeButton")  # nothing to add: said, not added
+    assert panel.probes == ["thank you for your", "the cat sat on the"] and panel.hint.text()
+
+    epochs, filled = [], []
+    add_epoch = window.training_view.add_epoch
+
+    def record(epoch):  # on the GUI thread, as each epoch reaches the page
+        add_epoch(epoch)
+        epochs.append(epoch)
+        filled.append((view.columnCount(), panel.row_words("the cat sat on the")))
+
+    window.training_view.add_epoch = record
+    with qtbot.waitSignal(window.training_finished, timeout=120_000) as finished:
+        click(qtbot, window, "trainButton")
+        assert not probe.isEnabled()  # a run reads its probes when it starts
+    assert finished.args[0].status == "completed"
+    assert [n for n, _ in filled] == [1, 2, 3]  # a column per epoch, as each ends
+    assert [len(words) for _, words in filled] == [1, 2, 3] and all(w for _, words in filled for w in words)
+    assert view.columnCount() == 3 and view.horizontalHeaderItem(2).text() == "epoch 3"
+    assert view.rowCount() == len(epochs[0].samples) == 5 + 2  # five from the validation text, then the probes
+    for e in epochs:
+        assert [s["prefix"] for s in e.samples[-2:]] == ["thank you for your", "the cat sat on the"]
+    assert panel.row_words("the cat sat on the") == [e.samples[-1]["suggestions"] for e in epochs]
+    assert all(len(w) == 3 for w in panel.row_words("thank you for your"))
+    row = [view.verticalHeaderItem(r).text() for r in range(view.rowCount())].index("the cat sat on the")
+    assert view.item(row, 2).text() == " · ".join(epochs[2].samples[-1]["suggestions"])
+    validation = epochs[0].samples[0]["prefix"]
+    assert view.verticalHeaderItem(0).text() == validation and view.verticalHeaderItem(0).font().italic()
+    assert probe.isEnabled()
+    # stored per epoch with the run, and the epoch table's tooltip shows them too
+    stored = storage.get_epochs(_db(home), finished.args[0].run_id)
+    assert [e["samples"] for e in stored] == [e.samples for e in epochs]
+    tip = window.findChild(QTableView, "epochTable").model().index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert f"the cat sat on the → {', '.join(epochs[0].samples[-1]['suggestions'])}" in tip
+
+
+def test_probes_are_remembered_between_sessions(qtbot, make_window):
+    first = make_window()
+    assert first.training_view.samples.add_probe("dear sir")
+    first.close()
+    second = make_window()
+    assert second.training_view.samples.probes == ["dear sir"]
+    assert not second.training_view.samples.add_probe("dear   sir")  # the same probe twice

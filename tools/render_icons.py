@@ -1,8 +1,9 @@
-"""Render gru-desktop.svg to the PNG sizes under hicolor/<N>x<N>/apps/ (freedesktop icon theme layout).
+"""Render gru_desktop/resources/icons/gru-desktop.svg to the PNG sizes under hicolor/<N>x<N>/apps/ beside it
+(freedesktop icon theme layout).
 
 Run from anywhere after editing the SVG, then commit the PNGs:
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python resources/icons/render_pngs.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/render_icons.py
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "gru_desktop" / "resources" / "icons"
 SVG = HERE / "gru-desktop.svg"
 SIZES = (16, 24, 32, 48, 64, 128, 256)
 

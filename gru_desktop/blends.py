@@ -1,0 +1,116 @@
+"""The blend job: fit a run's counts and weights, score its three sources, store them (design §11).
+
+Where core (gru_desktop.core.blend / evaluate) and storage meet for the blend, as runs.py does for training.
+A run gets its blend when training ends; a run trained before blends existed gets it on first use (the
+Autocomplete page, `suggest`, `evaluate`), from its own text read again and checked by sha256. The counts go
+to `models/<run id>.counts.npz` beside the model; the weights, λ and the sources' numbers to the database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import storage
+from .core.blend import Blend, counts_path, load_counts, save_counts
+from .core.corpus import Corpus
+from .core.data import split_sentences
+from .core.errors import ModelFileError, UserError
+from .core.evaluate import EvalReport, evaluate_parts, fit_blend
+from .core.modelfile import LoadedModel
+from .faults import user_message
+
+
+@dataclass
+class BlendState:
+    """What a run suggests with: its blend, or None with the reason (the GRU alone then suggests)."""
+
+    blend: Blend | None
+    reason: str = ""
+
+
+def fit_and_store(db, run_id: int, loaded: LoadedModel, corpus: Corpus, model_path: str | Path,
+                  should_stop=None) -> tuple[Blend, dict[str, EvalReport]]:
+    """Fit the blend on the run's split of `corpus`, score blend/GRU/counts on its validation sentences, save
+    the counts file and record the weights and numbers. `corpus` must be the run's own text."""
+    blend, parts = fit_run_blend(loaded, corpus)
+    store(db, run_id, blend, parts, loaded, model_path)
+    return blend, parts
+
+
+def fit_run_blend(loaded: LoadedModel, corpus: Corpus) -> tuple[Blend, dict[str, EvalReport]]:
+    """The blend fitted on the run's split of its own text, and the three sources' validation numbers."""
+    cfg, vocab = loaded.config, loaded.vocab
+    ids = vocab.remap_table(corpus.words)[corpus.ids]
+    train_s, val_s = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
+    blend = fit_blend(loaded.model, vocab, corpus, ids, train_s, val_s)
+    parts = evaluate_parts(loaded.model, vocab, cfg, corpus, val_s, blend=blend)
+    blend.report = {k: _numbers(v) for k, v in parts.items()}
+    return blend, parts
+
+
+def store(db, run_id: int, blend: Blend, parts: dict[str, EvalReport], loaded: LoadedModel,
+          model_path: str | Path) -> None:
+    """The counts file beside the model (atomically), then the weights and numbers in the database."""
+    save_counts(counts_path(model_path), blend.counts, blend.weights, loaded.vocab, blend.report)
+    record(db, run_id, blend, parts)
+
+
+def record(db, run_id: int, blend: Blend | None, parts: dict[str, EvalReport]) -> None:
+    """Store what suggests for the run and the sources' numbers on its validation text."""
+    main = parts["blend"] if blend is not None else parts["gru"]
+    storage.set_blend(db, run_id, blend.weights.to_dict() if blend else None, blend.weights.lam if blend else None)
+    storage.set_evaluation(db, run_id, perplexity=main.perplexity, top1=main.top1, top3=main.top3,
+                           keystroke_savings=main.keystroke_savings, tokens=main.tokens,
+                           source="blend" if blend is not None else "gru",
+                           gru=_numbers(parts["gru"]) if "gru" in parts else None,
+                           counts=_numbers(parts["counts"]) if "counts" in parts else None)
+
+
+def load_blend(run: dict, loaded: LoadedModel) -> BlendState:
+    """The run's stored blend, or None and why (no counts file yet, or one we refuse)."""
+    path = run.get("model_path")
+    if not path:
+        return BlendState(None, "the run has no model")
+    cpath = counts_path(path)
+    if not cpath.is_file():
+        return BlendState(None, "no counts stored with this run yet")
+    try:
+        return BlendState(load_counts(cpath, loaded.vocab))
+    except ModelFileError as exc:
+        return BlendState(None, f"its counts file is unusable: {exc}")
+
+
+def ensure_blend(db, run: dict, loaded: LoadedModel, should_stop=None) -> BlendState:
+    """The run's blend, fitted now from its own text if it has none yet (runs trained before blends). When
+    that cannot be done (text gone or changed, counts file damaged) the reason comes back, not an error."""
+    state = load_blend(run, loaded)
+    if state.blend is not None or not run.get("model_path"):
+        return state
+    if Path(counts_path(run["model_path"])).is_file():
+        return state  # a damaged file is reported, never silently replaced
+    from .runs import run_corpus
+
+    try:
+        corpus = run_corpus(run, loaded.config, should_stop)
+        blend, parts = fit_run_blend(loaded, corpus)
+    except (UserError, OSError, ValueError) as exc:
+        return BlendState(None, f"counts could not be fitted: {str(exc).splitlines()[0]}")
+    try:
+        store(db, run["id"], blend, parts, loaded, run["model_path"])
+    except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: use it, just not stored
+        message = user_message(exc)
+        if message is None:
+            raise
+        return BlendState(blend, f"fitted for this session only ({message})")
+    return BlendState(blend)
+
+
+def _numbers(r: EvalReport) -> dict:
+    return {"perplexity": _num(r.perplexity), "top1": r.top1, "top3": r.top3,
+            "keystroke_savings": r.keystroke_savings, "tokens": r.tokens}
+
+
+def _num(x: float):
+    return None if not np.isfinite(x) else float(x)

@@ -1,0 +1,315 @@
+"""What suggests (design §11): the GRU, the Kneser–Ney counts and a recency cache, mixed with fitted weights.
+
+    p(w | text) = a·p_GRU(w | sentence so far) + b·p_KN(w | last two words) + c·p_cache(w | recent words)
+
+- p_GRU is the network's softmax; p_KN the interpolated modified Kneser–Ney trigram of `ngram.py`, fitted on
+  the run's training sentences; p_cache the share of w among the last `CACHE_WINDOW` suggestable words of the
+  text (Presage's recency predictor, Kuhn & De Mori's cache): a name or topic word used earlier in a text
+  tends to come back. Before any word was seen, the cache part falls back to the counts.
+- a + b + c = 1 and each is ≥ 0, so the blend is a distribution whenever its parts are. The weights are fitted
+  on the run's validation sentences (read in corpus order, as one text) by EM, which lowers the mixture's
+  cross-entropy at every step: the fitted blend is never worse than any single part on that text.
+- λ, the number the picker shows, is the GRU's share of the two model parts: a / (a + b).
+
+The counts are stored as plain arrays in an `.npz` beside the model file (`save_counts`/`load_counts`), read
+with `allow_pickle=False`: a file that holds anything but the arrays we wrote is refused, nothing executed.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn.utils.rnn import pack_sequence, pad_packed_sequence
+
+from .errors import ModelFileError
+from .model import GRULanguageModel
+from .ngram import KneserNeyTrigram, positions
+from .vocab import BOS, PAD, Vocab
+
+CACHE_WINDOW = 500  # recent words the cache counts (measured: see README "The blend")
+SOURCES = ("blend", "gru", "counts")
+COUNTS_FORMAT = 1
+SLICE = 2048  # positions scored at once: (SLICE, V) float32 per part
+
+
+@dataclass(frozen=True)
+class Weights:
+    gru: float
+    counts: float
+    cache: float = 0.0
+
+    @property
+    def lam(self) -> float:
+        """The GRU's share of the two model parts, a / (a + b)."""
+        total = self.gru + self.counts
+        return self.gru / total if total > 0 else 1.0
+
+    def for_source(self, source: str) -> "Weights":
+        """The weights that `source` means: the fitted blend, or one part alone."""
+        if source == "gru":
+            return Weights(1.0, 0.0, 0.0)
+        if source == "counts":
+            return Weights(0.0, 1.0, 0.0)
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Slice:
+    """Consecutive target positions of a text part, with every part's next-word distribution."""
+
+    src: np.ndarray  # (n,) flat index of each target into the corpus arrays
+    w: np.ndarray  # (n,) target ids
+    gru: np.ndarray  # (n, V) float32 softmax of the network
+    counts: np.ndarray | None  # (n, V) float64 Kneser–Ney, None without counts
+    cache: np.ndarray | None  # (n, V) float32 recency cache (rows of the counts where no word was seen yet)
+
+
+# --- the mixture --------------------------------------------------------------------------------------
+def mix(weights: Weights, gru: np.ndarray, counts: np.ndarray | None, cache: np.ndarray | None) -> np.ndarray:
+    """a·gru + b·counts + c·cache for (n, V) or (V,) arrays; parts with weight 0 may be None."""
+    out = gru * weights.gru if weights.gru else 0.0
+    if weights.counts:
+        out = out + counts * weights.counts
+    if weights.cache:
+        out = out + (cache if cache is not None else counts) * weights.cache
+    return np.asarray(out, dtype=np.float64)
+
+
+def fit_weights(p_gru: np.ndarray, p_counts: np.ndarray, p_cache: np.ndarray | None = None,
+                iterations: int = 200, tol: float = 1e-7) -> Weights:
+    """EM for the mixture weights from each part's probability of the true next word (n,) per position.
+
+    Every EM step lowers (or keeps) the mean −log p of the mixture; with one part far better, its weight goes
+    to ~1, so the blend cannot be worse than the best part on these positions."""
+    parts = [np.asarray(p_gru, dtype=np.float64), np.asarray(p_counts, dtype=np.float64)]
+    if p_cache is not None:
+        parts.append(np.asarray(p_cache, dtype=np.float64))
+    P = np.maximum(np.stack(parts, axis=1), 1e-300)  # (n, k)
+    if P.shape[0] == 0:
+        return Weights(0.5, 0.5, 0.0)
+    w = np.full(P.shape[1], 1.0 / P.shape[1])
+    prev = math.inf
+    for _ in range(iterations):
+        mixed = P @ w  # (n,)
+        nll = float(-np.log(mixed).mean())
+        w = (P * w / mixed[:, None]).mean(axis=0)
+        w /= w.sum()
+        if prev - nll < tol:
+            break
+        prev = nll
+    return Weights(float(w[0]), float(w[1]), float(w[2]) if len(w) > 2 else 0.0)
+
+
+def cache_row(words: list[int], suggestable: np.ndarray, V: int) -> np.ndarray | None:
+    """The cache distribution after these ids (the text so far): shares of the last CACHE_WINDOW suggestable
+    ones, or None when there is none yet."""
+    recent = [i for i in words if 0 <= i < V and suggestable[i]][-CACHE_WINDOW:]
+    if not recent:
+        return None
+    row = np.bincount(np.asarray(recent, dtype=np.int64), minlength=V).astype(np.float64)
+    return row / row.sum()
+
+
+# --- scoring a text part, position by position, in text order ------------------------------------------
+@torch.inference_mode()
+def stream(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray,
+           counts: KneserNeyTrigram | None, suggestable: np.ndarray, with_cache: bool = True,
+           slice_size: int = SLICE, targets_only: bool = False):
+    """Yield `Slice`s covering every target of `sentences` (in the given order, as one text).
+
+    With `targets_only`, each part holds only its probability of the true next word, (n,) instead of (n, V):
+    all that fitting the weights needs, at a fraction of the cost.
+
+    The GRU reads each sentence from `<bos>` and a zero state, as when typing (design §1); the counts see
+    the last two words of the sentence; the cache the last CACHE_WINDOW suggestable words of the text before
+    each position in `ids` (all of it, not only the chosen sentences: what was written before is known).
+    """
+    model.eval()
+    sentences = np.asarray(sentences, dtype=np.int64)
+    V = int(suggestable.shape[0])
+    u_all, v_all, w_all = positions(ids, starts, sentences)  # (T,) each, text order
+    lengths = (starts[sentences + 1] - starts[sentences]).astype(np.int64)
+    src_all = np.repeat(starts[sentences], lengths) + (
+        np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+    # The cache reads the whole text before each position (earlier sentences included, as the words typed
+    # before in the box): kept words are the suggestable ones, in text order.
+    keep = suggestable[np.clip(ids, 0, V - 1)] if with_cache else None
+    kept_before = np.concatenate([[0], np.cumsum(keep)]) if with_cache else None
+    kept_ids = ids[keep].astype(np.int64) if with_cache else None
+    slice_size = min(slice_size, max(64, 10_000_000 // max(V, 1)))  # slice × V floats per part stays ~80 MB
+    done = 0  # targets yielded so far
+    for outputs in _gru_outputs(model, ids, starts, sentences, lengths, slice_size):
+        for a in range(0, outputs.shape[0], slice_size):
+            h = outputs[a:a + slice_size]  # (n, H)
+            n = h.shape[0]
+            sl = np.s_[done:done + n]
+            w = w_all[sl]
+            if targets_only:
+                logp = torch.log_softmax(model.logits(h), dim=1)
+                gru = logp.gather(1, torch.from_numpy(w).view(-1, 1)).exp().view(-1).numpy().astype(np.float64)
+                kn = counts.prob(u_all[sl], v_all[sl], w) if counts is not None else None
+                cache = _cache_targets(kept_before, kept_ids, src_all[sl], w) if with_cache else None
+                if cache is not None and kn is not None:
+                    cache = np.where(np.isnan(cache), kn, cache)
+            else:
+                gru = torch.softmax(model.logits(h), dim=1).numpy()  # (n, V)
+                kn = counts.dense(u_all[sl], v_all[sl]) if counts is not None else None
+                cache = None
+                if with_cache:
+                    cache = _cache_rows(kept_before, kept_ids, src_all[sl], V)
+                    if kn is not None:
+                        empty = cache.sum(axis=1) == 0
+                        cache[empty] = kn[empty]
+            yield Slice(src_all[sl], w, gru, kn, cache)
+            done += n
+
+
+def _gru_outputs(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray,
+                 lengths: np.ndarray, budget: int):
+    """GRU outputs (tokens, H) for runs of whole sentences of about `budget` tokens, in text order."""
+    group: list[torch.Tensor] = []
+    size = 0
+    for s, n in zip(sentences.tolist(), lengths.tolist()):
+        if n == 0:
+            continue
+        a = int(starts[s])
+        seq = np.empty(n, dtype=np.int64)
+        seq[0] = BOS
+        seq[1:] = ids[a:a + n - 1]
+        seq[(seq == PAD)] = 1  # a literal <pad> in the text reads as <unk>, as in training
+        group.append(torch.from_numpy(seq))
+        size += n
+        if size >= budget:
+            yield _run_group(model, group)
+            group, size = [], 0
+    if group:
+        yield _run_group(model, group)
+
+
+def _run_group(model: GRULanguageModel, group: list[torch.Tensor]) -> torch.Tensor:
+    packed = pack_sequence([model.embedding(g) for g in group], enforce_sorted=False)
+    out, _ = model.gru(packed)
+    padded, lens = pad_packed_sequence(out, batch_first=True)  # (b, T, H)
+    mask = torch.arange(padded.shape[1])[None, :] < lens[:, None]  # (b, T)
+    return padded[mask]  # (tokens, H): sentence after sentence, in order
+
+
+def _cache_rows(kept_before: np.ndarray, kept_ids: np.ndarray, src: np.ndarray, V: int) -> np.ndarray:
+    """Cache distributions (n, V) at the text positions `src`: shares of the last CACHE_WINDOW kept words
+    before each position; rows of zeros where none was kept yet. `kept_before[i]`: kept words before flat
+    position i; `kept_ids`: the kept words in text order."""
+    n = len(src)
+    c = kept_before[src]  # (n,)
+    idx = c[:, None] - CACHE_WINDOW + np.arange(CACHE_WINDOW)[None, :]  # (n, W) numbers of the kept words
+    valid = idx >= 0
+    rows = np.repeat(np.arange(n), CACHE_WINDOW)[valid.ravel()]
+    words = kept_ids[idx[valid]]
+    counts = np.bincount(rows * V + words, minlength=n * V).reshape(n, V).astype(np.float64)
+    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+
+
+def _cache_targets(kept_before: np.ndarray, kept_ids: np.ndarray, src: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The cache's probability of each true next word (n,): its share of the last CACHE_WINDOW kept words,
+    NaN where none was kept yet."""
+    c = kept_before[src]
+    idx = c[:, None] - CACHE_WINDOW + np.arange(CACHE_WINDOW)[None, :]  # (n, W)
+    valid = idx >= 0
+    hits = (kept_ids[np.maximum(idx, 0)] == w[:, None]) & valid
+    size = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(size > 0, hits.sum(axis=1) / size, np.nan)
+
+
+# --- the counts file ------------------------------------------------------------------------------------
+def vocab_digest(vocab: Vocab) -> str:
+    return hashlib.sha256("\n".join(vocab.itos).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def counts_path(model_path: str | os.PathLike) -> Path:
+    """Where a model's counts live: beside it, `<run id>.counts.npz`."""
+    p = Path(model_path)
+    return p.with_name(p.stem + ".counts.npz")
+
+
+def save_counts(path: str | os.PathLike, counts: KneserNeyTrigram, weights: Weights, vocab: Vocab,
+                report: dict | None = None) -> None:
+    """Write the counts and the fitted weights atomically (temporary file, fsync, rename)."""
+    import json
+
+    path = Path(path)
+    arrays = {k: np.ascontiguousarray(v, dtype=np.int64) for k, v in counts.arrays().items()}
+    meta = {"format": COUNTS_FORMAT, "vocab_size": counts.V, "vocab_sha256": vocab_digest(vocab),
+            "weights": weights.to_dict(), "train_tokens": counts.train_tokens, "report": report or {},
+            "cache_window": CACHE_WINDOW}
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class Blend:
+    """The counts and the fitted weights: with a run's GRU, everything the blend needs."""
+
+    counts: KneserNeyTrigram
+    weights: Weights
+    report: dict = field(default_factory=dict)  # the sources' validation numbers when it was fitted
+
+
+MAX_COUNT_ENTRIES = 200_000_000  # n-grams; a real corpus of 1 GB has far fewer distinct trigrams
+
+
+def load_counts(path: str | os.PathLike, vocab: Vocab) -> Blend:
+    """Read a counts file for a model with this vocabulary; ModelFileError for anything we did not write."""
+    import json
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: counts file not found")
+    want = {"meta", "tri_keys", "tri_counts", "bi_keys", "bi_counts"}
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if set(z.files) != want:
+                raise ValueError(f"unexpected contents {sorted(z.files)}")
+            meta = json.loads(bytes(z["meta"]).decode())
+            arr = {k: z[k] for k in want - {"meta"}}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{path}: not a counts file we wrote ({str(exc)[:120]})") from None
+    try:
+        V = int(meta["vocab_size"])
+        if meta.get("format") != COUNTS_FORMAT or V != len(vocab) or meta.get("vocab_sha256") != vocab_digest(vocab):
+            raise ValueError("it belongs to another vocabulary or format")
+        for k, a in arr.items():
+            if a.dtype != np.int64 or a.ndim != 1 or a.size > MAX_COUNT_ENTRIES:
+                raise ValueError(f"{k} is not a list of counts")
+        for order, top in (("tri", V ** 3), ("bi", V ** 2)):
+            keys, cnt = arr[f"{order}_keys"], arr[f"{order}_counts"]
+            if keys.size == 0 or keys.size != cnt.size or keys[0] < 0 or keys[-1] >= top or np.any(np.diff(keys) <= 0) \
+                    or cnt.min() < 1:
+                raise ValueError(f"the {order}gram table is damaged")
+        w = meta["weights"]
+        weights = Weights(float(w["gru"]), float(w["counts"]), float(w.get("cache", 0.0)))
+        parts = (weights.gru, weights.counts, weights.cache)
+        if not all(math.isfinite(x) and 0 <= x <= 1 for x in parts) or abs(sum(parts) - 1) > 1e-6:
+            raise ValueError("its weights are not a mixture")
+        counts = KneserNeyTrigram.from_arrays(V, arr["tri_keys"], arr["tri_counts"], arr["bi_keys"], arr["bi_counts"],
+                                              int(meta.get("train_tokens", 0)))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{path}: refused: {exc}") from None
+    return Blend(counts, weights, dict(meta.get("report") or {}))
