@@ -3,6 +3,7 @@ run on the same text skips reading and tokenising it.
 
 One entry per (files' sha256s, tokenizer, lowercase) in `cache/<key>/`: `ids.npy` (the provisional word
 ids, uint16 when fewer than 65,536 distinct words, else int32), `starts.npy` (sentence starts, int64),
+`counts.npy` (occurrences per word),
 `words.json` (the word of each provisional id) and `meta.json` (file details, warnings, the corpus sha256,
 and the sha256, dtype and shape of each array). An entry is written to a temporary folder and renamed, so it
 is whole or absent; when read, every array is checked against its recorded checksum and shape, and an entry
@@ -22,9 +23,9 @@ from typing import Callable
 
 import numpy as np
 
-from .corpus import Corpus, FileInfo, _count_ids, find_text_files, read_corpus, slices
+from .corpus import Corpus, FileInfo, find_text_files, read_corpus, slices
 
-FORMAT = 1
+FORMAT = 2
 DEFAULT_LIMIT_BYTES = 4 * 1024**3
 _CHUNK = 1 << 22
 
@@ -85,7 +86,8 @@ class TokenCache:
             meta = {"format": FORMAT, "sha256": corpus.sha256, "tokenizer": corpus.tokenizer,
                     "lowercase": corpus.lowercase, "warnings": corpus.warnings,
                     "files": [asdict(f) for f in corpus.files], "arrays": {}}
-            for name, arr, kind in (("ids", corpus.ids, dtype), ("starts", corpus.starts, np.dtype(np.int64))):
+            for name, arr, kind in (("ids", corpus.ids, dtype), ("starts", corpus.starts, np.dtype(np.int64)),
+                                    ("counts", corpus.counts, np.dtype(np.int64))):
                 with open(tmp / f"{name}.npy", "wb") as fh:  # slice by slice: no second copy of the ids
                     np.lib.format.write_array_header_1_0(
                         fh, {"descr": np.lib.format.dtype_to_descr(kind), "fortran_order": False, "shape": (arr.size,)})
@@ -153,7 +155,7 @@ def _load(entry: Path, tokenizer: str, lowercase: bool) -> Corpus:
     if meta.get("format") != FORMAT or meta["tokenizer"] != tokenizer or meta["lowercase"] != lowercase:
         raise ValueError("made by another version or for other settings")
     arrays = {}
-    for name in ("ids", "starts"):
+    for name in ("ids", "starts", "counts"):
         spec = meta["arrays"][name]
         path = entry / f"{name}.npy"
         if _file_sha256(path) != spec["sha256"]:
@@ -166,20 +168,16 @@ def _load(entry: Path, tokenizer: str, lowercase: bool) -> Corpus:
     if hashlib.sha256(words_raw).hexdigest() != meta["words_sha256"]:
         raise ValueError("words.json does not match its checksum")
     words = json.loads(words_raw.decode("utf-8"))
-    ids, starts = arrays["ids"], arrays["starts"]
+    ids, starts, counts = arrays["ids"], arrays["starts"], arrays["counts"]
     if ids.ndim != 1 or starts.ndim != 1 or len(starts) < 1 or starts[0] != 0 or starts[-1] != ids.size:
         raise ValueError("sentence starts do not fit the ids")
-    if ids.size and int(_max(ids)) >= len(words):
-        raise ValueError("ids outside the word list")
+    if counts.shape != (len(words),) or int(counts.sum()) != ids.size:
+        raise ValueError("word counts do not fit the ids")
     return Corpus(
-        words=words, counts=_count_ids(ids, len(words)), ids=ids, starts=starts,
+        words=words, counts=counts, ids=ids, starts=starts,
         files=[FileInfo(**f) for f in meta["files"]], sha256=meta["sha256"], tokenizer=tokenizer,
         lowercase=lowercase, warnings=list(meta["warnings"]),
     )
-
-
-def _max(ids: np.ndarray) -> int:
-    return max((int(piece.max()) for piece in slices(ids, _CHUNK)), default=0)
 
 
 def _file_sha256(path: Path) -> str:
