@@ -284,11 +284,11 @@ def _memory(ds, cfg, args, data, mb=100) -> dict:
 _PEAK = "int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
 
 
-def _train_child(home: Path, args: list[str], timeout: float = 1800) -> tuple[dict, int, float]:
+def _train_child(home: Path, args: list[str], timeout: float = 1800, env: dict | None = None) -> tuple[dict, int, float]:
     """`train … --json` in a child process: (its last epoch line, its peak RSS in kB (VmHWM), wall seconds)."""
     code = ("import sys, json; from gru_desktop.cli import main; rc = main(sys.argv[1:]); "
             f"print(json.dumps({{'rc': rc, 'vmhwm_kb': {_PEAK}}}), file=sys.stderr)")
-    env = {**os.environ, "GRU_DESKTOP_HOME": str(home)}
+    env = {**os.environ, "GRU_DESKTOP_HOME": str(home), **(env or {})}
     t = time.perf_counter()
     r = subprocess.run([sys.executable, "-c", code, "train", *args, "--json"], capture_output=True, text=True,
                        env=env, timeout=timeout)
@@ -376,20 +376,24 @@ def _scale(data: Path, args) -> dict:
         if (data / "train.txt").is_file():
             common = [str(data / "train.txt"), "--tokenizer", "pretokenized", "--keep-case", "--epochs", "1",
                       "--time-limit", "40", "--cache-mb", "0"]
-            one, _, _ = _train_child(tmp / "a1", common + ["--threads", "2"])
-            two, _, _ = _train_child(tmp / "a2", common + ["--threads", "1", "--processes", "2"])
+            # OMP_WAIT_POLICY=PASSIVE as the app sets it: spinning threads collapse when another process uses a core
+            one, _, _ = _train_child(tmp / "a1", common + ["--threads", "2"], env={"OMP_WAIT_POLICY": "PASSIVE"})
+            two, _, _ = _train_child(tmp / "a2", common + ["--threads", "1", "--processes", "2"],
+                                     env={"OMP_WAIT_POLICY": "PASSIVE"})
             out["a_one_process_2_threads_tokens_per_s"] = one["tokens_per_s"]
             out["a_two_processes_1_thread_tokens_per_s"] = two["tokens_per_s"]
             out["a_ratio"] = two["tokens_per_s"] / one["tokens_per_s"]
-        # (b) 60 s of training on a generated 1 GB corpus: peak RSS against the file size
-        big = tmp / "1gb.txt"
-        size = _generate(big, getattr(args, "scale_mb", 1000))
-        out["b_file_mb"] = size / 1e6
-        for label in ("first", "second"):
-            r = _train_seconds(tmp / "b", big, 60.0)
-            out[f"b_{label}_peak_rss_mb"] = r["vmhwm_kb"] / 1024
-            out[f"b_{label}_ratio"] = r["vmhwm_kb"] * 1024 / size
-            out[f"b_{label}_tokens_per_s"] = r["tokens_per_s"]
-            out[f"b_{label}_read_s"] = r["read_s"]
-            out[f"b_{label}_cache_hit"] = r["cache_hit"]
+        # (b) 60 s of training on a generated 1 GB corpus (or the sizes given): peak RSS against the file size
+        for mb in args.scale_mb:
+            big = tmp / f"{mb}mb.txt"
+            size = _generate(big, mb)
+            out[f"b{mb}_file_mb"] = size / 1e6
+            for label in ("first", "second"):
+                r = _train_seconds(tmp / "b", big, 60.0)
+                out[f"b{mb}_{label}_peak_rss_mb"] = r["vmhwm_kb"] / 1024
+                out[f"b{mb}_{label}_ratio"] = r["vmhwm_kb"] * 1024 / size
+                out[f"b{mb}_{label}_tokens_per_s"] = r["tokens_per_s"]
+                out[f"b{mb}_{label}_read_s"] = r["read_s"]
+                out[f"b{mb}_{label}_cache_hit"] = r["cache_hit"]
+            big.unlink()
     return out

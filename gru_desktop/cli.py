@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default=[10_000, 30_000, 100_000, 300_000, 1_000_000, 2_000_000], metavar="N,N,…",
                    help="corpus sizes in words for the sizes part (%(default)s)")
     b.add_argument("--quality-seconds", type=float, default=480.0)
-    b.add_argument("--scale-mb", type=int, default=1000, help="size of the generated corpus of `--only scale` (%(default)s MB)")
+    b.add_argument("--scale-mb", type=lambda t: [int(x) for x in t.split(",")], default=[1000], metavar="MB,MB,…",
+                   help="sizes of the generated corpora of `--only scale` (1000 MB)")
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
     b.add_argument("--batch-size", type=int, default=d.batch_size)
     b.add_argument("--lr", type=float, default=d.lr)
