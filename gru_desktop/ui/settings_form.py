@@ -78,7 +78,6 @@ class SettingsForm(QWidget):
         for name, spec in MAIN_FIELDS.items():
             self._add_number(main, name, *spec)
         self.inputs["epochs"].setSpecialValueText("auto")  # 0 = Epochs auto
-        self.inputs["dropout"].setSpecialValueText("auto")  # below 0 = None: by the size of the text
         self.inputs["epochs"].valueChanged.connect(self._budget_enabled)
         self._add_check(main, "tie_weights", "tieWeightsCheck", "shares the embedding",
                         "the dense layer scores each word with its embedding row (after an H → E projection) "
@@ -95,6 +94,7 @@ class SettingsForm(QWidget):
         adv = QFormLayout(self.advanced)
         for name, spec in ADVANCED_FIELDS.items():
             self._add_number(adv, name, *spec)
+        self.inputs["dropout"].setSpecialValueText("auto")  # below 0 = None: by the size of the text
         for name, (obj, label, options, tip) in CHOICES.items():
             combo = QComboBox(objectName=obj, toolTip=tip)
             combo.addItems(list(options))

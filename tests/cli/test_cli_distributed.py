@@ -64,7 +64,7 @@ def test_torchrun_two_processes_record_one_run_like_one_process(tmp_path):
     assert run["status"] == "completed" and run["epochs_done"] == 2
     assert run["processes"] == 2 and run["device"] == "cpu"
     assert run["config"]["processes"] == 2
-    assert sorted(p.name for p in (home / "models").iterdir()) == [f"{run['id']}.pt"]
+    assert sorted(p.name for p in (home / "models").glob("*.pt")) == [f"{run['id']}.pt"]  # one model file
     ranks = {line.split(" ", 1)[0] for line in opens.read_text().splitlines() if "runs.db" in line}
     assert ranks == {"0"}, opens.read_text()  # no other rank opened the database
     one_home = tmp_path / "one"
