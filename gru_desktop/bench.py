@@ -9,6 +9,9 @@ Parts (all by default, or pick with --only):
 - startup: the window's first paint after `python main.py`, median of 5 launches;
 - typing: keystroke → suggestions in the real autocomplete box (2,000 key events of test text, model trained 30 s);
 - gui: a 10 ms QTimer's lateness (p50/p99/max) in the real window while it trains on WikiText-2 (--gui-seconds);
+- journey: the same timer over a scripted new user's whole journey (ui/journey.py): launch, load a small corpus,
+  train 10 short epochs, the run's end, switching pages, Autocomplete, typing; then a folder of 1,000 runs:
+  Runs page, filter, ten selected, select all. Every tick later than 50 ms is charged to its step.
 - sizes: Epochs auto under a short budget (--sizes-budget) on ~10 k … 2 M words of WikiText-2 and on the bundled
   sample: validation perplexity and top-3 of the GRU, the counts and the blend (not part of the default set);
 - scale (design §12): (a) tokens/s of one process × 2 threads against `train --processes 2` × 1 thread (torchrun,
@@ -54,7 +57,7 @@ def run_bench(args) -> int:
         if args.json:
             print(json.dumps(results))
         return 0
-    if any(p not in ("memory", "startup") for p in parts) and not (data / "train.txt").is_file():
+    if any(p not in ("memory", "startup", "journey") for p in parts) and not (data / "train.txt").is_file():
         print(f"error: WikiText-2 not found in {data}; pass --data DIR", file=sys.stderr)
         return 2
     if args.threads:
@@ -63,10 +66,11 @@ def run_bench(args) -> int:
                       precision=args.precision, schedule=getattr(args, "schedule", "plateau"), threads=args.threads,
                       tie_weights=not getattr(args, "untied", False)).validate()
     results: dict = {"threads": torch.get_num_threads(), "config": cfg.to_dict()}
-    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes"} else None
+    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes", "journey"} else None
     for part in parts:
         fn = {"throughput": _throughput, "tutorial": _tutorial, "latency": _latency, "memory": _memory, "quality": _quality,
-              "startup": _startup, "gui": _gui, "typing": _typing, "sizes": _sizes}[part]
+              "startup": _startup, "gui": _gui, "typing": _typing, "sizes": _sizes,
+              "journey": _journey}[part]
         results[part] = fn(ds, cfg, args, data)
         _say(args, part, results[part])
     if args.json:
@@ -107,6 +111,20 @@ def _gui(ds, cfg, args, data) -> dict:
     if out.returncode != 0 or not lines:
         return {"error": (out.stderr.strip().splitlines() or ["no output"])[-1]}
     return json.loads(lines[-1])
+
+
+def _journey(ds, cfg, args, data) -> dict:
+    """ui/journey.py in a fresh process configured as the app is; its JSON report."""
+    env = {**os.environ, "GRU_JOURNEY_RUNS": str(getattr(args, "journey_runs", 1000))}
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out = subprocess.run([sys.executable, "-m", "gru_desktop.ui.journey", *(getattr(args, "journey_corpus", None) or [])],
+                         capture_output=True, text=True, env=env, timeout=1800)
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0 or not lines:
+        return {"error": (out.stderr.strip().splitlines() or ["no output"])[-1]}
+    res = json.loads(lines[-1])
+    res["budget"] = {"p99_ms": BUDGETS["timer_p99_ms"], "max_ms": BUDGETS["timer_max_ms"]}
+    return res
 
 
 def _throughput(ds, cfg, args, data, steps=(20, 220)) -> dict:

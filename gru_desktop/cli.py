@@ -6,6 +6,8 @@ with the run marked cancelled. Heavy modules (torch) are imported inside the com
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import math
 import signal
@@ -34,50 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model on text files or folders (default: the bundled sample corpus)")
     t.add_argument("paths", nargs="*", metavar="PATH")
-    t.add_argument("--seq-len", type=int, default=d.seq_len, help="padding length L (%(default)s)")
-    t.add_argument("--embed-dim", type=int, default=d.embed_dim, help="embedding size E (%(default)s)")
-    t.add_argument("--hidden-size", type=int, default=d.hidden_size, help="GRU hidden size H (%(default)s)")
-    t.add_argument("--layers", type=int, default=d.layers, help="GRU layers (%(default)s)")
-    t.add_argument("--vocab-size", type=int, default=d.vocab_size, help="vocabulary size V incl. 3 reserved (%(default)s)")
-    t.add_argument("--min-count", type=int, default=d.min_count, help="minimum occurrences for a word (%(default)s)")
-    t.add_argument("--dropout", type=_dropout, default=d.dropout, metavar="F|auto",
-                   help="dropout on embeddings and GRU outputs while training; auto: by the size of the text "
-                        "(0.3 below 300 k words, 0.1 below 1 M, else 0) (default: auto)")
-    t.add_argument("--untied", action="store_true",
-                   help="give the output layer its own V × H matrix instead of sharing the embedding's")
-    t.add_argument("--epochs", type=_epochs, default=d.epochs, metavar="N|auto",
-                   help="passes over the text, or auto: until validation stops improving for --patience epochs, "
-                        "within --budget (default: auto)")
-    t.add_argument("--budget", type=float, default=d.budget, metavar="SECONDS",
-                   help="the most seconds --epochs auto may train; its schedule is planned over it (%(default)g)")
+    _add_train_options(t)
+    t.add_argument("--pausable", action="store_true",
+        help="Ctrl-C pauses the run at a checkpoint instead of cancelling it (resume: runs resume RUN_ID)")
     t.add_argument("--probe", action="append", default=[], metavar="TEXT",
                    help="a prefix whose top-3 next words are shown every epoch (repeatable), after five from the "
                         "validation text")
-    t.add_argument("--batch-size", type=int, default=d.batch_size, help="(%(default)s)")
-    t.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (%(default)s)")
-    t.add_argument("--clip", type=float, default=d.clip, help="gradient norm clipping, 0 = off (%(default)s)")
-    t.add_argument("--schedule", choices=["plateau", "cosine"], default=d.schedule,
-                   help="learning rate: halve on a validation plateau, or cosine decay to 0 over the run (%(default)s)")
-    t.add_argument("--val-fraction", type=float, default=d.val_fraction, help="share of sentences held out (%(default)s)")
-    t.add_argument("--seed", type=int, default=d.seed, help="(%(default)s)")
-    t.add_argument("--patience", type=int, default=d.patience, help="early stopping patience in epochs, 0 = off (%(default)s)")
-    t.add_argument("--time-limit", type=float, default=d.time_limit, help="stop after this many seconds, 0 = no limit")
-    t.add_argument("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core (%(default)s)")
-    t.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=d.precision,
-                   help="bf16: dense layer in bfloat16 while training, faster on CPUs with AVX512-BF16 or AMX; "
-                        "auto: bf16 where the CPU has it, else fp32 (%(default)s)")
-    t.add_argument("--device", default=d.device,
-                   help="auto (CUDA, else Apple MPS, else CPU), cpu, cuda, cuda:N or mps (%(default)s)")
-    t.add_argument("--processes", type=int, default=d.processes,
-                   help="train in N processes (torchrun + DistributedDataParallel; gloo on CPU, nccl on CUDA) "
-                        "sharing the batch; the same as `torchrun --nproc-per-node N -m gru_desktop train …` (%(default)s)")
     t.add_argument("--port", type=int, default=0, help="with --processes: the rendezvous port (default: a free one)")
     t.add_argument("--dist-timeout", type=float, default=60.0,
                    help="several processes: seconds after which the others give up on one that stopped (%(default)s)")
     t.add_argument("--cache-mb", type=float, default=4000,
                    help="token cache size limit in MB: a second run on the same text skips tokenising; 0 = off (%(default)s)")
-    t.add_argument("--tokenizer", choices=["words", "pretokenized"], default=d.tokenizer)
-    t.add_argument("--keep-case", action="store_true", help="do not lowercase")
     t.add_argument("--name", help="a name for the run")
     t.add_argument("--json", action="store_true", help="one JSON object per epoch, then the result")
 
@@ -103,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     delete = rs.add_parser("delete", help="delete a run and its model file")
     delete.add_argument("run", metavar="RUN_ID")
+    pz = rs.add_parser("pause", help="pause a run that is training (in any process) at its next batch, with a checkpoint")
+    pz.add_argument("run", metavar="RUN_ID")
+    pz.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the run to pause (%(default)s)")
+    rz = rs.add_parser("resume", help="continue a paused or interrupted run as the same run, from its checkpoint")
+    rz.add_argument("run", metavar="RUN_ID")
+    rz.add_argument("--new-run", action="store_true",
+                    help="when it cannot be resumed: continue its best model as a new run (fresh optimizer)")
+    rz.add_argument("--epochs", type=_epochs, metavar="N|auto",
+                    help="with --new-run: how many epochs (default: those it had left, or auto)")
+    rz.add_argument("--pausable", action="store_true", help="Ctrl-C pauses again instead of cancelling")
+    rz.add_argument("--json", action="store_true")
     x = rs.add_parser("export", help="epoch metrics to CSV, the loss/accuracy chart to PNG, a model to .pt2 or ONNX")
     x.add_argument("runs", nargs="+", metavar="RUN_ID")
     x.add_argument("--csv", metavar="PATH", help="every epoch of the runs, one row each (UTF-8, header row)")
@@ -116,6 +96,23 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cache", help="the token cache: show its entries, or clear it")
     c.add_argument("action", nargs="?", choices=["show", "clear"], default="show")
     c.add_argument("--json", action="store_true")
+    q = sub.add_parser("queue", help="runs to train one after another: add, sweep, list, run, remove")
+    qs = q.add_subparsers(dest="action", parser_class=_Parser)
+    qa = qs.add_parser("add", help="queue one run with these settings")
+    qa.add_argument("paths", nargs="*", metavar="PATH")
+    _add_train_options(qa)
+    qa.add_argument("--name", help="a name for the run")
+    qw = qs.add_parser("sweep", help="queue every combination of the values given, e.g. --hidden-size 64,128 --lr 0.01,0.02")
+    qw.add_argument("paths", nargs="*", metavar="PATH")
+    _add_train_options(qw, sweep=True)
+    qw.add_argument("--name", help="the sweep's name (default: sweep-<date>); its runs are tagged sweep:NAME")
+    ql = qs.add_parser("list", help="the queued runs in order")
+    ql.add_argument("--all", action="store_true", help="also finished and failed items")
+    ql.add_argument("--json", action="store_true")
+    qr = qs.add_parser("run", help="train the queued runs until the queue is empty (Ctrl-C pauses the current run)")
+    qr.add_argument("--json", action="store_true")
+    qm = qs.add_parser("remove", help="take a queued run out of the queue")
+    qm.add_argument("item", metavar="ID", type=int)
 
     sub.add_parser("install-desktop", help="add GRU Desktop with its icon to the applications menu (current user)")
     sub.add_parser("uninstall-desktop", help="remove the applications-menu launcher and icons again")
@@ -123,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
     b.add_argument("--only", action="append",
-                   choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "sizes", "scale"],
+                   choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "sizes",
+                            "journey", "scale"],
                    help="run only these parts (repeatable); sizes and scale only run when asked for")
     b.add_argument("--sizes-budget", type=float, default=120.0, metavar="SECONDS",
                    help="Epochs auto's budget per corpus in the sizes part (%(default)g)")
@@ -134,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--scale-mb", type=lambda t: [int(x) for x in t.split(",")], default=[1000], metavar="MB,MB,…",
                    help="sizes of the generated corpora of `--only scale` (1000 MB)")
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
+    b.add_argument("--journey-corpus", nargs="+", metavar="PATH",
+                   help="the journey's small corpus (default: three licence texts from /usr/share/common-licenses)")
+    b.add_argument("--journey-runs", type=int, default=1000, help="runs in the journey's big data folder (%(default)s)")
     b.add_argument("--batch-size", type=int, default=d.batch_size)
     b.add_argument("--lr", type=float, default=d.lr)
     b.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=d.precision)
@@ -142,6 +143,59 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core")
     b.add_argument("--json", action="store_true")
     return p
+
+
+def _add_train_options(t, sweep: bool = False) -> None:
+    """The settings of a run (train, queue add); with `sweep`, each takes comma-separated values and
+    stays None unless given (queue sweep)."""
+    from .core.config import TrainConfig
+
+    d = TrainConfig()
+
+    def add(*names, **kw):
+        if sweep and kw.get("action") != "store_true":  # values checked by queue_jobs.parse_values
+            kw.pop("choices", None)
+            kw.update(type=str, default=None)
+            kw["help"] = (kw.get("help") or "").replace("(%(default)s)", "").strip() + " (comma-separated values)"
+        return t.add_argument(*names, **kw)
+
+    add("--seq-len", type=int, default=d.seq_len, help="padding length L (%(default)s)")
+    add("--embed-dim", type=int, default=d.embed_dim, help="embedding size E (%(default)s)")
+    add("--hidden-size", type=int, default=d.hidden_size, help="GRU hidden size H (%(default)s)")
+    add("--layers", type=int, default=d.layers, help="GRU layers (%(default)s)")
+    add("--vocab-size", type=int, default=d.vocab_size, help="vocabulary size V incl. 3 reserved (%(default)s)")
+    add("--min-count", type=int, default=d.min_count, help="minimum occurrences for a word (%(default)s)")
+    add("--dropout", type=_dropout, default=d.dropout, metavar="F|auto",
+        help="dropout on embeddings and GRU outputs while training; auto: by the size of the text "
+             "(0.3 below 100 k words, else 0) (default: auto)")
+    add("--untied", action="store_true",
+        help="give the output layer its own V × H matrix instead of sharing the embedding's")
+    add("--epochs", type=_epochs, default=d.epochs, metavar="N|auto",
+        help="passes over the text, or auto: until validation stops improving for --patience epochs, "
+             "within --budget (default: auto)")
+    add("--budget", type=float, default=d.budget, metavar="SECONDS",
+        help="the most seconds --epochs auto may train; its schedule is planned over it (%(default)g)")
+    add("--batch-size", type=int, default=d.batch_size, help="(%(default)s)")
+    add("--lr", type=float, default=d.lr, help="Adam learning rate (%(default)s)")
+    add("--clip", type=float, default=d.clip, help="gradient norm clipping, 0 = off (%(default)s)")
+    add("--schedule", choices=["plateau", "cosine"], default=d.schedule,
+        help="learning rate: halve on a validation plateau, or cosine decay to 0 over the run (%(default)s)")
+    add("--val-fraction", type=float, default=d.val_fraction, help="share of sentences held out (%(default)s)")
+    add("--seed", type=int, default=d.seed, help="(%(default)s)")
+    add("--patience", type=int, default=d.patience, help="early stopping patience in epochs, 0 = off (%(default)s)")
+    add("--time-limit", type=float, default=d.time_limit, help="stop after this many seconds, 0 = no limit")
+    add("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core (%(default)s)")
+    add("--precision", choices=["auto", "fp32", "bf16"], default=d.precision,
+        help="bf16: dense layer in bfloat16 while training, faster on CPUs with AVX512-BF16 or AMX; "
+        "auto: bf16 where the CPU has it, else fp32 (%(default)s)")
+    add("--tokenizer", choices=["words", "pretokenized"], default=d.tokenizer)
+    add("--device", default=d.device, help="auto (CUDA, else Apple MPS, else CPU), cpu, cuda, cuda:N or mps (%(default)s)")
+    add("--processes", type=int, default=d.processes,
+        help="train in N processes (torchrun + DistributedDataParallel; gloo on CPU, nccl on CUDA) sharing the batch; "
+             "the same as `torchrun --nproc-per-node N -m gru_desktop train …` (%(default)s)")
+    add("--checkpoint-minutes", type=float, default=d.checkpoint_minutes,
+        help="write a resumable checkpoint this often, 0 = only when pausing (%(default)s)")
+    add("--keep-case", action="store_true", help="do not lowercase")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,9 +211,9 @@ def main(argv: list[str] | None = None) -> int:
 
     _tolerate_undecodable_output()
     try:
-        handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "bench": cmd_bench,
-                   "install-desktop": cmd_desktop, "uninstall-desktop": cmd_desktop,
-                   "cache": cmd_cache}
+        handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "queue": cmd_queue,
+                   "bench": cmd_bench,
+                   "install-desktop": cmd_desktop, "uninstall-desktop": cmd_desktop, "cache": cmd_cache}
         return handler[args.command](args)
     except USER_ERRORS as exc:
         return _fail(exc)
@@ -237,16 +291,18 @@ def _epochs(text: str) -> int:
     return value
 
 
-def _config_from_args(args):
+# CLI options that set a TrainConfig field of the same name (dest); --untied and --keep-case are the two flags.
+_CONFIG_OPTIONS = ("seq_len", "embed_dim", "hidden_size", "layers", "vocab_size", "min_count", "dropout", "epochs", "budget",
+                   "batch_size", "lr", "clip", "schedule", "val_fraction", "seed", "patience", "time_limit", "threads",
+                   "precision", "tokenizer", "checkpoint_minutes", "device", "processes")
+
+
+def _config_from_args(args, validate: bool = True):
     from .core.config import TrainConfig
 
-    return TrainConfig(
-        seq_len=args.seq_len, embed_dim=args.embed_dim, hidden_size=args.hidden_size, layers=args.layers,
-        vocab_size=args.vocab_size, min_count=args.min_count, dropout=args.dropout, epochs=args.epochs, budget=args.budget,
-        batch_size=args.batch_size, lr=args.lr, clip=args.clip, schedule=args.schedule, val_fraction=args.val_fraction, seed=args.seed,
-        patience=args.patience, time_limit=args.time_limit, threads=args.threads, precision=args.precision, tokenizer=args.tokenizer,
-        lowercase=not args.keep_case, tie_weights=not args.untied, device=args.device, processes=args.processes,
-    ).validate()
+    values = {k: getattr(args, k) for k in _CONFIG_OPTIONS if getattr(args, k) is not None}
+    config = TrainConfig(**values, lowercase=not args.keep_case, tie_weights=not args.untied)
+    return config.validate() if validate else config
 
 
 def cmd_train(args) -> int:
@@ -303,8 +359,7 @@ def _user_error(message: str):
 
 
 def _train(args, config, group) -> int:
-    from .core.train import EpochResult, StepResult
-    from .runs import RunFinished, RunStarted, prepare, token_cache, train_follower, train_run
+    from .runs import prepare, token_cache, train_follower, train_run
 
     if not 0 <= args.cache_mb <= 10_000_000:
         raise _user_error("--cache-mb must be between 0 and 10000000")
@@ -322,68 +377,41 @@ def _train(args, config, group) -> int:
         return EXIT_INTERRUPTED if reason == "cancelled" else 0
     for w in dataset.corpus.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    received: list[int] = []  # the signal that asked to stop: it sets the exit code (128 + its number)
+    stop, pause = threading.Event(), threading.Event()
+    with _ctrl_c(stop, pause if args.pausable and not group.distributed else None) as received:
+        finished = _follow(train_run(dataset, config, home=args.home, name=args.name, stop=stop, pause=pause,
+                                     probes=args.probe, group=group), args.json, group.world)
+    return _exit_code(finished, received)
+
+
+@contextlib.contextmanager
+def _ctrl_c(stop: threading.Event, pause: threading.Event | None):
+    """Ctrl-C, SIGTERM (logout, systemd, kill) and SIGHUP (the terminal closed) stop after the current batch:
+    cancel, or pause with a checkpoint when `pause` is given; a second one raises KeyboardInterrupt at once.
+    Yields the list of signals received (the first sets the exit code, 128 + its number)."""
+    received: list[int] = []
     on_tty = [stream.fileno() for stream in (sys.stdout, sys.stderr) if stream.isatty()]
 
     def on_stop_signal(signum, frame):
-        if stop.is_set():
+        if stop.is_set() or (pause is not None and pause.is_set()):
             raise KeyboardInterrupt  # a second Ctrl-C (or TERM): stop now
-        stop.set()
+        (pause if pause is not None else stop).set()
         received.append(signum)
         if signum == getattr(signal, "SIGHUP", None):
             _detach_terminal(on_tty)  # the terminal is gone: writing to it would fail
+        what = "pausing (a checkpoint is written)" if pause is not None else "stopping"
         try:
-            print("\nstopping after this batch… (Ctrl-C again to force)", file=sys.stderr)
+            print(f"\n{what} after this batch… (Ctrl-C again to force)", file=sys.stderr)
         except OSError:
             pass
 
-    # SIGTERM (logout, systemd, kill) and SIGHUP (the terminal closed) are handled like Ctrl-C.
     stop_signals = [s for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s)]
     previous = {name: signal.signal(getattr(signal, name), on_stop_signal) for name in stop_signals}
-    progress = sys.stderr.isatty() and not args.json
-    finished = None
     try:
-        for ev in train_run(dataset, config, home=args.home, name=args.name, stop=stop, probes=args.probe, group=group):
-            if isinstance(ev, RunStarted):
-                c = dataset.corpus
-                if not args.json:
-                    print(f"run {ev.run_id}: {c.description}, {c.n_sentences:,} sentences, {c.n_tokens:,} words, "
-                          f"vocabulary {len(dataset.vocab):,} ({dataset.oov_share:.1%} unknown), "
-                          f"{dataset.train.n_windows:,} training windows of {config.seq_len}; "
-                          f"{_where(ev.device, group.world)}")
-                run_id = ev.run_id
-            elif isinstance(ev, StepResult):
-                if progress and (ev.batch % 20 == 0 or ev.batch == ev.batches):
-                    print(f"\repoch {ev.epoch} {ev.batch}/{ev.batches} loss {ev.loss:.3f}", end="", file=sys.stderr, flush=True)
-            elif isinstance(ev, EpochResult):
-                if progress:
-                    print("\r\033[K", end="", file=sys.stderr)
-                if args.json:
-                    row = {"run_id": run_id, **ev.metrics(), "is_best": ev.is_best}
-                    print(json.dumps(_finite(row)), flush=True)
-                else:
-                    print(f"epoch {ev.epoch:>3}  loss {ev.train_loss:.3f}  acc {ev.train_accuracy:.1%}  "
-                          f"val loss {ev.val_loss:.3f}  acc {ev.val_accuracy:.1%}  top-3 {ev.val_top3:.1%}  "
-                          f"ppl {ev.val_perplexity:.1f}  {ev.seconds:.1f} s  {ev.tokens_per_s:,.0f} tok/s  "
-                          f"{'*' if ev.is_best else ' '} {ev.observation}", flush=True)
-                    for sample in ev.samples:
-                        print(f"      {sample['prefix']} → {' · '.join(sample['suggestions'])}", flush=True)
-            elif isinstance(ev, RunFinished):
-                finished = ev
+        yield received
     finally:
         for name, handler in previous.items():
             signal.signal(getattr(signal, name), handler)
-    if args.json:
-        print(json.dumps({"run_id": finished.run_id, "status": finished.status, "message": finished.message,
-                          "best_epoch": finished.best_epoch, "model_path": finished.model_path,
-                          "lambda": finished.blend_lambda}), flush=True)
-    else:
-        where = f"; model: {finished.model_path}" if finished.model_path else "; no model saved"
-        blend = f"; suggests with GRU + counts (λ = {finished.blend_lambda:.2f})" if finished.blend_lambda is not None else ""
-        print(f"run {finished.run_id} {finished.status}: {finished.message}{where}{blend}")
-    if finished.status == "cancelled":
-        return 128 + received[0] if received else EXIT_INTERRUPTED
-    return 0 if finished.status == "completed" else 1
 
 
 def _detach_terminal(fds: list[int]) -> None:
@@ -397,6 +425,73 @@ def _detach_terminal(fds: list[int]) -> None:
         os.close(null)
     except (OSError, ValueError):
         pass
+
+
+def _exit_code(finished, received: list[int] | None = None) -> int:
+    if finished is None:
+        return 1
+    if finished.status in ("cancelled", "paused"):
+        return 128 + received[0] if received else EXIT_INTERRUPTED
+    return 0 if finished.status == "completed" else 1
+
+
+def _follow(events, as_json: bool, processes: int = 1):
+    """Print runs' events as `train` does (a line per epoch, or JSON lines); return the last RunFinished."""
+    from .core.train import EpochResult, StepResult
+    from .runs import CheckpointSaved, RunFinished, RunStarted
+
+    progress = sys.stderr.isatty() and not as_json
+    finished, run_id = None, None
+    for ev in events:
+        if isinstance(ev, RunStarted):
+            run_id = ev.run_id
+            if ev.resumed and not as_json:
+                print(f"run {ev.run_id}: resumed at {ev.resumed}", flush=True)
+            elif not as_json:
+                c, ds = ev.dataset.corpus, ev.dataset
+                print(f"run {ev.run_id}: {c.description}, {c.n_sentences:,} sentences, {c.n_tokens:,} words, "
+                      f"vocabulary {len(ds.vocab):,} ({ds.oov_share:.1%} unknown), "
+                      f"{ds.train.n_windows:,} training windows of {ev.config.seq_len}; {_where(ev.device, processes)}",
+                      flush=True)
+            elif ev.resumed:
+                print(json.dumps({"run_id": run_id, "resumed": ev.resumed}), flush=True)
+        elif isinstance(ev, StepResult):
+            if progress and (ev.batch % 20 == 0 or ev.batch == ev.batches):
+                print(f"\repoch {ev.epoch} {ev.batch}/{ev.batches} loss {ev.loss:.3f}", end="", file=sys.stderr, flush=True)
+        elif isinstance(ev, CheckpointSaved):
+            if ev.error:
+                print(f"\r\033[K" if progress else "", end="", file=sys.stderr)
+                print(f"warning: {ev.error}", file=sys.stderr)
+        elif isinstance(ev, EpochResult):
+            if progress:
+                print("\r\033[K", end="", file=sys.stderr)
+            if as_json:
+                row = {"run_id": run_id, **ev.metrics(), **ev.system, "is_best": ev.is_best}
+                print(json.dumps(_finite(row)), flush=True)
+            else:
+                print(f"epoch {ev.epoch:>3}  loss {ev.train_loss:.3f}  acc {ev.train_accuracy:.1%}  "
+                      f"val loss {ev.val_loss:.3f}  acc {ev.val_accuracy:.1%}  top-3 {ev.val_top3:.1%}  "
+                      f"ppl {ev.val_perplexity:.1f}  {ev.seconds:.1f} s  {ev.tokens_per_s:,.0f} tok/s  "
+                      f"{'*' if ev.is_best else ' '} {ev.observation}", flush=True)
+                for sample in ev.samples:
+                    print(f"      {sample['prefix']} → {' · '.join(sample['suggestions'])}", flush=True)
+        elif isinstance(ev, RunFinished):
+            finished = ev
+            _print_finished(ev, as_json)
+    return finished
+
+
+def _print_finished(finished, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"run_id": finished.run_id, "status": finished.status, "message": finished.message,
+                          "best_epoch": finished.best_epoch, "model_path": finished.model_path,
+                          "lambda": finished.blend_lambda}), flush=True)
+        return
+    where = f"; model: {finished.model_path}" if finished.model_path else "; no model saved"
+    blend = f"; suggests with GRU + counts (λ = {finished.blend_lambda:.2f})" if finished.blend_lambda is not None else ""
+    print(f"run {finished.run_id} {finished.status}: {finished.message}{where}{blend}", flush=True)
+    if finished.status == "paused":
+        print(f"resume it with: gru-desktop runs resume {finished.run_id}", flush=True)
 
 
 def cmd_suggest(args) -> int:
@@ -468,9 +563,9 @@ def cmd_evaluate(args) -> int:
 
 def cmd_runs(args) -> int:
     import storage
-    from .runs import delete_run, open_store
 
-    home, db = open_store(args.home, write=args.action == "delete")
+    # storage's own open_store: listing runs does not import torch (a fraction of a second, not seconds)
+    home, db = storage.open_store(args.home, write=args.action in ("delete", "pause"))
     if args.action is None:
         runs = storage.list_runs(db)
         if args.json:
@@ -487,6 +582,11 @@ def cmd_runs(args) -> int:
     if args.action == "export":
         return _runs_export(args, db)
     run_id = storage.resolve_run_id(db, args.run)
+    if args.action == "pause":
+        return _runs_pause(db, run_id, args.wait)
+    if args.action == "resume":
+        db.close()
+        return _runs_resume(args, run_id)
     if args.action == "show":
         run = storage.get_run(db, run_id)
         epochs = storage.get_epochs(db, run_id)
@@ -499,9 +599,153 @@ def cmd_runs(args) -> int:
                 print(f"epoch {e['epoch']:>3}  loss {e['train_loss']:.3f}  val loss {e['val_loss']:.3f}  "
                       f"ppl {e['val_perplexity']:.1f}  top-3 {e['val_top3']:.1%}  {e['observation']}")
         return 0
+    from .runs import delete_run
+
     delete_run(db, run_id)  # with its model file
     print(f"deleted run {run_id}")
     return 0
+
+
+def _runs_pause(db, run_id: int, wait: float) -> int:
+    """Ask the process training the run to pause it; wait until it has (its checkpoint written)."""
+    import time
+
+    import storage
+
+    storage.request_pause(db, run_id)
+    deadline = time.monotonic() + max(wait, 0.0)
+    while True:
+        run = storage.get_run(db, run_id)
+        if run["status"] != "running":
+            break
+        if time.monotonic() > deadline:
+            print(f"run {run_id}: pause requested; it pauses after its current batch (not yet after {wait:g} s)")
+            return 0
+        time.sleep(0.2)
+    if run["status"] == "paused":
+        print(f"run {run_id} paused: {run.get('stop_reason') or ''}; resume it with: gru-desktop runs resume {run_id}")
+        return 0
+    print(f"error: run {run_id} ended {run['status']} before it could pause", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _runs_resume(args, run_id: int) -> int:
+    from .runs import ResumeError, resume_run
+
+    stop, pause = threading.Event(), threading.Event()
+    with _ctrl_c(stop, pause if args.pausable else None) as received:
+        try:
+            events = resume_run(run_id, home=args.home, stop=stop, pause=pause)
+            first = next(events)  # the checks happen here: refused before anything changes
+        except ResumeError as exc:
+            if not (args.new_run and exc.as_new_run):
+                hint = f" (run `gru-desktop runs resume {run_id} --new-run` to do that)" if exc.as_new_run else ""
+                raise ResumeError(f"{exc}{hint}", run_id) from None
+            return _continue_as_new_run(args, run_id, stop, pause)
+        finished = _follow(itertools.chain([first], events), args.json)
+    return _exit_code(finished, received)
+
+
+def _continue_as_new_run(args, run_id: int, stop, pause) -> int:
+    """What the user is offered when a run cannot be resumed: its best model trained further as a new run."""
+    import storage
+    from .runs import continue_dataset, open_store, train_run
+
+    _, db = open_store(args.home)
+    run = storage.get_run(db, run_id)
+    planned = int(run.get("epochs_planned") or 0)  # 0: Epochs auto, which the new run keeps
+    left = max(planned - int(run.get("best_epoch") or 0), 1) if planned else 0
+    loaded, config, dataset = continue_dataset(db, run_id, args.epochs if args.epochs is not None else left)
+    print(f"run {run_id} cannot be resumed exactly: continuing its best model (epoch {run.get('best_epoch')}) "
+          f"as a new run for {config.epochs} epochs", file=sys.stderr)
+    events = train_run(dataset, config, home=args.home, name=f"continues run {run_id}", stop=stop, pause=pause,
+                       parent_run_id=run_id, initial_state=loaded.model.state_dict())
+    return _exit_code(_follow(events, args.json))
+
+
+def cmd_queue(args) -> int:
+    import storage
+    from . import queue_jobs
+    from .core.errors import UserError
+    from storage import open_store
+
+    if args.action is None:
+        raise UserError("queue: give an action: add, sweep, list, run or remove")
+    home, db = open_store(args.home, write=args.action != "list")
+    if args.action in ("add", "sweep"):
+        paths = [str(Path(p).resolve()) for p in args.paths]
+        for p in paths:
+            if not Path(p).exists():
+                raise UserError(f"{p}: no such file or folder")
+        if args.action == "add":
+            config = _config_from_args(args)
+            ids = queue_jobs.queue_configs(db, [config], paths, names=[args.name])
+            print(f"queued item {ids[0]}" + (f" ({args.name})" if args.name else ""))
+            return 0
+        grid = {k: queue_jobs.parse_values(k, getattr(args, k)) for k in _CONFIG_OPTIONS
+                if getattr(args, k) is not None and len(str(getattr(args, k)).split(",")) > 1}
+        fixed = {k: queue_jobs.parse_values(k, getattr(args, k))[0] for k in _CONFIG_OPTIONS
+                 if getattr(args, k) is not None and k not in grid}
+        from .core.config import TrainConfig
+
+        base = TrainConfig(**fixed, lowercase=not args.keep_case, tie_weights=not args.untied)
+        if not grid:
+            raise UserError("queue sweep: give at least one setting with several values, e.g. --hidden-size 64,128")
+        configs = queue_jobs.expand_sweep(base, grid)  # every value checked before anything is queued
+        import datetime
+
+        name = args.name or "sweep-" + datetime.datetime.now().strftime("%Y%m%d-%H%M")
+        ids = queue_jobs.queue_configs(db, configs, paths, names=[queue_jobs.sweep_label(c, grid) for c in configs],
+                                       sweep=name)
+        print(f"queued sweep {name!r}: {len(ids)} runs ({' × '.join(f'{k} {len(v)}' for k, v in grid.items())}), "
+              f"items {ids[0]}–{ids[-1]}")
+        return 0
+    if args.action == "list":
+        items = storage.queue.list_items(db, finished=args.all)
+        if args.json:
+            print(json.dumps(items, default=str))
+            return 0
+        if not items:
+            print("the queue is empty: add runs with `gru-desktop queue add` or `queue sweep`")
+        for it in items:
+            c = it["config"]
+            where = ", ".join(Path(p).name for p in it["corpus_paths"]) or "sample corpus"
+            run = f"run {it['run_id']}" if it.get("run_id") else ""
+            print(f"{it['id']:>4}  {it['state']:<8} {it.get('sweep') or '':<16} {it.get('name') or '':<28} "
+                  f"H {c.get('hidden_size')} E {c.get('embed_dim')} lr {c.get('lr')} epochs {c.get('epochs') or 'auto'}  "
+                  f"{where}  {run}")
+        return 0
+    if args.action == "remove":
+        item = storage.queue.remove_item(db, args.item)
+        print(f"removed item {item['id']} from the queue")
+        return 0
+    return _queue_run(args, home)
+
+
+def _queue_run(args, home) -> int:
+    from .queue_jobs import QueueItemFinished, QueueItemStarted, work_queue
+
+    stop, pause = threading.Event(), threading.Event()
+    counts = {"done": 0, "failed": 0, "queued": 0}
+
+    def runs_events():  # the queue's own events as stderr lines; the runs' events on to _follow
+        for ev in work_queue(home, stop, pause):
+            if isinstance(ev, QueueItemStarted):
+                it = ev.item
+                print(f"queue item {it['id']}{' (resuming its run)' if it.get('run_id') else ''}: "
+                      f"{it.get('name') or 'run'}; {ev.remaining} more queued", file=sys.stderr, flush=True)
+            elif isinstance(ev, QueueItemFinished):
+                counts[ev.state] += 1
+                if ev.state == "failed":
+                    print(f"queue item {ev.item_id} failed: {ev.message}", file=sys.stderr, flush=True)
+            else:
+                yield ev
+
+    with _ctrl_c(stop, pause):  # Ctrl-C pauses the current run; its item stays at the head of the queue
+        _follow(runs_events(), args.json)
+    print(f"queue: {counts['done']} runs done, {counts['failed']} failed"
+          + ("; paused (`queue run` resumes it)" if pause.is_set() else ""), file=sys.stderr)
+    return EXIT_INTERRUPTED if pause.is_set() or stop.is_set() else 0
 
 
 MODEL_FLAGS = ("pt2", "onnx", "torchscript")

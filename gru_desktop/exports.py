@@ -21,7 +21,8 @@ from .core.errors import UserError
 
 # One row per (run, epoch); the metric columns are those of storage.metrics.EPOCH_COLUMNS.
 CSV_COLUMNS = ("run_id", "run_name", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
-               "val_top3", "val_perplexity", "seconds", "tokens_per_s", "lr", "observation")
+               "val_top3", "val_perplexity", "seconds", "tokens_per_s", "lr", "observation",
+               "cpu_percent", "peak_rss_mb", "threads", "device")
 
 
 def check_writable(path: str | os.PathLike) -> Path:

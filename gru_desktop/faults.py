@@ -15,7 +15,8 @@ import storage
 
 from .core.errors import UserError
 
-USER_ERRORS = (UserError, storage.StorageError, storage.RunNotFound, storage.RunIsRunning)
+USER_ERRORS = (UserError, storage.StorageError, storage.RunNotFound, storage.RunIsRunning, storage.RunNotRunning,
+               storage.QueueItemNotFound, storage.QueueItemBusy)
 
 
 def user_message(exc: BaseException, home: str | os.PathLike | None = None) -> str | None:

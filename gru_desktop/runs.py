@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -30,13 +30,13 @@ from .core import atomic
 from .core.modelfile import LoadedModel, estimate_file_bytes, load_model, model_bytes
 from .core.samples import check_probes, epoch_samples, validation_prefixes
 from .core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
-from .core.train import EpochResult, StepResult, TrainingDone, train
+from .core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
 from .faults import user_message
 
 STEP_FLUSH_SECONDS = 1.0
 BASELINE_MAX_TOKENS = 30_000_000
 _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
-           "cancelled": "cancelled", "diverged": "failed"}
+           "cancelled": "cancelled", "diverged": "failed", "paused": "paused"}
 
 
 @dataclass
@@ -46,6 +46,8 @@ class RunStarted:
     model_path: str
     dataset: Dataset
     config: TrainConfig
+    resumed: str = ""  # "epoch 3, batch 12" when this continues a paused or interrupted run
+    history: dict | None = field(default=None, repr=False)  # a resumed run's recorded {"epochs", "steps"}
     device: str = "cpu"  # where it trains: 'cpu', 'cuda:0', 'mps'
     train_tokens: int = 0
 
@@ -53,11 +55,28 @@ class RunStarted:
 @dataclass
 class RunFinished:
     run_id: int
-    status: str  # completed | cancelled | failed
+    status: str  # completed | cancelled | failed | paused
     message: str
     best_epoch: int
     model_path: str | None  # None when no epoch finished
     blend_lambda: float | None = None  # the fitted blend's λ, None when the GRU alone suggests
+
+
+@dataclass
+class CheckpointSaved:
+    run_id: int
+    path: str | None  # None when writing it failed (the previous checkpoint, if any, is still there)
+    where: str  # "epoch 3, batch 12"
+    reason: str  # periodic | pause
+    error: str = ""
+
+
+class ResumeError(UserError):
+    """A run that cannot be resumed as itself; `as_new_run` says whether continuing it as a new run can work."""
+
+    def __init__(self, message: str, run_id: int, as_new_run: bool = False):
+        super().__init__(message)
+        self.run_id, self.as_new_run = run_id, as_new_run
 
 
 def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: Group = LOCAL,
@@ -103,18 +122,20 @@ def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
 
 
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
-              stop: threading.Event | None = None, parent_run_id: int | None = None,
-              initial_state: dict | None = None, probes: list[str] | None = None, group: Group = LOCAL):
-    """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, then RunFinished.
+              stop: threading.Event | None = None, pause: threading.Event | None = None,
+              parent_run_id: int | None = None, initial_state: dict | None = None, probes: list[str] | None = None,
+              tags: list[str] | None = None, group: Group = LOCAL):
+    """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, CheckpointSaved, then RunFinished.
 
     `initial_state`: start from these weights (a parent run's model, to continue training it; the
     dataset must then use that model's vocabulary) instead of fresh ones. `probes`: the user's own prefixes
-    whose sample suggestions are recorded every epoch, after five drawn from the validation text.
+    whose sample suggestions are recorded every epoch, after five drawn from the validation text. `pause`:
+    stop after the current batch with a checkpoint; the run is then 'paused' and `resume_run` continues it.
     `group`: under torchrun, this is rank 0 of the job (the only process that opens the database and
     writes the model file); the other ranks run `train_follower`.
     """
     probes = check_probes(probes or [])
-    config = config.resolved(dataset.train.n_tokens)  # "auto" dropout by the size of this text
+    config = _for_processes(config.resolved(dataset.train.n_tokens), group)  # "auto" dropout by the size of this text
     device = training_device(config, group)
     home, db = open_store(home)
     torch.manual_seed(config.seed)  # the same seed gives the same initial weights, in every process
@@ -129,31 +150,125 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         train_tokens=dataset.train.n_tokens, val_tokens=dataset.val.n_tokens, parent_run_id=parent_run_id,
         corpus_paths=[f.path for f in corpus.files], device=str(device), processes=group.world,
     )
-    path = storage.model_path(home, run_id)
+    if tags:
+        storage.update_run(db, run_id, tags=list(tags))
     run = storage.get_run(db, run_id)
     prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed) + probes
-    yield RunStarted(run_id, run["name"], str(path), dataset, config, str(device), dataset.train.n_tokens)
-    status, error, message, best_epoch, saved = "failed", None, "", 0, False
+    yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config,
+                     device=str(device), train_tokens=dataset.train.n_tokens)
+    yield from _drive(db, home, run_id, model, dataset, config, stop, pause, None, prefixes, device=device, group=group)
+
+
+def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause: threading.Event | None = None,
+               should_stop=None):
+    """Continue a paused or interrupted run as the same run id from its checkpoint, bit-exactly.
+
+    Refused (ResumeError, before anything changes) when the checkpoint is missing, damaged or of another
+    format, when the corpus files changed (sha256), or when another live process is training the run.
+    Yields what `train_run` yields; RunStarted carries the run's recorded epochs and steps for the chart.
+    """
+    from .core.checkpoint import CheckpointError, load_checkpoint
+    from .core.vocab import Vocab
+
+    home, db = open_store(home)
+    run_id = storage.resolve_run_id(db, run_ref)
+    run = storage.get_run(db, run_id)
+    if run["status"] == "running" and storage.is_alive(run):
+        raise ResumeError(f"run {run_id} is already running (process {run.get('pid')}); it cannot be resumed twice", run_id)
+    if run["status"] not in storage.RESUMABLE_STATUSES:
+        raise ResumeError(f"run {run_id} is {run['status']}: only paused or interrupted runs can be resumed", run_id,
+                          as_new_run=bool(run.get("model_path")))
+    offer = bool(run.get("model_path"))
+    new_run = " Continue it as a new run instead (its best model, a fresh optimizer)." if offer else ""
+    try:
+        ckpt = load_checkpoint(run.get("checkpoint_path") or storage.checkpoint_path(home, run_id))
+        if ckpt.run_id != run_id:
+            raise CheckpointError(f"its checkpoint belongs to run {ckpt.run_id}")
+        config = TrainConfig.from_dict(ckpt.config).validate()
+    except (CheckpointError, UserError) as exc:
+        raise ResumeError(f"run {run_id} cannot be resumed: {exc}.{new_run}", run_id, as_new_run=offer) from None
+    if ckpt.corpus_sha256 != run.get("corpus_sha256"):
+        raise ResumeError(f"run {run_id} cannot be resumed: its checkpoint is of other text than the run", run_id)
+    try:
+        corpus = run_corpus(run, config, should_stop)
+    except UserError as exc:
+        raise ResumeError(f"run {run_id} cannot be resumed: {exc}", run_id) from None
+    dataset = build_dataset(corpus, config, vocab=Vocab(ckpt.vocab))
+    device = training_device(config)
+    model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
+    state = ckpt.state
+    storage.claim_for_resume(db, run_id)  # RunIsRunning if another process got here first
+    # What was recorded after the checkpoint is trained again (identically): drop it so nothing doubles.
+    storage.truncate_run(db, run_id, epochs_kept=state.loop.epoch - 1, steps_kept=state.loop.step)
+    history = {"epochs": storage.get_epochs(db, run_id), "steps": storage.get_steps(db, run_id)}
+    where = f"epoch {state.loop.epoch}, batch {state.loop.batches_done}"
+    # The samples' prefixes: the same five from the validation text (the user's probes are not stored).
+    prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed)
+    yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config, where, history,
+                     device=str(device), train_tokens=dataset.train.n_tokens)
+    yield from _drive(db, home, run_id, model, dataset, config, stop, pause, state, prefixes,
+                      saved=bool(run.get("model_path")), device=device)
+
+
+def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, stop, pause, resume, prefixes,
+           saved=False, device: torch.device | None = None, group: Group = LOCAL):
+    """Train and record: steps, epochs (with the system monitor), best models, checkpoints; then finish."""
+    from .core.checkpoint import save_checkpoint
+    from .sysmon import SystemMonitor
+
+    path = storage.model_path(home, run_id)
+    ckpt_path = storage.checkpoint_path(home, run_id)
+    pause = pause if pause is not None else threading.Event()  # also set by `runs pause` from another process
+    device = device or torch.device("cpu")
+    monitor = SystemMonitor(str(device))
+    status, error, message, best_epoch = "failed", None, "", 0
+    have_checkpoint = resume is not None
+    saved_where = f"epoch {resume.loop.epoch}, batch {resume.loop.batches_done}" if resume is not None else ""
+    pause_failed = False
     steps: list[tuple[int, int, float]] = []
     last_flush = time.monotonic()
     try:
-        for event in train(model, dataset.train, dataset.val, config, stop, device, group):
+        # Several processes neither pause nor checkpoint (a checkpoint would hold rank 0's lanes only).
+        for event in train(model, dataset.train, dataset.val, config, stop, pause=None if group.distributed else pause,
+                           resume=resume, device=device, group=group):
             if isinstance(event, StepResult):
                 steps.append((event.step, event.epoch, event.loss))
                 if time.monotonic() - last_flush > STEP_FLUSH_SECONDS:
                     storage.add_steps(db, run_id, steps)
                     steps, last_flush = [], time.monotonic()
+                    if storage.pause_requested(db, run_id):
+                        pause.set()
+            elif isinstance(event, Snapshot):
+                storage.add_steps(db, run_id, steps)  # the chart up to the checkpoint is on disk with it
+                steps = []
+                try:
+                    save_checkpoint(ckpt_path, event.state, run_id=run_id, config=config.to_dict(),
+                                    vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256)
+                    storage.set_checkpoint(db, run_id, ckpt_path)
+                    have_checkpoint, saved_where = True, event.where
+                    event = CheckpointSaved(run_id, str(ckpt_path), event.where, event.reason)
+                except OSError as exc:  # e.g. disk full: the temporary file is gone, the previous checkpoint intact
+                    kept = "the previous checkpoint is kept" if have_checkpoint else "there is no earlier checkpoint"
+                    event = CheckpointSaved(run_id, None, event.where, event.reason,
+                                            f"the checkpoint could not be written ({exc.strerror or exc}); {kept}")
+                    pause_failed = event.reason == "pause"
+                    print(f"warning: run {run_id}: {event.error}", file=sys.stderr)
             elif isinstance(event, EpochResult):
                 event.samples = epoch_samples(_on_cpu(model, device), dataset.vocab, config, prefixes)
                 storage.add_steps(db, run_id, steps)
                 steps = []
-                storage.add_epoch(db, run_id, event.metrics())
+                event.system = monitor.sample()
+                storage.add_epoch(db, run_id, {**event.metrics(), **event.system})
                 if event.is_best:
                     # Saved at every new best epoch: a crash or Ctrl-C keeps the best finished epoch's model.
                     _save_best(db, run_id, path, model, config, dataset, event)
                     saved = True
             elif isinstance(event, TrainingDone):
                 status, message, best_epoch = _STATUS[event.reason], event.message, event.best_epoch
+                if status == "paused" and not have_checkpoint:
+                    status, message = "cancelled", f"{message}, but no checkpoint could be written: stopped instead"
+                elif status == "paused" and pause_failed:
+                    message = f"paused; resumes from the checkpoint at {saved_where} (the pause's own could not be written)"
                 error = message if status == "failed" else None
             yield event
     except (KeyboardInterrupt, GeneratorExit):
@@ -165,6 +280,12 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         raise
     finally:
         _finish(db, run_id, steps, status, error, message)
+        if status != "paused" and have_checkpoint:  # a finished run is not resumed: its checkpoint only takes space
+            ckpt_path.unlink(missing_ok=True)
+            try:
+                storage.set_checkpoint(db, run_id, None)
+            except Exception:  # noqa: BLE001 - a full disk: the path then points at nothing, resume says so
+                pass
     model.to("cpu")  # what follows (the blend, the GUI's use of the model) runs on the CPU
     lam = None
     if status == "completed":
@@ -226,7 +347,10 @@ def _finish(db, run_id: int, steps: list, status: str, error: str | None, messag
     except Exception:  # noqa: BLE001 - losing the last second of step losses is better than losing the status
         pass
     try:
-        storage.finish_run(db, run_id, status, error, stop_reason=message)
+        if status == "paused":
+            storage.pause_run(db, run_id, message)
+        else:
+            storage.finish_run(db, run_id, status, error, stop_reason=message)
     except Exception as exc:  # noqa: BLE001
         print(f"warning: run {run_id} could not be marked {status}: {user_message(exc) or exc}", file=sys.stderr)
 
@@ -241,11 +365,16 @@ def _on_cpu(model: GRULanguageModel, device: torch.device) -> GRULanguageModel:
     return twin
 
 
+def _for_processes(config: TrainConfig, group: Group) -> TrainConfig:
+    """Several processes write no checkpoints: one would hold only rank 0's lanes, and resuming is one process."""
+    return config.replace(checkpoint_minutes=0.0) if group.distributed else config
+
+
 def train_follower(dataset: Dataset, config: TrainConfig, group: Group, stop: threading.Event | None = None) -> str:
     """A process of rank > 0 under torchrun: the same model and schedule as rank 0, its own lanes, no
     database and no files. Returns how training ended (the same in every process: stops are agreed)."""
     assert group.rank != 0
-    config = config.resolved(dataset.train.n_tokens)  # as rank 0 resolves it
+    config = _for_processes(config.resolved(dataset.train.n_tokens), group)  # as rank 0 resolves it
     device = training_device(config, group)
     torch.manual_seed(config.seed)
     model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
@@ -332,8 +461,11 @@ def delete_run(db, run_id: int) -> dict:
     if row.get("model_path"):
         Path(row["model_path"]).unlink(missing_ok=True)
         counts_path(row["model_path"]).unlink(missing_ok=True)
+    if row.get("checkpoint_path"):
+        Path(row["checkpoint_path"]).unlink(missing_ok=True)
     return row
 
 
-__all__ = ["RunStarted", "RunFinished", "prepare", "open_store", "train_run", "train_follower", "training_device", "token_cache", "load_run_model", "evaluate_run",
+__all__ = ["RunStarted", "RunFinished", "CheckpointSaved", "ResumeError", "prepare", "open_store", "train_run", "resume_run",
+           "train_follower", "training_device", "token_cache", "load_run_model", "evaluate_run",
            "continue_dataset", "delete_run", "UserError"]

@@ -7,10 +7,20 @@ Each thread must open its own connection with open_db (see storage.db).
 
 from .baselines import get_baseline, list_baselines, save_baseline
 from .db import open_db
+from .paths import checkpoint_path, data_dir, db_path, ensure_data_dir, model_path
+from . import queue
+from .queue import QueueItemBusy, QueueItemNotFound
 from .faults import StorageError, check_free_space, check_writable, describe, translated
-from .paths import data_dir, db_path, ensure_data_dir, model_path
 from .runs import (
+    RESUMABLE_STATUSES,
     STATUSES,
+    RunNotRunning,
+    claim_for_resume,
+    pause_requested,
+    pause_run,
+    request_pause,
+    set_checkpoint,
+    truncate_run,
     RunIsRunning,
     RunNotFound,
     add_epoch,
@@ -33,6 +43,18 @@ from .runs import (
 from .store import is_read_only, open_read_only, open_store, resolve_home
 
 __all__ = [
+    "RESUMABLE_STATUSES",
+    "QueueItemBusy",
+    "QueueItemNotFound",
+    "RunNotRunning",
+    "checkpoint_path",
+    "claim_for_resume",
+    "pause_requested",
+    "pause_run",
+    "queue",
+    "request_pause",
+    "set_checkpoint",
+    "truncate_run",
     "STATUSES",
     "RunIsRunning",
     "StorageError",

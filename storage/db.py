@@ -78,8 +78,17 @@ def _migrate(db: Database) -> None:
     # exists". BEGIN IMMEDIATE serialises them; the loser then finds nothing
     # pending, because apply() re-checks inside the lock. Migrations.apply
     # nests its own per-migration transactions as savepoints inside this one.
-    with write_transaction(db):
-        MIGRATIONS.apply(db)
+    # Foreign keys are off while migrating (SQLite ignores the pragma inside a transaction, so it is set
+    # here): a migration that rebuilds a table (m009) must not cascade-delete the rows that point at it.
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with write_transaction(db):
+            MIGRATIONS.apply(db)
+            broken = db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} rows pointing nowhere")
+    finally:
+        db.execute("PRAGMA foreign_keys=ON")
 
 
 @contextlib.contextmanager

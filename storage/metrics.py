@@ -30,6 +30,11 @@ EPOCH_COLUMNS = (
     "tokens_per_s",
     "observation",
     "lr",
+    # the system monitor (m009): the training process during the epoch
+    "cpu_percent",
+    "peak_rss_mb",
+    "threads",
+    "device",
     "samples",
 )
 

@@ -157,6 +157,52 @@ def m006_blend_and_samples(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m009_resume_queue_monitor(db: Database) -> None:
+    # 1. Runs can be 'paused' (a checkpoint to resume from) and 'queued'. SQLite cannot change a CHECK
+    # constraint in place, so the table is rebuilt from its own current definition (whatever columns
+    # earlier migrations added) with the longer status list. storage.db runs migrations with foreign keys
+    # off, so dropping the old table does not cascade into epochs and steps.
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()
+    old = "('running', 'completed', 'cancelled', 'failed', 'interrupted')"
+    new = "('running', 'completed', 'cancelled', 'failed', 'interrupted', 'paused', 'queued')"
+    if old not in sql:
+        raise RuntimeError("m009: unexpected runs schema, status list not found")
+    db.execute(sql.replace(old, new).replace("CREATE TABLE runs", "CREATE TABLE runs_m009", 1))
+    db.execute("INSERT INTO runs_m009 SELECT * FROM runs")
+    db.execute("DROP TABLE runs")
+    db.execute("ALTER TABLE runs_m009 RENAME TO runs")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_runs_status ON runs(status)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_runs_created_at ON runs(created_at)")
+    # Where the run's resumable checkpoint is, and a pause asked for by another process (`runs pause`).
+    db.execute("ALTER TABLE runs ADD COLUMN checkpoint_path TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN pause_requested INTEGER DEFAULT 0")
+    # 2. The system monitor, per epoch: the training process's CPU use, peak memory, threads, device.
+    for column, kind in (("cpu_percent", "REAL"), ("peak_rss_mb", "REAL"), ("threads", "INTEGER"), ("device", "TEXT")):
+        db.execute(f"ALTER TABLE epochs ADD COLUMN {column} {kind}")
+    # 3. The run queue: settings and corpus of runs to train one after another; a sweep is a named group.
+    db.execute(
+        """
+        CREATE TABLE queue (
+            id INTEGER PRIMARY KEY,
+            position INTEGER NOT NULL,
+            created_at TEXT,
+            name TEXT,
+            sweep TEXT,
+            config TEXT NOT NULL,
+            corpus_paths TEXT NOT NULL DEFAULT '[]',
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed')),
+            run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+            pid INTEGER,
+            host TEXT,
+            pid_started TEXT,
+            message TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_queue_state ON queue(state, position)")
+
+
+@MIGRATIONS()
 def m008_devices(db: Database) -> None:
     # Where a run trained (design §12): the device it used ('cpu', 'cuda:0', 'mps') and how many
     # processes trained it together (torchrun). Older runs trained in one process on the CPU.

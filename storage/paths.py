@@ -3,7 +3,8 @@
 Layout of the data directory::
 
     runs.db            the SQLite database (see storage.db)
-    models/<id>.pt     the best checkpoint of each run
+    models/<id>.pt     the best model of each run
+    models/<id>.ckpt   the resumable training checkpoint of a run (design §14)
 
 Nothing here touches the disk except ensure_data_dir, so the functions are
 safe to call at import time or from tests.
@@ -63,3 +64,8 @@ def db_path(home: Path) -> Path:
 def model_path(home: Path, run_id: int) -> Path:
     """The checkpoint file of one run inside a data directory."""
     return Path(home) / "models" / f"{run_id}.pt"
+
+
+def checkpoint_path(home: Path, run_id: int) -> Path:
+    """The resumable training checkpoint of one run (model, optimizer, RNGs, position) in a data directory."""
+    return Path(home) / "models" / f"{run_id}.ckpt"

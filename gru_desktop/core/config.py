@@ -20,7 +20,7 @@ DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,3})?)$")
 
 # Dropout "auto": (fewer training words than this → this dropout), else 0. Measured with `bench --only sizes`
 # and README "Defaults by corpus size": small texts overfit within a few epochs, big ones do not.
-AUTO_DROPOUT = ((300_000, 0.3), (1_000_000, 0.1))
+AUTO_DROPOUT = ((100_000, 0.3),)
 
 
 def auto_dropout(train_tokens: int) -> float:
@@ -65,6 +65,7 @@ class TrainConfig:
     patience: int = 3  # early stopping: epochs without a better validation loss
     time_limit: float = 0.0  # seconds of training, 0 = no limit
     threads: int = 0  # torch intra-op threads, 0 = torch's default (one per core)
+    checkpoint_minutes: float = 2.0  # a resumable checkpoint this often while training (and at every pause); 0 = only at a pause
     precision: str = "auto"  # "bf16": the dense layer's matrix products in bfloat16 while training; "auto": bf16 where the device does it well
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps (design §12); "auto": CUDA, else MPS, else CPU
     processes: int = 1  # training processes (torchrun + DistributedDataParallel); the global batch is batch_size
@@ -89,6 +90,7 @@ class TrainConfig:
         _float_range(self, "clip", 0.0, 1e6)
         _float_range(self, "val_fraction", 0.01, 0.5)
         _float_range(self, "time_limit", 0.0, 1e7)
+        _float_range(self, "checkpoint_minutes", 0.0, 1440.0)
         _float_range(self, "budget", 0.0, 1e7)
         if self.auto_epochs and self.budget <= 0:
             raise ConfigError("budget", "budget must be above 0 seconds: Epochs auto trains until validation stops "

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checkpoint import LoopState, TrainState, capture, numpy_state, restore_rngs
 from .config import TrainConfig
 from .data import Windows, batches
 from .distributed import LOCAL, Group
@@ -50,6 +51,7 @@ class EpochResult:
     is_best: bool
     best_epoch: int
     partial: bool = False  # ended early by the time limit
+    system: dict = field(default_factory=dict)  # the system monitor's sample, filled in by the runs job
     # [{"prefix": ..., "suggestions": [...]}]: the GRU's guesses for a few prefixes after this epoch, filled
     # in by the runs job (design §11), which knows the vocabulary and the user's probes
     samples: list = field(default_factory=list)
@@ -61,8 +63,21 @@ class EpochResult:
 
 
 @dataclass
+class Snapshot:
+    """The loop's state between two batches, to be written as a checkpoint (core/checkpoint.py) before the
+    caller asks for the next event. Yielded every `config.checkpoint_minutes` and at a pause."""
+
+    state: TrainState = field(repr=False)
+    reason: str  # periodic | pause
+
+    @property
+    def where(self) -> str:
+        return f"epoch {self.state.loop.epoch}, batch {self.state.loop.batches_done}"
+
+
+@dataclass
 class TrainingDone:
-    reason: str  # completed | early_stop | time_limit | cancelled | diverged
+    reason: str  # completed | early_stop | time_limit | cancelled | diverged | paused
     message: str
     best_epoch: int  # 0 when no epoch finished
     best_state: dict | None = field(default=None, repr=False)
@@ -81,37 +96,72 @@ class EvalResult:
 
 
 def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows, config: TrainConfig,
-          stop: threading.Event | None = None, device: torch.device | None = None, group: Group = LOCAL):
+          stop: threading.Event | None = None, *, pause: threading.Event | None = None,
+          resume: TrainState | None = None, device: torch.device | None = None, group: Group = LOCAL):
     """Train `model` in place; on return its weights are the best epoch's (lowest validation loss).
 
+    `pause`: like `stop`, but first yields a `Snapshot` (reason "pause"), then `TrainingDone("paused")`.
+    `resume`: a Snapshot's state (from a checkpoint file): continue exactly where it was taken; with the
+    same data, settings and thread count the weights and metrics come out bit-identical to a run that
+    was never paused (a step-based schedule; a time limit counts only time spent training).
     `device`: where to train (the model is moved there). `group`: this process's share of a job of several
     (core.distributed); the results it yields are then those of the whole job, the same in every process.
     """
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
     device = device or torch.device("cpu")
     model.to(device)
     step_module = group.wrap(_TrainStep(model), device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    lr = config.lr
-    planned_steps = 0  # cosine schedule: steps of all planned epochs, known once the first epoch is planned
+    if resume is None:
+        torch.manual_seed(config.seed)
+        rng = np.random.default_rng(config.seed)
+        s = LoopState(epoch=1, batches_done=0, step=0, tokens_total=0, elapsed=0.0, epoch_seconds=0.0,
+                      planned_steps=0, lr=config.lr, loss_sum=0.0, correct=0, n_tok=0, best_loss=math.inf,
+                      best_epoch=0, since_best=0)
+    else:
+        model.load_state_dict(resume.model)
+        optimizer.load_state_dict(resume.optimizer)
+        rng = restore_rngs(resume)  # numpy's as it was before the interrupted epoch's shuffle
+        s = resume.loop
+    lr = s.lr
+    planned_steps = s.planned_steps  # cosine schedule: steps of all planned epochs, known once the first epoch is planned
     B = config.batch_size
-    best_loss, best_epoch, best_state, since_best = math.inf, 0, None, 0
-    prev: dict | None = None
-    step = tokens_total = 0
-    start = time.perf_counter()
+    best_loss, best_epoch, since_best = s.best_loss, s.best_epoch, s.since_best
+    best_state = resume.best_state if resume is not None else None
+    prev: dict | None = s.prev
+    step, tokens_total = s.step, s.tokens_total
+    start = time.perf_counter() - s.elapsed  # time between a pause and its resume does not count
     deadline = start + config.horizon if config.horizon > 0 else math.inf
-    for epoch in range(1, config.max_epochs + 1):
+    every = config.checkpoint_minutes * 60.0
+    last_snapshot = time.perf_counter()
+
+    def snapshot(done: int) -> TrainState:  # the state after `done` batches of the current epoch
+        now = time.perf_counter()
+        loop = LoopState(epoch, done, step, tokens_total, now - start, now - t0, planned_steps, lr, loss_sum,
+                         correct, n_tok, best_loss, best_epoch, since_best, prev, epoch_rng)
+        return capture(loop, model, optimizer, state, best_state)
+
+    for epoch in range(s.epoch, config.max_epochs + 1):
         model.train()
-        t0 = time.perf_counter()
-        loss_sum = correct = n_tok = 0
+        resuming = resume is not None and epoch == s.epoch
+        t0 = time.perf_counter() - (s.epoch_seconds if resuming else 0.0)
+        loss_sum, correct, n_tok = (s.loss_sum, s.correct, s.n_tok) if resuming else (0.0, 0, 0)
+        skip = s.batches_done if resuming else 0
         timed_out = False
+        epoch_rng = numpy_state(rng)  # before the shuffle: resuming shuffles again from here
         plan = batches(train_windows, B, rng, part=group.part)
-        state = model.init_state(len(plan.lanes))  # (layers, lanes, H): one row per lane of this process
+        # (layers, lanes, H): one row per lane of this process
+        state = resume.lanes.clone().to(device) if resuming else model.init_state(len(plan.lanes))
         planned_steps = planned_steps or max(len(plan) * config.max_epochs, 1)
         for i, batch in enumerate(plan, start=1):
+            if i <= skip:  # trained before the pause
+                continue
             if not group.distributed and stop is not None and stop.is_set():
                 yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
+                return
+            if pause is not None and pause.is_set():
+                snap = Snapshot(snapshot(i - 1), "pause")
+                yield snap
+                yield _restore(model, TrainingDone("paused", f"paused at {snap.where} of {len(plan)}", best_epoch, best_state))
                 return
             if config.schedule == "cosine":
                 lr = _cosine_lr(config, step / planned_steps, time.perf_counter() - start)
@@ -151,6 +201,9 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
             if group.distributed and cancel:
                 yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
                 return
+            if every > 0 and time.perf_counter() - last_snapshot >= every:
+                yield Snapshot(snapshot(i), "periodic")
+                last_snapshot = time.perf_counter()
             if late:
                 timed_out = True
                 break

@@ -27,7 +27,7 @@ from .training_view import Progress, TrainingView, format_seconds
 
 SETTINGS_DEBOUNCE_MS = 250
 TRAINING_SPLITTER_KEY = "trainingSplitter3"  # three panes since the sample suggestions (a two-pane state is ignored)
-DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB = 0, 1, 2, 3
+DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB = 0, 1, 2, 3, 4
 
 
 class MainWindow(QMainWindow):
@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.last_problem = ""  # the text of the last message box, for tests and the status bar
         self.train_worker: TrainWorker | None = None
         self.run_id: int | None = None
+        self.paused_run_id: int | None = None  # the run shown on the Training page is paused: Pause says Resume
         self.last_result = None
         self.progress: Progress | None = None
         self._read_worker = self._prepare_worker = None
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._boxes: list[QMessageBox] = []
         self.confirm_close = self._ask_close  # replaced in tests
+        self.confirm_resume_queue = self._ask_resume_queue  # replaced in tests
 
         self._build()
         self._build_menus()
@@ -109,9 +111,17 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel", objectName="cancelButton")
         self.cancel_button.setToolTip("stop training; the best finished epoch's model is kept (Esc)")
         self.cancel_button.clicked.connect(self.cancel_training)
+        self.pause_button = QPushButton("Pause", objectName="pauseButton")
+        self.pause_button.setToolTip("pause after this batch with a checkpoint; Resume continues the same run exactly (P)")
+        self.pause_button.clicked.connect(self.pause_or_resume)
         buttons.addWidget(self.train_button, 2)
+        buttons.addWidget(self.pause_button, 1)
         buttons.addWidget(self.cancel_button, 1)
         col.addLayout(buttons)
+        self.queue_add_button = QPushButton("Add to queue", objectName="addToQueueButton")
+        self.queue_add_button.setToolTip("queue a run with these settings on this text; the Queue page trains them one after another")
+        self.queue_add_button.clicked.connect(self.add_to_queue)
+        col.addWidget(self.queue_add_button)
         self.train_hint = QLabel(objectName="trainHint", wordWrap=True)
         self.train_hint.setStyleSheet("color: gray;")
         col.addWidget(self.train_hint)
@@ -141,6 +151,13 @@ class MainWindow(QMainWindow):
         self.runs_page.continue_training.connect(self.continue_run)
         self.runs_page.problem.connect(self.problem)
         self.runs_page.deleted.connect(self._run_deleted)
+        self.runs_page.resume_training.connect(self.resume_run)
+        from .queue_view import QueueView
+
+        self.queue_view = QueueView(self.autocomplete.db, self.settings_form.config, lambda: list(self.corpus_paths))
+        self.tabs.addTab(self.queue_view, "Queue")
+        self.queue_view.run_queue.connect(self.start_queue)
+        self.queue_view.problem.connect(self.problem)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.splitter.addWidget(scroll)
@@ -164,11 +181,14 @@ class MainWindow(QMainWindow):
         run_menu = self.menuBar().addMenu("&Run")
         self.train_action = self._action(run_menu, "&Train", "Ctrl+Return", lambda: self.start_training())
         self.cancel_action = self._action(run_menu, "&Cancel training", "Esc", self.cancel_training)
+        self.pause_action = self._action(run_menu, "&Pause / resume", "P", self.pause_or_resume)
+        self._action(run_menu, "Add to &queue", None, self.add_to_queue)
         view_menu = self.menuBar().addMenu("&View")
         self._action(view_menu, "&Data and pipeline", "Ctrl+1", lambda: self.tabs.setCurrentIndex(DATA_TAB))
         self._action(view_menu, "T&raining", "Ctrl+2", lambda: self.tabs.setCurrentIndex(TRAINING_TAB))
         self._action(view_menu, "&Autocomplete", "Ctrl+3", lambda: self.tabs.setCurrentIndex(AUTOCOMPLETE_TAB))
         self._action(view_menu, "R&uns", "Ctrl+4", lambda: self.tabs.setCurrentIndex(RUNS_TAB))
+        self._action(view_menu, "&Queue", "Ctrl+5", lambda: self.tabs.setCurrentIndex(QUEUE_TAB))
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About GRU Desktop", QKeySequence.StandardKey.HelpContents, self.show_about)
 
@@ -197,6 +217,8 @@ class MainWindow(QMainWindow):
         self.training_view.ensure_plot()  # pyqtgraph: ~0.3 s, now that the window is on screen
         self.autocomplete.refresh_runs()  # the latest trained model, loaded in the background
         self.runs_page.start()
+        self.queue_view.start()
+        QTimer.singleShot(0, self._offer_queue_resume)
 
     # --- corpus -----------------------------------------------------------------------------------------
     def choose_files(self) -> None:
@@ -345,16 +367,39 @@ class MainWindow(QMainWindow):
         else:
             worker = TrainWorker(self.corpus, config.replace(processes=1), self.home, continue_from=continue_from,
                                  probes=probes)
+        self._start_worker(worker, config)
+
+    def resume_run(self, run_id: int) -> None:
+        """Continue a paused or interrupted run as the same run from its checkpoint (refusals: a dialog)."""
+        if not self.training:
+            self._start_worker(TrainWorker(None, None, self.home, resume=run_id), None)
+
+    def start_queue(self) -> None:
+        """Train the queued runs one after another in the background (resuming a paused one first)."""
+        if not self.training:
+            self._start_worker(TrainWorker(None, None, self.home, queue=True), None)
+            self.queue_view.set_working(True)
+
+    def add_to_queue(self) -> None:
+        if not self.settings_form.valid:
+            self.problem("Cannot queue these settings", "fix the settings marked in red first")
+            return
+        item = self.queue_view.add(self.settings_form.config(), list(self.corpus_paths))
+        self.statusBar().showMessage(f"queued as item {item}: the Queue page trains it (Run queue)", 8000)
+
+    def _start_worker(self, worker: TrainWorker, config) -> None:
         worker.run_started.connect(self._run_started)
         worker.steps.connect(self._steps)
         worker.epoch.connect(self._epoch)
         worker.run_finished.connect(self._run_finished)
+        worker.resume_refused.connect(self._resume_refused)
+        worker.queue_changed.connect(self.queue_view.reload)
         worker.failed.connect(self._train_failed)
         worker.crashed.connect(self._crashed)
         worker.ended.connect(self._train_done)
-        self.train_worker, self.run_id, self.last_result = worker, None, None
-        self.progress = Progress(config.epochs, config.horizon)
-        self.training_view.clear(probes)
+        self.train_worker, self.run_id, self.last_result, self.paused_run_id = worker, None, None, None
+        self.progress = Progress(config.epochs, config.horizon) if config is not None else None
+        self.training_view.clear(worker.probes)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("starting…")
         self.tabs.setCurrentIndex(TRAINING_TAB)
@@ -369,20 +414,38 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("cancelling: the best finished epoch's model is kept")
             self._update_actions()
 
+    def pause_training(self) -> None:
+        if self.training and not self.train_worker.stop_event.is_set():
+            self.train_worker.pause_event.set()
+            self.progress_bar.setFormat("pausing after this batch…")
+            self.statusBar().showMessage("pausing: a checkpoint is written, then the thread is freed")
+            self._update_actions()
+
+    def pause_or_resume(self) -> None:
+        if self.training:
+            self.pause_training()
+        elif self.paused_run_id is not None:
+            self.resume_run(self.paused_run_id)
+
     def _run_started(self, started) -> None:
+        if self.run_id is not None:  # the queue's next run: a fresh chart
+            self.training_view.clear()
         self.run_id = started.run_id
         self.progress = Progress(started.config.epochs, started.config.horizon)
+        what = f"resumed run {started.run_id} ({started.name}) at {started.resumed}" if started.resumed else \
+            f"training run {started.run_id} ({started.name})"
         where = started.device + (f", {started.config.processes} processes" if started.config.processes > 1 else "")
         self.device_label.setText(f"training on {where}")
-        self.statusBar().showMessage(f"training run {started.run_id} ({started.name}) on "
-                                     f"{started.train_tokens:,} words ({where})…")
+        self.statusBar().showMessage(f"{what} on {started.train_tokens:,} words ({where})…")
 
     def _steps(self, steps) -> None:
         self.training_view.add_steps(steps)
         p = self.progress
+        if p is None:
+            return
         for s in steps:
             p.update(s)
-        if not self.train_worker.stop_event.is_set():
+        if not (self.train_worker.stop_event.is_set() or self.train_worker.pause_event.is_set()):
             self.progress_bar.setValue(int(1000 * p.fraction))
             self.progress_bar.setFormat(p.text())
         rate = p.tokens_per_s
@@ -397,7 +460,11 @@ class MainWindow(QMainWindow):
         if result.status == "completed":
             self.progress_bar.setValue(1000)
         where = f"; model saved to {result.model_path}" if result.model_path else "; no epoch finished, so no model was saved"
-        self.progress_bar.setFormat(f"{result.status} · {format_seconds(self.progress.elapsed)}")
+        self.progress_bar.setFormat(f"{result.status} · {format_seconds(self.progress.elapsed if self.progress else 0)}")
+        if result.status == "paused":
+            self.paused_run_id = result.run_id
+            self.progress_bar.setFormat(result.message)  # "paused at epoch 5, batch 12 of 23"; the button says Resume
+            where = "; press Resume (here or on the Runs page) to continue it exactly"
         self.statusBar().showMessage(f"run {result.run_id} {result.status}: {result.message}{where}")
         if result.status == "failed":
             self.problem("Training stopped", result.message + where.replace(";", ".", 1))
@@ -405,12 +472,30 @@ class MainWindow(QMainWindow):
             self.autocomplete.refresh_runs(select=result.run_id)  # type with the new model at once
         self.runs_page.reload()
 
+    def _resume_refused(self, run_id: int, message: str, as_new_run: bool) -> None:
+        """A run that cannot be resumed as itself: say why; offer to continue its best model as a new run."""
+        self.progress_bar.setFormat("not resumed")
+        self.last_problem = message
+        if not as_new_run:
+            self.problem("Cannot resume this run", message)
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot resume this run", message, QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("resumeRefusedBox")
+        new_run = box.addButton("Continue as a new run", QMessageBox.ButtonRole.AcceptRole)
+        new_run.setObjectName("continueAsNewRunButton")
+        new_run.clicked.connect(lambda: QTimer.singleShot(0, lambda: self.continue_run(run_id, self.runs_page.more_epochs.value())))
+        box.finished.connect(lambda *_: self._boxes.remove(box) if box in self._boxes else None)
+        self._boxes.append(box)
+        box.open()
+
     def _train_failed(self, worker, message: str) -> None:
         self.progress_bar.setFormat("not started")
         self.problem("Cannot train on this text", message)
 
     def _train_done(self, worker) -> None:
         self.train_worker = None
+        if worker.queue:
+            self.queue_view.set_working(False)
         self.speed_label.setText("")
         self.device_label.setText("")
         self._update_actions()
@@ -452,8 +537,16 @@ class MainWindow(QMainWindow):
         can_train = not reason
         self.train_button.setEnabled(can_train)
         self.train_action.setEnabled(can_train)
-        self.cancel_button.setEnabled(training and not self.train_worker.stop_event.is_set())
+        stopping = training and (self.train_worker.stop_event.is_set() or self.train_worker.pause_event.is_set())
+        self.cancel_button.setEnabled(training and not stopping)
         self.cancel_action.setEnabled(self.cancel_button.isEnabled())
+        resumable = not training and self.paused_run_id is not None
+        self.pause_button.setText("Resume" if resumable else "Pause")
+        self.pause_button.setToolTip("continue the paused run exactly where it stopped (P)" if resumable else
+                                     "pause after this batch with a checkpoint; Resume continues the same run exactly (P)")
+        self.pause_button.setEnabled((training and not stopping) or resumable)
+        self.pause_action.setEnabled(self.pause_button.isEnabled())
+        self.queue_add_button.setEnabled(self.settings_form.valid and self.corpus is not None)
         self.settings_form.set_locked(training)
         self.training_view.samples.set_locked(training)  # a run reads its probes once, when it starts
         for w in (self.load_button, self.folder_button, self.open_action):
@@ -524,6 +617,25 @@ class MainWindow(QMainWindow):
         s.setValue("probes", json.dumps(self.training_view.samples.probes))
         s.sync()
 
+    def _offer_queue_resume(self) -> None:
+        """A queue that was working when the app closed (or was killed): offer to go on with it."""
+        import storage
+
+        db = self.autocomplete.db()
+        waiting = [i for i in storage.queue.list_items(db) if i["state"] == "running" and not storage.is_alive(i)
+                   or (i["state"] == "queued" and i.get("run_id"))]
+        if not waiting or self.training:
+            return
+        item = waiting[0]
+        run = storage.get_run(db, item["run_id"]) if item.get("run_id") else None
+        what = f"run {run['id']} ({run['status']})" if run else f"item {item['id']}"
+        if self.confirm_resume_queue(f"The queue was working on {what} when GRU Desktop closed. "
+                                     "Go on with the queue now (the run resumes from its checkpoint)?"):
+            self.start_queue()
+
+    def _ask_resume_queue(self, text: str) -> bool:
+        return QMessageBox.question(self, "Resume the queue?", text) == QMessageBox.StandardButton.Yes
+
     def _ask_close(self) -> bool:
         answer = QMessageBox.question(self, "Stop training?",
                                       "A model is training. Stop it and close? The best finished epoch's model is kept.")
@@ -534,6 +646,12 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
-        self.cancel_training()
+        if self.training and self.train_worker.queue:
+            # The queue goes on from here at the next start: pause its run (a checkpoint), and let it end
+            # before shutdown() would cancel it.
+            self.train_worker.pause_event.set()
+            self.jobs.wait_for(self.train_worker, 20_000)
+        else:
+            self.cancel_training()
         self.jobs.shutdown()
         super().closeEvent(event)

@@ -24,6 +24,7 @@ class RunsPage(QWidget):
     load_in_autocomplete = Signal(int)  # run id
     open_settings = Signal(dict)  # the run's config
     continue_training = Signal(int, int)  # run id, epochs
+    resume_training = Signal(int)  # run id: a paused or interrupted run, resumed as itself
     problem = Signal(str, str)  # title, message: shown by the window
     deleted = Signal(int)  # run id
 
@@ -48,7 +49,8 @@ class RunsPage(QWidget):
                                      clearButtonEnabled=True)
         bar.addWidget(self.filter_edit, 2)
         self.status_combo = QComboBox(objectName="statusFilter")
-        self.status_combo.addItems(["all statuses", "running", "completed", "cancelled", "failed", "interrupted", "baseline"])
+        self.status_combo.addItems(["all statuses", "running", "paused", "completed", "cancelled", "failed", "interrupted",
+                                    "baseline"])
         bar.addWidget(self.status_combo)
         self.summary = QLabel(objectName="runsSummary")
         bar.addWidget(self.summary)
@@ -59,6 +61,8 @@ class RunsPage(QWidget):
             ("star", "★", "mark as your reference run (S)", self.toggle_star),
             ("use", "Autocomplete", "load this run's model into the Autocomplete page", self.use_selected),
             ("settings", "Settings", "put this run's settings into the form on the left", self.settings_of_selected),
+            ("resume", "Resume", "continue this paused or interrupted run exactly where it stopped, as the same run",
+             self.resume_selected),
             ("continue", "Continue", "train this run's model for more epochs: a new run that records its parent",
              self.continue_selected),
             ("delete", "Delete", "delete the selected runs and their model files (Del)", self.delete_selected),
@@ -100,9 +104,14 @@ class RunsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # Size columns from the first rows only: measuring 1,000 runs' cells froze the window for seconds.
+        self.table.horizontalHeader().setResizeContentsPrecision(40)
         self.table.setWordWrap(False)
         self._sized = False
-        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        # Filter once typing pauses (150 ms), not per key: each filter pass visits every run.
+        self._filter_timer = QTimer(self, singleShot=True, interval=150)
+        self._filter_timer.timeout.connect(lambda: self.proxy.set_text(self.filter_edit.text()))
+        self.filter_edit.textChanged.connect(self._filter_timer.start)
         self.status_combo.currentTextChanged.connect(
             lambda t: self.proxy.set_status("" if t == "all statuses" else t))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -217,6 +226,8 @@ class RunsPage(QWidget):
         self.buttons["use"].setEnabled(usable)
         self.buttons["settings"].setEnabled(one)
         self.buttons["continue"].setEnabled(usable and runs[0]["status"] != "running")
+        self.buttons["resume"].setEnabled(one and runs[0]["status"] in ("paused", "interrupted")
+                                          and bool(runs[0].get("checkpoint_path")))
         self.buttons["delete"].setEnabled(bool(runs))
         self.buttons["csv"].setEnabled(bool(runs))
         self.buttons["png"].setEnabled(bool(runs))
@@ -320,6 +331,11 @@ class RunsPage(QWidget):
         runs = self.selected_runs()
         if len(runs) == 1:
             self.open_settings.emit(dict(runs[0]["config"]))
+
+    def resume_selected(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.resume_training.emit(runs[0]["id"])
 
     def continue_selected(self) -> None:
         runs = self.selected_runs()

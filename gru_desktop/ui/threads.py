@@ -131,6 +131,13 @@ class BackgroundJobs(QObject):
     def busy(self) -> bool:
         return bool(self._running)
 
+    def wait_for(self, worker: Worker, timeout_ms: int = 10_000) -> bool:
+        """Wait (blocking) for one worker's thread to end, without asking it to stop; True when it has."""
+        for thread, w in list(self._running.items()):
+            if w is worker:
+                return thread.wait(timeout_ms)
+        return True
+
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Refuse new work, stop what runs and wait for it; True when every thread has ended."""
         self.closed = True

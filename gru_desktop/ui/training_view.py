@@ -23,8 +23,18 @@ class TrainingView(QWidget):
         self.placeholder = QLabel("Press Train to watch the loss and accuracy curves here.",
                                   alignment=Qt.AlignmentFlag.AlignCenter)
         self.table = EpochTable()
+        top = QWidget()  # the chart with the system monitor's line under it
+        self.top = QVBoxLayout(top)
+        self.top.setContentsMargins(0, 0, 0, 0)
+        self.top.setSpacing(2)
+        self.top.addWidget(self.placeholder, 1)
+        self.system_label = QLabel(objectName="systemMonitor")
+        self.system_label.setStyleSheet("color: gray;")
+        self.system_label.setToolTip("the training process during the last epoch: CPU use (100 % = one core), "
+                                     "peak memory, threads, device, speed")
+        self.top.addWidget(self.system_label)
+        self.splitter.addWidget(top)
         self.samples = SamplesPanel()
-        self.splitter.addWidget(self.placeholder)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.samples)
         self.splitter.setStretchFactor(0, 3)
@@ -47,7 +57,8 @@ class TrainingView(QWidget):
 
             self.plot = MetricsPlot()
             sizes = self.splitter.sizes()
-            self.splitter.replaceWidget(0, self.plot)
+            self.top.replaceWidget(self.placeholder, self.plot)
+            self.top.setStretchFactor(self.plot, 1)
             self.placeholder.deleteLater()
             if sum(sizes) > 0:
                 self.splitter.setSizes(sizes)  # as they were around the placeholder
@@ -57,14 +68,19 @@ class TrainingView(QWidget):
         """A new run starts (with these probes for its sample suggestions)."""
         self.ensure_plot().reset()
         self.table.table_model.clear()
+        self.system_label.setText("")
         self.samples.start_run(self.samples.probes if probes is None else probes)
 
     def add_steps(self, steps) -> None:
         self.ensure_plot().add_steps(steps)
 
     def add_epoch(self, epoch) -> None:
+        from ..sysmon import describe
+
         self.ensure_plot().add_epoch(epoch)
         self.table.table_model.add(epoch)
+        line = describe(getattr(epoch, "system", None), epoch.tokens_per_s)
+        self.system_label.setText(f"epoch {epoch.epoch}: {line}" if line else "")
         self.samples.add_epoch(epoch.epoch, getattr(epoch, "samples", None) or [])
 
 

@@ -54,7 +54,7 @@ def test_dropout_auto_is_resolved_by_the_size_of_the_text():
     assert cfg.dropout is None
     cfg.validate()
     assert cfg.resolved(10_000).dropout == AUTO_DROPOUT[0][1]
-    assert cfg.resolved(AUTO_DROPOUT[0][0]).dropout == AUTO_DROPOUT[1][1]
+    assert cfg.resolved(AUTO_DROPOUT[0][0]).dropout == 0.0
     assert cfg.resolved(5_000_000).dropout == 0.0 == auto_dropout(10**9)
     assert cfg.replace(dropout=0.2).resolved(10).dropout == 0.2  # a number is kept
     assert TrainConfig.from_dict(cfg.to_dict()).dropout is None

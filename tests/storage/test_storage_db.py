@@ -54,7 +54,7 @@ def test_connection_pragmas(db):
 def test_status_check_constraint_rejects_unknown_status(db, make_run):
     run_id = make_run()
     with pytest.raises(sqlite3.IntegrityError):
-        db.execute("UPDATE runs SET status = 'paused' WHERE id = ?", [run_id])
+        db.execute("UPDATE runs SET status = 'sleeping' WHERE id = ?", [run_id])
 
 
 def test_check_constraint_accepts_every_status(db, make_run):

@@ -54,8 +54,9 @@ def test_table_lists_runs_newest_first_and_filters(qtbot, window, page):
     names = [table.model().index(r, NAME_COL).data() for r in range(table.model().rowCount())]
     assert names == ["fast", "wide", "base", "Kneser–Ney trigram"]
     page.filter_edit.setText("WID")
-    assert table.model().rowCount() == 1
+    qtbot.waitUntil(lambda: table.model().rowCount() == 1, timeout=2_000)  # filtered once typing pauses
     page.filter_edit.setText("")
+    qtbot.waitUntil(lambda: table.model().rowCount() == 4, timeout=2_000)
     page.status_combo.setCurrentText("cancelled")
     assert table.model().rowCount() == 0
     page.status_combo.setCurrentText("completed")
