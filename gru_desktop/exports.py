@@ -108,7 +108,9 @@ class ModelExport:
         text = f"{MODEL_FORMATS[self.format]} of run {self.run_id}"
         if self.exporter:
             text += f", made by {self.exporter}"
-        if self.max_difference is not None:
+        if self.max_difference == 0:
+            text += f"; identical to PyTorch over {self.steps} steps"
+        elif self.max_difference is not None:
             text += f"; matches PyTorch within {self.max_difference:.1g} over {self.steps} steps"
         return text
 

@@ -35,6 +35,7 @@ from .faults import user_message
 
 STEP_FLUSH_SECONDS = 1.0
 BASELINE_MAX_TOKENS = 30_000_000
+RESERVE_BYTES = 1_000_000  # set aside per training run, so a full disk still lets the run be marked failed
 _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
            "cancelled": "cancelled", "diverged": "failed", "paused": "paused"}
 
@@ -227,7 +228,9 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
     pause_failed = False
     steps: list[tuple[int, int, float]] = []
     last_flush = time.monotonic()
+    reserve = None
     try:
+        reserve = _reserve(path)
         # Several processes neither pause nor checkpoint (a checkpoint would hold rank 0's lanes only).
         for event in train(model, dataset.train, dataset.val, config, stop, pause=None if group.distributed else pause,
                            resume=resume, device=device, group=group):
@@ -279,7 +282,7 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
         message = error
         raise
     finally:
-        _finish(db, run_id, steps, status, error, message)
+        _finish(db, run_id, steps, status, error, message, reserve)
         if status != "paused" and have_checkpoint:  # a finished run is not resumed: its checkpoint only takes space
             ckpt_path.unlink(missing_ok=True)
             try:
@@ -338,21 +341,43 @@ def _save_best(db, run_id: int, path: Path, model, config: TrainConfig, dataset:
         atomic.commit(staged, path)
 
 
-def _finish(db, run_id: int, steps: list, status: str, error: str | None, message: str) -> None:
-    """Record the run's end. Never raises: when the database cannot be written (a full disk) the error that
-    ended the run is the one to report; the run is then marked `interrupted` at the next start."""
+def _reserve(model_path: Path) -> Path | None:
+    """A small file set aside when the run starts, given back to the disk if it fills up so that the run's
+    end (failed, with the reason) can still be recorded. Best effort: None if it cannot be written."""
+    reserve = model_path.with_name(f".{model_path.stem}.reserve")
+    try:
+        reserve.write_bytes(bytes(RESERVE_BYTES))
+    except OSError:
+        reserve.unlink(missing_ok=True)
+        return None
+    return reserve
+
+
+def _finish(db, run_id: int, steps: list, status: str, error: str | None, message: str,
+            reserve: Path | None = None) -> None:
+    """Record the run's end. Never raises: when the database cannot be written even after giving back the
+    reserve (a full disk), the error that ended the run is the one to report; the run is then marked
+    `interrupted` at the next start that can write."""
     try:
         if steps:
             storage.add_steps(db, run_id, steps)
     except Exception:  # noqa: BLE001 - losing the last second of step losses is better than losing the status
         pass
-    try:
-        if status == "paused":
-            storage.pause_run(db, run_id, message)
-        else:
-            storage.finish_run(db, run_id, status, error, stop_reason=message)
-    except Exception as exc:  # noqa: BLE001
-        print(f"warning: run {run_id} could not be marked {status}: {user_message(exc) or exc}", file=sys.stderr)
+    for attempt in (1, 2):
+        try:
+            if status == "paused":
+                storage.pause_run(db, run_id, message)
+            else:
+                storage.finish_run(db, run_id, status, error, stop_reason=message)
+            break
+        except Exception as exc:  # noqa: BLE001
+            if attempt == 1 and reserve is not None and reserve.exists():
+                reserve.unlink(missing_ok=True)  # room for this one row
+                continue
+            home = storage.db_folder(db)
+            print(f"warning: run {run_id} could not be marked {status}: {user_message(exc, home) or exc}", file=sys.stderr)
+    if reserve is not None:
+        reserve.unlink(missing_ok=True)
 
 
 def _on_cpu(model: GRULanguageModel, device: torch.device) -> GRULanguageModel:
@@ -379,7 +404,7 @@ def train_follower(dataset: Dataset, config: TrainConfig, group: Group, stop: th
     torch.manual_seed(config.seed)
     model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
     reason = "failed"
-    for event in train(model, dataset.train, dataset.val, config, stop, device, group):
+    for event in train(model, dataset.train, dataset.val, config, stop, device=device, group=group):
         if isinstance(event, TrainingDone):
             reason = event.reason
     return reason

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_sequence, pad_packed_sequence
 
+from .atomic import atomic_write
 from .errors import ModelFileError
 from .model import GRULanguageModel
 from .ngram import KneserNeyTrigram, positions
@@ -251,16 +251,8 @@ def save_counts(path: str | os.PathLike, counts: KneserNeyTrigram, weights: Weig
     meta = {"format": COUNTS_FORMAT, "vocab_size": counts.V, "vocab_sha256": vocab_digest(vocab),
             "weights": weights.to_dict(), "train_tokens": counts.train_tokens, "report": report or {},
             "cache_window": CACHE_WINDOW}
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as fh:
+        np.savez_compressed(fh, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)
 
 
 @dataclass

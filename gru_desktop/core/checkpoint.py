@@ -21,7 +21,6 @@ import math
 import os
 import pickle
 import random
-import tempfile
 import time
 import warnings
 import zipfile
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .atomic import atomic_write
 from .errors import UserError
 
 FORMAT = "gru-desktop-checkpoint"
@@ -175,16 +175,8 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, *, run_id: int, 
     payload = {"format": FORMAT, "version": VERSION, "run_id": int(run_id), "config": dict(config),
                "vocab": list(vocab), "corpus_sha256": corpus_sha256, "saved_at": time.time(),
                "train": state.to_payload()}
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as fh:
+        torch.save(payload, fh)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Export a trained model as TorchScript: one file that runs without this program.
+"""Deprecated (`runs export --torchscript`, one more release): a trained model as TorchScript.
 
 The file holds a scripted module whose `forward(ids)` takes the word ids of the sentence so far, with
 `<bos>` (id 2) first, shape (1, n) int64, and returns the next-word probabilities (V,), computed as the
@@ -19,25 +19,18 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .atomic import atomic_write
 from .errors import ModelFileError
 from .modelfile import LoadedModel
+from .step_module import CONFIG_KEY, VOCAB_KEY, metadata
 
-VOCAB_FILE = "vocab.json"
-CONFIG_FILE = "config.json"
-
-
-def file_mode() -> int:
-    """The permissions a new file gets under the process umask (0o644 with the usual 022)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+VOCAB_FILE, CONFIG_FILE = VOCAB_KEY, CONFIG_KEY  # "vocab.json", "config.json"
 
 
 class NextWordModule(nn.Module):
@@ -70,23 +63,9 @@ def export_torchscript(loaded: LoadedModel, path: str | os.PathLike) -> Path:
     OSError (missing folder, no permission) is left to the caller, who knows how to word it."""
     path = Path(path)
     scripted = script_module(loaded)
-    extra = {
-        VOCAB_FILE: json.dumps(list(loaded.vocab.itos), ensure_ascii=False),
-        CONFIG_FILE: json.dumps(loaded.config.to_dict(), sort_keys=True),
-    }
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                torch.jit.save(scripted, fh, _extra_files=extra)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, file_mode())  # mkstemp makes it private; an export is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as fh, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(scripted, fh, _extra_files=metadata(loaded))
     return path
 
 
@@ -109,4 +88,4 @@ def load_torchscript(path: str | os.PathLike) -> tuple[torch.jit.ScriptModule, l
     return module.eval(), vocab, config
 
 
-__all__ = ["file_mode", "NextWordModule", "script_module", "export_torchscript", "load_torchscript"]
+__all__ = ["NextWordModule", "script_module", "export_torchscript", "load_torchscript"]

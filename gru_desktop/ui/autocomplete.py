@@ -11,7 +11,9 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QSizePolicy, QWidget
 
-CONTEXT_CHARS = 4000  # text before the cursor handed to the predictor (it needs only the current sentence)
+CONTEXT_CHARS = 4000  # text before the cursor for the current sentence (the network needs only that)
+HISTORY_CHARS = 12_000  # text before the cursor handed to the predictor: its recency cache counts earlier words …
+ANCHOR_STEP = 4_000  # … from a start that moves only in steps of this, so while typing the text grows, not slides
 DISPLAY_ORDER = (1, 0, 2)  # chip i (left to right) shows the suggestion of this rank
 
 
@@ -86,6 +88,18 @@ class AutocompleteEdit(QPlainTextEdit):
         cursor = self.textCursor()
         pos = cursor.position()
         cursor.setPosition(max(0, pos - CONTEXT_CHARS))
+        cursor.setPosition(pos, QTextCursor.MoveMode.KeepAnchor)
+        return cursor.selectedText().replace("\u2029", "\n")
+
+    def text_for_predictor(self) -> str:
+        """The text before the cursor, from a start that moves only every ANCHOR_STEP characters.
+
+        The blend's recency cache counts the words before the current sentence; the predictor reads only what
+        was added to that text since the last keystroke. A window that slid with every keystroke (the last N
+        characters) would make it tokenize the whole window again each time, once the text is longer than N."""
+        cursor = self.textCursor()
+        pos = cursor.position()
+        cursor.setPosition(max(0, pos - HISTORY_CHARS) // ANCHOR_STEP * ANCHOR_STEP)
         cursor.setPosition(pos, QTextCursor.MoveMode.KeepAnchor)
         return cursor.selectedText().replace("\u2029", "\n")
 

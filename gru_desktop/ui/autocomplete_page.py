@@ -28,7 +28,6 @@ from .threads import function_job
 
 CATCH_UP_STEPS = 64  # GRU steps per slice when catching up (~5 ms)
 TRACE_INTERVAL_MS = 200  # the trace follows the typing at most five times a second
-USABLE = ("completed", "cancelled", "interrupted", "failed")
 SOURCE_TIP = ("what suggests: the fitted blend of the network with word counts (Kneser–Ney trigram) and the words "
               "used earlier in your text, or one part alone; λ is the network's share of the two models")
 
@@ -84,6 +83,7 @@ class AutocompletePage(QWidget):
         self.predictor = None
         self.run: dict | None = None
         self.blend_reason = ""  # why the loaded run has no blend ("" when it has one)
+        self.blend_note = ""  # a remark on a blend it has (fitted for this session only: not stored)
         self.wanted_source = "blend"  # the user's last choice, kept across runs where it is available
         self.latencies_ms: list[float] = []
         self.prefix = ""  # the half-typed word the chips complete
@@ -177,8 +177,9 @@ class AutocompletePage(QWidget):
         self._fill_sources()
 
     def _set_enabled(self, on: bool) -> None:
+        """With no usable model the box is read-only (its text can still be selected and copied)."""
         self.continue_button.setEnabled(on)
-        self.edit.setReadOnly(False)
+        self.edit.setReadOnly(not on)
         if not on:
             self.chips.set_suggestions([])
             self.edit.has_suggestions = False
@@ -197,7 +198,8 @@ class AutocompletePage(QWidget):
         import storage
 
         current = select if select is not None else (self.run["id"] if self.run else None)
-        rows = [r for r in storage.list_runs(self.db()) if r.get("model_path") and r["status"] in USABLE]
+        # storage decides which statuses leave a trusted model (a failed run's is not)
+        rows = [r for r in storage.list_runs(self.db()) if r.get("model_path") and r["status"] in storage.runs.MODEL_STATUSES]
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
         for r in rows:
@@ -241,6 +243,8 @@ class AutocompletePage(QWidget):
 
         worker = function_job(load, result=self._loaded, failed=self._load_failed, crashed=self._load_crashed,
                               run_id=run_id)
+        if self._load_worker is not None:  # superseded: its result is ignored, so stop fitting a blend for it
+            self._load_worker.stop_event.set()
         self._load_worker = worker
         self.model_status.setText(f"loading run {run_id} and its counts (fitted now if the run has none yet)…")
         self.jobs.start(worker)
@@ -253,12 +257,15 @@ class AutocompletePage(QWidget):
         run, loaded, state = result
         self.run = run
         self.blend_reason = "" if state.blend is not None else state.reason
+        self.blend_note = state.reason if state.blend is not None else ""  # e.g. fitted for this session only
         self.predictor = Predictor(loaded.model, loaded.vocab, loaded.config, blend=state.blend, source="gru")
         self._fill_sources()
         cfg = loaded.config
         self.model_status.setText(
             f"{run_title(run)}: L {cfg.seq_len}, E {cfg.embed_dim}, H {cfg.hidden_size}, "
-            f"{cfg.layers} layer(s), V {len(loaded.vocab):,}; best epoch {run.get('best_epoch')}.")
+            f"{cfg.layers} layer(s), V {len(loaded.vocab):,}; best epoch {run.get('best_epoch')}."
+            + (f" Counts: {self.blend_note}." if self.blend_note else
+               f" Counts unusable, so the GRU alone suggests: {self.blend_reason}." if self.blend_reason else ""))
         self.edit.setPlaceholderText("Type here: suggestions for the next word appear below. Tab accepts the middle one.")
         self._set_enabled(True)
         self.latencies_ms.clear()
@@ -388,7 +395,7 @@ class AutocompletePage(QWidget):
         if self.predictor is None:
             return
         t0 = time.perf_counter()
-        text = self.edit.text_before_cursor()
+        text = self.edit.text_for_predictor()
         if text == self._last_text and not self._catching_up:
             return  # a keystroke fires textChanged and cursorPositionChanged: compute once
         self._last_text = text
@@ -405,7 +412,7 @@ class AutocompletePage(QWidget):
         if self.predictor is None:
             self._catch_up_timer.stop()
             return
-        ctx = self.predictor.context(self.edit.text_before_cursor())
+        ctx = self.predictor.context(self.edit.text_for_predictor())
         gru = self.predictor.advance(ctx.ids, limit=CATCH_UP_STEPS)
         if gru is not None:
             self._catch_up_timer.stop()
@@ -456,7 +463,7 @@ class AutocompletePage(QWidget):
     def continue_text(self) -> None:
         if self.predictor is None:
             return
-        words = self.predictor.sample(self.edit.text_before_cursor(), self.words_spin.value(),
+        words = self.predictor.sample(self.edit.text_for_predictor(), self.words_spin.value(),
                                       temperature=self.temperature.value() / 100, top_k=self.topk_spin.value())
         before = self.edit.text_before_cursor()
         lead = "" if not before or before[-1].isspace() else " "
@@ -469,7 +476,7 @@ class AutocompletePage(QWidget):
         from ..core.trace import prediction_trace
         from .prediction_trace import sources_trace
 
-        text = self.edit.text_before_cursor()
+        text = self.edit.text_for_predictor()
         self.trace_view.set_trace(prediction_trace(self.predictor, text))
         self.trace_view.set_sources(sources_trace(self.predictor, text, self.blend_reason))
         self.show_quality()  # the session's latency numbers, as often as the trace

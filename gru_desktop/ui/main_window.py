@@ -151,6 +151,8 @@ class MainWindow(QMainWindow):
         self.runs_page.continue_training.connect(self.continue_run)
         self.runs_page.problem.connect(self.problem)
         self.runs_page.deleted.connect(self._run_deleted)
+        self.runs_page.exporting.connect(self.statusBar().showMessage)
+        self.runs_page.exported.connect(lambda message: self.statusBar().showMessage(message, 10000))
         self.runs_page.resume_training.connect(self.resume_run)
         from .queue_view import QueueView
 

@@ -98,7 +98,9 @@ class RunsTableModel(ColumnTableModel):
         import storage
 
         db = self._db()
-        rows = [{**r, "kind": "run"} for r in storage.list_runs(db)]
+        # Whether the model file is there is checked here, once per refresh, never while painting (data()).
+        rows = [{**r, "kind": "run", "model_missing": bool(r.get("model_path")) and not Path(r["model_path"]).is_file()}
+                for r in storage.list_runs(db)]
         if hasattr(storage, "list_baselines"):
             rows += [baseline_row(b) for b in storage.list_baselines(db)]
         return rows
@@ -153,7 +155,7 @@ class RunsTableModel(ColumnTableModel):
                 return "\n".join(row["corpus_paths"])
             if key == "notes":
                 return row.get("notes") or None
-            if key == "name" and row.get("model_path") and not Path(row["model_path"]).is_file():
+            if key == "name" and row.get("model_missing"):
                 return "the model file is missing: the run can be reviewed, not used"
             return None
         if role == Qt.ItemDataRole.ForegroundRole and key == "status":
@@ -258,7 +260,7 @@ def _display(row: dict, key: str) -> str:
     if key == "duration":
         m, s = divmod(int(round(v)), 60)
         return f"{m}:{s:02d}"
-    if key == "name" and row.get("model_path") and not Path(row["model_path"]).is_file():
+    if key == "name" and row.get("model_missing"):
         return f"{v} (model file missing)"
     return str(v)
 

@@ -27,6 +27,8 @@ class RunsPage(QWidget):
     resume_training = Signal(int)  # run id: a paused or interrupted run, resumed as itself
     problem = Signal(str, str)  # title, message: shown by the window
     deleted = Signal(int)  # run id
+    exporting = Signal(str)  # a model export started: for the status bar until it ends
+    exported = Signal(str)  # what was written: for the status bar
 
     def __init__(self, jobs, db_provider, home=None, parent=None):
         super().__init__(parent)
@@ -37,6 +39,7 @@ class RunsPage(QWidget):
         self._loading: set[int] = set()
         self._data_version = None
         self.compare_plot = None
+        self._model_export = None  # the worker of a model export in progress
         self._build()
         self._timer = QTimer(self, interval=POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -80,9 +83,13 @@ class RunsPage(QWidget):
         self.buttons["delete"] = export.itemAt(0).widget()
         export.addSpacing(12)
         export.addWidget(QLabel("Export:"))
-        for name, text, slot in (("csv", "Metrics CSV…", self.choose_csv), ("png", "Chart PNG…", self.choose_png),
-                                 ("torchscript", "TorchScript model…", self.choose_torchscript)):
-            b = QPushButton(text, objectName=f"export{name.capitalize()}Button")
+        for name, text, slot, tip in (
+            ("csv", "Metrics CSV…", self.choose_csv, "every epoch of the selected runs"),
+            ("png", "Chart PNG…", self.choose_png, "the compare chart"),
+            ("pt2", "Model .pt2…", lambda: self.choose_model("pt2"), "the run's model for torch.export.load"),
+            ("onnx", "Model ONNX…", lambda: self.choose_model("onnx"), "the run's model as ONNX, checked in onnxruntime"),
+        ):
+            b = QPushButton(text, objectName=f"export{name.capitalize()}Button", toolTip=tip)
             b.clicked.connect(slot)
             export.addWidget(b)
             self.buttons[name] = b
@@ -231,7 +238,8 @@ class RunsPage(QWidget):
         self.buttons["delete"].setEnabled(bool(runs))
         self.buttons["csv"].setEnabled(bool(runs))
         self.buttons["png"].setEnabled(bool(runs))
-        self.buttons["torchscript"].setEnabled(usable)
+        self.buttons["pt2"].setEnabled(usable and self._model_export is None)
+        self.buttons["onnx"].setEnabled(usable and self._model_export is None)
 
     # --- compare: curves, settings, suggestions ---------------------------------------------------------------
     def ensure_plot(self):
@@ -379,10 +387,11 @@ class RunsPage(QWidget):
         if path := self._save_path("Export chart", "runs.png", "PNG image (*.png)"):
             self.export_png(path)
 
-    def choose_torchscript(self) -> None:
+    def choose_model(self, fmt: str) -> None:
         runs = self.selected_runs()
-        if runs and (path := self._save_path("Export model as TorchScript", f"run{runs[0]['id']}.pt", "TorchScript (*.pt)")):
-            self.export_torchscript(path)
+        filters = {"pt2": "torch.export program (*.pt2)", "onnx": "ONNX model (*.onnx)"}
+        if runs and (path := self._save_path("Export the model", f"run{runs[0]['id']}.{fmt}", filters[fmt])):
+            self.export_model(path, fmt)
 
     def _export(self, what: str, fn) -> bool:
         from ..core.errors import UserError
@@ -405,11 +414,39 @@ class RunsPage(QWidget):
     def export_png(self, path) -> bool:
         return self._export("the chart", lambda: self.ensure_plot().export_png(path))
 
-    def export_torchscript(self, path) -> bool:
-        from .. import exports
-
+    def export_model(self, path, fmt: str):
+        """Export the selected run's model in the background (torch.export and the parity check take seconds);
+        `exported` or `problem` tells how it went. Returns the worker, or None if nothing was started."""
         runs = self.selected_runs()
-        return len(runs) == 1 and self._export("the model", lambda: exports.torchscript(self._db(), runs[0]["id"], path))
+        if len(runs) != 1 or self._model_export is not None:
+            return None
+        home, run_id = self.home, runs[0]["id"]
+
+        def work(progress, should_stop):
+            from .. import exports, runs as jobs
+
+            _, db = jobs.open_store(home)
+            try:
+                return exports.export_model(db, run_id, path, fmt).describe()
+            finally:
+                db.close()
+
+        self._model_export = function_job(work, result=self._model_exported, failed=self._model_export_failed,
+                                          ended=self._model_export_ended, path=str(path))
+        self.jobs.start(self._model_export)
+        self._update_buttons()
+        self.exporting.emit(f"exporting run {run_id}'s model to {path} and checking it against PyTorch…")
+        return self._model_export
+
+    def _model_exported(self, worker, description: str) -> None:
+        self.exported.emit(f"wrote {worker.path}: {description}")
+
+    def _model_export_failed(self, worker, message: str) -> None:
+        self.problem.emit("Cannot export the model", message)
+
+    def _model_export_ended(self, worker) -> None:
+        self._model_export = None
+        self._update_buttons()
 
 
 def settings_rows(runs: list[dict], show_all: bool) -> list[tuple[str, list]]:

@@ -13,8 +13,6 @@ import traceback
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from ..faults import user_message
-
 EMIT_INTERVAL = 0.05  # at most ~20 progress signals per second (design §3)
 
 
@@ -44,6 +42,8 @@ class Worker(QObject):
             self.work()
         except Exception as exc:
             # A bad file or setting, a full disk, a read-only or damaged data folder: a message. Else a bug.
+            from ..faults import user_message  # here, not at import: the window paints before storage loads
+
             message = user_message(exc, getattr(self, "home", None))
             if message is not None:
                 self.failed.emit(self, message)

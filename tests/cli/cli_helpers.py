@@ -19,11 +19,24 @@ def _env(home: Path) -> dict:
 
 
 def cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    # surrogateescape: a file name that is not UTF-8 is printed as its own bytes
     return subprocess.run([sys.executable, "-m", "gru_desktop", *map(str, args)], cwd=REPO, env=_env(home),
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, errors="surrogateescape", timeout=timeout)
 
 
 def runs_json(home: Path) -> list[dict]:
     r = cli(home, "runs", "--json")
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
+
+
+def assert_user_error(r: subprocess.CompletedProcess, contains: str | None = None) -> str:
+    """Exit 2, one `error:` line on stderr (containing `contains`), no traceback anywhere."""
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error:"), lines
+    if contains:
+        assert contains.lower() in lines[0].lower(), lines[0]
+    return lines[0]

@@ -1,4 +1,5 @@
-"""`runs export`: epochs to CSV, the chart to PNG, a model to TorchScript; bad input is one `error:` line."""
+"""`runs export`: epochs to CSV, the chart to PNG, a model to .pt2 or ONNX (TorchScript: a deprecated alias);
+bad input is one `error:` line and leaves no file."""
 from __future__ import annotations
 
 import csv
@@ -69,12 +70,58 @@ def test_csv_json_output(home, tmp_path):
     assert json.loads(r.stdout) == {"run_ids": [2], "csv": str(out), "csv_rows": 2}
 
 
-def test_torchscript_loads_and_matches_suggest(home, tmp_path):
+def _suggested(home, text: str) -> dict:
+    s = cli(home, "suggest", "1", text, "--json")
+    assert s.returncode == 0, s.stderr
+    return json.loads(s.stdout)["suggestions"][0]
+
+
+def test_pt2_loads_with_torch_export_and_matches_suggest(home, tmp_path):
+    import torch
+
+    out = tmp_path / "model.pt2"
+    r = cli(home, "runs", "export", "1", "--pt2", out, "--json")
+    assert r.returncode == 0, r.stderr
+    done = json.loads(r.stdout)
+    assert done["pt2"] == str(out) and 0 <= done["pt2_max_difference"] <= 1e-4
+    extra = {"vocab.json": "", "config.json": ""}
+    step = torch.export.load(str(out), extra_files=extra).module()
+    vocab, config = json.loads(extra["vocab.json"]), json.loads(extra["config.json"])
+    state = torch.zeros(config["layers"], 1, config["hidden_size"])
+    with torch.no_grad():
+        for word in ["<bos>", *"the cat sat on the".split()]:
+            probs, state = step(torch.tensor([vocab.index(word) if word in vocab else 1]), state)
+    best = _suggested(home, "the cat sat on the ")
+    assert float(probs[vocab.index(best["word"])]) == pytest.approx(best["probability"], abs=1e-5)
+
+
+def test_onnx_runs_in_onnxruntime_and_matches_suggest(home, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    out = tmp_path / "model.onnx"
+    r = cli(home, "runs", "export", "latest", "--onnx", out)
+    assert r.returncode == 0, r.stderr
+    assert f"wrote {out}: ONNX model of run 2, made by torch.onnx" in r.stdout and "PyTorch over 20 steps" in r.stdout
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    vocab, config = json.loads(meta["vocab.json"]), json.loads(meta["config.json"])
+    state = np.zeros((config["layers"], 1, config["hidden_size"]), dtype=np.float32)
+    for word in ["<bos>", *"the cat sat on the".split()]:
+        token = np.array([vocab.index(word) if word in vocab else 1], dtype=np.int64)
+        probs, state = session.run(None, {"token": token, "state": state})
+    s = cli(home, "suggest", "2", "the cat sat on the ", "--json")
+    best = json.loads(s.stdout)["suggestions"][0]
+    assert float(probs[vocab.index(best["word"])]) == pytest.approx(best["probability"], abs=1e-5)
+
+
+def test_torchscript_is_a_deprecated_alias_that_still_loads(home, tmp_path):
     import torch
 
     out = tmp_path / "model.ts"
     r = cli(home, "runs", "export", "1", "--torchscript", out)
     assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith("notice: --torchscript is deprecated") and "--pt2" in r.stderr
     extra = {"vocab.json": "", "config.json": ""}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -85,9 +132,7 @@ def test_torchscript_loads_and_matches_suggest(home, tmp_path):
     ids = [2] + [vocab.index(w) if w in vocab else unk for w in "the cat sat on the".split()]
     with torch.no_grad():
         probs = module(torch.tensor([ids]))
-    s = cli(home, "suggest", "1", "the cat sat on the ", "--json")
-    assert s.returncode == 0, s.stderr
-    best = json.loads(s.stdout)["suggestions"][0]
+    best = _suggested(home, "the cat sat on the ")
     assert float(probs[vocab.index(best["word"])]) == pytest.approx(best["probability"], abs=1e-5)
 
 
@@ -101,8 +146,8 @@ def test_png_of_two_runs(home, tmp_path):
     assert int.from_bytes(data[16:20], "big") == 800  # IHDR width
 
 
-def test_all_three_at_once(home, tmp_path):
-    paths = {k: tmp_path / f"x.{k}" for k in ("csv", "png", "torchscript")}
+def test_three_at_once(home, tmp_path):
+    paths = {k: tmp_path / f"x.{k}" for k in ("csv", "png", "pt2")}
     r = cli(home, "runs", "export", "2", *[a for k, p in paths.items() for a in (f"--{k}", p)], "--json")
     assert r.returncode == 0, r.stderr
     done = json.loads(r.stdout)
@@ -115,6 +160,24 @@ def test_unwritable_paths_are_one_error_line(home, tmp_path):
     assert_user_error(cli(home, "runs", "export", "1", "--csv", missing), str(missing))
     assert_user_error(cli(home, "runs", "export", "1", "--png", tmp_path / "nope" / "c.png"), "does not exist")
     assert_user_error(cli(home, "runs", "export", "1", "--torchscript", tmp_path), "folder")  # a folder, not a file
+    assert_user_error(cli(home, "runs", "export", "1", "--pt2", tmp_path / "nope" / "m.pt2"), "does not exist")
+    assert_user_error(cli(home, "runs", "export", "1", "--onnx", tmp_path / "nope" / "m.onnx"), "does not exist")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_without_a_model_is_one_error_line(tmp_path):
+    import storage
+
+    home = tmp_path / "home"
+    db = storage.open_db(storage.db_path(storage.ensure_data_dir(home)))
+    run_id = storage.create_run(db, name="died early", config={}, corpus="x", corpus_sha256="0", vocab_size=10,
+                                epochs_planned=1)
+    storage.finish_run(db, run_id, "failed", error="before its first epoch")
+    db.close()
+    out = tmp_path / "m.pt2"
+    assert_user_error(cli(home, "runs", "export", str(run_id), "--pt2", out), "has no model")
+    assert_user_error(cli(home, "runs", "export", str(run_id), "--onnx", tmp_path / "m.onnx"), "has no model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
 
 
 def test_nothing_written_when_one_path_is_bad(home, tmp_path):
@@ -128,5 +191,6 @@ def test_bad_requests(home, tmp_path):
     assert_user_error(cli(home, "runs", "export", "1"), "--csv")
     assert_user_error(cli(home, "runs", "export", "99", "--csv", tmp_path / "a.csv"), "99")
     assert_user_error(cli(home, "runs", "export", "1", "2", "--torchscript", tmp_path / "m.ts"), "one")
+    assert_user_error(cli(home, "runs", "export", "1", "2", "--onnx", tmp_path / "m.onnx"), "--onnx exports one run")
     assert_user_error(cli(home, "runs", "export", "1", "--csv", tmp_path / "a", "--png", tmp_path / "a"), "own")
     assert not any(tmp_path.iterdir())

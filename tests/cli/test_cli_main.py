@@ -18,7 +18,7 @@ import shutil
 
 import pytest
 
-from cli_helpers import REPO, _env, cli, runs_json  # noqa: E402
+from cli_helpers import REPO, _env, assert_user_error, cli, runs_json  # noqa: E402
 
 SAMPLE = REPO / "gru_desktop" / "resources" / "sample_corpus.txt"
 SMALL = ["--embed-dim", "16", "--hidden-size", "32", "--batch-size", "32"]
@@ -41,17 +41,6 @@ def db_runs(home: Path) -> list[tuple]:
             return []
     finally:
         con.close()
-
-
-def assert_user_error(r: subprocess.CompletedProcess, contains: str | None = None) -> str:
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("error:"), lines
-    if contains:
-        assert contains.lower() in lines[0].lower(), lines[0]
-    return lines[0]
 
 
 # --------------------------------------------------------------------------- the trained run

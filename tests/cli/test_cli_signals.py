@@ -80,16 +80,18 @@ class _Training:
             self.proc.wait(10)
 
 
-def test_ctrl_c_cancels_and_keeps_best_model(tmp_path, big_corpus):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["INT", "TERM", "HUP"])
+def test_stop_signal_cancels_and_keeps_best_model(tmp_path, big_corpus, signum):
+    """Ctrl-C, SIGTERM (logout, systemd, kill) and SIGHUP (terminal closed): cancelled, exit 128 + signal."""
     home = tmp_path / "home"
     t = _Training(home, big_corpus)
     try:
         t.wait_first_epoch()
-        t.proc.send_signal(signal.SIGINT)
+        t.proc.send_signal(signum)
         code = t.finish(timeout=10)
     finally:
         t.kill()
-    assert code == 130, t.stderr
+    assert code == 128 + signum, t.stderr
     assert "Traceback" not in t.stderr
     last = t.lines[-1]
     assert last.get("status") == "cancelled", t.lines

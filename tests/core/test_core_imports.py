@@ -1,4 +1,7 @@
-"""The engine and storage never load Qt."""
+"""The import contracts of design §2, both ways, each in a fresh interpreter:
+- the engine (every module of gru_desktop.core) loads no Qt and no `storage`;
+- `storage` (every module of it) loads no torch, no Qt and nothing of gru_desktop, and works without numpy
+  (sqlite-utils loads numpy when it is installed; storage itself never needs it)."""
 from __future__ import annotations
 
 import subprocess
@@ -7,24 +10,45 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-CODE = """
+IMPORT_ALL = """
 import importlib, pkgutil, sys
-import gru_desktop.core as core
-names = [m.name for m in pkgutil.iter_modules(core.__path__, "gru_desktop.core.")]
-assert len(names) >= 11, names
+for blocked in {blocked!r}:
+    sys.modules[blocked] = None  # import blocked → ImportError
+package = importlib.import_module({package!r})
+names = [m.name for m in pkgutil.iter_modules(package.__path__, {package!r} + ".")]
+assert len(names) >= {at_least}, names
 for n in names:
     importlib.import_module(n)
-import storage
-for m in pkgutil.iter_modules(storage.__path__, "storage."):
-    importlib.import_module(m.name)
-assert "gru_desktop.core.train" in sys.modules and "torch" in sys.modules
-bad = sorted(m for m in sys.modules if m.startswith(("PySide6", "pyqtgraph", "shiboken6")))
-print("BAD", bad)
-sys.exit(1 if bad else 0)
+loaded = sorted(k for k, v in sys.modules.items() if v is not None)
+print("LOADED", " ".join(loaded))
 """
 
 
-def test_core_and_storage_import_without_qt():
-    r = subprocess.run([sys.executable, "-c", CODE], cwd=ROOT, capture_output=True, text=True, timeout=120)
+def loaded_after_importing(package: str, at_least: int, blocked: tuple[str, ...] = ()) -> set[str]:
+    code = IMPORT_ALL.format(package=package, at_least=at_least, blocked=blocked)
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "BAD []" in r.stdout
+    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("LOADED "))
+    return set(line.split()[1:])
+
+
+def top_level(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def test_core_loads_no_qt_and_no_storage():
+    loaded = loaded_after_importing("gru_desktop.core", at_least=15)
+    assert "gru_desktop.core.train" in loaded and "torch" in loaded  # it did import the engine
+    assert top_level(loaded).isdisjoint({"PySide6", "shiboken6", "pyqtgraph", "storage", "sqlite_utils"})
+    assert not any(m.startswith("gru_desktop.ui") or m in ("gru_desktop.runs", "gru_desktop.exports") for m in loaded)
+
+
+def test_storage_loads_no_torch_qt_or_gru_desktop():
+    loaded = loaded_after_importing("storage", at_least=5)
+    assert "storage.runs" in loaded and "sqlite_utils" in loaded
+    assert top_level(loaded).isdisjoint({"torch", "PySide6", "shiboken6", "pyqtgraph", "gru_desktop"})
+
+
+def test_storage_works_without_numpy(tmp_path):
+    loaded = loaded_after_importing("storage", at_least=5, blocked=("numpy",))
+    assert "storage.runs" in loaded and "numpy" not in top_level(loaded)

@@ -147,6 +147,46 @@ def test_unusable_model_is_explained(qtbot, window, home, damage):
     assert page.chips.words() == ["", "", ""]
 
 
+def test_the_box_is_read_only_without_a_usable_model(qtbot, window, home):
+    """Review defect: _set_enabled(False) left the box editable."""
+    db = runs.open_store(home)[1]
+    storage.model_path(home, storage.list_runs(db)[0]["id"]).unlink()
+    page = window.autocomplete
+    with qtbot.waitSignal(page.model_failed, timeout=30_000):
+        page.refresh_runs()
+    assert edit(window).isReadOnly() and not page.continue_button.isEnabled()
+    qtbot.keyClicks(edit(window), "the cat ")
+    assert edit(window).toPlainText() == ""
+
+
+def test_the_box_is_editable_once_a_model_is_loaded(qtbot, window, page):
+    assert not edit(window).isReadOnly() and page.continue_button.isEnabled()
+    page._set_enabled(False)
+    assert edit(window).isReadOnly() and not page.continue_button.isEnabled()
+    page._set_enabled(True)
+    assert not edit(window).isReadOnly()
+
+
+def test_the_picker_offers_no_model_of_a_failed_run(qtbot, window, home):
+    """Review defect: storage does not trust a failed run's checkpoint (MODEL_STATUSES), the picker did."""
+    import shutil
+
+    db = runs.open_store(home)[1]
+    good = storage.list_runs(db)[0]
+    failed = storage.create_run(db, name="diverged", config=good["config"], corpus=good["corpus"],
+                                corpus_sha256=good["corpus_sha256"], vocab_size=good["vocab_size"], epochs_planned=3)
+    shutil.copy(good["model_path"], storage.model_path(home, failed))
+    db["runs"].update(failed, {"model_path": str(storage.model_path(home, failed)), "best_epoch": 1})
+    storage.finish_run(db, failed, "failed", error="diverged")
+    page = window.autocomplete
+    with qtbot.waitSignal(page.model_loaded, timeout=30_000):
+        page.refresh_runs()
+    offered = [page.run_combo.itemData(i) for i in range(page.run_combo.count())]
+    assert offered == [good["id"]]
+    page.refresh_runs(select=failed)  # e.g. from the Runs page: not loaded either
+    assert page.run["id"] == good["id"]
+
+
 def test_pasting_a_long_sentence_catches_up_in_slices(qtbot, window, page):
     box = edit(window)
     long_sentence = " ".join(["the cat sat on the mat and"] * 200)  # 1,400 words, no sentence break
@@ -307,3 +347,17 @@ def test_a_run_without_counts_gets_its_blend_fitted_when_loaded(qtbot, window, h
     text = page.quality.text()
     assert f"λ = {stored['blend_lambda']:.2f}" in text and f"{stored['eval_perplexity']:.1f}" in text
     assert f"GRU only: perplexity {stored['eval_gru_perplexity']:.1f}" in text
+
+
+def test_long_text_grows_for_the_predictor_instead_of_sliding(qtbot, window, page):
+    from gru_desktop.ui.autocomplete import ANCHOR_STEP, HISTORY_CHARS
+
+    box = edit(window)
+    box.insertPlainText("the cat sat on the mat. " * 1000 + "the dog ")  # 24,008 characters
+    before = box.text_for_predictor()
+    assert HISTORY_CHARS <= len(before) <= HISTORY_CHARS + ANCHOR_STEP and before.endswith("the dog ")
+    history = page.predictor._history[1]
+    qtbot.keyClicks(box, "sat")  # typing appends to what the predictor saw: its start stays put
+    assert box.text_for_predictor() == before + "sat"
+    assert page.predictor._history[1] is history  # the text before the sentence was not read again
+    assert page.chips.words() and all(w.startswith("sat") for w in page.chips.words() if w)

@@ -49,6 +49,32 @@ def test_runs_table_model_passes_qtmodeltester(qtmodeltester, home):
     qtmodeltester.check(model)
 
 
+def test_painting_the_table_never_touches_the_file_system(home, monkeypatch):
+    """Review defect: data() called Path.is_file for every name cell on every paint; now reload() checks once."""
+    from pathlib import Path
+
+    from PySide6.QtCore import Qt as QtNS
+
+    model = RunsTableModel(lambda: db(home))
+    Path(storage.get_run(db(home), 2)["model_path"]).unlink()
+    model.reload()
+    calls = []
+    real = Path.is_file
+    monkeypatch.setattr(Path, "is_file", lambda self: calls.append(self) or real(self))
+    roles = [QtNS.ItemDataRole.DisplayRole, QtNS.ItemDataRole.ToolTipRole, QtNS.ItemDataRole.FontRole]
+    texts = {}
+    for r in range(model.rowCount()):
+        for c in range(model.columnCount()):
+            for role in roles:
+                value = model.index(r, c).data(role)
+                if c == NAME_COL and role == QtNS.ItemDataRole.DisplayRole:
+                    texts[model.rows[r]["id"]] = value
+    assert calls == []
+    assert texts[2].endswith("(model file missing)") and not texts[1].endswith("(model file missing)")
+    model.reload()  # the refresh is where the file system is looked at
+    assert len(calls) == 3
+
+
 def test_table_lists_runs_newest_first_and_filters(qtbot, window, page):
     table = window.findChild(QTableView, "runsTable")
     names = [table.model().index(r, NAME_COL).data() for r in range(table.model().rowCount())]
@@ -186,16 +212,38 @@ def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
     assert all(abs(g[2] - w[2]) < 1e-9 for g, w in zip(got, want))
 
 
-def test_png_and_torchscript_exports(qtbot, window, page, tmp_path):
-    import torch
-
+def test_png_export(qtbot, window, page, tmp_path):
     page.select_runs([1])
     png = tmp_path / "chart.png"
     assert page.export_png(png)
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 1000
-    ts = tmp_path / "model.pt"
-    assert page.export_torchscript(ts)
-    assert torch.jit.load(str(ts)) is not None
+
+
+def test_model_export_buttons_write_a_checked_pt2_in_the_background(qtbot, window, page, tmp_path):
+    import torch
+
+    page.select_runs([1])
+    assert page.buttons["pt2"].isEnabled() and page.buttons["onnx"].isEnabled()
+    out = tmp_path / "model.pt2"
+    with qtbot.waitSignal(page.exported, timeout=120_000) as done:
+        assert page.export_model(out, "pt2") is not None
+        assert not page.buttons["pt2"].isEnabled()  # one model export at a time
+        assert window.statusBar().currentMessage().startswith("exporting run 1's model to")
+    assert done.args[0].startswith(f"wrote {out}: torch.export program (.pt2) of run 1; ")
+    assert "PyTorch over 20 steps" in done.args[0]
+    qtbot.waitUntil(lambda: page.buttons["pt2"].isEnabled())
+    assert window.statusBar().currentMessage() == done.args[0]
+    assert torch.export.load(str(out)).module() is not None
+
+
+def test_a_model_export_that_fails_says_so_and_writes_nothing(qtbot, window, page, tmp_path):
+    page.select_runs([1])
+    out = tmp_path / "out" / "missing" / "model.onnx"
+    (tmp_path / "out").mkdir()
+    with qtbot.waitSignal(page.problem, timeout=120_000) as problem:
+        page.export_model(out, "onnx")
+    assert problem.args[0] == "Cannot export the model" and "does not exist" in problem.args[1]
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_export_to_an_unwritable_path_says_so(qtbot, window, page, tmp_path):

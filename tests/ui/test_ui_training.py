@@ -7,23 +7,21 @@ import time
 import storage
 from PySide6.QtWidgets import QProgressBar, QTableView
 
-from ui_helpers import QUICK, click, load, set_spins
+from ui_helpers import QUICK, click, load, on_train_worker, set_spins
 
 
 def _db(home):
     return storage.open_db(storage.db_path(home))
 
 
-def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home):
+def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home, monkeypatch):
     load(qtbot, window, [corpus_file])
     set_spins(window, {**QUICK, "epochsSpin": 3})
     epochs, steps = [], []
-    window.training_finished.connect(lambda r: None)
+    on_train_worker(window, monkeypatch, epoch=epochs.append, steps=steps.extend)  # before it starts
     with qtbot.waitSignal(window.training_finished, timeout=120_000) as finished:
         click(qtbot, window, "trainButton")
         assert window.training and not window.findChild(QProgressBar, "trainingProgress").value() > 1000
-        window.train_worker.epoch.connect(epochs.append)
-        window.train_worker.steps.connect(steps.extend)
     result = finished.args[0]
     assert result.status == "completed", result.message
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=10_000)
@@ -31,6 +29,7 @@ def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home)
     table = window.findChild(QTableView, "epochTable")
     assert table.model().rowCount() == 3
     assert [e.epoch for e in epochs] == [1, 2, 3]
+    assert steps[0].step == 1  # nothing missed at the start
     assert table.model().index(2, 8).data() == epochs[2].observation
 
     plot = window.training_view.plot
@@ -68,12 +67,12 @@ def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home)
     assert window.train_button.isEnabled() and not window.cancel_button.isEnabled()
 
 
-def test_settings_are_locked_while_training_and_cancel_is_quick(qtbot, window, corpus_file, home):
+def test_settings_are_locked_while_training_and_cancel_is_quick(qtbot, window, corpus_file, home, monkeypatch):
     load(qtbot, window, [corpus_file])
     set_spins(window, {**QUICK, "epochsSpin": 10_000})
     first_steps = []
+    on_train_worker(window, monkeypatch, steps=first_steps.extend)
     click(qtbot, window, "trainButton")
-    window.train_worker.steps.connect(first_steps.extend)
     qtbot.waitUntil(lambda: len(first_steps) > 0, timeout=60_000)
     assert not window.settings_form.inputs["seq_len"].isEnabled()
     assert not window.train_button.isEnabled() and not window.load_button.isEnabled()

@@ -65,3 +65,19 @@ def train_runs(tmp_path_factory, configs: dict) -> Path:
         events = list(runs.train_run(runs.prepare([corpus], cfg), cfg, home=home, name=name))
         assert events[-1].status == "completed"
     return home
+
+
+def on_train_worker(window, monkeypatch, **slots) -> None:
+    """Connect `slots` (signal name → callable) to the next training worker's signals *before* its thread
+    starts. Connecting after the Train click races the worker: its first signals can already be gone."""
+    from gru_desktop.ui.train_worker import TrainWorker
+
+    start = window.jobs.start
+
+    def start_connected(worker):
+        if isinstance(worker, TrainWorker):
+            for name, slot in slots.items():
+                getattr(worker, name).connect(slot)
+        return start(worker)
+
+    monkeypatch.setattr(window.jobs, "start", start_connected)
