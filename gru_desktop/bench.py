@@ -17,7 +17,8 @@ Parts (all by default, or pick with --only):
 - scale (design §12): (a) tokens/s of one process × 2 threads against `train --processes 2` × 1 thread (torchrun,
   gloo) on WikiText-2; (b) peak RSS (VmHWM) and tokens/s of `train` for 60 s on a generated 1 GB corpus, the
   first time (reading and caching it) and the second (token cache hit); (c) time to get a 100 MB corpus
-  the second time (cache hit). Not part of the default set: it takes about ten minutes.
+  the second time (cache hit). Not part of the default set: it takes tens of minutes (reading 1 GB once);
+  --scale-mb 30,100 measures smaller corpora instead.
 The WikiText files are read with the "pretokenized" tokenizer and case kept, so the numbers compare with
 PyTorch's word_language_model example on the same tokens (vocabulary capped at 5,000, <unk> counted).
 """
