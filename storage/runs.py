@@ -158,8 +158,9 @@ def set_evaluation(db: Database, run_id: int, *, perplexity: float, top1: float,
     values: dict[str, Any] = {"eval_perplexity": perplexity, "eval_top1": top1, "eval_top3": top3,
                               "eval_keystroke_savings": keystroke_savings, "eval_tokens": tokens,
                               "eval_at": now_iso(), "eval_source": source}
-    for key in ("perplexity", "top1", "top3", "keystroke_savings"):
-        values[f"eval_gru_{key}"] = (gru or {}).get(key, perplexity if source == "gru" else None)
+    own = {"perplexity": perplexity, "top1": top1, "top3": top3, "keystroke_savings": keystroke_savings}
+    for key in own:  # the GRU's own numbers: given, or these when the GRU is what suggests
+        values[f"eval_gru_{key}"] = (gru or {}).get(key, own[key] if source == "gru" else None)
     values["eval_counts_perplexity"] = (counts or {}).get("perplexity")
     values["eval_counts_top3"] = (counts or {}).get("top3")
     _update(db, run_id, values)

@@ -20,8 +20,7 @@ from .model import GRULanguageModel
 from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
-HISTORY_CHARS = 20_000  # the recency cache reads at most this much text before the sentence …
-HISTORY_IDS = 4 * CACHE_WINDOW  # … and keeps this many of its tokens (enough for CACHE_WINDOW words)
+HISTORY_CHARS = 20_000  # the recency cache reads at most this much text before the sentence
 
 
 @dataclass(frozen=True)
@@ -156,19 +155,24 @@ class Predictor:
 
     def cache_row(self, ctx: Context) -> np.ndarray | None:
         """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
-        return cache_row(self._history_ids(ctx.before) + ctx.ids, self.vocab.suggestable, len(self.vocab))
+        suggestable = self.vocab.suggestable
+        kept = self._history_ids(ctx.before) + [i for i in ctx.ids if suggestable[i]]
+        return cache_row(kept, suggestable, len(self.vocab))
 
     def _history_ids(self, before: str) -> list[int]:
-        """Ids of the text before the current sentence: read again only when it changed, and then only the
-        new part when the text grew (a finished sentence), so a keystroke never re-reads a long text."""
+        """The last CACHE_WINDOW suggestable ids of the text before the current sentence: read again only when
+        it changed, and then only the new part when the text grew (a finished sentence), so a keystroke never
+        re-reads a long text."""
         old_text, old_ids = self._history
         if before == old_text:
             return old_ids
         tk, lower = self.config.tokenizer, self.config.lowercase
         grown = bool(old_text) and before.startswith(old_text)
         new = before[len(old_text):] if grown else before[-HISTORY_CHARS:]
-        ids = [i for s in split_sentences(new, tk) for i in self.vocab.encode(tokenize_sentence(s, tk, lower))]
-        ids = ((old_ids if grown else []) + ids)[-HISTORY_IDS:]
+        suggestable = self.vocab.suggestable  # only the words the cache counts are kept: the last CACHE_WINDOW
+        ids = [i for s in split_sentences(new, tk) for i in self.vocab.encode(tokenize_sentence(s, tk, lower))
+               if suggestable[i]]
+        ids = ((old_ids if grown else []) + ids)[-CACHE_WINDOW:]
         self._history = (before, ids)
         return ids
 

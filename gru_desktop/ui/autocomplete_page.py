@@ -205,7 +205,8 @@ class AutocompletePage(QWidget):
         for r in rows:
             missing = "" if Path(r["model_path"]).is_file() else " — model file missing"
             if r.get("eval_source") == "blend" and r.get("eval_perplexity"):  # what suggests, on its validation text
-                ppl = f" · blend ppl {r['eval_perplexity']:.1f} (GRU {r.get('eval_gru_perplexity') or 0:.1f})"
+                gru = r.get("eval_gru_perplexity")
+                ppl = f" · blend ppl {r['eval_perplexity']:.1f}" + (f" (GRU {gru:.1f})" if gru else "")
             else:
                 ppl = f" · val ppl {r['best_val_perplexity']:.1f}" if r.get("best_val_perplexity") else ""
             self.run_combo.addItem(f"{run_title(r)} · {r['status']}{ppl} · {r['corpus']}{missing}", r["id"])
@@ -230,11 +231,9 @@ class AutocompletePage(QWidget):
         home = self.home
 
         def load(progress, should_stop):
-            from .. import runs
-
             import storage
 
-            from .. import blends
+            from .. import blends, runs
 
             _, db = runs.open_store(home, write=False)  # works on a read-only folder too
             run, loaded = runs.load_run_model(db, run_id)

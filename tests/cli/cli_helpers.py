@@ -40,3 +40,32 @@ def assert_user_error(r: subprocess.CompletedProcess, contains: str | None = Non
     if contains:
         assert contains.lower() in lines[0].lower(), lines[0]
     return lines[0]
+
+
+def copy_home(src: Path, dest: Path, last: dict) -> tuple[Path, int, Path]:
+    """A private copy of a trained data folder: (home, run id, model file), the run's model_path pointing at
+    the copy. `last`: the final JSON line of the `train --json` that made the run."""
+    import shutil
+    import sqlite3
+
+    home = dest / "home"
+    shutil.copytree(src, home)
+    run_id = last["run_id"]
+    model = home / "models" / Path(last["model_path"]).name
+    con = sqlite3.connect(home / "runs.db")
+    with con:
+        con.execute("UPDATE runs SET model_path = ? WHERE id = ?", (str(model), run_id))
+    con.close()
+    return home, run_id, model
+
+
+def generated_corpus(folder: Path, name: str, *, seed: int, words: int, lines: int, letters: str, longest: int) -> Path:
+    """`lines` random sentences of 5–12 words over `words` made-up words: a corpus of known size and speed."""
+    import random
+
+    rng = random.Random(seed)
+    vocab = ["w" + "".join(rng.choice(letters) for _ in range(rng.randint(2, longest))) for _ in range(words)]
+    text = [" ".join(rng.choice(vocab) for _ in range(rng.randint(5, 12))) + "." for _ in range(lines)]
+    p = folder / name
+    p.write_text("\n".join(text) + "\n", encoding="utf-8")
+    return p

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import REPO, cli  # noqa: E402
+from cli_helpers import REPO, cli, copy_home  # noqa: E402
 from test_cli_main import assert_user_error, db_runs  # noqa: E402
 
 SAMPLE = REPO / "gru_desktop" / "resources" / "sample_corpus.txt"
@@ -30,16 +30,8 @@ def trained(tmp_path_factory):
 
 def _copy(trained, tmp_path):
     """A private copy of the trained home with the model path rewritten to the copy."""
-    src, text, lines = trained
-    home = tmp_path / "home"
-    shutil.copytree(src, home)
-    run_id = lines[-1]["run_id"]
-    model = home / "models" / Path(lines[-1]["model_path"]).name
-    con = sqlite3.connect(home / "runs.db")
-    with con:
-        con.execute("UPDATE runs SET model_path = ? WHERE id = ?", (str(model), run_id))
-    con.close()
-    return home, run_id, model
+    src, _, lines = trained
+    return copy_home(src, tmp_path, lines[-1])
 
 
 def test_train_json_has_samples_per_epoch_and_lambda(trained):

@@ -71,7 +71,7 @@ def test_csv_json_output(home, tmp_path):
 
 
 def _suggested(home, text: str) -> dict:
-    s = cli(home, "suggest", "1", text, "--json")
+    s = cli(home, "suggest", "1", text, "--json", "--source", "gru")  # the export is the network alone
     assert s.returncode == 0, s.stderr
     return json.loads(s.stdout)["suggestions"][0]
 
@@ -110,7 +110,7 @@ def test_onnx_runs_in_onnxruntime_and_matches_suggest(home, tmp_path):
     for word in ["<bos>", *"the cat sat on the".split()]:
         token = np.array([vocab.index(word) if word in vocab else 1], dtype=np.int64)
         probs, state = session.run(None, {"token": token, "state": state})
-    s = cli(home, "suggest", "2", "the cat sat on the ", "--json")
+    s = cli(home, "suggest", "2", "the cat sat on the ", "--json", "--source", "gru")  # the network alone
     best = json.loads(s.stdout)["suggestions"][0]
     assert float(probs[vocab.index(best["word"])]) == pytest.approx(best["probability"], abs=1e-5)
 

@@ -14,11 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import shutil
 
 import pytest
 
-from cli_helpers import REPO, _env, assert_user_error, cli, runs_json  # noqa: E402
+from cli_helpers import REPO, assert_user_error, cli, copy_home, runs_json  # noqa: E402
 
 SAMPLE = REPO / "gru_desktop" / "resources" / "sample_corpus.txt"
 SMALL = ["--embed-dim", "16", "--hidden-size", "32", "--batch-size", "32"]
@@ -232,15 +231,7 @@ def test_suggest_bad_top_k(trained):
 def trained_copy(trained, tmp_path):
     """A private copy of the trained home (model_path in the db still points at the original: rewrite it)."""
     src, lines, _ = trained
-    home = tmp_path / "home"
-    shutil.copytree(src, home)
-    run_id = lines[-1]["run_id"]
-    model = home / "models" / Path(lines[-1]["model_path"]).name
-    con = sqlite3.connect(home / "runs.db")
-    with con:
-        con.execute("UPDATE runs SET model_path = ? WHERE id = ?", (str(model), run_id))
-    con.close()
-    return home, run_id, model
+    return copy_home(src, tmp_path, lines[-1])
 
 
 def test_garbage_model_file(trained_copy):

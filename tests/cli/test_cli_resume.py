@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import REPO, _env, cli, runs_json  # noqa: E402
+from cli_helpers import REPO, _env, cli, generated_corpus, runs_json  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 SMALL = ["--embed-dim", "16", "--hidden-size", "32", "--batch-size", "64", "--threads", "1", "--patience", "0"]
@@ -24,12 +23,8 @@ SMALL = ["--embed-dim", "16", "--hidden-size", "32", "--batch-size", "64", "--th
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     """1.5k generated sentences over 800 words: an epoch takes about a second (more under load)."""
-    rng = random.Random(99)
-    words = ["w" + "".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 6))) for _ in range(800)]
-    lines = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 12))) + "." for _ in range(1500)]
-    p = tmp_path_factory.mktemp("corpus") / "text.txt"
-    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return p
+    return generated_corpus(tmp_path_factory.mktemp("corpus"), "text.txt", seed=99, words=800, lines=1500,
+                            letters="abcdefghij", longest=6)
 
 
 def _start(home: Path, *args: str) -> subprocess.Popen:

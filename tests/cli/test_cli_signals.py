@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import sqlite3
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import REPO, _env, cli, runs_json  # noqa: E402
+from cli_helpers import REPO, _env, cli, generated_corpus, runs_json  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -24,12 +23,8 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.fixture(scope="module")
 def big_corpus(tmp_path_factory) -> Path:
     """8k generated sentences over a 1,500-word vocabulary: an epoch takes a few seconds."""
-    rng = random.Random(1234)
-    words = ["w" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 7))) for _ in range(1500)]
-    lines = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 12))) + "." for _ in range(8000)]
-    p = tmp_path_factory.mktemp("corpus") / "big.txt"
-    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return p
+    return generated_corpus(tmp_path_factory.mktemp("corpus"), "big.txt", seed=1234, words=1500, lines=8000,
+                            letters="abcdefghijklmnopqrstuvwxyz", longest=7)
 
 
 class _Training:

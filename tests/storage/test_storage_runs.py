@@ -245,6 +245,15 @@ def test_evaluation_and_corpus_paths_round_trip(db):
     run = get_run(db, run_id)
     assert (run["eval_perplexity"], run["eval_top3"], run["eval_keystroke_savings"], run["eval_tokens"]) == (70.5, 0.41, 0.38, 1234)
     assert run["eval_at"]
+    # The GRU suggesting: its own columns hold the same numbers, each in its place.
+    assert (run["eval_source"], run["eval_gru_perplexity"], run["eval_gru_top1"], run["eval_gru_top3"],
+            run["eval_gru_keystroke_savings"]) == ("gru", 70.5, 0.25, 0.41, 0.38)
+    set_evaluation(db, run_id, perplexity=50.0, top1=0.3, top3=0.45, keystroke_savings=0.4, tokens=1234,
+                   source="blend", gru={"perplexity": 70.5, "top1": 0.25, "top3": 0.41, "keystroke_savings": 0.38},
+                   counts={"perplexity": 60.0, "top3": 0.43})
+    run = get_run(db, run_id)
+    assert (run["eval_source"], run["eval_perplexity"], run["eval_gru_perplexity"], run["eval_counts_perplexity"],
+            run["eval_counts_top3"]) == ("blend", 50.0, 70.5, 60.0, 0.43)
 
 
 def test_tags_and_star_round_trip(db):
