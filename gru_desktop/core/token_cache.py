@@ -74,7 +74,8 @@ class TokenCache:
         The paths count because the corpus records them (a run can be evaluated again from its files)."""
         h = hashlib.sha256(f"gru-desktop token cache {FORMAT} {tokenizer} {lowercase}\n".encode())
         for f in files:
-            h.update(f"{Path(f).resolve()}\0{_file_sha256(f)}\n".encode())
+            # os.fsencode: a file name that is not UTF-8 (kept as surrogates) hashes as its own bytes
+            h.update(os.fsencode(Path(f).resolve()) + f"\0{_file_sha256(f)}\n".encode())
         return h.hexdigest()
 
     # -- writing and bounds ------------------------------------------------------------------------
