@@ -13,7 +13,12 @@ Parts (all by default, or pick with --only):
   train 10 short epochs, the run's end, switching pages, Autocomplete, typing; then a folder of 1,000 runs:
   Runs page, filter, ten selected, select all. Every tick later than 50 ms is charged to its step.
 - sizes: Epochs auto under a short budget (--sizes-budget) on ~10 k … 2 M words of WikiText-2 and on the bundled
-  sample: validation perplexity and top-3 of the GRU, the counts and the blend (not part of the default set).
+  sample: validation perplexity and top-3 of the GRU, the counts and the blend (not part of the default set);
+- scale (design §12): (a) tokens/s of one process × 2 threads against `train --processes 2` × 1 thread (torchrun,
+  gloo) on WikiText-2; (b) peak RSS (VmHWM) and tokens/s of `train` for 60 s on a generated 1 GB corpus, the
+  first time (reading and caching it) and the second (token cache hit); (c) time to get a 100 MB corpus
+  the second time (cache hit). Not part of the default set: it takes tens of minutes (reading 1 GB once);
+  --scale-mb 30,100 measures smaller corpora instead.
 The WikiText files are read with the "pretokenized" tokenizer and case kept, so the numbers compare with
 PyTorch's word_language_model example on the same tokens (vocabulary capped at 5,000, <unk> counted).
 """
@@ -47,6 +52,12 @@ BUDGETS = {"tokens_per_s": 41_000, "perplexity": 46.0, "top3": 0.485, "keystroke
 def run_bench(args) -> int:
     data = Path(args.data) if args.data else Path(__file__).resolve().parents[2] / "shared" / "data" / "wikitext-2"
     parts = args.only or ["throughput", "tutorial", "latency", "typing", "memory", "startup", "gui", "quality"]
+    if "scale" in parts:
+        results = {"scale": _scale(data, args)}
+        _say(args, "scale", results["scale"])
+        if args.json:
+            print(json.dumps(results))
+        return 0
     if any(p not in ("memory", "startup", "journey") for p in parts) and not (data / "train.txt").is_file():
         print(f"error: WikiText-2 not found in {data}; pass --data DIR", file=sys.stderr)
         return 2
@@ -287,3 +298,121 @@ def _memory(ds, cfg, args, data, mb=100) -> dict:
     grown = (peak - idle) * 1024
     return {"file_mb": size / 1e6, "tokens": tokens, "seconds": secs, "peak_rss_mb": peak / 1024,
             "growth_mb": grown / 1e6, "ratio": grown / size, "budget_ratio": BUDGETS["memory_ratio"]}
+
+
+_PEAK = "int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+
+
+def _train_child(home: Path, args: list[str], timeout: float = 1800, env: dict | None = None) -> tuple[dict, int, float]:
+    """`train … --json` in a child process: (its last epoch line, its peak RSS in kB (VmHWM), wall seconds)."""
+    code = ("import sys, json; from gru_desktop.cli import main; rc = main(sys.argv[1:]); "
+            f"print(json.dumps({{'rc': rc, 'vmhwm_kb': {_PEAK}}}), file=sys.stderr)")
+    env = {**os.environ, "GRU_DESKTOP_HOME": str(home), **(env or {})}
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", code, "train", *args, "--json"], capture_output=True, text=True,
+                       env=env, timeout=timeout)
+    secs = time.perf_counter() - t
+    epochs = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{") and '"epoch"' in x]
+    tail = [json.loads(x) for x in r.stderr.splitlines() if x.startswith('{"rc"')]
+    if not epochs:
+        raise RuntimeError(f"train failed: {r.stderr[-2000:]}")
+    return epochs[-1], (tail[0]["vmhwm_kb"] if tail else 0), secs
+
+
+_TRAIN_SECONDS = """
+import json, sys, threading, time
+from gru_desktop import runs
+from gru_desktop.core.config import TrainConfig
+from gru_desktop.core.train import StepResult
+home, path, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+cfg = TrainConfig(epochs=1, threads=1, val_fraction=0.01)
+cache = runs.token_cache(home)
+t = time.perf_counter()
+ds = runs.prepare([path], cfg, cache=cache)
+read_s = time.perf_counter() - t
+stop, tps = threading.Event(), 0.0
+for ev in runs.train_run(ds, cfg, home=home, stop=stop):
+    if isinstance(ev, StepResult) and ev.elapsed >= seconds and not stop.is_set():
+        tps = ev.tokens / ev.elapsed
+        stop.set()  # stop before validation: this measures training
+print(json.dumps({"tokens_per_s": tps, "read_s": read_s, "cache_hit": cache.last_hit, "vmhwm_kb": PEAK}))
+"""
+
+
+def _train_seconds(home: Path, corpus: Path, seconds: float) -> dict:
+    """Train the default model on `corpus` for `seconds` (1 thread) in a child process, through the token cache
+    of `home`; its tokens/s, reading time, whether the cache hit, and its peak RSS (VmHWM, kB)."""
+    code = _TRAIN_SECONDS.replace("PEAK", _PEAK)
+    r = subprocess.run([sys.executable, "-c", code, str(home), str(corpus), str(seconds)], capture_output=True,
+                       text=True, timeout=7200)
+    if r.returncode != 0:
+        raise RuntimeError(f"training child failed: {r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _generate(path: Path, mb: int, seed: int = 0) -> int:
+    """A Zipf text over 50,000 words, sentences of ~100 words, until `mb` megabytes; its size in bytes."""
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{i}" for i in range(50_000)])
+    with open(path, "w", encoding="utf-8") as fh:
+        while fh.tell() < mb * 1_000_000:
+            chunk = words[rng.zipf(1.2, 200_000) % len(words)]
+            lines = [" ".join(chunk[i:i + 100]) + "." for i in range(0, len(chunk), 100)]
+            fh.write("\n".join(lines) + "\n")
+    return path.stat().st_size
+
+
+class _Noted(dict):
+    """The results so far, each also written to stderr as it arrives (a long bench keeps what it measured)."""
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        print(f"scale: {key} = {value}", file=sys.stderr, flush=True)
+
+
+def _scale(data: Path, args) -> dict:
+    out: dict = _Noted()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # (c) a 100 MB corpus's dataset the second time: a token cache hit, in a fresh process
+        small = tmp / "100mb.txt"
+        out["c_file_mb"] = _generate(small, 100, seed=1) / 1e6
+        code = ("import sys, time; from gru_desktop.core.token_cache import TokenCache; from gru_desktop.core.config import "
+                "TrainConfig; from gru_desktop.core.data import build_dataset; c = TokenCache(sys.argv[2]); "
+                "t = time.perf_counter(); p = time.process_time(); corpus = c.read_corpus([sys.argv[1]]); "
+                "t1 = time.perf_counter(); p1 = time.process_time(); ds = build_dataset(corpus, TrainConfig()); "
+                "t2 = time.perf_counter(); print(c.last_hit, t1 - t, t2 - t, p1 - p)")
+        runs_ = []
+        for _ in range(2):
+            hit, read_s, ds_s, cpu_s = subprocess.check_output(
+                [sys.executable, "-c", code, str(small), str(tmp / "cache")], text=True).split()
+            runs_.append((hit, float(read_s), float(ds_s), float(cpu_s)))
+        out["c_first_read_s"], out["c_second_read_s"], out["c_second_dataset_s"] = runs_[0][1], runs_[1][1], runs_[1][2]
+        out["c_second_read_cpu_s"] = runs_[1][3]  # CPU seconds of the second read: less disturbed by other load
+        out["c_second_was_hit"] = runs_[1][0] == "True"
+        small.unlink()
+        # (a) one process × 2 threads against two processes × 1 thread, WikiText-2, 40 s each
+        if (data / "train.txt").is_file():
+            common = [str(data / "train.txt"), "--tokenizer", "pretokenized", "--keep-case", "--epochs", "1",
+                      "--time-limit", "40", "--cache-mb", "0"]
+            # OMP_WAIT_POLICY=PASSIVE as the app sets it: spinning threads collapse when another process uses a core
+            one, _, _ = _train_child(tmp / "a1", common + ["--threads", "2"], env={"OMP_WAIT_POLICY": "PASSIVE"})
+            two, _, _ = _train_child(tmp / "a2", common + ["--threads", "1", "--processes", "2"],
+                                     env={"OMP_WAIT_POLICY": "PASSIVE"})
+            out["a_one_process_2_threads_tokens_per_s"] = one["tokens_per_s"]
+            out["a_two_processes_1_thread_tokens_per_s"] = two["tokens_per_s"]
+            out["a_ratio"] = two["tokens_per_s"] / one["tokens_per_s"]
+        # (b) 60 s of training on a generated 1 GB corpus (or the sizes given): peak RSS against the file size
+        for mb in args.scale_mb:
+            big = tmp / f"{mb}mb.txt"
+            size = _generate(big, mb)
+            out[f"b{mb}_file_mb"] = size / 1e6
+            for label in ("first", "second"):
+                r = _train_seconds(tmp / "b", big, 60.0)
+                out[f"b{mb}_{label}_peak_rss_mb"] = r["vmhwm_kb"] / 1024
+                out[f"b{mb}_{label}_ratio"] = r["vmhwm_kb"] * 1024 / size
+                out[f"b{mb}_{label}_tokens_per_s"] = r["tokens_per_s"]
+                out[f"b{mb}_{label}_read_s"] = r["read_s"]
+                out[f"b{mb}_{label}_cache_hit"] = r["cache_hit"]
+            big.unlink()
+    return out

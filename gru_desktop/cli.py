@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--probe", action="append", default=[], metavar="TEXT",
                    help="a prefix whose top-3 next words are shown every epoch (repeatable), after five from the "
                         "validation text")
+    t.add_argument("--port", type=int, default=0, help="with --processes: the rendezvous port (default: a free one)")
+    t.add_argument("--dist-timeout", type=float, default=60.0,
+                   help="several processes: seconds after which the others give up on one that stopped (%(default)s)")
+    t.add_argument("--cache-mb", type=float, default=4000,
+                   help="token cache size limit in MB: a second run on the same text skips tokenising; 0 = off (%(default)s)")
     t.add_argument("--name", help="a name for the run")
     t.add_argument("--json", action="store_true", help="one JSON object per epoch, then the result")
 
@@ -88,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--width", type=int, default=1200, help="PNG width in pixels (%(default)s)")
     x.add_argument("--json", action="store_true")
 
+    c = sub.add_parser("cache", help="the token cache: show its entries, or clear it")
+    c.add_argument("action", nargs="?", choices=["show", "clear"], default="show")
+    c.add_argument("--json", action="store_true")
     q = sub.add_parser("queue", help="runs to train one after another: add, sweep, list, run, remove")
     qs = q.add_subparsers(dest="action", parser_class=_Parser)
     qa = qs.add_parser("add", help="queue one run with these settings")
@@ -113,14 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
     b.add_argument("--only", action="append",
                    choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "sizes",
-                            "journey"],
-                   help="run only these parts (repeatable); sizes only runs when asked for")
+                            "journey", "scale"],
+                   help="run only these parts (repeatable); sizes and scale only run when asked for")
     b.add_argument("--sizes-budget", type=float, default=120.0, metavar="SECONDS",
                    help="Epochs auto's budget per corpus in the sizes part (%(default)g)")
     b.add_argument("--sizes", type=lambda t: [int(x) for x in t.split(",")],
                    default=[10_000, 30_000, 100_000, 300_000, 1_000_000, 2_000_000], metavar="N,N,…",
                    help="corpus sizes in words for the sizes part (%(default)s)")
     b.add_argument("--quality-seconds", type=float, default=480.0)
+    b.add_argument("--scale-mb", type=lambda t: [int(x) for x in t.split(",")], default=[1000], metavar="MB,MB,…",
+                   help="sizes of the generated corpora of `--only scale` (1000 MB)")
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
     b.add_argument("--journey-corpus", nargs="+", metavar="PATH",
                    help="the journey's small corpus (default: three licence texts from /usr/share/common-licenses)")
@@ -179,16 +189,22 @@ def _add_train_options(t, sweep: bool = False) -> None:
         help="bf16: dense layer in bfloat16 while training, faster on CPUs with AVX512-BF16 or AMX; "
         "auto: bf16 where the CPU has it, else fp32 (%(default)s)")
     add("--tokenizer", choices=["words", "pretokenized"], default=d.tokenizer)
+    add("--device", default=d.device, help="auto (CUDA, else Apple MPS, else CPU), cpu, cuda, cuda:N or mps (%(default)s)")
+    add("--processes", type=int, default=d.processes,
+        help="train in N processes (torchrun + DistributedDataParallel; gloo on CPU, nccl on CUDA) sharing the batch; "
+             "the same as `torchrun --nproc-per-node N -m gru_desktop train …` (%(default)s)")
     add("--checkpoint-minutes", type=float, default=d.checkpoint_minutes,
         help="write a resumable checkpoint this often, 0 = only when pausing (%(default)s)")
     add("--keep-case", action="store_true", help="do not lowercase")
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = argv
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         return _launch_gui()
     args = build_parser().parse_args(argv)
+    args.argv = given
     if args.command is None:
         return _launch_gui()
     from .faults import USER_ERRORS, user_message
@@ -197,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler = {"train": cmd_train, "suggest": cmd_suggest, "evaluate": cmd_evaluate, "runs": cmd_runs, "queue": cmd_queue,
                    "bench": cmd_bench,
-                   "install-desktop": cmd_desktop, "uninstall-desktop": cmd_desktop}
+                   "install-desktop": cmd_desktop, "uninstall-desktop": cmd_desktop, "cache": cmd_cache}
         return handler[args.command](args)
     except USER_ERRORS as exc:
         return _fail(exc)
@@ -278,7 +294,7 @@ def _epochs(text: str) -> int:
 # CLI options that set a TrainConfig field of the same name (dest); --untied and --keep-case are the two flags.
 _CONFIG_OPTIONS = ("seq_len", "embed_dim", "hidden_size", "layers", "vocab_size", "min_count", "dropout", "epochs", "budget",
                    "batch_size", "lr", "clip", "schedule", "val_fraction", "seed", "patience", "time_limit", "threads",
-                   "precision", "tokenizer", "checkpoint_minutes")
+                   "precision", "tokenizer", "checkpoint_minutes", "device", "processes")
 
 
 def _config_from_args(args, validate: bool = True):
@@ -290,19 +306,81 @@ def _config_from_args(args, validate: bool = True):
 
 
 def cmd_train(args) -> int:
-    from .runs import prepare, train_run
-
+    from .core import distributed
     from .core.samples import check_probes
 
     config = _config_from_args(args)
-    check_probes(args.probe)  # before the corpus is read: a bad probe costs nothing
-    dataset = prepare(args.paths, config)
+    check_probes(args.probe)  # before the corpus is read or processes start: a bad probe costs nothing
+    if not distributed.launched_by_torchrun():
+        if config.processes > 1:
+            from .launch import launch_processes
+
+            return launch_processes(sys.argv[1:] if args.argv is None else args.argv, config, args.port)
+        return _train(args, config, distributed.LOCAL)
+    if not 1 <= args.dist_timeout <= 86_400:
+        raise _user_error("--dist-timeout must be between 1 and 86400 seconds")
+    group, _ = distributed.join(config.device, args.dist_timeout)
+    signal.signal(signal.SIGTERM, _stopped_by_sigterm)  # torchrun stops the others when one process fails
+    from .core.errors import UserError
+
+    try:
+        return _train(args, config.replace(processes=group.world), group)
+    except UserError:
+        if group.rank == 0:
+            raise  # one error line, from rank 0; the others found the same
+        return EXIT_USAGE
+    except StoppedBySignal as exc:
+        if group.rank == 0:
+            print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # torch.distributed's errors when another process died or timed out
+        if group.rank == 0 or not isinstance(exc, getattr(__import__("torch").distributed, "DistError", ())):
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            print(f"error: another training process stopped or stopped answering ({first})", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # from here on a SIGTERM just ends the process, quietly
+        group.close()
+
+
+class StoppedBySignal(Exception):
+    pass
+
+
+def _stopped_by_sigterm(signum, frame):
+    # An exception, so that the run is finished (marked failed, its best model kept) on the way out.
+    raise StoppedBySignal("stopped by SIGTERM (torchrun stops the others when one training process fails)")
+
+
+def _user_error(message: str):
+    from .core.errors import UserError
+
+    return UserError(message)
+
+
+def _train(args, config, group) -> int:
+    from .runs import prepare, token_cache, train_follower, train_run
+
+    if not 0 <= args.cache_mb <= 10_000_000:
+        raise _user_error("--cache-mb must be between 0 and 10000000")
+    cache = token_cache(args.home, args.cache_mb)
+    dataset = prepare(args.paths, config, group=group, cache=cache)
+    if cache.last_problem and group.rank == 0:
+        print(f"warning: {cache.last_problem}", file=sys.stderr)
+    stop = threading.Event()
+    if group.rank != 0:  # quiet: rank 0 reports and records
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+        try:
+            reason = train_follower(dataset, config, group, stop)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        return EXIT_INTERRUPTED if reason == "cancelled" else 0
     for w in dataset.corpus.warnings:
         print(f"warning: {w}", file=sys.stderr)
     stop, pause = threading.Event(), threading.Event()
-    with _ctrl_c(stop, pause if args.pausable else None) as received:
+    with _ctrl_c(stop, pause if args.pausable and not group.distributed else None) as received:
         finished = _follow(train_run(dataset, config, home=args.home, name=args.name, stop=stop, pause=pause,
-                                     probes=args.probe), args.json)
+                                     probes=args.probe, group=group), args.json, group.world)
     return _exit_code(finished, received)
 
 
@@ -357,7 +435,7 @@ def _exit_code(finished, received: list[int] | None = None) -> int:
     return 0 if finished.status == "completed" else 1
 
 
-def _follow(events, as_json: bool):
+def _follow(events, as_json: bool, processes: int = 1):
     """Print runs' events as `train` does (a line per epoch, or JSON lines); return the last RunFinished."""
     from .core.train import EpochResult, StepResult
     from .runs import CheckpointSaved, RunFinished, RunStarted
@@ -373,7 +451,8 @@ def _follow(events, as_json: bool):
                 c, ds = ev.dataset.corpus, ev.dataset
                 print(f"run {ev.run_id}: {c.description}, {c.n_sentences:,} sentences, {c.n_tokens:,} words, "
                       f"vocabulary {len(ds.vocab):,} ({ds.oov_share:.1%} unknown), "
-                      f"{ds.train.n_windows:,} training windows of {ev.config.seq_len}", flush=True)
+                      f"{ds.train.n_windows:,} training windows of {ev.config.seq_len}; {_where(ev.device, processes)}",
+                      flush=True)
             elif ev.resumed:
                 print(json.dumps({"run_id": run_id, "resumed": ev.resumed}), flush=True)
         elif isinstance(ev, StepResult):
@@ -741,6 +820,23 @@ def _export_png(series: dict, path: str, width: int) -> None:
         app.processEvents()
 
 
+def cmd_cache(args) -> int:
+    from .core.token_cache import describe_size
+    from .runs import token_cache
+
+    cache = token_cache(args.home)
+    if args.action == "clear":
+        n, size = cache.clear()
+        print(json.dumps({"removed": n, "bytes": size}) if args.json else f"removed {n} cache entries ({describe_size(size)})")
+        return 0
+    entries = [{"key": p.name, "bytes": size, "last_used": mtime} for p, size, mtime in cache.entries()]
+    if args.json:
+        print(json.dumps({"folder": str(cache.folder), "entries": entries}))
+    else:
+        print(f"{cache.folder}: {len(entries)} entries, {describe_size(sum(e['bytes'] for e in entries))}")
+    return 0
+
+
 def cmd_desktop(args) -> int:
     from . import desktop
 
@@ -758,6 +854,10 @@ def cmd_bench(args) -> int:
     from .bench import run_bench
 
     return run_bench(args)
+
+
+def _where(device: str, processes: int) -> str:
+    return f"training on {device}" + (f" in {processes} processes" if processes > 1 else "")
 
 
 def _finite(row: dict) -> dict:

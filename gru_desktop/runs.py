@@ -22,15 +22,19 @@ from .core.blend import counts_path
 from .core.config import TrainConfig
 from .core.corpus import SAMPLE_CORPUS, read_corpus
 from .core.data import Dataset, build_dataset
+from .core.devices import resolve_device
+from .core.distributed import LOCAL, Group, threads_per_process
 from .core.errors import ModelFileError, UserError
 from .core.model import GRULanguageModel
 from .core import atomic
 from .core.modelfile import LoadedModel, estimate_file_bytes, load_model, model_bytes
 from .core.samples import check_probes, epoch_samples, validation_prefixes
+from .core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
 from .core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
 from .faults import user_message
 
 STEP_FLUSH_SECONDS = 1.0
+BASELINE_MAX_TOKENS = 30_000_000
 RESERVE_BYTES = 1_000_000  # set aside per training run, so a full disk still lets the run be marked failed
 _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
            "cancelled": "cancelled", "diverged": "failed", "paused": "paused"}
@@ -45,6 +49,8 @@ class RunStarted:
     config: TrainConfig
     resumed: str = ""  # "epoch 3, batch 12" when this continues a paused or interrupted run
     history: dict | None = field(default=None, repr=False)  # a resumed run's recorded {"epochs", "steps"}
+    device: str = "cpu"  # where it trains: 'cpu', 'cuda:0', 'mps'
+    train_tokens: int = 0
 
 
 @dataclass
@@ -74,11 +80,40 @@ class ResumeError(UserError):
         self.run_id, self.as_new_run = run_id, as_new_run
 
 
-def prepare(paths, config: TrainConfig, progress=None, should_stop=None) -> Dataset:
-    """Check the settings, read the corpus (the bundled sample when no path is given), build the dataset."""
+def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: Group = LOCAL,
+            cache: TokenCache | None = None) -> Dataset:
+    """Check the settings and the device, read the corpus (the bundled sample when no path is given), build
+    the dataset. With several processes, every one must have read the same text (same sha256) and there
+    must be at least one segment of sentences per process."""
     config.validate()
-    corpus = read_corpus(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
-    return build_dataset(corpus, config)
+    if not group.distributed:
+        resolve_device(config.device)  # an absent device is refused before anything is read
+    read = cache.read_corpus if cache is not None else read_corpus
+    corpus = read(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
+    dataset = build_dataset(corpus, config)
+    if group.distributed:
+        group.same_everywhere("the corpus (sha256)", corpus.sha256)
+        segments = len(dataset.train.segment_starts) - 1
+        if segments < group.world:
+            raise UserError(f"{group.world} processes is more than the {segments} training segments of this corpus: "
+                            "use fewer processes or more text")
+    return dataset
+
+
+def token_cache(home=None, limit_mb: float | None = None) -> TokenCache:
+    """The data folder's token cache (`cache/`), bounded to `limit_mb` megabytes (default 4 GB; 0 = off)."""
+    folder = storage.ensure_data_dir(Path(home) if home else None) / "cache"
+    limit = DEFAULT_LIMIT_BYTES if limit_mb is None else int(limit_mb * 1_000_000)
+    return TokenCache(folder, limit)
+
+
+def training_device(config: TrainConfig, group: Group = LOCAL) -> torch.device:
+    """Where this process trains: its own device under torchrun, else the config's; sets torch's threads."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    elif group.distributed:
+        torch.set_num_threads(threads_per_process(int(os.environ.get("LOCAL_WORLD_SIZE", group.world))))
+    return group.device if group.distributed else resolve_device(config.device)
 
 
 def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
@@ -90,21 +125,22 @@ def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
               stop: threading.Event | None = None, pause: threading.Event | None = None,
               parent_run_id: int | None = None, initial_state: dict | None = None, probes: list[str] | None = None,
-              tags: list[str] | None = None):
+              tags: list[str] | None = None, group: Group = LOCAL):
     """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, CheckpointSaved, then RunFinished.
 
     `initial_state`: start from these weights (a parent run's model, to continue training it; the
     dataset must then use that model's vocabulary) instead of fresh ones. `probes`: the user's own prefixes
     whose sample suggestions are recorded every epoch, after five drawn from the validation text. `pause`:
     stop after the current batch with a checkpoint; the run is then 'paused' and `resume_run` continues it.
+    `group`: under torchrun, this is rank 0 of the job (the only process that opens the database and
+    writes the model file); the other ranks run `train_follower`.
     """
     probes = check_probes(probes or [])
-    config = config.resolved(dataset.train.n_tokens)  # "auto" dropout by the size of this text
+    config = _for_processes(config.resolved(dataset.train.n_tokens), group)  # "auto" dropout by the size of this text
+    device = training_device(config, group)
     home, db = open_store(home)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)  # the same seed gives the same initial weights
-    model = GRULanguageModel.from_config(config, len(dataset.vocab))
+    torch.manual_seed(config.seed)  # the same seed gives the same initial weights, in every process
+    model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
     if initial_state is not None:
         model.load_state_dict(initial_state)
     _check_room(home, model, dataset)  # before the run row: a read-only or full disk costs no epoch
@@ -113,14 +149,15 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         db, name=name, config=config.to_dict(), corpus=corpus.description, corpus_sha256=corpus.sha256,
         vocab_size=len(dataset.vocab), epochs_planned=config.epochs,
         train_tokens=dataset.train.n_tokens, val_tokens=dataset.val.n_tokens, parent_run_id=parent_run_id,
-        corpus_paths=[f.path for f in corpus.files],
+        corpus_paths=[f.path for f in corpus.files], device=str(device), processes=group.world,
     )
     if tags:
         storage.update_run(db, run_id, tags=list(tags))
     run = storage.get_run(db, run_id)
     prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed) + probes
-    yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config)
-    yield from _drive(db, home, run_id, model, dataset, config, stop, pause, None, prefixes)
+    yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config,
+                     device=str(device), train_tokens=dataset.train.n_tokens)
+    yield from _drive(db, home, run_id, model, dataset, config, stop, pause, None, prefixes, device=device, group=group)
 
 
 def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause: threading.Event | None = None,
@@ -158,9 +195,8 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
     except UserError as exc:
         raise ResumeError(f"run {run_id} cannot be resumed: {exc}", run_id) from None
     dataset = build_dataset(corpus, config, vocab=Vocab(ckpt.vocab))
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    model = GRULanguageModel.from_config(config, len(dataset.vocab))
+    device = training_device(config)
+    model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
     state = ckpt.state
     storage.claim_for_resume(db, run_id)  # RunIsRunning if another process got here first
     # What was recorded after the checkpoint is trained again (identically): drop it so nothing doubles.
@@ -169,13 +205,14 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
     where = f"epoch {state.loop.epoch}, batch {state.loop.batches_done}"
     # The samples' prefixes: the same five from the validation text (the user's probes are not stored).
     prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed)
-    yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config, where, history)
+    yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config, where, history,
+                     device=str(device), train_tokens=dataset.train.n_tokens)
     yield from _drive(db, home, run_id, model, dataset, config, stop, pause, state, prefixes,
-                      saved=bool(run.get("model_path")))
+                      saved=bool(run.get("model_path")), device=device)
 
 
 def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, stop, pause, resume, prefixes,
-           saved=False):
+           saved=False, device: torch.device | None = None, group: Group = LOCAL):
     """Train and record: steps, epochs (with the system monitor), best models, checkpoints; then finish."""
     from .core.checkpoint import save_checkpoint
     from .sysmon import SystemMonitor
@@ -183,7 +220,8 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
     path = storage.model_path(home, run_id)
     ckpt_path = storage.checkpoint_path(home, run_id)
     pause = pause if pause is not None else threading.Event()  # also set by `runs pause` from another process
-    monitor = SystemMonitor(str(next(model.parameters()).device))
+    device = device or torch.device("cpu")
+    monitor = SystemMonitor(str(device))
     status, error, message, best_epoch = "failed", None, "", 0
     have_checkpoint = resume is not None
     saved_where = f"epoch {resume.loop.epoch}, batch {resume.loop.batches_done}" if resume is not None else ""
@@ -193,7 +231,9 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
     reserve = None
     try:
         reserve = _reserve(path)
-        for event in train(model, dataset.train, dataset.val, config, stop, pause=pause, resume=resume):
+        # Several processes neither pause nor checkpoint (a checkpoint would hold rank 0's lanes only).
+        for event in train(model, dataset.train, dataset.val, config, stop, pause=None if group.distributed else pause,
+                           resume=resume, device=device, group=group):
             if isinstance(event, StepResult):
                 steps.append((event.step, event.epoch, event.loss))
                 if time.monotonic() - last_flush > STEP_FLUSH_SECONDS:
@@ -217,7 +257,7 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
                     pause_failed = event.reason == "pause"
                     print(f"warning: run {run_id}: {event.error}", file=sys.stderr)
             elif isinstance(event, EpochResult):
-                event.samples = epoch_samples(model, dataset.vocab, config, prefixes)
+                event.samples = epoch_samples(_on_cpu(model, device), dataset.vocab, config, prefixes)
                 storage.add_steps(db, run_id, steps)
                 steps = []
                 event.system = monitor.sample()
@@ -249,6 +289,7 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
                 storage.set_checkpoint(db, run_id, None)
             except Exception:  # noqa: BLE001 - a full disk: the path then points at nothing, resume says so
                 pass
+    model.to("cpu")  # what follows (the blend, the GUI's use of the model) runs on the CPU
     lam = None
     if status == "completed":
         _baseline(db, dataset, config)
@@ -339,11 +380,45 @@ def _finish(db, run_id: int, steps: list, status: str, error: str | None, messag
         reserve.unlink(missing_ok=True)
 
 
+def _on_cpu(model: GRULanguageModel, device: torch.device) -> GRULanguageModel:
+    """The model itself when it trains on the CPU, else a CPU copy (typing suggestions run on the CPU)."""
+    if device.type == "cpu":
+        return model
+    import copy
+
+    twin = copy.deepcopy(model).to("cpu")
+    return twin
+
+
+def _for_processes(config: TrainConfig, group: Group) -> TrainConfig:
+    """Several processes write no checkpoints: one would hold only rank 0's lanes, and resuming is one process."""
+    return config.replace(checkpoint_minutes=0.0) if group.distributed else config
+
+
+def train_follower(dataset: Dataset, config: TrainConfig, group: Group, stop: threading.Event | None = None) -> str:
+    """A process of rank > 0 under torchrun: the same model and schedule as rank 0, its own lanes, no
+    database and no files. Returns how training ended (the same in every process: stops are agreed)."""
+    assert group.rank != 0
+    config = _for_processes(config.resolved(dataset.train.n_tokens), group)  # as rank 0 resolves it
+    device = training_device(config, group)
+    torch.manual_seed(config.seed)
+    model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
+    reason = "failed"
+    for event in train(model, dataset.train, dataset.val, config, stop, device=device, group=group):
+        if isinstance(event, TrainingDone):
+            reason = event.reason
+    return reason
+
+
 def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
     """The count-based baseline for this corpus and split (computed once, ~1 s on WikiText-2), so the runs
     table can show whether the GRU beats counting. It never fails a run that has already finished."""
     from .baselines import ensure_baseline
 
+    if dataset.train.n_tokens > BASELINE_MAX_TOKENS:  # its counting holds int64 arrays of every position
+        print(f"note: no count-based baseline for a corpus of more than {BASELINE_MAX_TOKENS:,} training words "
+              "(it would need several times the corpus in memory)", file=sys.stderr)
+        return
     try:
         ensure_baseline(db, dataset, config)
     except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete
@@ -363,7 +438,7 @@ def continue_dataset(db, run_id: int, epochs: int, should_stop=None):
     """What continuing a run needs: its loaded model, its config with `epochs` more epochs, and the dataset
     of its own corpus (read again from its files, checked by sha256) in the model's vocabulary."""
     run, loaded = load_run_model(db, run_id)
-    config = loaded.config.replace(epochs=epochs).validate()
+    config = loaded.config.replace(epochs=epochs, processes=1).validate()
     corpus = run_corpus(run, config, should_stop)
     return loaded, config, build_dataset(corpus, config, vocab=loaded.vocab)
 
@@ -416,5 +491,6 @@ def delete_run(db, run_id: int) -> dict:
     return row
 
 
-__all__ = ["RunStarted", "RunFinished", "CheckpointSaved", "ResumeError", "prepare", "open_store", "train_run", "resume_run", "load_run_model", "evaluate_run",
+__all__ = ["RunStarted", "RunFinished", "CheckpointSaved", "ResumeError", "prepare", "open_store", "train_run", "resume_run",
+           "train_follower", "training_device", "token_cache", "load_run_model", "evaluate_run",
            "continue_dataset", "delete_run", "UserError"]

@@ -200,3 +200,11 @@ def m009_resume_queue_monitor(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX idx_queue_state ON queue(state, position)")
+
+
+@MIGRATIONS()
+def m008_devices(db: Database) -> None:
+    # Where a run trained (design §12): the device it used ('cpu', 'cuda:0', 'mps') and how many
+    # processes trained it together (torchrun). Older runs trained in one process on the CPU.
+    db.execute("ALTER TABLE runs ADD COLUMN device TEXT DEFAULT 'cpu'")
+    db.execute("ALTER TABLE runs ADD COLUMN processes INTEGER DEFAULT 1")

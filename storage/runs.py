@@ -93,6 +93,8 @@ def create_run(
     val_tokens: int | None = None,
     parent_run_id: int | None = None,
     corpus_paths: list[str] | None = None,
+    device: str = "cpu",
+    processes: int = 1,
 ) -> int:
     """Insert a new 'running' run owned by this process; return its id."""
     pid = os.getpid()
@@ -109,6 +111,8 @@ def create_run(
         "val_tokens": val_tokens,
         "parent_run_id": parent_run_id,
         "corpus_paths": json.dumps(list(corpus_paths)) if corpus_paths is not None else None,
+        "device": device,
+        "processes": processes,
         "pid": pid,
         "host": socket.gethostname(),
         "pid_started": process_start_marker(pid),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, fields
 
 from .errors import ConfigError
@@ -14,6 +15,7 @@ from .errors import ConfigError
 TOKENIZERS = ("words", "pretokenized")
 PRECISIONS = ("auto", "fp32", "bf16")
 SCHEDULES = ("plateau", "cosine")
+DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,3})?)$")
 
 
 # Dropout "auto": (fewer training words than this → this dropout), else 0. Measured with `bench --only sizes`
@@ -29,7 +31,7 @@ def auto_dropout(train_tokens: int) -> float:
 
 
 # What a stored config without these keys meant (it was written before they existed).
-LEGACY = {"tie_weights": False}
+LEGACY = {"tie_weights": False, "device": "cpu", "processes": 1}
 
 
 def stored_settings(data: dict) -> dict:
@@ -64,7 +66,9 @@ class TrainConfig:
     time_limit: float = 0.0  # seconds of training, 0 = no limit
     threads: int = 0  # torch intra-op threads, 0 = torch's default (one per core)
     checkpoint_minutes: float = 2.0  # a resumable checkpoint this often while training (and at every pause); 0 = only at a pause
-    precision: str = "auto"  # "bf16": the dense layer's matrix products in bfloat16 while training; "auto": bf16 where the CPU has it
+    precision: str = "auto"  # "bf16": the dense layer's matrix products in bfloat16 while training; "auto": bf16 where the device does it well
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps (design §12); "auto": CUDA, else MPS, else CPU
+    processes: int = 1  # training processes (torchrun + DistributedDataParallel); the global batch is batch_size
 
     def validate(self) -> "TrainConfig":
         """Raise ConfigError naming the first impossible value; return self so calls chain."""
@@ -79,6 +83,7 @@ class TrainConfig:
         _int_range(self, "seed", 0, 2**31 - 1)
         _int_range(self, "patience", 0, 10_000)
         _int_range(self, "threads", 0, 256)
+        _int_range(self, "processes", 1, 1024)
         if self.dropout is not None:
             _float_range(self, "dropout", 0.0, 0.9)
         _float_range(self, "lr", 1e-7, 10.0)
@@ -96,6 +101,10 @@ class TrainConfig:
             raise ConfigError("schedule", f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError("precision", f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        check_device_name(self.device)
+        if self.processes > self.batch_size:
+            raise ConfigError("processes", f"processes ({self.processes}) cannot exceed the batch size ({self.batch_size}): "
+                              "each process trains its own share of the batch's lanes")
         for name in ("lowercase", "tie_weights"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, f"{name} must be true or false")
@@ -161,3 +170,10 @@ def _float_range(cfg: TrainConfig, name: str, lo: float, hi: float) -> None:
         raise ConfigError(name, f"{name} must be a number, not {value!r}")
     if not lo <= value <= hi:
         raise ConfigError(name, f"{name} must be between {lo:g} and {hi:g}, not {value:g}")
+
+
+def check_device_name(name: str) -> None:
+    """ConfigError unless `name` is spelled as a device setting (auto, cpu, cuda, cuda:N, mps).
+    Whether the device is present is core.devices.resolve_device's question (it needs torch)."""
+    if not isinstance(name, str) or not DEVICE_RE.match(name):
+        raise ConfigError("device", f"device must be auto, cpu, cuda, cuda:N or mps, not {name!r}")

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import mmap
 import os
 import re
+import tempfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from .vocab import MAX_WORD_CHARS, RESERVED, split_sentences, tokenize_sentence
 BLOCK_BYTES = 1 << 20
 MAX_CARRY_CHARS = 1 << 16  # a "word" longer than this with no white space is cut rather than carried on
 LONG_SENTENCE_WORDS = 100_000
+SPILL_IDS = 1 << 22  # ids held in memory while reading before they are appended to a temporary file (16 MB)
 LONG_TOKEN_CHARS = 30  # a vocabulary mostly of one-off tokens longer than this is whole sentences, not words
 # Scripts written without spaces that need a dictionary-based segmenter, which the words tokenizer is not.
 UNSEGMENTED_SCRIPTS = {
@@ -172,7 +175,7 @@ def read_corpus(
         done += _size(path)
     if not infos:
         raise CorpusError("no usable text: every file was skipped (" + "; ".join(warnings) + ")")
-    ids = np.frombuffer(enc.ids, dtype=np.int32) if len(enc.ids) else np.zeros(0, dtype=np.int32)
+    ids = enc.finish_ids()
     counts = _count_ids(ids, len(enc.words))
     if tokenizer == "words":
         warnings.extend(token_shape_warnings(enc.words, counts, enc.too_long))
@@ -276,7 +279,9 @@ class _Encoder:
         self.tokenizer, self.lowercase = tokenizer, lowercase
         self.table: dict[str, int] = {}
         self.words: list[str] = []
-        self.ids = array("i")
+        self.ids = array("i")  # the ids not yet spilled
+        self._spill = None  # temporary file with the ids before those (int32), once there are many
+        self._spilled = 0
         self.starts = array("q", [0])
         self._carry = ""
         self._longest = 0
@@ -285,21 +290,50 @@ class _Encoder:
 
     @property
     def n_tokens(self) -> int:
-        return len(self.ids)
+        return self._spilled + len(self.ids)
 
     @property
     def n_sentences(self) -> int:
         return len(self.starts) - 1
 
     def mark(self) -> tuple[int, int]:
-        return len(self.ids), len(self.starts)
+        return self.n_tokens, len(self.starts)
 
     def rewind(self, mark: tuple[int, int]) -> None:
         """Forget everything after `mark` (a file that turned out unusable). Its new words stay, uncounted."""
         n_ids, n_starts = mark
-        del self.ids[n_ids:]
+        if n_ids >= self._spilled:
+            del self.ids[n_ids - self._spilled:]
+        else:
+            self._spill.truncate(n_ids * 4)
+            self._spill.seek(0, os.SEEK_END)
+            self._spilled = n_ids
+            del self.ids[:]
         del self.starts[n_starts:]
         self._carry = ""
+
+    def _maybe_spill(self) -> None:
+        """Append the ids in memory to the temporary file, so a big corpus needs no memory for its ids (design §12)."""
+        if len(self.ids) < SPILL_IDS:
+            return
+        if self._spill is None:
+            self._spill = tempfile.TemporaryFile(prefix="gru-desktop-ids-")
+        self._spill.write(self.ids.tobytes())
+        self._spilled += len(self.ids)
+        del self.ids[:]
+
+    def finish_ids(self) -> np.ndarray:
+        """All ids as one int32 array: in memory for a small corpus, else memory-mapped from the spill file."""
+        if self._spill is None:
+            return np.frombuffer(self.ids, dtype=np.int32) if len(self.ids) else np.zeros(0, dtype=np.int32)
+        self._spill.write(self.ids.tobytes())
+        self._spill.flush()
+        self._spilled += len(self.ids)
+        del self.ids[:]
+        ids = np.memmap(self._spill, dtype=np.int32, mode="r", shape=(self._spilled,))
+        self._spill.close()  # the mapping keeps the (already unlinked) file's data
+        self._spill = None
+        return ids
 
     def take_longest(self) -> int:
         longest, self._longest = self._longest, 0
@@ -331,11 +365,12 @@ class _Encoder:
             tokens = tokenize_sentence(piece, self.tokenizer, self.lowercase)
             if tokens:
                 self.ids.extend([table[w] if w in table else add(w) for w in tokens])
+                self._maybe_spill()
             if i < len(pieces) - 1:
                 self.end_sentence()
 
     def end_sentence(self) -> None:
-        n = len(self.ids)
+        n = self.n_tokens
         if n > self.starts[-1]:
             self._longest = max(self._longest, n - self.starts[-1])
             self.starts.append(n)
@@ -364,9 +399,25 @@ def token_shape_warnings(words: list[str], counts: np.ndarray, too_long: int) ->
 def _count_ids(ids: np.ndarray, n_words: int, block: int = 1 << 20) -> np.ndarray:
     """Occurrences per id. In slices: np.bincount casts its input to int64, a full copy at twice the size."""
     counts = np.zeros(n_words, dtype=np.int64)
-    for i in range(0, ids.size, block):
-        counts += np.bincount(ids[i : i + block], minlength=n_words)
+    for piece in slices(ids, block):
+        counts += np.bincount(piece, minlength=n_words)
     return counts
+
+
+def slices(arr: np.ndarray, size: int = 1 << 22):
+    """Consecutive slices of `arr`. For a memory-mapped array, each slice's pages are let go after use, so
+    reading a big file-backed array once does not leave all of it resident (and counted) in this process."""
+    mapped = getattr(arr, "_mmap", None) if isinstance(arr, np.memmap) else None
+    page = mmap.PAGESIZE
+    for i in range(0, arr.size, size):
+        yield arr[i : i + size]
+        if mapped is not None and hasattr(mapped, "madvise"):
+            start = (arr.offset + i * arr.itemsize) // page * page if hasattr(arr, "offset") else 0
+            end = arr.offset + min(i + size, arr.size) * arr.itemsize
+            try:
+                mapped.madvise(mmap.MADV_DONTNEED, start, max(0, end - start) // page * page)
+            except (OSError, ValueError, AttributeError):
+                mapped = None
 
 
 def _last_space_run(text: str) -> int:

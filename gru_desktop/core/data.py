@@ -20,29 +20,83 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
-from .corpus import Corpus
+from .corpus import Corpus, slices
 from .errors import CorpusError
 from .vocab import BOS, PAD, UNK, Vocab
 
 MAX_SEGMENT_WINDOWS = 32
 
 
-@dataclass
 class Windows:
-    """N windows of L positions: padded inputs and targets, lengths, and where segments start."""
+    """N windows of L positions over chosen sentences, built batch by batch from the flat ids.
 
-    inputs: torch.Tensor  # (N, L) int64, PAD after the words
-    targets: torch.Tensor  # (N, L) int64, PAD after the words
-    lengths: torch.Tensor  # (N,) int64, real positions per window (1..L)
-    segment_starts: np.ndarray  # (S + 1,) window index where each segment starts; the last is N
+    Nothing of size N × L is kept: a window is found from its index (which sentence, which slice of it)
+    when a batch needs it, so memory is the flat ids (shared with the dataset) plus a few numbers per
+    sentence. `rows(idx)` gives exactly what the materialised (N, L) arrays held at those rows.
+    """
+
+    def __init__(self, ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray, seq_len: int):
+        L = self.seq_len = seq_len
+        self.ids = ids  # (tokens,) every sentence's word ids, flat (not copied)
+        sentences = np.asarray(sentences, dtype=np.int64)
+        self.sent_start = np.ascontiguousarray(starts[sentences], dtype=np.int64)  # (S,) where each sentence starts in ids
+        self.sent_len = (starts[sentences + 1] - self.sent_start).astype(np.int64)  # (S,) words = targets
+        n_win = (self.sent_len + L - 1) // L  # sentence k owns ceil(n_k / L) consecutive windows
+        self.win_first = np.cumsum(n_win) - n_win  # (S,) index of each sentence's first window
+        self._n_windows = int(n_win.sum())
+        self._n_tokens = int(self.sent_len.sum())
+        # Segments: a sentence's windows in groups of at most MAX_SEGMENT_WINDOWS.
+        seg_counts = (n_win + MAX_SEGMENT_WINDOWS - 1) // MAX_SEGMENT_WINDOWS
+        seg_index = np.arange(int(seg_counts.sum())) - np.repeat(np.cumsum(seg_counts) - seg_counts, seg_counts)
+        self.segment_starts = np.append(np.repeat(self.win_first, seg_counts) + seg_index * MAX_SEGMENT_WINDOWS,
+                                        self._n_windows).astype(np.int64)  # (segments + 1,); the last is N
 
     @property
     def n_windows(self) -> int:
-        return int(self.inputs.shape[0])
+        return self._n_windows
 
     @property
     def n_tokens(self) -> int:
-        return int(self.lengths.sum())
+        return self._n_tokens
+
+    def _locate(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For window indices: their sentence, and the offset of their first target within it."""
+        k = np.searchsorted(self.win_first, idx, side="right") - 1
+        return k, (idx - self.win_first[k]) * self.seq_len
+
+    def window_lengths(self, idx: np.ndarray) -> np.ndarray:
+        """(b,) int64 real positions of windows `idx` (1..L)."""
+        k, off = self._locate(np.asarray(idx, dtype=np.int64))
+        return np.minimum(self.sent_len[k] - off, self.seq_len)
+
+    def rows(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Windows `idx` as (inputs (b, L), targets (b, L), lengths (b,)) int64 tensors, PAD after the words.
+
+        Targets are the sentence's words; inputs the same shifted right by one, `<bos>` first."""
+        idx = np.asarray(idx, dtype=np.int64)
+        k, off = self._locate(idx)
+        lengths = np.minimum(self.sent_len[k] - off, self.seq_len)  # (b,)
+        col = np.arange(self.seq_len)  # (L,)
+        real = col < lengths[:, None]  # (b, L)
+        pos = (self.sent_start[k] + off)[:, None] + col  # (b, L) flat index of each target
+        targets = np.where(real, self.ids[np.where(real, pos, 0)], PAD).astype(np.int64)
+        first = real & ((off[:, None] + col) == 0)  # a sentence's first word follows <bos>
+        inputs = np.where(real, self.ids[np.where(real & ~first, pos - 1, 0)], PAD).astype(np.int64)
+        inputs[first] = BOS
+        return torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(lengths.astype(np.int64))
+
+    # The whole (N, L) arrays, for tests, the pipeline trace and small corpora; training never asks for them.
+    @property
+    def inputs(self) -> torch.Tensor:
+        return self.rows(np.arange(self._n_windows))[0]
+
+    @property
+    def targets(self) -> torch.Tensor:
+        return self.rows(np.arange(self._n_windows))[1]
+
+    @property
+    def lengths(self) -> torch.Tensor:
+        return self.rows(np.arange(self._n_windows))[2]
 
 
 @dataclass
@@ -53,6 +107,15 @@ class Batch:
     lanes: torch.Tensor | None  # (b,) lane of each row, None when all B lanes are in use in lane order
     reset: torch.Tensor  # (b,) bool: row starts a new segment, its state starts at zero
     n_tokens: int
+    step_tokens: int = -1  # tokens of this step over all processes' lanes (-1: this batch is the whole step)
+
+    def to(self, device) -> "Batch":
+        """The same batch with its tensors on `device` (lengths stay on the CPU, as packing wants them)."""
+        if device is None or device.type == "cpu":
+            return self
+        move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
+        return Batch(move(self.inputs), move(self.targets), self.lengths, move(self.lanes), move(self.reset),
+                     self.n_tokens, self.step_tokens)
 
 
 def split_sentences(n_sentences: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,37 +127,8 @@ def split_sentences(n_sentences: int, val_fraction: float, seed: int) -> tuple[n
 
 
 def make_windows(ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray, seq_len: int) -> Windows:
-    """Windows for the chosen sentences (indices into `starts`), in that order. Fully vectorised."""
-    L = seq_len
-    sentences = np.asarray(sentences, dtype=np.int64)
-    s0, s1 = starts[sentences], starts[sentences + 1]
-    n = (s1 - s0).astype(np.int64)  # words per sentence = targets per sentence
-    total = int(n.sum())
-    # Flat position of every target: sentence k's words are ids[s0[k] : s1[k]].
-    first = np.repeat(np.cumsum(n) - n, n)  # where each sentence starts in the flat order
-    offset = np.arange(total, dtype=np.int64) - first  # position within its sentence
-    src = np.repeat(s0, n) + offset
-    targets_flat = ids[src].astype(np.int64)
-    inputs_flat = np.empty_like(targets_flat)
-    inputs_flat[1:] = targets_flat[:-1]
-    inputs_flat[offset == 0] = BOS  # every sentence starts from <bos>
-    # Window layout: sentence k owns ceil(n_k / L) consecutive windows.
-    n_win = (n + L - 1) // L
-    win_first = np.cumsum(n_win) - n_win
-    row = np.repeat(win_first, n) + offset // L
-    col = offset % L
-    N = int(n_win.sum())
-    inputs = np.full((N, L), PAD, dtype=np.int64)
-    targets = np.full((N, L), PAD, dtype=np.int64)
-    inputs[row, col] = inputs_flat
-    targets[row, col] = targets_flat
-    lengths = np.bincount(row, minlength=N).astype(np.int64)
-    # Segments: a sentence's windows in groups of at most MAX_SEGMENT_WINDOWS.
-    seg_counts = (n_win + MAX_SEGMENT_WINDOWS - 1) // MAX_SEGMENT_WINDOWS
-    seg_sentence_first = np.repeat(win_first, seg_counts)
-    seg_index = np.arange(int(seg_counts.sum())) - np.repeat(np.cumsum(seg_counts) - seg_counts, seg_counts)
-    seg_starts = np.append(seg_sentence_first + seg_index * MAX_SEGMENT_WINDOWS, N).astype(np.int64)
-    return Windows(torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(lengths), seg_starts)
+    """Windows for the chosen sentences (indices into `starts`), in that order; built lazily per batch."""
+    return Windows(ids, starts, sentences, seq_len)
 
 
 def schedule(windows: Windows, batch_size: int, rng: np.random.Generator | None) -> np.ndarray:
@@ -117,43 +151,78 @@ def schedule(windows: Windows, batch_size: int, rng: np.random.Generator | None)
         start_t[k], lane_of[k] = t, lane
         heapq.heappush(lanes, (t + size, lane))
     T = max(t for t, _ in lanes)
-    sched = np.full((T, batch_size), -1, dtype=np.int64)
-    within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    sched[np.repeat(start_t, sizes) + within, np.repeat(lane_of, sizes)] = np.repeat(seg[:-1][order], sizes) + within
+    # int32 where the window ids fit: for a 1 GB corpus the schedule is the largest array after the ids.
+    sched = np.full((T, batch_size), -1, dtype=np.int32 if windows.n_windows < 2**31 - 1 else np.int64)
+    first = seg[:-1][order]
+    for a in range(0, n_seg, 1 << 18):  # a slice of segments at a time: no temporaries of one per window
+        z = sizes[a : a + (1 << 18)]
+        within = np.arange(int(z.sum())) - np.repeat(np.cumsum(z) - z, z)
+        rows = np.repeat(start_t[a : a + (1 << 18)], z) + within
+        sched[rows, np.repeat(lane_of[a : a + (1 << 18)], z)] = np.repeat(first[a : a + (1 << 18)], z) + within
     return sched
 
 
-class batches:
-    """One pass over `windows` as Batch after Batch (segments shuffled when `rng` is given); len() = steps."""
+def rank_lanes(batch_size: int, rank: int, world: int) -> np.ndarray:
+    """The lanes (columns of the schedule) process `rank` of `world` trains: every world-th lane from its rank,
+    so that each process has work as long as there are at least `world` segments."""
+    return np.arange(rank, batch_size, world)
 
-    def __init__(self, windows: Windows, batch_size: int, rng: np.random.Generator | None = None):
+
+class batches:
+    """One pass over `windows` as Batch after Batch (segments shuffled when `rng` is given); len() = steps.
+
+    `part=(rank, world)`: only this process's lanes of the same seeded schedule (see `rank_lanes`), so every
+    process takes the same number of steps (DistributedDataParallel needs that) and together they train
+    exactly the batches one process would. A step where all of a process's lanes are idle (only at the very
+    end of an epoch) yields one empty placeholder row with n_tokens 0, so the process still takes part.
+    """
+
+    def __init__(self, windows: Windows, batch_size: int, rng: np.random.Generator | None = None,
+                 part: tuple[int, int] | None = None):
         self.windows = windows
         self.sched = schedule(windows, batch_size, rng)  # (T, B)
         self.is_start = np.zeros(windows.n_windows + 1, dtype=bool)
         self.is_start[windows.segment_starts[:-1]] = True
+        self.part = part
+        self.lanes = rank_lanes(batch_size, *part) if part else np.arange(batch_size)
 
     def __len__(self) -> int:
         return int(self.sched.shape[0])
 
     def __iter__(self):
         w = self.windows
-        for row in self.sched:
+        for full in self.sched:
+            row = full[self.lanes] if self.part else full
             active = row >= 0
             if active.all():
                 ids, lanes = row, None
             else:
                 lanes_np = np.flatnonzero(active)
                 ids, lanes = row[lanes_np], torch.from_numpy(lanes_np)
-            idx = torch.from_numpy(ids)
-            lengths = w.lengths[idx]
+            step_tokens = -1
+            if self.part:
+                step_tokens = int(w.window_lengths(full[full >= 0]).sum())
+                if ids.size == 0:  # nothing left for this process in this step: a placeholder row, weight 0
+                    yield _placeholder(w.seq_len, step_tokens)
+                    continue
+            inputs, targets, lengths = w.rows(ids)
             yield Batch(
-                inputs=w.inputs[idx],
-                targets=w.targets[idx],
+                inputs=inputs,
+                targets=targets,
                 lengths=lengths,
                 lanes=lanes,
                 reset=torch.from_numpy(self.is_start[ids]),
                 n_tokens=int(lengths.sum()),
+                step_tokens=step_tokens,
             )
+
+
+def _placeholder(seq_len: int, step_tokens: int) -> Batch:
+    """One row of `<bos>` → `<pad>` on lane 0 (idle for the rest of the epoch), counting no tokens."""
+    inputs = torch.full((1, seq_len), PAD, dtype=torch.int64)
+    inputs[0, 0] = BOS
+    return Batch(inputs, torch.full((1, seq_len), PAD, dtype=torch.int64), torch.ones(1, dtype=torch.int64),
+                 torch.zeros(1, dtype=torch.int64), torch.ones(1, dtype=torch.bool), 0, step_tokens)
 
 
 @dataclass
@@ -162,7 +231,7 @@ class Dataset:
 
     corpus: Corpus
     vocab: Vocab
-    ids: np.ndarray  # (tokens,) int32 vocabulary ids, UNK outside the vocabulary
+    ids: np.ndarray  # (tokens,) vocabulary ids (uint16 up to 65,536 words, else int32), UNK outside the vocabulary
     train_sentences: np.ndarray
     val_sentences: np.ndarray
     train: Windows
@@ -171,7 +240,8 @@ class Dataset:
     @property
     def oov_share(self) -> float:
         """Share of running words that fall outside the vocabulary (become <unk>)."""
-        return float((self.ids == UNK).mean()) if self.ids.size else 0.0
+        unknown = sum(int(np.count_nonzero(piece == UNK)) for piece in slices(self.ids))  # no (tokens,) temporary
+        return unknown / self.ids.size if self.ids.size else 0.0
 
 
 def build_dataset(corpus: Corpus, config: TrainConfig, vocab: Vocab | None = None) -> Dataset:
@@ -189,7 +259,14 @@ def build_dataset(corpus: Corpus, config: TrainConfig, vocab: Vocab | None = Non
         vocab = Vocab.build(corpus.words, corpus.counts, config.vocab_size, config.min_count)
     if len(vocab) <= 3:
         raise CorpusError(f"no word occurs at least {config.min_count} times; lower the minimum count")
-    ids = vocab.remap_table(corpus.words)[corpus.ids]
+    table = vocab.remap_table(corpus.words)
+    # The smallest dtype the vocabulary allows (design §12: 2 bytes a token up to 65,536 words), in slices so
+    # that a memory-mapped corpus is never copied whole at a wider type.
+    ids = np.empty(corpus.ids.size, dtype=np.uint16 if len(vocab) <= 65536 else np.int32)
+    done = 0
+    for piece in slices(corpus.ids):
+        ids[done : done + piece.size] = table[piece]
+        done += piece.size
     train_s, val_s = split_sentences(corpus.n_sentences, config.val_fraction, config.seed)
     return Dataset(
         corpus=corpus,

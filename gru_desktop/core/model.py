@@ -59,14 +59,18 @@ class GRULanguageModel(nn.Module):
         self.bf16_dense = False  # from TrainConfig.precision; only used while training
 
     @classmethod
-    def from_config(cls, config: TrainConfig, vocab_size: int) -> "GRULanguageModel":
+    def from_config(cls, config: TrainConfig, vocab_size: int, device: torch.device | None = None) -> "GRULanguageModel":
+        """The model on the CPU; `device` (where it will train) decides what precision `auto` means."""
+        from .devices import bf16_is_fast
+
         model = cls(vocab_size, config.embed_dim, config.hidden_size, config.layers, config.dropout or 0.0,  # None: not resolved
                     config.tie_weights)
-        model.bf16_dense = config.precision == "bf16" or (config.precision == "auto" and native_bf16())
+        auto = config.precision == "auto" and bf16_is_fast(device or torch.device("cpu"))
+        model.bf16_dense = config.precision == "bf16" or auto
         return model
 
     def init_state(self, batch: int) -> torch.Tensor:
-        return torch.zeros(self.layers, batch, self.hidden_size)  # (layers, batch, H)
+        return self.embedding.weight.new_zeros(self.layers, batch, self.hidden_size)  # (layers, batch, H)
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor, targets: torch.Tensor, state: torch.Tensor | None = None):
         """Logits and targets at the real positions only, and the final state.
@@ -108,7 +112,7 @@ class GRULanguageModel(nn.Module):
         products on CPUs with AVX512-BF16/AMX, where this layer is most of the training cost."""
         x = self.head(h)
         if self.bf16_dense and self.training:
-            with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.autocast(x.device.type, dtype=torch.bfloat16):
                 return torch.mm(x, self.fc.weight.t()).float().add_(self.fc.bias)
         return torch.mm(x, self.fc.weight.t()).add_(self.fc.bias)
 
@@ -149,7 +153,7 @@ class _DenseCrossEntropy(torch.autograd.Function):
             hw, ww = h, weight
             logits = torch.mm(h, weight.t())  # (n, V)
         logits.add_(bias)
-        rows = torch.arange(n)
+        rows = torch.arange(n, device=h.device)
         z_t = logits[rows, targets]  # (n,) the target's logit
         # Exact top-1 (as argmax: the first index of the row maximum): the target beats every other word,
         # or ties the best of them and no earlier word has that value. Ties are rare; those rows are checked.

@@ -46,7 +46,8 @@ def model_bytes(model: GRULanguageModel, config: TrainConfig, vocab: Vocab, meta
         "format": FORMAT,
         "config": config.to_dict(),
         "vocab": list(vocab.itos),
-        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        # Always CPU tensors (design §12): a model trained on a GPU suggests on a machine without one.
+        "state_dict": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
         "meta": dict(meta or {}),
     }
     buf = io.BytesIO()

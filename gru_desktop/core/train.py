@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .checkpoint import LoopState, TrainState, capture, numpy_state, restore_rngs
 from .config import TrainConfig
 from .data import Windows, batches
+from .distributed import LOCAL, Group
 from .model import GRULanguageModel
 from .observe import observe
 
@@ -95,14 +97,19 @@ class EvalResult:
 
 def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows, config: TrainConfig,
           stop: threading.Event | None = None, *, pause: threading.Event | None = None,
-          resume: TrainState | None = None):
+          resume: TrainState | None = None, device: torch.device | None = None, group: Group = LOCAL):
     """Train `model` in place; on return its weights are the best epoch's (lowest validation loss).
 
     `pause`: like `stop`, but first yields a `Snapshot` (reason "pause"), then `TrainingDone("paused")`.
     `resume`: a Snapshot's state (from a checkpoint file): continue exactly where it was taken; with the
     same data, settings and thread count the weights and metrics come out bit-identical to a run that
     was never paused (a step-based schedule; a time limit counts only time spent training).
+    `device`: where to train (the model is moved there). `group`: this process's share of a job of several
+    (core.distributed); the results it yields are then those of the whole job, the same in every process.
     """
+    device = device or torch.device("cpu")
+    model.to(device)
+    step_module = group.wrap(_TrainStep(model), device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     if resume is None:
         torch.manual_seed(config.seed)
@@ -137,17 +144,18 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
         model.train()
         resuming = resume is not None and epoch == s.epoch
         t0 = time.perf_counter() - (s.epoch_seconds if resuming else 0.0)
-        state = resume.lanes.clone() if resuming else model.init_state(B)  # (layers, B, H): one row per lane
         loss_sum, correct, n_tok = (s.loss_sum, s.correct, s.n_tok) if resuming else (0.0, 0, 0)
         skip = s.batches_done if resuming else 0
         timed_out = False
         epoch_rng = numpy_state(rng)  # before the shuffle: resuming shuffles again from here
-        plan = batches(train_windows, B, rng)
+        plan = batches(train_windows, B, rng, part=group.part)
+        # (layers, lanes, H): one row per lane of this process
+        state = resume.lanes.clone().to(device) if resuming else model.init_state(len(plan.lanes))
         planned_steps = planned_steps or max(len(plan) * config.max_epochs, 1)
         for i, batch in enumerate(plan, start=1):
             if i <= skip:  # trained before the pause
                 continue
-            if stop is not None and stop.is_set():
+            if not group.distributed and stop is not None and stop.is_set():
                 yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
                 return
             if pause is not None and pause.is_set():
@@ -157,36 +165,51 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
                 return
             if config.schedule == "cosine":
                 lr = _cosine_lr(config, step / planned_steps, time.perf_counter() - start)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-            h, targets, h_out = model.features(batch.inputs, batch.lengths, batch.targets, _lane_state(state, batch))
-            loss, hits = model.loss(h, targets)  # mean cross-entropy and exact top-1 hits, real positions only
+                for param_group in optimizer.param_groups:
+                    param_group["lr"] = lr
+            batch = batch.to(device)
+            # mean cross-entropy and exact top-1 hits over real positions, and the rows' final states
+            loss, hits, h_out = step_module(batch.inputs, batch.lengths, batch.targets, _lane_state(state, batch))
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if batch.step_tokens >= 0:
+                # DDP averages the processes' gradients; weighting each process's mean by its share of the
+                # step's tokens makes that average the gradient of the whole step's mean, as for one process.
+                (loss * (batch.n_tokens * group.world / max(batch.step_tokens, 1))).backward()
+            else:
+                loss.backward()
             if config.clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
             optimizer.step()
             state = _keep_state(state, batch, h_out.detach())  # truncated backprop: never through earlier batches
-            value = loss.item()
+            # One all-reduce (none for one process): the step's loss, hits and tokens over all processes, and
+            # the stop flags, so that every process stops at the same step (Cancel anywhere, time on rank 0).
+            cancel_here = stop is not None and stop.is_set()
+            late_here = group.rank == 0 and time.perf_counter() >= deadline
+            loss_x_n, hits_n, n, cancel, late = group.sum(
+                [loss.item() * batch.n_tokens, float(hits), batch.n_tokens, cancel_here, late_here])
+            value, n = loss_x_n / max(n, 1), int(n)
             step += 1
-            tokens_total += batch.n_tokens
+            tokens_total += n
             if not math.isfinite(value):
                 msg = f"diverged: the loss became {value} at step {step} (epoch {epoch}); try a lower learning rate"
                 yield _restore(model, TrainingDone("diverged", msg, best_epoch, best_state))
                 return
-            loss_sum += value * batch.n_tokens
-            correct += int(hits)
-            n_tok += batch.n_tokens
+            loss_sum += loss_x_n
+            correct += int(hits_n)
+            n_tok += n
             yield StepResult(step, epoch, i, len(plan), value, tokens_total, time.perf_counter() - start)
+            if group.distributed and cancel:
+                yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
+                return
             if every > 0 and time.perf_counter() - last_snapshot >= every:
                 yield Snapshot(snapshot(i), "periodic")
                 last_snapshot = time.perf_counter()
-            if time.perf_counter() >= deadline:
+            if late:
                 timed_out = True
                 break
         seconds = time.perf_counter() - t0
-        val = evaluate_windows(model, val_windows, B, stop)
-        if stop is not None and stop.is_set():  # cancelled during validation: this epoch is not finished
+        val = evaluate_windows(model, val_windows, B, None if group.distributed else stop, group)
+        if group.sum([stop is not None and stop.is_set()])[0]:  # cancelled during validation: this epoch is not finished
             yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
             return
         cur = {
@@ -222,8 +245,8 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
         if not improved and config.schedule == "plateau":
             # Halve the step size when validation stops improving: a cheap, robust schedule for Adam.
             lr *= 0.5
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            for param_group in optimizer.param_groups:
+                param_group["lr"] = lr
     yield _restore(model, TrainingDone("completed", f"finished {config.max_epochs} epochs (best: epoch {best_epoch})", best_epoch, best_state))
 
 
@@ -242,19 +265,26 @@ def _cosine_lr(config: TrainConfig, step_share: float, elapsed: float) -> float:
 
 @torch.inference_mode()
 def evaluate_windows(model: GRULanguageModel, windows: Windows, batch_size: int,
-                     stop: threading.Event | None = None) -> EvalResult:
+                     stop: threading.Event | None = None, group: Group = LOCAL) -> EvalResult:
     """Mean cross-entropy, top-1 and top-3 accuracy over the real positions, carrying state across windows.
 
     `stop` is checked between batches (a big validation set takes seconds); once set, the result is partial.
+    With a `group` of several processes each scores its own lanes and the sums are reduced: every process
+    gets the result over all windows.
     """
     was_training = model.training
     model.eval()
-    state = model.init_state(batch_size)
+    device = model.embedding.weight.device
+    plan = batches(windows, batch_size, None, part=group.part)
+    state = model.init_state(len(plan.lanes))
     loss_sum = 0.0
     top1 = top3 = n = 0
-    for batch in batches(windows, batch_size, None):
+    for batch in plan:
         if stop is not None and stop.is_set():
             break
+        if batch.n_tokens == 0:  # this process has no lane busy in this step
+            continue
+        batch = batch.to(device)
         logits, targets, h_out = model(batch.inputs, batch.lengths, batch.targets, _lane_state(state, batch))
         state = _keep_state(state, batch, h_out)
         loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))
@@ -264,9 +294,25 @@ def evaluate_windows(model: GRULanguageModel, windows: Windows, batch_size: int,
         top3 += int(hit.any(1).sum())
         n += int(targets.numel())
     model.train(was_training)
+    loss_sum, top1, top3, n = group.sum([loss_sum, top1, top3, n])
+    top1, top3, n = int(top1), int(top3), int(n)
     if n == 0:
         return EvalResult(math.nan, 0.0, 0.0, 0)
     return EvalResult(loss_sum / n, top1 / n, top3 / n, n)
+
+
+class _TrainStep(nn.Module):
+    """The training step's forward as one module call, so DistributedDataParallel (which hooks `forward`)
+    can wrap it: stages 4–6 and the fused loss → (mean loss, top-1 hits, the rows' final states)."""
+
+    def __init__(self, model: GRULanguageModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs, lengths, targets, state):
+        h, packed_targets, h_out = self.model.features(inputs, lengths, targets, state)
+        loss, hits = self.model.loss(h, packed_targets)
+        return loss, hits, h_out
 
 
 def _lane_state(state: torch.Tensor, batch) -> torch.Tensor:

@@ -168,6 +168,8 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([330, 950])
         self.setCentralWidget(self.splitter)
         self.speed_label = QLabel(objectName="speedLabel")
+        self.device_label = QLabel(objectName="deviceLabel")  # the device in use while training
+        self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.resize(1280, 800)
 
@@ -211,6 +213,9 @@ class MainWindow(QMainWindow):
         if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):
             print("first-paint", flush=True)
         self.first_painted.emit()
+        from ..core.devices import present_devices  # torch, now that the window is on screen
+
+        self.settings_form.set_present_devices(present_devices())
         self.training_view.ensure_plot()  # pyqtgraph: ~0.3 s, now that the window is on screen
         self.autocomplete.refresh_runs()  # the latest trained model, loaded in the background
         self.runs_page.start()
@@ -357,8 +362,14 @@ class MainWindow(QMainWindow):
         if continue_from is not None:
             config = config.replace(epochs=epochs or config.epochs)  # the rest comes from the parent run
         probes = list(self.training_view.samples.probes)
-        self._start_worker(TrainWorker(self.corpus, config, self.home, continue_from=continue_from, probes=probes),
-                           config)
+        if continue_from is None and config.processes > 1:
+            from .process_worker import ProcessTrainWorker  # the CLI under torchrun, followed through the database
+
+            worker = ProcessTrainWorker(self.corpus, config, self.home, probes=probes)
+        else:
+            worker = TrainWorker(self.corpus, config.replace(processes=1), self.home, continue_from=continue_from,
+                                 probes=probes)
+        self._start_worker(worker, config)
 
     def resume_run(self, run_id: int) -> None:
         """Continue a paused or interrupted run as the same run from its checkpoint (refusals: a dialog)."""
@@ -425,7 +436,9 @@ class MainWindow(QMainWindow):
         self.progress = Progress(started.config.epochs, started.config.horizon)
         what = f"resumed run {started.run_id} ({started.name}) at {started.resumed}" if started.resumed else \
             f"training run {started.run_id} ({started.name})"
-        self.statusBar().showMessage(f"{what} on {started.dataset.train.n_tokens:,} words…")
+        where = started.device + (f", {started.config.processes} processes" if started.config.processes > 1 else "")
+        self.device_label.setText(f"training on {where}")
+        self.statusBar().showMessage(f"{what} on {started.train_tokens:,} words ({where})…")
 
     def _steps(self, steps) -> None:
         self.training_view.add_steps(steps)
@@ -486,6 +499,7 @@ class MainWindow(QMainWindow):
         if worker.queue:
             self.queue_view.set_working(False)
         self.speed_label.setText("")
+        self.device_label.setText("")
         self._update_actions()
         self.training_finished.emit(self.last_result)
 

@@ -51,7 +51,11 @@ ADVANCED_FIELDS = {
     "checkpoint_minutes": ("checkpointMinutesSpin", "Checkpoint every (min)", "float", 0.0, 1440.0, 1,
                            "write a resumable checkpoint this often while training, so a crash or power cut "
                            "loses at most this much (0 = only when pausing)"),
+    "processes": ("processesSpin", "Processes", "int", 0, 1024, 1,
+                  "training processes sharing each batch (torchrun + DistributedDataParallel); with more than one the "
+                  "window starts the command line under torchrun and follows the run from the database"),
 }
+DEVICES = ("auto", "cpu", "cuda", "mps")
 CHOICES = {
     "tokenizer": ("tokenizerCombo", "Tokenizer", TOKENIZERS,
                   "words: lowercase words and punctuation; pretokenized: split on spaces, one sentence per line (WikiText)"),
@@ -100,12 +104,19 @@ class SettingsForm(QWidget):
             combo.addItems(list(options))
             combo.currentIndexChanged.connect(self._on_change)
             self._add_row(adv, name, label, combo)
+        device = QComboBox(objectName="deviceCombo", editable=False,
+                           toolTip="where training runs: auto = CUDA, else Apple MPS, else the CPU; "
+                                   "typing suggestions always run on the CPU")
+        device.addItems(list(DEVICES))
+        device.currentIndexChanged.connect(self._on_change)
+        self._add_row(adv, "device", "Device", device)
         self._add_check(adv, "lowercase", "lowercaseCheck", "Lowercase all words", "treat The and the as one word")
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._show_advanced)
         layout.addWidget(self.advanced_toggle)
         layout.addWidget(self.advanced)
         self._loading = False
+        self.present_devices: set[str] | None = None  # None until torch is loaded
         self.set_config(TrainConfig())
 
     def _add_number(self, form, name, obj, label, kind, lo, hi, step, tip):
@@ -175,6 +186,24 @@ class SettingsForm(QWidget):
             self._loading = False
         self._on_change()
 
+    def set_present_devices(self, present: list[str]) -> None:
+        """Enable only the devices this machine has (known once torch is loaded, after the first paint):
+        'cuda:0' … are added as choices of their own; an absent one is greyed out, and chosen is refused."""
+        combo: QComboBox = self.inputs["device"]
+        for name in present:
+            if name.startswith("cuda:") and combo.findText(name) < 0:
+                combo.addItem(name)
+        self.present_devices = set(present) | {"auto"}
+        if any(p.startswith("cuda") for p in present):
+            self.present_devices.add("cuda")
+        model = combo.model()
+        for i in range(combo.count()):
+            item = model.item(i)
+            ok = combo.itemText(i) in self.present_devices
+            item.setEnabled(ok)
+            item.setToolTip("" if ok else "not present on this machine")
+        self._on_change()
+
     @property
     def valid(self) -> bool:
         return not self.errors
@@ -194,6 +223,10 @@ class SettingsForm(QWidget):
         if self._loading:
             return
         self.errors = collect_errors(self.config())
+        device = self.inputs["device"].currentText()
+        if self.present_devices is not None and device not in self.present_devices and "device" not in self.errors:
+            self.errors["device"] = f"device {device} is not present on this machine (present: " \
+                                    f"{', '.join(sorted(self.present_devices - {'auto'}))})"
         for name, label in self.error_labels.items():
             label.setText(_readable(name, self.errors.get(name, "")))
             label.setVisible(name in self.errors)

@@ -123,8 +123,8 @@ def test_diverging_run_stops_with_a_message(qtbot, window, corpus_file, home, mo
 
     original = GRULanguageModel.from_config.__func__
 
-    def poisoned(cls, config, vocab_size):
-        model = original(cls, config, vocab_size)
+    def poisoned(cls, config, vocab_size, *device):
+        model = original(cls, config, vocab_size, *device)
         with torch.no_grad():
             model.fc.bias[5] = float("nan")
         return model
