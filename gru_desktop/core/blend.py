@@ -265,6 +265,7 @@ class Blend:
 
 
 MAX_COUNT_ENTRIES = 200_000_000  # n-grams; a real corpus of 1 GB has far fewer distinct trigrams
+MAX_UNPACK_RATIO = 64  # sorted counts compress about 3–6×; far more is a crafted file
 
 
 def load_counts(path: str | os.PathLike, vocab: Vocab) -> Blend:
@@ -276,6 +277,10 @@ def load_counts(path: str | os.PathLike, vocab: Vocab) -> Blend:
         raise ModelFileError(f"{path}: counts file not found")
     want = {"meta", "tri_keys", "tri_counts", "bi_keys", "bi_counts"}
     try:
+        with zipfile.ZipFile(path) as zf:  # before anything is unpacked: a small file may not claim gigabytes
+            unpacked = sum(info.file_size for info in zf.infolist())
+        if unpacked > MAX_UNPACK_RATIO * path.stat().st_size + (1 << 20):
+            raise ValueError(f"it would unpack to {unpacked:,} bytes from {path.stat().st_size:,}")
         with np.load(path, allow_pickle=False) as z:
             if set(z.files) != want:
                 raise ValueError(f"unexpected contents {sorted(z.files)}")

@@ -173,6 +173,9 @@ def test_counts_file_round_trip_and_refusals(fitted, tmp_path):
     np.savez(bad, **shuffled)
     with pytest.raises(ModelFileError, match="damaged"):
         load_counts(bad, ds.vocab)
+    np.savez_compressed(bad, **dict(arrays, tri_counts=np.ones(4_000_000, dtype=np.int64)))  # 32 MB of ones
+    with pytest.raises(ModelFileError, match="unpack"):
+        load_counts(bad, ds.vocab)
     meta = json.loads(bytes(arrays["meta"]).decode())
     meta["weights"] = {"gru": 0.9, "counts": 0.9, "cache": 0.0}
     np.savez(bad, **dict(arrays, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)))
