@@ -63,6 +63,8 @@ def test_kill_9_mid_epoch_then_resume_continues_the_same_run(tmp_path, corpus):
         assert first["epoch"] == 1
         run_id = first["run_id"]
         ckpt = _ckpt(home, run_id)
+        # The first checkpoint may come a moment after epoch 1's line: wait for it, then for a newer one.
+        _wait(ckpt.exists, 60, "a first checkpoint")
         mtime = ckpt.stat().st_mtime_ns
         _wait(lambda: ckpt.stat().st_mtime_ns != mtime, 60, "a checkpoint in epoch 2")  # mid-epoch 2
         os.kill(p.pid, signal.SIGKILL)
