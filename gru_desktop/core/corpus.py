@@ -111,7 +111,7 @@ class Corpus:
         names = ", ".join(Path(f.path).name for f in self.files[:3])
         more = f" and {len(self.files) - 3} more" if len(self.files) > 3 else ""
         n = len(self.files)
-        return f"{n} file{'s' if n != 1 else ''}: {names}{more} ({_human_bytes(self.n_bytes)})"
+        return f"{n} file{'s' if n != 1 else ''}: {names}{more} ({describe_size(self.n_bytes)})"
 
 
 def find_text_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -437,7 +437,8 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _human_bytes(n: int) -> str:
+def describe_size(n: int) -> str:
+    """A byte count in words: 1,234 bytes, 5.2 MB (also for the token cache)."""
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from .corpus import Corpus, FileInfo, find_text_files, read_corpus, slices
+from .corpus import Corpus, FileInfo, describe_size, find_text_files, read_corpus, slices
 
 FORMAT = 2
 DEFAULT_LIMIT_BYTES = 4 * 1024**3
@@ -187,14 +187,6 @@ def _file_sha256(path: Path) -> str:
         while block := fh.read(_CHUNK):
             h.update(block)
     return h.hexdigest()
-
-
-def describe_size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} bytes"
 
 
 __all__ = ["TokenCache", "DEFAULT_LIMIT_BYTES", "describe_size"]
