@@ -91,7 +91,7 @@ def _startup(ds, cfg, args, data) -> dict:
 
 
 def _typing(ds, cfg, args, data) -> dict:
-    from . import runs
+    from .jobs import runs
     from .ui.measure import typing_latency
 
     with tempfile.TemporaryDirectory() as home:
@@ -321,7 +321,7 @@ def _train_child(home: Path, args: list[str], timeout: float = 1800, env: dict |
 
 _TRAIN_SECONDS = """
 import json, sys, threading, time
-from gru_desktop import runs
+from gru_desktop.jobs import runs
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.train import StepResult
 home, path, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])

@@ -153,7 +153,7 @@ def _add_train_options(t, sweep: bool = False) -> None:
     d = TrainConfig()
 
     def add(*names, **kw):
-        if sweep and kw.get("action") != "store_true":  # values checked by queue_jobs.parse_values
+        if sweep and kw.get("action") != "store_true":  # values checked by jobs.queue.parse_values
             kw.pop("choices", None)
             kw.update(type=str, default=None)
             kw["help"] = (kw.get("help") or "").replace("(%(default)s)", "").strip() + " (comma-separated values)"
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = given
     if args.command is None:
         return _launch_gui()
-    from .faults import USER_ERRORS, user_message
+    from .jobs.faults import USER_ERRORS, user_message
 
     _tolerate_undecodable_output()
     try:
@@ -313,7 +313,7 @@ def cmd_train(args) -> int:
     check_probes(args.probe)  # before the corpus is read or processes start: a bad probe costs nothing
     if not distributed.launched_by_torchrun():
         if config.processes > 1:
-            from .launch import launch_processes
+            from .jobs.launch import launch_processes
 
             return launch_processes(sys.argv[1:] if args.argv is None else args.argv, config, args.port)
         return _train(args, config, distributed.LOCAL)
@@ -359,7 +359,7 @@ def _user_error(message: str):
 
 
 def _train(args, config, group) -> int:
-    from .runs import prepare, token_cache, train_follower, train_run
+    from .jobs.runs import prepare, token_cache, train_follower, train_run
 
     if not 0 <= args.cache_mb <= 10_000_000:
         raise _user_error("--cache-mb must be between 0 and 10000000")
@@ -438,7 +438,7 @@ def _exit_code(finished, received: list[int] | None = None) -> int:
 def _follow(events, as_json: bool, processes: int = 1):
     """Print runs' events as `train` does (a line per epoch, or JSON lines); return the last RunFinished."""
     from .core.train import EpochResult, StepResult
-    from .runs import CheckpointSaved, RunFinished, RunStarted
+    from .jobs.runs import CheckpointSaved, RunFinished, RunStarted
 
     progress = sys.stderr.isatty() and not as_json
     finished, run_id = None, None
@@ -495,10 +495,10 @@ def _print_finished(finished, as_json: bool) -> None:
 
 
 def cmd_suggest(args) -> int:
-    from .blends import ensure_blend
+    from .jobs.blends import ensure_blend
     from .core.errors import UserError
     from .core.predict import Predictor
-    from .runs import load_run_model, open_store
+    from .jobs.runs import load_run_model, open_store
 
     if not 1 <= args.top_k <= 100:
         print("error: --top-k must be between 1 and 100", file=sys.stderr)
@@ -526,10 +526,10 @@ def cmd_suggest(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .blends import ensure_blend
+    from .jobs.blends import ensure_blend
     from .core.corpus import read_corpus
     from .core.evaluate import evaluate_parts
-    from .runs import load_run_model, open_store
+    from .jobs.runs import load_run_model, open_store
 
     _, db = open_store(args.home, write=False)
     run, loaded = load_run_model(db, args.run)
@@ -599,7 +599,7 @@ def cmd_runs(args) -> int:
                 print(f"epoch {e['epoch']:>3}  loss {e['train_loss']:.3f}  val loss {e['val_loss']:.3f}  "
                       f"ppl {e['val_perplexity']:.1f}  top-3 {e['val_top3']:.1%}  {e['observation']}")
         return 0
-    from .runs import delete_run
+    from .jobs.runs import delete_run
 
     delete_run(db, run_id)  # with its model file
     print(f"deleted run {run_id}")
@@ -630,7 +630,7 @@ def _runs_pause(db, run_id: int, wait: float) -> int:
 
 
 def _runs_resume(args, run_id: int) -> int:
-    from .runs import ResumeError, resume_run
+    from .jobs.runs import ResumeError, resume_run
 
     stop, pause = threading.Event(), threading.Event()
     with _ctrl_c(stop, pause if args.pausable else None) as received:
@@ -649,7 +649,7 @@ def _runs_resume(args, run_id: int) -> int:
 def _continue_as_new_run(args, run_id: int, stop, pause) -> int:
     """What the user is offered when a run cannot be resumed: its best model trained further as a new run."""
     import storage
-    from .runs import continue_dataset, open_store, train_run
+    from .jobs.runs import continue_dataset, open_store, train_run
 
     _, db = open_store(args.home)
     run = storage.get_run(db, run_id)
@@ -665,7 +665,7 @@ def _continue_as_new_run(args, run_id: int, stop, pause) -> int:
 
 def cmd_queue(args) -> int:
     import storage
-    from . import queue_jobs
+    from .jobs import queue as queue_jobs
     from .core.errors import UserError
     from storage import open_store
 
@@ -723,7 +723,7 @@ def cmd_queue(args) -> int:
 
 
 def _queue_run(args, home) -> int:
-    from .queue_jobs import QueueItemFinished, QueueItemStarted, work_queue
+    from .jobs.queue import QueueItemFinished, QueueItemStarted, work_queue
 
     stop, pause = threading.Event(), threading.Event()
     counts = {"done": 0, "failed": 0, "queued": 0}
@@ -753,7 +753,7 @@ MODEL_FLAGS = ("pt2", "onnx", "torchscript")
 
 def _runs_export(args, db) -> int:
     import storage
-    from . import exports
+    from .jobs import exports
     from .core.errors import UserError
 
     targets = {k: getattr(args, k) for k in ("csv", "png", *MODEL_FLAGS) if getattr(args, k)}
@@ -822,7 +822,7 @@ def _export_png(series: dict, path: str, width: int) -> None:
 
 def cmd_cache(args) -> int:
     from .core.token_cache import describe_size
-    from .runs import token_cache
+    from .jobs.runs import token_cache
 
     cache = token_cache(args.home)
     if args.action == "clear":

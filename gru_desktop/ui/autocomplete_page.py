@@ -233,7 +233,7 @@ class AutocompletePage(QWidget):
         def load(progress, should_stop):
             import storage
 
-            from .. import blends, runs
+            from ..jobs import blends, runs
 
             _, db = runs.open_store(home, write=False)  # works on a read-only folder too
             run, loaded = runs.load_run_model(db, run_id)
@@ -349,7 +349,7 @@ class AutocompletePage(QWidget):
         home = self.home
 
         def score(progress, should_stop):
-            from .. import runs
+            from ..jobs import runs
 
             _, db = runs.open_store(home, write=False)
             return runs.evaluate_run(db, run_id, should_stop=should_stop)

@@ -43,7 +43,7 @@ class ErrorHandler(QObject):
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
-        from ..faults import user_message
+        from ..jobs.faults import user_message
 
         message = user_message(exc, self.home) if exc is not None else None
         if message is not None:

@@ -53,7 +53,7 @@ class ProcessTrainWorker(TrainWorker):
     def work(self):
         import storage
 
-        from .. import runs
+        from ..jobs import runs
         from ..core.train import StepResult
 
         self.config.validate()

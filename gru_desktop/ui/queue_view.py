@@ -128,7 +128,7 @@ class QueueView(QWidget):
         self.reload()
 
     def add(self, config, paths: list[str], name: str | None = None) -> int:
-        from ..queue_jobs import queue_configs
+        from ..jobs.queue import queue_configs
 
         (item,) = queue_configs(self._db(), [config], paths, names=[name])
         self.reload()
@@ -142,7 +142,7 @@ class QueueView(QWidget):
         self.sweep_dialog = dialog  # for tests
 
     def _queue_sweep(self, dialog: "SweepDialog") -> None:
-        from ..queue_jobs import queue_configs, sweep_label
+        from ..jobs.queue import queue_configs, sweep_label
 
         configs, grid, name = dialog.result_configs
         queue_configs(self._db(), configs, self._paths(), names=[sweep_label(c, grid) for c in configs], sweep=name)
@@ -187,7 +187,7 @@ class SweepDialog(QDialog):
         self._preview()
 
     def grid(self) -> dict:
-        from ..queue_jobs import parse_values
+        from ..jobs.queue import parse_values
 
         grid: dict[str, list] = {}
         for combo, values in self.rows:
@@ -198,7 +198,7 @@ class SweepDialog(QDialog):
 
     def _compute(self):
         from ..core.errors import UserError
-        from ..queue_jobs import expand_sweep
+        from ..jobs.queue import expand_sweep
 
         try:
             grid = self.grid()

@@ -68,7 +68,7 @@ def _seconds(a: str | None, b: str | None) -> float | None:
 
 def run_title(run: dict) -> str:
     """A run as legends, tables and the CLI's chart name it (exports.run_label)."""
-    from ..exports import run_label  # not at the top: storage loads after the first paint
+    from ..jobs.exports import run_label  # not at the top: storage loads after the first paint
 
     return run_label(run)
 

@@ -280,7 +280,7 @@ class RunsPage(QWidget):
         home = self.home
 
         def load(progress, should_stop):
-            from .. import blends, runs
+            from ..jobs import blends, runs
             from ..core.predict import Predictor
 
             _, db = runs.open_store(home, write=False)
@@ -353,7 +353,7 @@ class RunsPage(QWidget):
     def delete_selected(self) -> None:
         import storage
 
-        from .. import runs as jobs
+        from ..jobs import runs as jobs
 
         runs = self.selected_runs()
         if not runs:
@@ -406,7 +406,7 @@ class RunsPage(QWidget):
         return False
 
     def export_csv(self, path) -> bool:
-        from .. import exports
+        from ..jobs import exports
 
         ids = [r["id"] for r in self.selected_runs()]
         return self._export("the metrics", lambda: exports.epochs_csv(self._db(), ids, path))
@@ -423,7 +423,7 @@ class RunsPage(QWidget):
         home, run_id = self.home, runs[0]["id"]
 
         def work(progress, should_stop):
-            from .. import exports, runs as jobs
+            from ..jobs import exports, runs as jobs
 
             _, db = jobs.open_store(home)
             try:

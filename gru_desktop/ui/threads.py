@@ -42,7 +42,7 @@ class Worker(QObject):
             self.work()
         except Exception as exc:
             # A bad file or setting, a full disk, a read-only or damaged data folder: a message. Else a bug.
-            from ..faults import user_message  # here, not at import: the window paints before storage loads
+            from ..jobs.faults import user_message  # here, not at import: the window paints before storage loads
 
             message = user_message(exc, getattr(self, "home", None))
             if message is not None:

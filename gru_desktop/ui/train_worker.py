@@ -40,11 +40,11 @@ class TrainWorker(Worker):
         self.pause_event = threading.Event()  # Pause: stop after this batch with a checkpoint
 
     def _events(self):
-        from .. import runs  # torch is imported here, off the GUI thread
+        from ..jobs import runs  # torch is imported here, off the GUI thread
         from ..core.data import build_dataset
 
         if self.queue:
-            from ..queue_jobs import work_queue
+            from ..jobs.queue import work_queue
 
             return work_queue(self.home, self.stop_event, self.pause_event)
         if self.resume is not None:
@@ -65,9 +65,9 @@ class TrainWorker(Worker):
                               probes=self.probes)
 
     def work(self):
-        from .. import runs
+        from ..jobs import runs
         from ..core.train import EpochResult, StepResult
-        from ..queue_jobs import QueueItemFinished, QueueItemStarted
+        from ..jobs.queue import QueueItemFinished, QueueItemStarted
 
         try:
             events = self._events()

@@ -75,7 +75,7 @@ class TrainingView(QWidget):
         self.ensure_plot().add_steps(steps)
 
     def add_epoch(self, epoch) -> None:
-        from ..sysmon import describe
+        from ..jobs.sysmon import describe
 
         self.ensure_plot().add_epoch(epoch)
         self.table.table_model.add(epoch)

@@ -69,7 +69,7 @@ class _FourProcesses(Group):
 
 
 def test_more_processes_than_segments_is_refused(tmp_path):
-    from gru_desktop.runs import prepare
+    from gru_desktop.jobs.runs import prepare
 
     text = tmp_path / "three.txt"
     text.write_text("one two three. four five six. seven eight nine. ten eleven twelve.\n")

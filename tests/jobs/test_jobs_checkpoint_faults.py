@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import storage
-from gru_desktop import runs
+from gru_desktop.jobs import runs
 from gru_desktop.core import checkpoint
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus

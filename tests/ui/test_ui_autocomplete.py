@@ -7,7 +7,7 @@ import storage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-from gru_desktop import runs
+from gru_desktop.jobs import runs
 from gru_desktop.core.config import TrainConfig
 from ui_helpers import QUICK, click, load, private_copy, set_spins, train_runs, write_corpus
 

@@ -9,7 +9,7 @@ import storage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 
-from gru_desktop import runs
+from gru_desktop.jobs import runs
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.ui.runs_model import COLUMNS, RunsTableModel
 from ui_helpers import click, private_copy, train_runs, write_corpus

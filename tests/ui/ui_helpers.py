@@ -57,7 +57,7 @@ def private_copy(src: Path, dst: Path) -> Path:
 
 def train_runs(tmp_path_factory, configs: dict) -> Path:
     """A data folder with one completed run per (name, TrainConfig), all on the small corpus."""
-    from gru_desktop import runs
+    from gru_desktop.jobs import runs
 
     home = tmp_path_factory.mktemp("runs")
     corpus = write_corpus(tmp_path_factory.mktemp("text"))

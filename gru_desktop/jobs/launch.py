@@ -13,8 +13,8 @@ import os
 import socket
 import sys
 
-from .core.config import TrainConfig
-from .core.errors import UserError
+from ..core.config import TrainConfig
+from ..core.errors import UserError
 
 # Options of `train` that the launcher itself consumes; the workers get everything else.
 _LAUNCHER_OPTIONS = {"--processes": True, "--port": True}
@@ -55,7 +55,7 @@ def check_port(port: int) -> None:
 
 def launch_processes(argv: list[str], config: TrainConfig, port: int = 0) -> int:
     """Run `gru_desktop <argv>` in config.processes processes under torchrun; rank 0's exit code."""
-    from .core.devices import resolve_device
+    from ..core.devices import resolve_device
 
     resolve_device(config.device)  # an absent device: one error line here, before any process starts
     if port:
@@ -63,7 +63,7 @@ def launch_processes(argv: list[str], config: TrainConfig, port: int = 0) -> int
     else:
         port = free_port()
     n = config.processes
-    from .core.distributed import threads_per_process
+    from ..core.distributed import threads_per_process
 
     os.environ.setdefault("OMP_NUM_THREADS", str(config.threads or threads_per_process(n)))
     from torch.distributed.elastic.multiprocessing.api import SignalException

@@ -13,7 +13,7 @@ import sqlite3
 
 import storage
 
-from .core.errors import UserError
+from ..core.errors import UserError
 
 USER_ERRORS = (UserError, storage.StorageError, storage.RunNotFound, storage.RunIsRunning, storage.RunNotRunning,
                storage.QueueItemNotFound, storage.QueueItemBusy)

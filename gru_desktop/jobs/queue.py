@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass, fields
 
 import storage
-from .core.config import TrainConfig
-from .core.errors import ConfigError, UserError
+from ..core.config import TrainConfig
+from ..core.errors import ConfigError, UserError
 
 SWEEP_TAG = "sweep:"
 AUTO = {"dropout": None, "epochs": 0}  # settings whose "auto" is stored as this value

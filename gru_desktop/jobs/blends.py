@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 
 import storage
-from .core.blend import Blend, counts_path, load_counts, save_counts
-from .core.corpus import Corpus
-from .core.data import split_sentences
-from .core.errors import ModelFileError, UserError
-from .core.evaluate import EvalReport, evaluate_parts, fit_blend
-from .core.modelfile import LoadedModel
+from ..core.blend import Blend, counts_path, load_counts, save_counts
+from ..core.corpus import Corpus
+from ..core.data import split_sentences
+from ..core.errors import ModelFileError, UserError
+from ..core.evaluate import EvalReport, evaluate_parts, fit_blend
+from ..core.modelfile import LoadedModel
 from .faults import user_message
 
 

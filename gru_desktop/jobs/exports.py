@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import storage
-from .core.atomic import atomic_write
-from .core.errors import UserError
+from ..core.atomic import atomic_write
+from ..core.errors import UserError
 
 # One row per (run, epoch); the metric columns are those of storage.metrics.EPOCH_COLUMNS.
 CSV_COLUMNS = ("run_id", "run_name", "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
@@ -126,16 +126,16 @@ def export_model(db, run_id: int | str, path: str | os.PathLike, fmt: str) -> Mo
     run, loaded = load_run_model(db, run_id)  # ModelFileError (a UserError) for a run without a model
     try:
         if fmt == "pt2":
-            from .core.export_pt2 import export_pt2
+            from ..core.export_pt2 import export_pt2
 
             done = export_pt2(loaded, path)
             return ModelExport(path, fmt, run["id"], done.parity.max_difference, done.parity.steps)
         if fmt == "onnx":
-            from .core.export_onnx import EXPORTERS, export_onnx
+            from ..core.export_onnx import EXPORTERS, export_onnx
 
             done = export_onnx(loaded, path)
             return ModelExport(path, fmt, run["id"], done.parity.max_difference, done.parity.steps, EXPORTERS[done.exporter])
-        from .core.export_torchscript import export_torchscript
+        from ..core.export_torchscript import export_torchscript
 
         export_torchscript(loaded, path)
         return ModelExport(path, fmt, run["id"])

@@ -18,19 +18,19 @@ from pathlib import Path
 import torch
 
 import storage
-from .core.blend import counts_path
-from .core.config import TrainConfig
-from .core.corpus import SAMPLE_CORPUS, read_corpus
-from .core.data import Dataset, build_dataset
-from .core.devices import resolve_device
-from .core.distributed import LOCAL, Group, threads_per_process
-from .core.errors import ModelFileError, UserError
-from .core.model import GRULanguageModel
-from .core import atomic
-from .core.modelfile import LoadedModel, estimate_file_bytes, load_model, model_bytes
-from .core.samples import check_probes, epoch_samples, validation_prefixes
-from .core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
-from .core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
+from ..core.blend import counts_path
+from ..core.config import TrainConfig
+from ..core.corpus import SAMPLE_CORPUS, read_corpus
+from ..core.data import Dataset, build_dataset
+from ..core.devices import resolve_device
+from ..core.distributed import LOCAL, Group, threads_per_process
+from ..core.errors import ModelFileError, UserError
+from ..core.model import GRULanguageModel
+from ..core import atomic
+from ..core.modelfile import LoadedModel, estimate_file_bytes, load_model, model_bytes
+from ..core.samples import check_probes, epoch_samples, validation_prefixes
+from ..core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
+from ..core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
 from .faults import user_message
 
 STEP_FLUSH_SECONDS = 1.0
@@ -168,8 +168,8 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
     format, when the corpus files changed (sha256), or when another live process is training the run.
     Yields what `train_run` yields; RunStarted carries the run's recorded epochs and steps for the chart.
     """
-    from .core.checkpoint import CheckpointError, load_checkpoint
-    from .core.vocab import Vocab
+    from ..core.checkpoint import CheckpointError, load_checkpoint
+    from ..core.vocab import Vocab
 
     home, db = open_store(home)
     run_id = storage.resolve_run_id(db, run_ref)
@@ -214,7 +214,7 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
 def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, stop, pause, resume, prefixes,
            saved=False, device: torch.device | None = None, group: Group = LOCAL):
     """Train and record: steps, epochs (with the system monitor), best models, checkpoints; then finish."""
-    from .core.checkpoint import save_checkpoint
+    from ..core.checkpoint import save_checkpoint
     from .sysmon import SystemMonitor
 
     path = storage.model_path(home, run_id)
@@ -460,8 +460,8 @@ def evaluate_run(db, run_id: int, should_stop=None):
     on the same positions, and store them with the run. The corpus is read again from the run's files and
     must be the text the run was trained on (same sha256), or the split would differ."""
     from .blends import fit_and_store, load_blend, record
-    from .core.data import split_sentences
-    from .core.evaluate import evaluate_parts
+    from ..core.data import split_sentences
+    from ..core.evaluate import evaluate_parts
 
     run, loaded = load_run_model(db, run_id)
     cfg = loaded.config

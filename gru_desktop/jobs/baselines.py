@@ -1,7 +1,7 @@
 """The baseline job: a count-based predictor for a run's corpus and split, computed once and stored.
 
 This is where core (gru_desktop.core.ngram) and storage (storage.baselines) meet for baselines, as
-gru_desktop/runs.py is for training. A baseline is keyed by the corpus's sha256 and by `split_key(config)`,
+jobs/runs.py is for training. A baseline is keyed by the corpus's sha256 and by `split_key(config)`,
 everything that changes the training/validation split or the vocabulary, so runs that differ only in model
 size or optimisation share one baseline row; the runs table shows it as a row of its own kind.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 
 import storage
-from .core.config import TrainConfig
-from .core.data import Dataset
-from .core.ngram import KneserNeyTrigram, UnigramModel
+from ..core.config import TrainConfig
+from ..core.data import Dataset
+from ..core.ngram import KneserNeyTrigram, UnigramModel
 
 # kind → model class; each has fit(ids, starts, sentences, vocab_size) and score(...) -> NgramReport.
 KINDS = {"kn3": KneserNeyTrigram, "unigram": UnigramModel}
