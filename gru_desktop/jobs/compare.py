@@ -30,11 +30,9 @@ def compared(runs: list[dict]) -> tuple[list[dict], str]:
 
 def compare_data(db, runs: list[dict]) -> Comparison:
     """Read the runs' epochs and diff their settings (run dicts as `storage.list_runs` gives them)."""
-    import storage
+    from .exports import run_series
 
-    from .exports import run_label
-
-    series = {run_label(r): storage.get_epochs(db, r["id"]) for r in runs}
+    series = run_series(db, [r["id"] for r in runs])
     return Comparison(series, settings_rows(runs, False), settings_rows(runs, True))
 
 
