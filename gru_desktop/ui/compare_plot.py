@@ -47,6 +47,8 @@ class ComparePlot(pg.GraphicsLayoutWidget):
         self.acc_plot.setLimits(yMin=-5, yMax=105)
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.labels: list[str] = []
+        self._pool: list[dict[str, pg.PlotDataItem]] = []  # the curves of run slot i, reused
+        self._pending: list[tuple[str, list[dict]]] = []  # runs still to draw
 
     def _apply_palette(self) -> None:
         """Text in the theme's colours (again when the theme changes while the window is open)."""
@@ -67,36 +69,69 @@ class ComparePlot(pg.GraphicsLayoutWidget):
         super().changeEvent(event)
 
     def reset_runs(self) -> None:
-        """Remove every run's curves. (Not `clear`: pyqtgraph binds that name to removing the plots.)"""
-        for (label, metric), curve in self.curves.items():
-            plot = self.acc_plot if metric in PERCENT else self.loss_plot
-            plot.removeItem(curve)
+        """Remove every run's curves (they are hidden and kept for reuse: making pyqtgraph curves is what
+        costs). (Not `clear`: pyqtgraph binds that name to removing the plots.)"""
+        for slot in self._pool:
+            for curve in slot.values():
+                curve.setData([], [])
+                curve.setVisible(False)
         self.legend.clear()
         self.curves = {}
         self.labels = []
+        self._pending = []
 
     def set_runs(self, series: dict[str, list[dict]]) -> None:
-        """Show these runs: {label: epoch rows (dicts with epoch and the metric columns)}, in that order."""
+        """Show these runs at once: {label: epoch rows (dicts with epoch and the metric columns)}, in order."""
+        self.begin(series)
+        self.finish()
+
+    def begin(self, series: dict[str, list[dict]]) -> None:
+        """Start showing these runs; `draw_next` then draws one run at a time (the Runs page draws one per
+        event-loop turn, so the window answers between them)."""
         self.reset_runs()
-        for i, (label, rows) in enumerate(series.items()):
-            colour = COLOURS[i % len(COLOURS)]
-            self.labels.append(label)
-            for metric in METRICS:
-                x, y = _column(rows, metric)
-                train = metric.startswith("train")
-                pen = pg.mkPen(colour, width=2, style=DASH if train else Qt.PenStyle.SolidLine)
-                plot = self.acc_plot if metric in PERCENT else self.loss_plot
-                # The legend lists each run once, by its validation loss curve (solid, in the run's colour).
-                name = label if metric == "val_loss" else None
-                curve = plot.plot(x, y, pen=pen, symbol="o" if not train else None, symbolSize=5,
-                                  symbolBrush=colour, symbolPen=None, name=name)
-                self.curves[(label, metric)] = curve
+        self._pending = list(series.items())
         last = max((int(r["epoch"]) for rows in series.values() for r in rows), default=0)
         # Whole epochs on the x axis (pyqtgraph would put ticks at 1.5); automatic ticks for long runs.
         ticks = [[(e, str(e)) for e in range(1, last + 1)]] if 0 < last <= 20 else None
         for p in (self.loss_plot, self.acc_plot):
             p.getAxis("bottom").setTicks(ticks)
             p.enableAutoRange()
+
+    @property
+    def drawing(self) -> bool:
+        return bool(self._pending)
+
+    def finish(self) -> None:
+        while self.draw_next():
+            pass
+
+    def draw_next(self) -> bool:
+        """Draw the next run's four curves; False when there was none left."""
+        if not self._pending:
+            return False
+        label, rows = self._pending.pop(0)
+        i = len(self.labels)
+        colour = COLOURS[i % len(COLOURS)]
+        self.labels.append(label)
+        if i == len(self._pool):
+            self._pool.append({})
+        slot = self._pool[i]
+        for metric in METRICS:
+            x, y = _column(rows, metric)
+            train = metric.startswith("train")
+            pen = pg.mkPen(colour, width=2, style=DASH if train else Qt.PenStyle.SolidLine)
+            curve = slot.get(metric)
+            if curve is None:
+                plot = self.acc_plot if metric in PERCENT else self.loss_plot
+                curve = slot[metric] = plot.plot(x, y, pen=pen, symbol=None if train else "o", symbolSize=5,
+                                                 symbolBrush=colour, symbolPen=None)
+            else:
+                curve.setData(x, y, pen=pen, symbolBrush=colour)
+                curve.setVisible(True)
+            self.curves[(label, metric)] = curve
+        # The legend lists each run once, by its validation loss curve (solid, in the run's colour).
+        self.legend.addItem(slot["val_loss"], label)
+        return bool(self._pending)
 
     def export_png(self, path, width: int = 1200) -> None:
         """Write the chart as a PNG `width` pixels wide; UserError naming the path if it cannot be written."""

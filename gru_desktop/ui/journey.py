@@ -17,6 +17,10 @@ import json
 import os
 import sys
 import tempfile
+import threading
+import time
+import traceback
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -43,11 +47,30 @@ class Recorder(QObject):
         self.timer = QTimer(timerType=Qt.TimerType.PreciseTimer, interval=TICK_MS)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
+        # Where the GUI thread is while a tick is late: a watcher thread samples its Python stack.
+        self.where: dict[str, Counter] = {}
+        self._last_mono = time.monotonic()
+        self._stop = threading.Event()
+        self._gui_ident = threading.get_ident()
+        threading.Thread(target=self._watch, daemon=True, name="stall-sampler").start()
 
     def _tick(self):
         now = self.clock.nsecsElapsed()
         self.ticks.append((max((now - self._last) / 1e6 - TICK_MS, 0.0), self._last_step, self.phase))
         self._last, self._last_step = now, self.step
+        self._last_mono = time.monotonic()
+
+    def _watch(self) -> None:
+        """Every 10 ms: when the GUI thread has not ticked for over 40 ms, note its innermost frames."""
+        while not self._stop.wait(0.01):
+            if time.monotonic() - self._last_mono > 0.04:
+                frame = sys._current_frames().get(self._gui_ident)
+                if frame is not None:
+                    self.where.setdefault(self._last_step, Counter())[stack_summary(frame)] += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.timer.stop()
 
     def mark(self, step: str) -> None:
         self.step = step
@@ -80,8 +103,18 @@ class Recorder(QObject):
                 stalls.setdefault(step, []).append(t)
         return {"ticks": len(late), "p50_ms": round(late[len(late) // 2], 1),
                 "p99_ms": round(late[min(len(late) - 1, int(0.99 * len(late)))], 1), "max_ms": round(late[-1], 1),
-                "stalls": {k: {"count": len(v), "max_ms": round(max(v), 1)} for k, v in
-                           sorted(stalls.items(), key=lambda kv: -max(kv[1]))}}
+                "stalls": {k: {"count": len(v), "max_ms": round(max(v), 1),
+                               "where": [f"{n}× {w}" for w, n in self.where.get(k, Counter()).most_common(3)]}
+                           for k, v in sorted(stalls.items(), key=lambda kv: -max(kv[1]))}}
+
+
+def stack_summary(frame, depth: int = 3) -> str:
+    """The GUI thread's innermost frames outside this file ("in the event loop" when none: Qt's own C++
+    work, such as painting or layout, or waiting for the GIL)."""
+    frames = [f for f in traceback.extract_stack(frame) if not f.filename.endswith("journey.py")]
+    if not frames:
+        return "in the event loop (Qt C++ or waiting for the GIL)"
+    return " < ".join(f"{Path(f.filename).stem}.{f.name}:{f.lineno}" for f in reversed(frames[-depth:]))
 
 
 def _pump(app, seconds: float) -> None:
@@ -153,108 +186,126 @@ def make_runs_folder(home: Path, n: int = 1000, epochs: int = 10, steps: int = 5
     db.close()
 
 
-def journey(corpus: list[str], runs: int = 1000) -> dict:
+def journey(corpus: list[str], runs: int = 1000, parts: tuple[str, ...] = ("corpus", "runs")) -> dict:
+    """Both parts (or those in `parts`: "corpus", "runs") with one recorder; the report as a dict."""
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSettings
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["gru-desktop"])
     result: dict = {"corpus": [Path(p).name for p in corpus], "runs_folder": runs}
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "runs1000"
-        make_runs_folder(big, runs)  # before the window: not part of the journey
-        from ..core.config import TrainConfig
-
-        # --- 1. a new user on a small corpus ---------------------------------------------------------
+        if "runs" in parts:
+            make_runs_folder(big, runs)  # before the window: not part of the journey
         # Until the first paint the event loop does not run yet (the app shows nothing): that time is the
         # startup bench's first paint, reported here as "launch" and kept out of the lateness figures.
         rec = Recorder()
-        rec.phase = "launch"
-        rec.mark("launch: building the window")
-        from .main_window import AUTOCOMPLETE_TAB, DATA_TAB, QUEUE_TAB, RUNS_TAB, TRAINING_TAB, MainWindow
-
-        home = Path(tmp) / "home"
-        w = MainWindow(home=home, settings=QSettings(str(Path(tmp) / "gui.ini"), QSettings.Format.IniFormat),
-                       load_last=False)
-        w.confirm_close = lambda: True
-        w.resize(1280, 800)
-        rec.mark("launch: first paint")
-        w.show()
-        _wait(w.first_painted, 30)
-        rec.phase = "small corpus"
-        rec.mark("after first paint: heavy imports")
-        _pump(app, 2.0)
-        rec.mark("loading the corpus")
-        w.load_corpus(corpus)
-        _wait(w.corpus_ready, 120)
-        _pump(app, 0.5)
-        w.settings_form.set_config(TrainConfig(epochs=10, patience=0, embed_dim=32, hidden_size=64))
-        _pump(app, 0.5)
-        rec.mark("pressing Train")
-        w.start_training()
-        worker = w.train_worker
-        worker.run_started.connect(rec.on_run_started)
-        worker.epoch.connect(rec.on_epoch)
-        worker.run_finished.connect(rec.on_run_finished)
-        _wait(w.training_finished, 900)
-        result["epochs"] = rec.epochs
-        _pump(app, 3.0)
-        rec.mark("switching pages")
-        for tab in (DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB, TRAINING_TAB):
-            w.tabs.setCurrentIndex(tab)
-            _pump(app, 0.4)
-        rec.mark("loading the model in Autocomplete")
-        w.tabs.setCurrentIndex(AUTOCOMPLETE_TAB)
-        run_id = w.last_result.run_id if w.last_result else None
-        w.autocomplete.refresh_runs(select=run_id)
-        _wait(w.autocomplete.model_loaded, 60)
-        _pump(app, 0.5)
-        rec.mark("typing")
-        _type(app, w.autocomplete.edit, "the licensee may convey the work under the terms of this ")
-        _pump(app, 0.5)
-        rec.mark("closing")
-        w.close()
-        _pump(app, 0.5)
-
-        # --- 2. a data folder of 1,000 runs ----------------------------------------------------------
-        rec.phase = "launch"
-        rec.mark(f"launch with {runs} runs")
-        w = MainWindow(home=big, settings=QSettings(str(Path(tmp) / "gui2.ini"), QSettings.Format.IniFormat),
-                       load_last=False)
-        w.confirm_close = lambda: True
-        w.resize(1280, 800)
-        w.show()
-        _wait(w.first_painted, 30)
-        rec.phase = f"{runs} runs"
-        rec.mark(f"after first paint with {runs} runs")
-        _pump(app, 2.0)
-        rec.mark("opening the Runs page")
-        w.tabs.setCurrentIndex(RUNS_TAB)
-        page = w.runs_page
-        _wait(None, 10, until=lambda: page.proxy.rowCount() >= runs)
-        _pump(app, 1.0)
-        rec.mark("typing a filter")
-        _type(app, page.filter_edit, "run 1")
-        _pump(app, 1.0)
-        page.filter_edit.clear()
-        _pump(app, 1.0)
-        rec.mark("selecting ten runs")
-        sel = QItemSelection(page.proxy.index(0, 0), page.proxy.index(9, page.proxy.columnCount() - 1))
-        page.table.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        _pump(app, 2.0)
-        rec.mark("select all")
-        page.table.selectAll()
-        _pump(app, 2.0)
-        rec.mark("closing")
-        w.close()
-        _pump(app, 0.3)
-    rec.timer.stop()
+        if "corpus" in parts:
+            _small_corpus(app, rec, corpus, Path(tmp), result)
+        if "runs" in parts:
+            _many_runs(app, rec, big, Path(tmp), runs)
+    rec.stop()
     result["whole journey"] = rec.summary(exclude="launch")
     result["launch (before first paint)"] = rec.summary("launch")
-    result["small corpus"] = rec.summary("small corpus")
-    result[f"{runs} runs"] = rec.summary(f"{runs} runs")
+    if "corpus" in parts:
+        result["small corpus"] = rec.summary("small corpus")
+    if "runs" in parts:
+        result[f"{runs} runs"] = rec.summary(f"{runs} runs")
     return result
+
+
+def _window(rec, home: Path, ini: Path):
+    from PySide6.QtCore import QSettings
+
+    from .main_window import MainWindow
+
+    w = MainWindow(home=home, settings=QSettings(str(ini), QSettings.Format.IniFormat), load_last=False)
+    w.confirm_close = lambda: True
+    w.resize(1280, 800)
+    rec.mark("launch: first paint")
+    w.show()
+    _wait(w.first_painted, 30)
+    return w
+
+
+def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
+    """A new user on a small corpus: load it, train 10 short epochs, every page, Autocomplete, typing."""
+    from ..core.config import TrainConfig
+
+    rec.phase = "launch"
+    rec.mark("launch: building the window")
+    from .main_window import AUTOCOMPLETE_TAB, DATA_TAB, QUEUE_TAB, RUNS_TAB, TRAINING_TAB
+
+    w = _window(rec, tmp / "home", tmp / "gui.ini")
+    rec.phase = "small corpus"
+    rec.mark("after first paint: heavy imports")
+    _pump(app, 2.0)
+    rec.mark("loading the corpus")
+    w.load_corpus(corpus)
+    _wait(w.corpus_ready, 120)
+    _pump(app, 0.5)
+    w.settings_form.set_config(TrainConfig(epochs=10, patience=0, embed_dim=32, hidden_size=64))
+    _pump(app, 0.5)
+    rec.mark("pressing Train")
+    w.start_training()
+    worker = w.train_worker
+    worker.run_started.connect(rec.on_run_started)
+    worker.epoch.connect(rec.on_epoch)
+    worker.run_finished.connect(rec.on_run_finished)
+    _wait(w.training_finished, 900)
+    result["epochs"] = rec.epochs
+    _pump(app, 3.0)
+    rec.mark("switching pages")
+    for tab in (DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB, TRAINING_TAB):
+        w.tabs.setCurrentIndex(tab)
+        _pump(app, 0.4)
+    rec.mark("loading the model in Autocomplete")
+    w.tabs.setCurrentIndex(AUTOCOMPLETE_TAB)
+    run_id = w.last_result.run_id if w.last_result else None
+    w.autocomplete.refresh_runs(select=run_id)
+    _wait(w.autocomplete.model_loaded, 60)
+    _pump(app, 0.5)
+    rec.mark("typing")
+    _type(app, w.autocomplete.edit, "the licensee may convey the work under the terms of this ")
+    _pump(app, 0.5)
+    rec.mark("closing")
+    w.close()
+    _pump(app, 0.5)
+
+
+def _many_runs(app, rec, big: Path, tmp: Path, runs: int) -> None:
+    """A data folder of `runs` runs: the Runs page, a filter, ten runs selected, select all."""
+    from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+    from .main_window import RUNS_TAB
+
+    rec.phase = "launch"
+    rec.mark(f"launch with {runs} runs")
+    w = _window(rec, big, tmp / "gui2.ini")
+    rec.phase = f"{runs} runs"
+    rec.mark(f"after first paint with {runs} runs")
+    _pump(app, 2.0)
+    rec.mark("opening the Runs page")
+    w.tabs.setCurrentIndex(RUNS_TAB)
+    page = w.runs_page
+    _wait(None, 10, until=lambda: page.proxy.rowCount() >= runs)
+    _pump(app, 1.0)
+    rec.mark("typing a filter")
+    _type(app, page.filter_edit, "run 1")
+    _pump(app, 1.0)
+    page.filter_edit.clear()
+    _pump(app, 1.0)
+    rec.mark("selecting ten runs")
+    sel = QItemSelection(page.proxy.index(0, 0), page.proxy.index(9, page.proxy.columnCount() - 1))
+    page.table.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    _pump(app, 2.0)
+    rec.mark("select all")
+    page.table.selectAll()
+    _pump(app, 2.0)
+    rec.mark("closing")
+    w.close()
+    _pump(app, 0.3)
 
 
 def default_corpus() -> list[str]:
@@ -271,4 +322,5 @@ if __name__ == "__main__":  # `bench journey` runs this in a fresh process, conf
 
     configure_process()
     n = int(os.environ.get("GRU_JOURNEY_RUNS", "1000"))
-    print(json.dumps(journey(sys.argv[1:] or default_corpus(), n)))
+    parts = tuple(os.environ.get("GRU_JOURNEY_PARTS", "corpus,runs").split(","))
+    print(json.dumps(journey(sys.argv[1:] or default_corpus(), n, parts)))

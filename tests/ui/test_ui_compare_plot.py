@@ -55,14 +55,29 @@ def test_set_runs_draws_every_metric_per_run(plot):
     assert [label.text for _, label in plot.legend.items] == list(SERIES)
 
 
-def test_set_runs_again_replaces_curves(plot):
+def shown(p):
+    return [c for c in p.listDataItems() if c.isVisible()]
+
+
+def test_set_runs_again_replaces_curves_reusing_them(plot):
     plot.set_runs(SERIES)
+    before = set(plot.loss_plot.listDataItems())
     plot.set_runs({"3: other": SERIES["2: big"]})
     assert {label for label, _ in plot.curves} == {"3: other"}
-    assert len(plot.loss_plot.listDataItems()) == 2 and len(plot.acc_plot.listDataItems()) == 2
+    assert len(shown(plot.loss_plot)) == 2 and len(shown(plot.acc_plot)) == 2
+    assert set(plot.loss_plot.listDataItems()) == before  # hidden and reused, not made again (what costs)
     assert len(plot.legend.items) == 1
     plot.set_runs({})
-    assert plot.curves == {} and plot.loss_plot.listDataItems() == []
+    assert plot.curves == {} and shown(plot.loss_plot) == []
+
+
+def test_runs_can_be_drawn_one_at_a_time(plot):
+    plot.begin(SERIES)
+    assert plot.drawing and plot.curves == {}
+    assert plot.draw_next() is True and set(plot.labels) == {"1: small"}
+    assert plot.draw_next() is False and plot.labels == list(SERIES) and not plot.drawing
+    x, _ = plot.curves[("2: big", "val_loss")].getData()
+    assert list(x) == [1, 2]
 
 
 def test_missing_and_nan_values_are_skipped(plot):

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QTableView
 
 from gru_desktop.jobs import runs
 from gru_desktop.core.config import TrainConfig
+from gru_desktop.jobs.run_table import prepare
 from gru_desktop.ui.runs_model import COLUMNS, RunsTableModel
 from ui_helpers import click, private_copy, train_runs, write_corpus
 
@@ -31,9 +32,10 @@ def home(three_runs, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def page(window):
+def page(qtbot, window):
     page = window.runs_page
-    page.start()
+    page.start()  # reads the runs in a worker
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=10_000)
     page.confirm = lambda text: True
     return page
 
@@ -89,8 +91,14 @@ def test_table_lists_runs_newest_first_and_filters(qtbot, window, page):
     assert table.model().rowCount() == 3
 
 
+def compare(qtbot, page, run_ids):
+    """Select runs and wait until the compare area (read in a worker, drawn a run at a time) shows them."""
+    with qtbot.waitSignal(page.compare.compared, timeout=10_000):
+        page.select_runs(run_ids)
+
+
 def test_two_selected_runs_overlay_their_curves_and_show_only_differences(qtbot, window, page):
-    page.select_runs([1, 2])
+    compare(qtbot, page, [1, 2])
     plot = page.compare_plot
     assert plot is not None and plot.objectName() == "comparePlot"
     for metric in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
@@ -169,7 +177,7 @@ def test_a_run_without_its_model_file_can_still_be_reviewed(qtbot, window, page,
     page.reload()
     row = page.model.row_for(("run", 3))
     assert "model file missing" in page.model.index(row, NAME_COL).data()
-    page.select_runs([3])
+    compare(qtbot, page, [3])
     assert not page.buttons["use"].isEnabled() and not page.buttons["continue"].isEnabled()
     x, _ = page.compare_plot.curves[(next(iter(page.compare_plot.labels)), "val_loss")].getData()
     assert list(x) == [1, 2, 3]
@@ -311,7 +319,7 @@ def test_two_windows_on_one_data_dir_browse_and_train_without_locking(qtbot, mak
 
 
 def test_settings_diff_reads_old_runs_as_untied():
-    from gru_desktop.ui.runs_page import settings_rows
+    from gru_desktop.jobs.compare import settings_rows
 
     old = {"config": {"seq_len": 10, "lr": 0.02}, "corpus": "a", "vocab_size": 50}  # stored before tie_weights
     new = {"config": {"seq_len": 10, "lr": 0.02, "tie_weights": True}, "corpus": "a", "vocab_size": 50}
@@ -320,7 +328,7 @@ def test_settings_diff_reads_old_runs_as_untied():
 
 
 def test_settings_diff_knows_epochs_auto_and_the_budget():
-    from gru_desktop.ui.runs_page import settings_rows
+    from gru_desktop.jobs.compare import settings_rows
 
     old = {"config": {"epochs": 5, "lr": 0.02}, "corpus": "a", "vocab_size": 50}  # stored before the budget
     numbered = {"config": {"epochs": 5, "budget": 300.0, "lr": 0.02}, "corpus": "a", "vocab_size": 50}
@@ -347,6 +355,6 @@ def test_runs_table_shows_the_blends_and_the_grus_numbers(home):
     # a run evaluated before blends (GRU numbers in eval_*, no source): GRU columns, no blend ones
     old = {**model.rows[0], "eval_source": None, "eval_gru_perplexity": None, "eval_gru_top3": None,
            "blend_lambda": None, "eval_perplexity": 61.25, "eval_top3": 0.4}
-    model.rows[0] = old
+    model.rows[0] = prepare(old)  # as a refresh prepares every row
     assert model.index(0, keys.index("gru_perplexity")).data() == "61.2"
     assert model.index(0, keys.index("blend_perplexity")).data() == "" and model.index(0, keys.index("blend_lambda")).data() == ""

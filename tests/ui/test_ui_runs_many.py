@@ -1,0 +1,60 @@
+"""The Runs page with many runs (as sweeps leave them): the compare area reads and diffs in a worker, draws
+at most MAX_COMPARED runs and says so; sorting and selection stay cheap and keep the selection."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+
+from gru_desktop.jobs import compare as compare_jobs
+from gru_desktop.jobs.compare import MAX_COMPARED
+from gru_desktop.ui.journey import make_runs_folder
+from gru_desktop.ui.runs_model import COLUMNS
+
+RUNS = 12
+
+
+@pytest.fixture
+def page(qtbot, home, make_window):
+    make_runs_folder(home, RUNS, epochs=3, steps=6)
+    window = make_window()
+    page = window.runs_page
+    page.start()
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == RUNS, timeout=10_000)
+    return page
+
+
+def test_more_runs_than_the_chart_shows_compares_the_first_and_says_so(qtbot, page, monkeypatch):
+    threads = []
+    real = compare_jobs.compare_data
+    monkeypatch.setattr(compare_jobs, "compare_data", lambda db, runs: threads.append(threading.current_thread()) or real(db, runs))
+    with qtbot.waitSignal(page.compare.compared, timeout=10_000):
+        page.table.selectAll()
+    assert threads and threads[-1] is not threading.main_thread()  # read and diffed in a worker
+    plot = page.compare_plot
+    assert len(plot.labels) == MAX_COMPARED and len(plot.curves) == 4 * MAX_COMPARED
+    shown = [r["id"] for r in page.compare.runs]
+    assert shown == list(range(RUNS, RUNS - MAX_COMPARED, -1))  # the first ones in the table's order
+    note = page.compare.note
+    assert not note.isHidden() and f"first {MAX_COMPARED} of the {RUNS} selected" in note.text()
+    assert page.diff.columnCount() == MAX_COMPARED
+    rows = [page.diff.verticalHeaderItem(i).text() for i in range(page.diff.rowCount())]
+    assert "hidden_size" in rows and "seq_len" not in rows  # only what differs (the runs' settings vary)
+    with qtbot.waitSignal(page.compare.compared, timeout=10_000):
+        page.select_runs([3, 4])
+    assert note.isHidden() and len(plot.labels) == 2
+    assert len([c for c in plot.loss_plot.listDataItems() if c.isVisible()]) == 4  # the rest hidden, kept
+
+
+def test_sorting_a_column_keeps_the_selection_and_filters_still_apply(qtbot, page):
+    page.select_runs([5])
+    col = [c[1] for c in COLUMNS].index("best_val_loss")
+    page.table.sortByColumn(col, Qt.SortOrder.AscendingOrder)
+    losses = [page.model.rows[i]["best_val_loss"] for i in range(RUNS)]
+    assert losses == sorted(losses)
+    assert [r["id"] for r in page.selected_runs()] == [5]
+    page.proxy.set_text("run 1")  # run 1, 10, 11, 12
+    assert page.proxy.rowCount() == 4
+    shown = [page.proxy.index(r, col).data() for r in range(4)]
+    assert shown == sorted(shown)
