@@ -87,8 +87,12 @@ class Recorder(QObject):
         QTimer.singleShot(400, self, lambda: self.step == step and self.mark("training"))
 
     @Slot(object)
+    def on_stage(self, stage):
+        self.mark("run end: " + stage.text.split(" (")[0].split(" on the")[0].rstrip("…"))
+
+    @Slot(object)
     def on_run_finished(self, _):
-        self.mark("run end: baseline, model offered to Autocomplete")
+        self.mark("run end: the model offered to Autocomplete, the Runs page")
 
     def summary(self, phase: str | None = None, exclude: str | None = None) -> dict:
         def wanted(p):
@@ -252,6 +256,7 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     worker = w.train_worker
     worker.run_started.connect(rec.on_run_started)
     worker.epoch.connect(rec.on_epoch)
+    worker.stage.connect(rec.on_stage)
     worker.run_finished.connect(rec.on_run_finished)
     _wait(w.training_finished, 900)
     result["epochs"] = rec.epochs

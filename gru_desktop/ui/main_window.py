@@ -393,6 +393,7 @@ class MainWindow(QMainWindow):
         worker.run_started.connect(self._run_started)
         worker.steps.connect(self._steps)
         worker.epoch.connect(self._epoch)
+        worker.stage.connect(self._stage)
         worker.run_finished.connect(self._run_finished)
         worker.resume_refused.connect(self._resume_refused)
         worker.queue_changed.connect(self.queue_view.reload)
@@ -456,6 +457,12 @@ class MainWindow(QMainWindow):
     def _epoch(self, epoch) -> None:
         self.training_view.add_epoch(epoch)
         self.statusBar().showMessage(f"epoch {epoch.epoch}: {epoch.observation}", 8000)
+
+    def _stage(self, stage) -> None:
+        """After the last epoch: the baseline, then the blend fit (minutes on a big corpus): say so."""
+        self.progress_bar.setValue(1000)
+        self.progress_bar.setFormat(stage.text)
+        self.statusBar().showMessage(f"run {stage.run_id}: {stage.text}")
 
     def _run_finished(self, result) -> None:
         self.last_result = result

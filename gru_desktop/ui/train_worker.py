@@ -16,7 +16,8 @@ class TrainWorker(Worker):
     resumes a paused run (`resume`), or works the queue (`queue=True`).
 
     Signals carry the engine's own dataclasses: `run_started(RunStarted)`, `steps(list[StepResult])`
-    (batched, at most ~20 per second), `epoch(EpochResult)`, `run_finished(RunFinished)`; for a resumed
+    (batched, at most ~20 per second), `epoch(EpochResult)`, `stage(RunStage)` (the baseline, the blend fit after
+    the last epoch), `run_finished(RunFinished)`; for a resumed
     run, `run_started` is followed by its recorded history as `steps` and `epoch` signals. The queue adds
     `queue_changed()` whenever an item starts or ends. `resume_refused(run_id, message, as_new_run)`:
     the run cannot be resumed as itself (nothing changed; continuing it as a new run may be offered).
@@ -26,6 +27,7 @@ class TrainWorker(Worker):
     steps = Signal(object)
     epoch = Signal(object)
     run_finished = Signal(object)
+    stage = Signal(object)  # RunStage: what happens between the last epoch and run_finished
     checkpoint = Signal(object)  # CheckpointSaved
     queue_changed = Signal()
     resume_refused = Signal(int, str, bool)
@@ -93,6 +95,8 @@ class TrainWorker(Worker):
                         self.steps.emit(steps)
                         for e in epochs:
                             self.epoch.emit(e)
+                elif isinstance(event, runs.RunStage):
+                    self.stage.emit(event)
                 elif isinstance(event, runs.RunFinished):
                     self.run_finished.emit(event)
                 elif isinstance(event, runs.CheckpointSaved):
