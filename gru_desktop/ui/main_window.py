@@ -479,7 +479,7 @@ class MainWindow(QMainWindow):
             self.problem("Training stopped", result.message + where.replace(";", ".", 1))
         if result.model_path:
             self.autocomplete.refresh_runs(select=result.run_id)  # type with the new model at once
-        self.runs_page.reload()
+        self.runs_page.refresh()  # in a worker: 1,000 runs took ~150 ms to read here
 
     def _resume_refused(self, run_id: int, message: str, as_new_run: bool) -> None:
         """A run that cannot be resumed as itself: say why; offer to continue its best model as a new run."""
