@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
+from ..core.stats import percentile
 from .autocomplete import AutocompleteEdit, SuggestionChips
 from .prediction_trace import PredictionTraceView
 from .runs_model import run_title
@@ -64,11 +65,6 @@ def quality_text(r: dict) -> str:
             head += (f" · counts only: perplexity {ppl(r['eval_counts_perplexity'])}, "
                      f"top-3 {pct(r.get('eval_counts_top3'))}")
     return head
-
-
-def percentile(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
 
 
 class AutocompletePage(QWidget):

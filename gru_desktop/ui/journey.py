@@ -42,6 +42,7 @@ class Recorder(QObject):
         self.clock = QElapsedTimer()
         self.clock.start()
         self.step, self.phase, self.epochs = "start", "", 0
+        self.rates: list[float] = []  # training tokens/s per epoch: what the GUI's share of the CPU costs
         self.ticks: list[tuple[float, str, str]] = []  # (lateness ms, step, phase)
         self._last, self._last_step = self.clock.nsecsElapsed(), self.step
         self.timer = QTimer(timerType=Qt.TimerType.PreciseTimer, interval=TICK_MS)
@@ -82,6 +83,7 @@ class Recorder(QObject):
     @Slot(object)
     def on_epoch(self, e):
         self.epochs = e.epoch
+        self.rates.append(e.tokens_per_s)
         step = f"epoch end ({e.epoch})"
         self.mark(step)
         QTimer.singleShot(400, self, lambda: self.step == step and self.mark("training"))
@@ -98,15 +100,16 @@ class Recorder(QObject):
         def wanted(p):
             return (phase is None or p == phase) and p != exclude
 
-        late = sorted(t for t, _, p in self.ticks if wanted(p))
+        from ..core.stats import summary_ms
+
+        late = [t for t, _, p in self.ticks if wanted(p)]
         if not late:
             return {"ticks": 0}
         stalls: dict[str, list[float]] = {}
         for t, step, p in self.ticks:
             if t > STALL_MS and wanted(p):
                 stalls.setdefault(step, []).append(t)
-        return {"ticks": len(late), "p50_ms": round(late[len(late) // 2], 1),
-                "p99_ms": round(late[min(len(late) - 1, int(0.99 * len(late)))], 1), "max_ms": round(late[-1], 1),
+        return {"ticks": len(late), **{k: round(v, 1) for k, v in summary_ms(late).items()},
                 "stalls": {k: {"count": len(v), "max_ms": round(max(v), 1),
                                "where": [f"{n}× {w}" for w, n in self.where.get(k, Counter()).most_common(3)]}
                            for k, v in sorted(stalls.items(), key=lambda kv: -max(kv[1]))}}
@@ -260,9 +263,10 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     worker.run_finished.connect(rec.on_run_finished)
     _wait(w.training_finished, 900)
     result["epochs"] = rec.epochs
+    result["training_tokens_per_s"] = round(sorted(rec.rates)[len(rec.rates) // 2]) if rec.rates else None
     _pump(app, 3.0)
-    rec.mark("switching pages")
     for tab in (DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB, TRAINING_TAB):
+        rec.mark("switching pages: " + w.tabs.tabText(tab).replace("&&", "&"))
         w.tabs.setCurrentIndex(tab)
         _pump(app, 0.4)
     rec.mark("loading the model in Autocomplete")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMai
                                QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.config import TrainConfig
+from ..core.progress import Progress, format_seconds
 from .autocomplete_page import AutocompletePage
 from .icons import app_icon
 from .corpus_view import CorpusView
@@ -23,7 +24,7 @@ from .runs_page import RunsPage
 from .settings_form import SettingsForm
 from .threads import BackgroundJobs, function_job
 from .train_worker import TrainWorker
-from .training_view import Progress, TrainingView, format_seconds
+from .training_view import TrainingView
 
 SETTINGS_DEBOUNCE_MS = 250
 TRAINING_SPLITTER_KEY = "trainingSplitter3"  # three panes since the sample suggestions (a two-pane state is ignored)
@@ -309,7 +310,7 @@ class MainWindow(QMainWindow):
         def prepare(progress, should_stop):
             from ..core.data import build_dataset
             from ..core.trace import pipeline_trace
-            from .corpus_view import summarize
+            from ..core.summary import summarize
 
             dataset = build_dataset(corpus, config)
             return summarize(dataset, config), pipeline_trace(dataset, config)
