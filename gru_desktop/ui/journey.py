@@ -65,9 +65,15 @@ class Recorder(QObject):
         """Every 10 ms: when the GUI thread has not ticked for over 40 ms, note its innermost frames."""
         while not self._stop.wait(0.01):
             if time.monotonic() - self._last_mono > 0.04:
-                frame = sys._current_frames().get(self._gui_ident)
+                frames = sys._current_frames()
+                frame = frames.get(self._gui_ident)
                 if frame is not None:
-                    self.where.setdefault(self._last_step, Counter())[stack_summary(frame)] += 1
+                    where = stack_summary(frame)
+                    if where.startswith("in the event loop"):  # then what the other threads were doing
+                        me = threading.get_ident()
+                        others = [stack_summary(f, 2) for t, f in frames.items() if t not in (me, self._gui_ident)]
+                        where += "; other threads: " + " | ".join(sorted(o for o in others if "threading.wait" not in o))
+                    self.where.setdefault(self._last_step, Counter())[where] += 1
 
     def stop(self) -> None:
         self._stop.set()
