@@ -124,7 +124,8 @@ class Recorder(QObject):
 def stack_summary(frame, depth: int = 3) -> str:
     """The GUI thread's innermost frames outside this file ("in the event loop" when none: Qt's own C++
     work, such as painting or layout, or waiting for the GIL)."""
-    frames = [f for f in traceback.extract_stack(frame) if not f.filename.endswith("journey.py")]
+    frames = [f for f in traceback.extract_stack(frame)
+              if not (f.filename.endswith("journey.py") or f.filename.startswith("<frozen runpy"))]
     if not frames:
         return "in the event loop (Qt C++ or waiting for the GIL)"
     return " < ".join(f"{Path(f.filename).stem}.{f.name}:{f.lineno}" for f in reversed(frames[-depth:]))
