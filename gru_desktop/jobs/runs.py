@@ -64,6 +64,14 @@ class RunFinished:
 
 
 @dataclass
+class RunStage:
+    """What a run is doing after its last epoch, before RunFinished (it can take minutes on a big corpus)."""
+
+    run_id: int
+    text: str  # "Fitting the blend of GRU and counts…"
+
+
+@dataclass
 class CheckpointSaved:
     run_id: int
     path: str | None  # None when writing it failed (the previous checkpoint, if any, is still there)
@@ -292,8 +300,11 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
     model.to("cpu")  # what follows (the blend, the GUI's use of the model) runs on the CPU
     lam = None
     if status == "completed":
+        yield RunStage(run_id, "Scoring the count-based baseline (Kneser–Ney trigram) on the validation text…")
         _baseline(db, dataset, config)
         if saved:
+            yield RunStage(run_id, "Fitting the blend of GRU and counts and scoring it on the validation text "
+                                   "(a few minutes on a big corpus)…")
             lam = _fit_blend(db, run_id, path, model, dataset, config)
     yield RunFinished(run_id, status, message, best_epoch, str(path) if saved else None, lam)
 

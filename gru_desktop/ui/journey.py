@@ -42,6 +42,7 @@ class Recorder(QObject):
         self.clock = QElapsedTimer()
         self.clock.start()
         self.step, self.phase, self.epochs = "start", "", 0
+        self.rates: list[float] = []  # training tokens/s per epoch: what the GUI's share of the CPU costs
         self.ticks: list[tuple[float, str, str]] = []  # (lateness ms, step, phase)
         self._last, self._last_step = self.clock.nsecsElapsed(), self.step
         self.timer = QTimer(timerType=Qt.TimerType.PreciseTimer, interval=TICK_MS)
@@ -64,9 +65,15 @@ class Recorder(QObject):
         """Every 10 ms: when the GUI thread has not ticked for over 40 ms, note its innermost frames."""
         while not self._stop.wait(0.01):
             if time.monotonic() - self._last_mono > 0.04:
-                frame = sys._current_frames().get(self._gui_ident)
+                frames = sys._current_frames()
+                frame = frames.get(self._gui_ident)
                 if frame is not None:
-                    self.where.setdefault(self._last_step, Counter())[stack_summary(frame)] += 1
+                    where = stack_summary(frame)
+                    if where.startswith("in the event loop"):  # then what the other threads were doing
+                        me = threading.get_ident()
+                        others = [stack_summary(f, 2) for t, f in frames.items() if t not in (me, self._gui_ident)]
+                        where += "; other threads: " + " | ".join(sorted(o for o in others if "threading.wait" not in o))
+                    self.where.setdefault(self._last_step, Counter())[where] += 1
 
     def stop(self) -> None:
         self._stop.set()
@@ -82,27 +89,33 @@ class Recorder(QObject):
     @Slot(object)
     def on_epoch(self, e):
         self.epochs = e.epoch
+        self.rates.append(e.tokens_per_s)
         step = f"epoch end ({e.epoch})"
         self.mark(step)
         QTimer.singleShot(400, self, lambda: self.step == step and self.mark("training"))
 
     @Slot(object)
+    def on_stage(self, stage):
+        self.mark("run end: " + stage.text.split(" (")[0].split(" on the")[0].rstrip("…"))
+
+    @Slot(object)
     def on_run_finished(self, _):
-        self.mark("run end: baseline, model offered to Autocomplete")
+        self.mark("run end: the model offered to Autocomplete, the Runs page")
 
     def summary(self, phase: str | None = None, exclude: str | None = None) -> dict:
         def wanted(p):
             return (phase is None or p == phase) and p != exclude
 
-        late = sorted(t for t, _, p in self.ticks if wanted(p))
+        from ..core.stats import summary_ms
+
+        late = [t for t, _, p in self.ticks if wanted(p)]
         if not late:
             return {"ticks": 0}
         stalls: dict[str, list[float]] = {}
         for t, step, p in self.ticks:
             if t > STALL_MS and wanted(p):
                 stalls.setdefault(step, []).append(t)
-        return {"ticks": len(late), "p50_ms": round(late[len(late) // 2], 1),
-                "p99_ms": round(late[min(len(late) - 1, int(0.99 * len(late)))], 1), "max_ms": round(late[-1], 1),
+        return {"ticks": len(late), **{k: round(v, 1) for k, v in summary_ms(late).items()},
                 "stalls": {k: {"count": len(v), "max_ms": round(max(v), 1),
                                "where": [f"{n}× {w}" for w, n in self.where.get(k, Counter()).most_common(3)]}
                            for k, v in sorted(stalls.items(), key=lambda kv: -max(kv[1]))}}
@@ -111,7 +124,8 @@ class Recorder(QObject):
 def stack_summary(frame, depth: int = 3) -> str:
     """The GUI thread's innermost frames outside this file ("in the event loop" when none: Qt's own C++
     work, such as painting or layout, or waiting for the GIL)."""
-    frames = [f for f in traceback.extract_stack(frame) if not f.filename.endswith("journey.py")]
+    frames = [f for f in traceback.extract_stack(frame)
+              if not (f.filename.endswith("journey.py") or f.filename.startswith("<frozen runpy"))]
     if not frames:
         return "in the event loop (Qt C++ or waiting for the GIL)"
     return " < ".join(f"{Path(f.filename).stem}.{f.name}:{f.lineno}" for f in reversed(frames[-depth:]))
@@ -252,12 +266,14 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     worker = w.train_worker
     worker.run_started.connect(rec.on_run_started)
     worker.epoch.connect(rec.on_epoch)
+    worker.stage.connect(rec.on_stage)
     worker.run_finished.connect(rec.on_run_finished)
     _wait(w.training_finished, 900)
     result["epochs"] = rec.epochs
+    result["training_tokens_per_s"] = round(sorted(rec.rates)[len(rec.rates) // 2]) if rec.rates else None
     _pump(app, 3.0)
-    rec.mark("switching pages")
     for tab in (DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB, TRAINING_TAB):
+        rec.mark("switching pages: " + w.tabs.tabText(tab).replace("&&", "&"))
         w.tabs.setCurrentIndex(tab)
         _pump(app, 0.4)
     rec.mark("loading the model in Autocomplete")

@@ -1,4 +1,5 @@
-"""The main window: corpus and settings on the left; the Data and Training pages on the right.
+"""The main window: corpus and settings on the left; the Data, Training, Autocomplete, Runs and Queue pages on
+the right. The corpus panel (`corpus_panel.py`) and the training panel (`training_panel.py`) are mixins of it.
 
 The GUI thread only draws and reacts (design §3): reading a corpus, building the dataset and its
 pipeline trace, and training all run in QThread workers; their results arrive as signals. torch and
@@ -12,25 +13,27 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from ..core.config import TrainConfig
+from ..core.progress import Progress
 from .autocomplete_page import AutocompletePage
 from .icons import app_icon
+from .corpus_panel import CorpusPanel
 from .corpus_view import CorpusView
 from .runs_page import RunsPage
 from .settings_form import SettingsForm
-from .threads import BackgroundJobs, function_job
+from .threads import BackgroundJobs
 from .train_worker import TrainWorker
-from .training_view import Progress, TrainingView, format_seconds
+from .training_panel import TrainingPanel
+from .training_view import TrainingView
 
 SETTINGS_DEBOUNCE_MS = 250
 TRAINING_SPLITTER_KEY = "trainingSplitter3"  # three panes since the sample suggestions (a two-pane state is ignored)
 DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB = 0, 1, 2, 3, 4
 
-
-class MainWindow(QMainWindow):
+class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
     corpus_ready = Signal()  # statistics and pipeline trace shown for the current corpus and settings
     corpus_failed = Signal(str)  # the corpus could not be read or used: the message shown
     training_finished = Signal(object)  # RunFinished, or None when the job failed before a run existed
@@ -77,25 +80,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         left = QWidget(objectName="controlPanel")
         col = QVBoxLayout(left)
-        corpus_box = QGroupBox("Corpus")
-        cb = QVBoxLayout(corpus_box)
-        row = QHBoxLayout()
-        self.load_button = QPushButton("Open files…", objectName="loadCorpusButton")
-        self.load_button.setToolTip("open .txt files (Ctrl+O); or drop files and folders onto the window")
-        self.load_button.clicked.connect(self.choose_files)
-        self.folder_button = QPushButton("Folder…", objectName="loadFolderButton")
-        self.folder_button.setToolTip("use every .txt file in a folder (Ctrl+Shift+O)")
-        self.folder_button.clicked.connect(self.choose_folder)
-        row.addWidget(self.load_button)
-        row.addWidget(self.folder_button)
-        cb.addLayout(row)
-        self.corpus_label = QLabel("loading…", objectName="corpusSummary", wordWrap=True)
-        cb.addWidget(self.corpus_label)
-        self.read_progress = QProgressBar(objectName="readProgress", maximum=1000, textVisible=False)
-        self.read_progress.setMaximumHeight(8)
-        self.read_progress.setVisible(False)
-        cb.addWidget(self.read_progress)
-        col.addWidget(corpus_box)
+        self._build_corpus_box(col)
 
         settings_box = QGroupBox("Network")
         sb = QVBoxLayout(settings_box)
@@ -103,31 +88,7 @@ class MainWindow(QMainWindow):
         sb.addWidget(self.settings_form)
         col.addWidget(settings_box)
 
-        buttons = QHBoxLayout()
-        self.train_button = QPushButton("Train", objectName="trainButton")
-        self.train_button.setToolTip("train a new model with these settings (Ctrl+Enter)")
-        self.train_button.setDefault(True)
-        self.train_button.clicked.connect(lambda: self.start_training())  # not `checked` as continue_from
-        self.cancel_button = QPushButton("Cancel", objectName="cancelButton")
-        self.cancel_button.setToolTip("stop training; the best finished epoch's model is kept (Esc)")
-        self.cancel_button.clicked.connect(self.cancel_training)
-        self.pause_button = QPushButton("Pause", objectName="pauseButton")
-        self.pause_button.setToolTip("pause after this batch with a checkpoint; Resume continues the same run exactly (P)")
-        self.pause_button.clicked.connect(self.pause_or_resume)
-        buttons.addWidget(self.train_button, 2)
-        buttons.addWidget(self.pause_button, 1)
-        buttons.addWidget(self.cancel_button, 1)
-        col.addLayout(buttons)
-        self.queue_add_button = QPushButton("Add to queue", objectName="addToQueueButton")
-        self.queue_add_button.setToolTip("queue a run with these settings on this text; the Queue page trains them one after another")
-        self.queue_add_button.clicked.connect(self.add_to_queue)
-        col.addWidget(self.queue_add_button)
-        self.train_hint = QLabel(objectName="trainHint", wordWrap=True)
-        self.train_hint.setStyleSheet("color: gray;")
-        col.addWidget(self.train_hint)
-        self.progress_bar = QProgressBar(objectName="trainingProgress", maximum=1000, value=0)
-        self.progress_bar.setFormat("not training")
-        col.addWidget(self.progress_bar)
+        self._build_training_controls(col)
         col.addStretch(1)
 
         scroll = QScrollArea(widgetResizable=True, objectName="controlScroll")
@@ -222,287 +183,7 @@ class MainWindow(QMainWindow):
         self.queue_view.start()
         QTimer.singleShot(0, self._offer_queue_resume)
 
-    # --- corpus -----------------------------------------------------------------------------------------
-    def choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open text files", self._last_dir(),
-                                                "Text files (*.txt);;All files (*)")
-        if paths:
-            self.load_corpus(paths)
-
-    def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of .txt files", self._last_dir())
-        if path:
-            self.load_corpus([path])
-
-    def _last_dir(self) -> str:
-        return str(Path(self.corpus_paths[0]).parent) if self.corpus_paths else str(Path.home())
-
-    def load_corpus(self, paths) -> None:
-        """Read files or folders (an empty list: the bundled sample corpus) in the background."""
-        paths = [str(p) for p in paths]
-        if self._read_worker is not None:
-            self._read_worker.stop_event.set()  # its result, if any, is ignored
-        cfg = self.settings_form.config()
-        tokenizer = cfg.tokenizer if cfg.tokenizer in ("words", "pretokenized") else "words"
-
-        def read(progress, should_stop):
-            from ..core.corpus import SAMPLE_CORPUS, read_corpus
-
-            return read_corpus(paths or [SAMPLE_CORPUS], tokenizer, bool(cfg.lowercase), progress, should_stop)
-
-        worker = function_job(read, result=self._corpus_read, failed=self._corpus_read_failed, crashed=self._crashed,
-                              progress=self._read_progress, ended=self._read_done, paths=paths)
-        self._read_worker = worker
-        self.corpus_label.setText("reading " + (", ".join(Path(p).name for p in paths[:3]) or "the sample corpus") + "…")
-        self.read_progress.setValue(0)
-        self.read_progress.setVisible(True)
-        self._update_actions()
-        self.jobs.start(worker)
-
-    def _read_progress(self, worker, share: float) -> None:
-        if worker is self._read_worker:
-            self.read_progress.setValue(int(1000 * share))
-
-    def _read_done(self, worker) -> None:
-        if worker is self._read_worker:
-            self._read_worker = None
-            self.read_progress.setVisible(False)
-            self._update_actions()
-
-    def _corpus_read(self, worker, corpus) -> None:
-        if worker is not self._read_worker:
-            return
-        self.corpus, self.corpus_paths, self.corpus_error = corpus, worker.paths, ""
-        self.corpus_label.setText(corpus.description + f": {corpus.n_tokens:,} words")
-        self.statusBar().showMessage(f"loaded {corpus.description}", 5000)
-        self._prepare()
-
-    def _corpus_read_failed(self, worker, message: str) -> None:
-        if worker is not self._read_worker:
-            return
-        had = self.corpus is not None
-        self.corpus_label.setText((self.corpus.description + " (kept)") if had else "no corpus loaded")
-        self.problem("Cannot use this text", message + ("\n\nThe previous corpus is still loaded." if had else ""))
-        self.corpus_failed.emit(message)
-
     # --- dataset + pipeline trace for the current settings ---------------------------------------------
-    def _on_settings_changed(self) -> None:
-        self._update_actions()
-        self._debounce.start()
-
-    def _settings_settled(self) -> None:
-        cfg = self.settings_form.config()
-        if self.corpus is not None and self.settings_form.valid and (
-                cfg.tokenizer != self.corpus.tokenizer or cfg.lowercase != self.corpus.lowercase):
-            self.load_corpus(self.corpus_paths)  # the words themselves change: read again
-        else:
-            self._prepare()
-
-    def _prepare(self) -> None:
-        if self.corpus is None or not self.settings_form.valid:
-            return
-        if self._prepare_worker is not None:
-            self._prepare_again = True
-            return
-        corpus, config = self.corpus, self.settings_form.config()
-
-        def prepare(progress, should_stop):
-            from ..core.data import build_dataset
-            from ..core.trace import pipeline_trace
-            from .corpus_view import summarize
-
-            dataset = build_dataset(corpus, config)
-            return summarize(dataset, config), pipeline_trace(dataset, config)
-
-        worker = function_job(prepare, result=self._prepared, failed=self._prepare_failed, crashed=self._crashed,
-                              ended=self._prepare_done, corpus=corpus)
-        self._prepare_worker = worker
-        self.jobs.start(worker)
-
-    def _prepared(self, worker, result) -> None:
-        if worker.corpus is not self.corpus:
-            return
-        summary, trace = result
-        self.corpus_error = ""
-        self.corpus_view.show_result(summary, trace)
-        self._update_actions()
-        if not self._prepare_again:
-            self.corpus_ready.emit()
-
-    def _prepare_failed(self, worker, message: str) -> None:
-        if worker.corpus is not self.corpus:
-            return
-        self.corpus_error = message
-        self.corpus_view.show_message(message)
-        self.statusBar().showMessage(message, 10000)
-        self._update_actions()
-        if not self._prepare_again:
-            self.corpus_failed.emit(message)
-
-    def _prepare_done(self, worker) -> None:
-        self._prepare_worker = None
-        if self._prepare_again:
-            self._prepare_again = False
-            self._prepare()
-
-    # --- training ---------------------------------------------------------------------------------------
-    @property
-    def training(self) -> bool:
-        return self.train_worker is not None
-
-    def continue_run(self, run_id: int, epochs: int) -> None:
-        """Train run `run_id`'s model for `epochs` more epochs on its own text: a new run with it as parent."""
-        if not self.training:
-            self.start_training(continue_from=run_id, epochs=epochs)
-
-    def start_training(self, continue_from: int | None = None, epochs: int | None = None) -> None:
-        if self.training or (continue_from is None and not self.train_button.isEnabled()):
-            return
-        config = self.settings_form.config()
-        if continue_from is not None:
-            config = config.replace(epochs=epochs or config.epochs)  # the rest comes from the parent run
-        probes = list(self.training_view.samples.probes)
-        if continue_from is None and config.processes > 1:
-            from .process_worker import ProcessTrainWorker  # the CLI under torchrun, followed through the database
-
-            worker = ProcessTrainWorker(self.corpus, config, self.home, probes=probes)
-        else:
-            worker = TrainWorker(self.corpus, config.replace(processes=1), self.home, continue_from=continue_from,
-                                 probes=probes)
-        self._start_worker(worker, config)
-
-    def resume_run(self, run_id: int) -> None:
-        """Continue a paused or interrupted run as the same run from its checkpoint (refusals: a dialog)."""
-        if not self.training:
-            self._start_worker(TrainWorker(None, None, self.home, resume=run_id), None)
-
-    def start_queue(self) -> None:
-        """Train the queued runs one after another in the background (resuming a paused one first)."""
-        if not self.training:
-            self._start_worker(TrainWorker(None, None, self.home, queue=True), None)
-            self.queue_view.set_working(True)
-
-    def add_to_queue(self) -> None:
-        if not self.settings_form.valid:
-            self.problem("Cannot queue these settings", "fix the settings marked in red first")
-            return
-        item = self.queue_view.add(self.settings_form.config(), list(self.corpus_paths))
-        self.statusBar().showMessage(f"queued as item {item}: the Queue page trains it (Run queue)", 8000)
-
-    def _start_worker(self, worker: TrainWorker, config) -> None:
-        worker.run_started.connect(self._run_started)
-        worker.steps.connect(self._steps)
-        worker.epoch.connect(self._epoch)
-        worker.run_finished.connect(self._run_finished)
-        worker.resume_refused.connect(self._resume_refused)
-        worker.queue_changed.connect(self.queue_view.reload)
-        worker.failed.connect(self._train_failed)
-        worker.crashed.connect(self._crashed)
-        worker.ended.connect(self._train_done)
-        self.train_worker, self.run_id, self.last_result, self.paused_run_id = worker, None, None, None
-        self.progress = Progress(config.epochs, config.horizon) if config is not None else None
-        self.training_view.clear(worker.probes)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat("starting…")
-        self.tabs.setCurrentIndex(TRAINING_TAB)
-        self.statusBar().showMessage("preparing the training data…")
-        self._update_actions()
-        self.jobs.start(worker)
-
-    def cancel_training(self) -> None:
-        if self.training:
-            self.train_worker.stop_event.set()
-            self.progress_bar.setFormat("cancelling…")
-            self.statusBar().showMessage("cancelling: the best finished epoch's model is kept")
-            self._update_actions()
-
-    def pause_training(self) -> None:
-        if self.training and not self.train_worker.stop_event.is_set():
-            self.train_worker.pause_event.set()
-            self.progress_bar.setFormat("pausing after this batch…")
-            self.statusBar().showMessage("pausing: a checkpoint is written, then the thread is freed")
-            self._update_actions()
-
-    def pause_or_resume(self) -> None:
-        if self.training:
-            self.pause_training()
-        elif self.paused_run_id is not None:
-            self.resume_run(self.paused_run_id)
-
-    def _run_started(self, started) -> None:
-        if self.run_id is not None:  # the queue's next run: a fresh chart
-            self.training_view.clear()
-        self.run_id = started.run_id
-        self.progress = Progress(started.config.epochs, started.config.horizon)
-        what = f"resumed run {started.run_id} ({started.name}) at {started.resumed}" if started.resumed else \
-            f"training run {started.run_id} ({started.name})"
-        where = started.device + (f", {started.config.processes} processes" if started.config.processes > 1 else "")
-        self.device_label.setText(f"training on {where}")
-        self.statusBar().showMessage(f"{what} on {started.train_tokens:,} words ({where})…")
-
-    def _steps(self, steps) -> None:
-        self.training_view.add_steps(steps)
-        p = self.progress
-        if p is None:
-            return
-        for s in steps:
-            p.update(s)
-        if not (self.train_worker.stop_event.is_set() or self.train_worker.pause_event.is_set()):
-            self.progress_bar.setValue(int(1000 * p.fraction))
-            self.progress_bar.setFormat(p.text())
-        rate = p.tokens_per_s
-        self.speed_label.setText(f"{rate:,.0f} tokens/s" if rate else "")
-
-    def _epoch(self, epoch) -> None:
-        self.training_view.add_epoch(epoch)
-        self.statusBar().showMessage(f"epoch {epoch.epoch}: {epoch.observation}", 8000)
-
-    def _run_finished(self, result) -> None:
-        self.last_result = result
-        if result.status == "completed":
-            self.progress_bar.setValue(1000)
-        where = f"; model saved to {result.model_path}" if result.model_path else "; no epoch finished, so no model was saved"
-        self.progress_bar.setFormat(f"{result.status} · {format_seconds(self.progress.elapsed if self.progress else 0)}")
-        if result.status == "paused":
-            self.paused_run_id = result.run_id
-            self.progress_bar.setFormat(result.message)  # "paused at epoch 5, batch 12 of 23"; the button says Resume
-            where = "; press Resume (here or on the Runs page) to continue it exactly"
-        self.statusBar().showMessage(f"run {result.run_id} {result.status}: {result.message}{where}")
-        if result.status == "failed":
-            self.problem("Training stopped", result.message + where.replace(";", ".", 1))
-        if result.model_path:
-            self.autocomplete.refresh_runs(select=result.run_id)  # type with the new model at once
-        self.runs_page.reload()
-
-    def _resume_refused(self, run_id: int, message: str, as_new_run: bool) -> None:
-        """A run that cannot be resumed as itself: say why; offer to continue its best model as a new run."""
-        self.progress_bar.setFormat("not resumed")
-        self.last_problem = message
-        if not as_new_run:
-            self.problem("Cannot resume this run", message)
-            return
-        box = QMessageBox(QMessageBox.Icon.Warning, "Cannot resume this run", message, QMessageBox.StandardButton.Cancel, self)
-        box.setObjectName("resumeRefusedBox")
-        new_run = box.addButton("Continue as a new run", QMessageBox.ButtonRole.AcceptRole)
-        new_run.setObjectName("continueAsNewRunButton")
-        new_run.clicked.connect(lambda: QTimer.singleShot(0, lambda: self.continue_run(run_id, self.runs_page.more_epochs.value())))
-        box.finished.connect(lambda *_: self._boxes.remove(box) if box in self._boxes else None)
-        self._boxes.append(box)
-        box.open()
-
-    def _train_failed(self, worker, message: str) -> None:
-        self.progress_bar.setFormat("not started")
-        self.problem("Cannot train on this text", message)
-
-    def _train_done(self, worker) -> None:
-        self.train_worker = None
-        if worker.queue:
-            self.queue_view.set_working(False)
-        self.speed_label.setText("")
-        self.device_label.setText("")
-        self._update_actions()
-        self.training_finished.emit(self.last_result)
-
     def show_about(self) -> None:
         from .about import show_about
 
@@ -573,16 +254,6 @@ class MainWindow(QMainWindow):
             self.problem("Unexpected error", text.strip().splitlines()[-1])
 
     # --- drag and drop ------------------------------------------------------------------------------------
-    def dragEnterEvent(self, event):
-        if not self.training and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event):
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths and not self.training:
-            event.acceptProposedAction()
-            self.load_corpus(paths)
-
     # --- persistence and closing ----------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         s = self.settings
@@ -618,25 +289,6 @@ class MainWindow(QMainWindow):
         s.setValue("corpus", json.dumps(self.corpus_paths))
         s.setValue("probes", json.dumps(self.training_view.samples.probes))
         s.sync()
-
-    def _offer_queue_resume(self) -> None:
-        """A queue that was working when the app closed (or was killed): offer to go on with it."""
-        import storage
-
-        db = self.autocomplete.db()
-        waiting = [i for i in storage.queue.list_items(db) if i["state"] == "running" and not storage.is_alive(i)
-                   or (i["state"] == "queued" and i.get("run_id"))]
-        if not waiting or self.training:
-            return
-        item = waiting[0]
-        run = storage.get_run(db, item["run_id"]) if item.get("run_id") else None
-        what = f"run {run['id']} ({run['status']})" if run else f"item {item['id']}"
-        if self.confirm_resume_queue(f"The queue was working on {what} when GRU Desktop closed. "
-                                     "Go on with the queue now (the run resumes from its checkpoint)?"):
-            self.start_queue()
-
-    def _ask_resume_queue(self, text: str) -> bool:
-        return QMessageBox.question(self, "Resume the queue?", text) == QMessageBox.StandardButton.Yes
 
     def _ask_close(self) -> bool:
         answer = QMessageBox.question(self, "Stop training?",

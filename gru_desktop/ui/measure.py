@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..core.stats import summary_ms
+
 ROOT = Path(__file__).resolve().parents[2]
 TICK_MS = 10
 
@@ -91,12 +93,11 @@ def timer_lateness(train_file: Path, seconds: float = 20.0, threads: int = 0) ->
         rate = window.progress.tokens_per_s
         window.cancel_training()
         window.close()
-    late = sorted(max(t, 0.0) for t in ticks)
+    late = [max(t, 0.0) for t in ticks]
     if not late:
         return {"error": "no timer ticks"}
-    return {"threads": threads or "default", "seconds": seconds, "ticks": len(late),
-            "p50_ms": late[len(late) // 2], "p99_ms": late[min(len(late) - 1, int(0.99 * len(late)))],
-            "max_ms": late[-1], "training_tokens_per_s": rate or 0.0}
+    return {"threads": threads or "default", "seconds": seconds, "ticks": len(late), **summary_ms(late),
+            "training_tokens_per_s": rate or 0.0}
 
 
 def typing_latency(home: Path, text: str, keystrokes: int = 2000) -> dict:
@@ -134,10 +135,9 @@ def typing_latency(home: Path, text: str, keystrokes: int = 2000) -> dict:
             QApplication.sendEvent(page.edit, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, ch))
         app.processEvents()
         typed += 1
-    lat = sorted(page.latencies_ms)
+    lat = list(page.latencies_ms)
     window.close()
-    return {"keystrokes": typed, "computed": len(lat), "p50_ms": lat[len(lat) // 2],
-            "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))], "max_ms": lat[-1]}
+    return {"keystrokes": typed, "computed": len(lat), **summary_ms(lat)}
 
 
 if __name__ == "__main__":  # `bench gui` runs this in a fresh process, configured as the app is

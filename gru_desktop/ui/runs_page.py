@@ -10,6 +10,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QMessageBox, QPushButton, QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget)
 
+from .cache_button import TokenCacheButton
 from .compare_area import CompareArea
 from .run_exports import RunExports
 from .runs_model import RunsFilter, RunsTableModel, run_title
@@ -91,6 +92,10 @@ class RunsPage(RunExports, QWidget):
             export.addWidget(b)
             self.buttons[name] = b
         export.addStretch(1)
+        self.cache_button = TokenCacheButton(self.jobs, self.home)
+        self.cache_button.cleared.connect(self.exported)
+        self.cache_button.problem.connect(self.problem)
+        export.addWidget(self.cache_button)
         layout.addLayout(bar)
         layout.addLayout(export)
 
@@ -146,7 +151,13 @@ class RunsPage(RunExports, QWidget):
     def start(self) -> None:
         """Load the table and watch the database (called once the window is up)."""
         self.refresh()
+        self.cache_button.refresh()
         self._timer.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._timer.isActive():  # started: the cache may have grown (CLI runs, the queue) since
+            self.cache_button.refresh()
 
     def poll(self) -> None:
         """Read again when another connection (a training thread, the CLI) committed since the last look."""

@@ -11,9 +11,10 @@ import threading
 import time
 import traceback
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 EMIT_INTERVAL = 0.05  # at most ~20 progress signals per second (design §3)
+REAP_MS = 5  # how soon to look again whether an ended worker's thread is really gone
 
 
 class Worker(QObject):
@@ -123,8 +124,18 @@ class BackgroundJobs(QObject):
     @Slot()
     def _forget(self) -> None:
         thread = self.sender()
+        if thread in self._running:
+            self._reap(thread)
+
+    def _reap(self, thread: QThread) -> None:
+        """Delete an ended thread and let its worker go. `finished` comes just before the thread really ends,
+        and its last steps need the GIL: waiting for them here (thread.wait()) blocked the GUI thread for up to
+        60 ms while the training thread held the GIL (bench --only journey, at the blend fit); look again in
+        a few milliseconds instead."""
+        if not thread.isFinished():
+            QTimer.singleShot(REAP_MS, self, lambda: self._reap(thread))
+            return
         if self._running.pop(thread, None) is not None:
-            thread.wait()  # `finished` comes just before the thread really ends
             thread.deleteLater()
 
     @property

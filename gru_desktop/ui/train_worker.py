@@ -16,7 +16,8 @@ class TrainWorker(Worker):
     resumes a paused run (`resume`), or works the queue (`queue=True`).
 
     Signals carry the engine's own dataclasses: `run_started(RunStarted)`, `steps(list[StepResult])`
-    (batched, at most ~20 per second), `epoch(EpochResult)`, `run_finished(RunFinished)`; for a resumed
+    (batched, at most ~20 per second), `epoch(EpochResult)`, `stage(RunStage)` (the baseline, the blend fit after
+    the last epoch), `run_finished(RunFinished)`; for a resumed
     run, `run_started` is followed by its recorded history as `steps` and `epoch` signals. The queue adds
     `queue_changed()` whenever an item starts or ends. `resume_refused(run_id, message, as_new_run)`:
     the run cannot be resumed as itself (nothing changed; continuing it as a new run may be offered).
@@ -26,6 +27,7 @@ class TrainWorker(Worker):
     steps = Signal(object)
     epoch = Signal(object)
     run_finished = Signal(object)
+    stage = Signal(object)  # RunStage: what happens between the last epoch and run_finished
     checkpoint = Signal(object)  # CheckpointSaved
     queue_changed = Signal()
     resume_refused = Signal(int, str, bool)
@@ -65,6 +67,7 @@ class TrainWorker(Worker):
                               probes=self.probes)
 
     def work(self):
+        lower_priority()
         from ..jobs import runs
         from ..core.train import EpochResult, StepResult
         from ..jobs.queue import QueueItemFinished, QueueItemStarted
@@ -93,6 +96,8 @@ class TrainWorker(Worker):
                         self.steps.emit(steps)
                         for e in epochs:
                             self.epoch.emit(e)
+                elif isinstance(event, runs.RunStage):
+                    self.stage.emit(event)
                 elif isinstance(event, runs.RunFinished):
                     self.run_finished.emit(event)
                 elif isinstance(event, runs.CheckpointSaved):
@@ -101,6 +106,27 @@ class TrainWorker(Worker):
                     self.queue_changed.emit()
         except runs.ResumeError as exc:
             self.resume_refused.emit(exc.run_id, str(exc), exc.as_new_run)
+
+
+TRAINING_NICE = 5  # the training thread's niceness (Linux): the GUI thread wins a contended core
+
+
+def lower_priority(nice: int = TRAINING_NICE) -> bool:
+    """Lower this thread's CPU priority (and that of the torch threads it starts, which inherit it), so the GUI
+    thread is scheduled first when the cores are contended (design §3: the window never stalls). On an idle
+    machine training loses nothing: priority only matters when a core is wanted by both. Linux only (a
+    thread's nice value is its own there); elsewhere a no-op. True when applied."""
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or os.environ.get("GRU_DESKTOP_TRAINING_NICE") == "0":
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), nice))
+        return True
+    except OSError:
+        return False
 
 
 def history_events(history: dict):

@@ -58,3 +58,31 @@ def test_sorting_a_column_keeps_the_selection_and_filters_still_apply(qtbot, pag
     assert page.proxy.rowCount() == 4
     shown = [page.proxy.index(r, col).data() for r in range(4)]
     assert shown == sorted(shown)
+
+
+def test_clear_token_cache_shows_its_size_and_asks_first(qtbot, home, make_window, tmp_path):
+    from gru_desktop.jobs.runs import token_cache
+    from ui_helpers import write_corpus
+
+    cache = token_cache(home)
+    cache.read_corpus([write_corpus(tmp_path)])  # as a CLI run or the queue leaves it
+    size = cache.size()
+    assert size > 0
+    window = make_window()
+    page = window.runs_page
+    button = page.cache_button
+    page.start()
+    qtbot.waitUntil(lambda: button.entries == 1, timeout=10_000)
+    from gru_desktop.core.corpus import describe_size
+
+    assert button.isEnabled() and describe_size(size) in button.text()
+    asked = []
+    button.confirm = lambda text: asked.append(text) or False
+    button.click()
+    assert asked and "1 entry" in asked[0] and cache.size() == size  # refused: nothing removed
+    button.confirm = lambda text: True
+    with qtbot.waitSignal(page.exported, timeout=10_000) as said:
+        button.click()
+    assert "token cache cleared: 1 entry" in said.args[0]
+    assert cache.entries() == []
+    qtbot.waitUntil(lambda: button.text() == "Token cache: empty" and not button.isEnabled(), timeout=10_000)

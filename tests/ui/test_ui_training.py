@@ -17,8 +17,9 @@ def _db(home):
 def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home, monkeypatch):
     load(qtbot, window, [corpus_file])
     set_spins(window, {**QUICK, "epochsSpin": 3})
-    epochs, steps = [], []
-    on_train_worker(window, monkeypatch, epoch=epochs.append, steps=steps.extend)  # before it starts
+    epochs, steps, ends = [], [], []
+    on_train_worker(window, monkeypatch, epoch=epochs.append, steps=steps.extend,  # before it starts
+                    stage=lambda s: ends.append(s.text), run_finished=lambda r: ends.append("finished"))
     with qtbot.waitSignal(window.training_finished, timeout=120_000) as finished:
         click(qtbot, window, "trainButton")
         assert window.training and not window.findChild(QProgressBar, "trainingProgress").value() > 1000
@@ -55,6 +56,14 @@ def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home,
 
     assert window.findChild(QProgressBar, "trainingProgress").value() == 1000
     assert result.model_path in window.statusBar().currentMessage()
+    # after the last epoch the window says what it is doing (the blend fit takes minutes on a big corpus)
+    assert [e.split(" (")[0].split(" and")[0] for e in ends] == ["Scoring the count-based baseline", "Fitting the blend of GRU",
+                                                                   "finished"]
+    from gru_desktop.jobs.runs import RunStage
+
+    window._stage(RunStage(result.run_id, "Fitting the blend of GRU and counts…"))  # the slot the signal reaches
+    assert window.progress_bar.format() == "Fitting the blend of GRU and counts…"
+    assert "Fitting the blend" in window.statusBar().currentMessage()
     db = _db(home)
     run = storage.get_run(db, result.run_id)
     assert run["status"] == "completed"
