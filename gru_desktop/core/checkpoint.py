@@ -167,14 +167,15 @@ def numpy_state(rng: np.random.Generator) -> dict:
 
 # --- files ---------------------------------------------------------------------------------------------------
 def save_checkpoint(path: str | os.PathLike, state: TrainState, *, run_id: int, config: dict, vocab: list[str],
-                    corpus_sha256: str) -> None:
+                    corpus_sha256: str, probes: list[str] | tuple[str, ...] = ()) -> None:
     """Write atomically: a temporary file beside `path`, flushed to disk, then renamed over it. When the
-    write fails (disk full), the temporary file is removed and the previous checkpoint is untouched."""
+    write fails (disk full), the temporary file is removed and the previous checkpoint is untouched.
+    `probes`: the user's own prefixes for the per-epoch samples, so a resumed run goes on showing them."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "version": VERSION, "run_id": int(run_id), "config": dict(config),
                "vocab": list(vocab), "corpus_sha256": corpus_sha256, "saved_at": time.time(),
-               "train": state.to_payload()}
+               "probes": [str(p) for p in probes], "train": state.to_payload()}
     with atomic_write(path, "wb") as fh:
         torch.save(payload, fh)
 
@@ -187,6 +188,7 @@ class Checkpoint:
     corpus_sha256: str
     saved_at: float
     state: TrainState
+    probes: list[str] = field(default_factory=list)  # the user's sample prefixes (none in older checkpoints)
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -218,7 +220,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         state = TrainState.from_payload(payload["train"])
         if not math.isfinite(float(state.loop.elapsed)):
             raise ValueError("bad elapsed time")
+        probes = payload.get("probes") or []
+        if not isinstance(probes, list) or not all(isinstance(p, str) for p in probes):
+            raise ValueError("bad probes")
         return Checkpoint(int(payload["run_id"]), dict(payload["config"]), vocab, str(payload["corpus_sha256"]),
-                          float(payload.get("saved_at") or 0.0), state)
+                          float(payload.get("saved_at") or 0.0), state, probes)
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"its checkpoint {path} is incomplete ({exc})") from None

@@ -51,6 +51,7 @@ class RunStarted:
     history: dict | None = field(default=None, repr=False)  # a resumed run's recorded {"epochs", "steps"}
     device: str = "cpu"  # where it trains: 'cpu', 'cuda:0', 'mps'
     train_tokens: int = 0
+    probes: list[str] = field(default_factory=list)  # the user's sample prefixes (a resumed run's from its checkpoint)
 
 
 @dataclass
@@ -164,8 +165,9 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
     run = storage.get_run(db, run_id)
     prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed) + probes
     yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config,
-                     device=str(device), train_tokens=dataset.train.n_tokens)
-    yield from _drive(db, home, run_id, model, dataset, config, stop, pause, None, prefixes, device=device, group=group)
+                     device=str(device), train_tokens=dataset.train.n_tokens, probes=probes)
+    yield from _drive(db, home, run_id, model, dataset, config, stop, pause, None, prefixes, device=device, group=group,
+                      probes=probes)
 
 
 def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause: threading.Event | None = None,
@@ -194,6 +196,7 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
         if ckpt.run_id != run_id:
             raise CheckpointError(f"its checkpoint belongs to run {ckpt.run_id}")
         config = TrainConfig.from_dict(ckpt.config).validate()
+        probes = check_probes(ckpt.probes)
     except (CheckpointError, UserError) as exc:
         raise ResumeError(f"run {run_id} cannot be resumed: {exc}.{new_run}", run_id, as_new_run=offer) from None
     if ckpt.corpus_sha256 != run.get("corpus_sha256"):
@@ -211,16 +214,16 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
     storage.truncate_run(db, run_id, epochs_kept=state.loop.epoch - 1, steps_kept=state.loop.step)
     history = {"epochs": storage.get_epochs(db, run_id), "steps": storage.get_steps(db, run_id)}
     where = f"epoch {state.loop.epoch}, batch {state.loop.batches_done}"
-    # The samples' prefixes: the same five from the validation text (the user's probes are not stored).
-    prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed)
+    # The samples' prefixes: the same five from the validation text, then the user's probes (in the checkpoint).
+    prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed) + probes
     yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config, where, history,
-                     device=str(device), train_tokens=dataset.train.n_tokens)
+                     device=str(device), train_tokens=dataset.train.n_tokens, probes=probes)
     yield from _drive(db, home, run_id, model, dataset, config, stop, pause, state, prefixes,
-                      saved=bool(run.get("model_path")), device=device)
+                      saved=bool(run.get("model_path")), device=device, probes=probes)
 
 
 def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, stop, pause, resume, prefixes,
-           saved=False, device: torch.device | None = None, group: Group = LOCAL):
+           saved=False, device: torch.device | None = None, group: Group = LOCAL, probes: list[str] = ()):
     """Train and record: steps, epochs (with the system monitor), best models, checkpoints; then finish."""
     from ..core.checkpoint import save_checkpoint
     from .sysmon import SystemMonitor
@@ -254,7 +257,7 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
                 steps = []
                 try:
                     save_checkpoint(ckpt_path, event.state, run_id=run_id, config=config.to_dict(),
-                                    vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256)
+                                    vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256, probes=probes)
                     storage.set_checkpoint(db, run_id, ckpt_path)
                     have_checkpoint, saved_where = True, event.where
                     event = CheckpointSaved(run_id, str(ckpt_path), event.where, event.reason)

@@ -76,6 +76,7 @@ class ComparePlot(pg.GraphicsLayoutWidget):
                 curve.setData([], [])
                 curve.setVisible(False)
         self.legend.clear()
+        self.legend.setColumnCount(1)
         self.curves = {}
         self.labels = []
         self._pending = []
@@ -129,7 +130,10 @@ class ComparePlot(pg.GraphicsLayoutWidget):
                 curve.setData(x, y, pen=pen, symbolBrush=colour)
                 curve.setVisible(True)
             self.curves[(label, metric)] = curve
-        # The legend lists each run once, by its validation loss curve (solid, in the run's colour).
+        # The legend lists each run once, by its validation loss curve (solid, in the run's colour); past
+        # four runs in two columns, so it stays inside the loss plot.
+        if len(self.labels) == 5:
+            self.legend.setColumnCount(2)
         self.legend.addItem(slot["val_loss"], label)
         return bool(self._pending)
 

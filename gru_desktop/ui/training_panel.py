@@ -126,6 +126,8 @@ class TrainingPanel:
         if self.run_id is not None:  # the queue's next run: a fresh chart
             self.training_view.clear()
         self.run_id = started.run_id
+        if started.resumed:  # its probes come from its checkpoint: the sample rows continue as they were
+            self.training_view.samples.start_run(started.probes)
         self.progress = Progress(started.config.epochs, started.config.horizon)
         what = f"resumed run {started.run_id} ({started.name}) at {started.resumed}" if started.resumed else \
             f"training run {started.run_id} ({started.name})"

@@ -134,6 +134,13 @@ def test_damaged_missing_and_foreign_checkpoints_are_refused(ds, straight, tmp_p
     torch.save({"format": 1, "state_dict": {}}, tmp_path / "model.pt")  # a model file, not a checkpoint
     with pytest.raises(CheckpointError, match="not a GRU Desktop checkpoint"):
         load_checkpoint(tmp_path / "model.pt")
+    assert load_checkpoint(good).probes == []  # as checkpoints written before probes were kept
+    save_checkpoint(good, snap.state, run_id=1, config={}, vocab=["a"], corpus_sha256="", probes=["dear sir"])
+    assert load_checkpoint(good).probes == ["dear sir"]
+    payload = torch.load(good, weights_only=True)
+    torch.save({**payload, "probes": [3]}, tmp_path / "odd.ckpt")
+    with pytest.raises(CheckpointError, match="incomplete"):
+        load_checkpoint(tmp_path / "odd.ckpt")
 
 
 class _Boom:

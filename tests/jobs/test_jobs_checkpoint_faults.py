@@ -82,3 +82,24 @@ def test_periodic_checkpoint_failures_do_not_stop_training(dataset, tmp_path, mo
     events = _train(dataset, tmp_path / "home")
     assert events[-1].status == "completed"
     assert any(isinstance(e, runs.CheckpointSaved) and e.error for e in events)
+
+
+def test_a_paused_runs_probes_survive_in_its_checkpoint_and_after_resume(dataset, tmp_path):
+    home = tmp_path / "home"
+    pause = threading.Event()
+    events = []
+    for ev in runs.train_run(dataset, CFG, home=home, pause=pause, probes=["the cat sat on"]):
+        events.append(ev)
+        if isinstance(ev, StepResult) and ev.epoch == 2 and ev.batch == 2:  # after epoch 1 and its samples
+            pause.set()
+    paused = events[-1]
+    assert paused.status == "paused"
+    before = [e for e in events if isinstance(e, runs.EpochResult)]
+    assert before and before[0].samples[-1]["prefix"] == "the cat sat on"
+    db = storage.open_db(storage.db_path(home))
+    assert checkpoint.load_checkpoint(storage.get_run(db, paused.run_id)["checkpoint_path"]).probes == ["the cat sat on"]
+    resumed = list(runs.resume_run(paused.run_id, home=home))
+    assert resumed[0].probes == ["the cat sat on"]
+    after = [e for e in resumed if isinstance(e, runs.EpochResult)]
+    assert after and all(e.samples[-1]["prefix"] == "the cat sat on" for e in after)
+    assert len(after[0].samples) == len(before[0].samples)  # the same rows as before the pause

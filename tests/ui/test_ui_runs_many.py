@@ -38,7 +38,7 @@ def test_more_runs_than_the_chart_shows_compares_the_first_and_says_so(qtbot, pa
     assert shown == list(range(RUNS, RUNS - MAX_COMPARED, -1))  # the first ones in the table's order
     note = page.compare.note
     assert not note.isHidden() and f"first {MAX_COMPARED} of the {RUNS} selected" in note.text()
-    assert page.diff.columnCount() == MAX_COMPARED
+    assert page.diff.columnCount() == MAX_COMPARED and plot.legend.columnCount == 2  # the legend fits
     rows = [page.diff.verticalHeaderItem(i).text() for i in range(page.diff.rowCount())]
     assert "hidden_size" in rows and "seq_len" not in rows  # only what differs (the runs' settings vary)
     with qtbot.waitSignal(page.compare.compared, timeout=10_000):
