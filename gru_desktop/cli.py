@@ -318,6 +318,9 @@ def cmd_train(args) -> int:
 
     config = _config_from_args(args)
     check_probes(args.probe)  # before the corpus is read or processes start: a bad probe costs nothing
+    if config.processes > 1 and args.pausable:
+        raise _user_error(f"--pausable needs one process: runs in {config.processes} processes write no checkpoints, "
+                          "so they cannot be paused or resumed (Ctrl-C cancels and keeps the best epoch's model)")
     if not distributed.launched_by_torchrun():
         if config.processes > 1:
             from .jobs.launch import launch_processes
@@ -619,6 +622,10 @@ def _runs_pause(db, run_id: int, wait: float) -> int:
 
     import storage
 
+    run = storage.get_run(db, run_id)
+    if run["status"] == "running" and (run.get("processes") or 1) > 1:
+        raise _user_error(f"run {run_id} trains in {run['processes']} processes, which write no checkpoints: it cannot "
+                          "be paused (cancel it with Ctrl-C where it runs; the best epoch's model is kept)")
     storage.request_pause(db, run_id)
     deadline = time.monotonic() + max(wait, 0.0)
     while True:

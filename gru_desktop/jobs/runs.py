@@ -190,6 +190,9 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
                           as_new_run=bool(run.get("model_path")))
     offer = bool(run.get("model_path"))
     new_run = " Continue it as a new run instead (its best model, a fresh optimizer)." if offer else ""
+    if (run.get("processes") or 1) > 1 and not run.get("checkpoint_path"):
+        raise ResumeError(f"run {run_id} cannot be resumed: it trained in {run['processes']} processes, which write "
+                          f"no checkpoints.{new_run}", run_id, as_new_run=offer)
     try:
         ckpt = load_checkpoint(run.get("checkpoint_path") or storage.checkpoint_path(home, run_id))
         if ckpt.run_id != run_id:
