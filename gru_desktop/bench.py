@@ -15,10 +15,11 @@ Parts (all by default, or pick with --only):
 - sizes: Epochs auto under a short budget (--sizes-budget) on ~10 k … 2 M words of WikiText-2 and on the bundled
   sample: validation perplexity and top-3 of the GRU, the counts and the blend (not part of the default set);
 - scale (design §12): (a) tokens/s of one process × 2 threads against `train --processes 2` × 1 thread (torchrun,
-  gloo) on WikiText-2; (b) peak RSS (VmHWM) and tokens/s of `train` for 60 s on a generated 1 GB corpus, the
-  first time (reading and caching it) and the second (token cache hit); (c) time to get a 100 MB corpus
-  the second time (cache hit). Not part of the default set: it takes tens of minutes (reading 1 GB once);
-  --scale-mb 30,100 measures smaller corpora instead.
+  gloo) on WikiText-2; (b) a whole run on a generated 1 GB corpus, the first time (reading and caching it) and
+  the second (token cache hit): read, train 60 s (the time limit), validate, and the run's end (baseline,
+  blend); its peak RSS (VmHWM) overall and per phase, tokens/s; (c) time to get a 100 MB corpus the second
+  time (cache hit). Not part of the default set: it takes tens of minutes (reading 1 GB once). --scale-parts
+  a,c skips the 1 GB part; --scale-mb 30,100 measures smaller corpora instead; --scale-seconds the time limit.
 The WikiText files are read with the "pretokenized" tokenizer and case kept, so the numbers compare with
 PyTorch's word_language_model example on the same tokens (vocabulary capped at 5,000, <unk> counted).
 """
@@ -320,34 +321,88 @@ def _train_child(home: Path, args: list[str], timeout: float = 1800, env: dict |
 
 
 _TRAIN_SECONDS = """
-import json, sys, threading, time
-from gru_desktop.jobs import runs
+import json, os, sys, threading, time
+from gru_desktop.jobs import blends, runs
+from gru_desktop.core import evaluate as core_evaluate, train as core_train
 from gru_desktop.core.config import TrainConfig
-from gru_desktop.core.train import StepResult
-home, path, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
-cfg = TrainConfig(epochs=1, threads=1, val_fraction=0.01)
+home, path, seconds, val_fraction, limit_mb = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+def status(key):
+    return int([l.split()[1] for l in open('/proc/self/status') if l.startswith(key)][0])
+phases, now = {}, ["start (Python, torch, numpy)"]
+def mark(name):
+    # the peak RSS (VmHWM, kB) of the phase that ends here, then a fresh high-water mark for the next one
+    phases[now[0]] = max(phases.get(now[0], 0), status('VmHWM'))
+    with open('/proc/self/clear_refs', 'w') as fh:
+        fh.write('5')
+    now[0] = name
+def guard():  # a bench must not take the machine's memory from everyone else
+    while True:
+        if status('VmRSS') > limit_mb * 1024:
+            mark(now[0])
+            print(json.dumps({"error": f"over {limit_mb:g} MB during {now[0]}", "phases_kb": phases}), flush=True)
+            os._exit(3)
+        time.sleep(0.02)
+threading.Thread(target=guard, daemon=True).start()
+def wrap(owner, name, phase):
+    inner = getattr(owner, name)
+    def wrapped(*a, **k):
+        before = now[0]
+        mark(phase)
+        try:
+            return inner(*a, **k)
+        finally:
+            mark(before)
+    setattr(owner, name, wrapped)
+wrap(runs, "build_dataset", "dataset (vocabulary, ids, split, windows)")
+wrap(core_train, "evaluate_windows", "validation")
+wrap(runs, "_baseline", "run end: baseline")
+wrap(blends, "fit_run_blend", "run end: blend (ids)")
+wrap(core_evaluate.KneserNeyTrigram, "fit", "run end: blend counts")
+wrap(blends, "fit_blend", "run end: blend weights")
+wrap(blends, "evaluate_parts", "run end: blend evaluation")
+wrap(blends, "store", "run end: blend stored")
+cfg = TrainConfig(epochs=1, threads=1, val_fraction=val_fraction, time_limit=seconds)
 cache = runs.token_cache(home)
+mark("reading (token cache)")
 t = time.perf_counter()
 ds = runs.prepare([path], cfg, cache=cache)
 read_s = time.perf_counter() - t
-stop, tps = threading.Event(), 0.0
-for ev in runs.train_run(ds, cfg, home=home, stop=stop):
-    if isinstance(ev, StepResult) and ev.elapsed >= seconds and not stop.is_set():
-        tps = ev.tokens / ev.elapsed
-        stop.set()  # stop before validation: this measures training
-print(json.dumps({"tokens_per_s": tps, "read_s": read_s, "cache_hit": cache.last_hit, "vmhwm_kb": PEAK}))
+mark("run start")
+tps, finished, t_end = 0.0, None, None
+for ev in runs.train_run(ds, cfg, home=home):
+    if isinstance(ev, core_train.StepResult):
+        if ev.step == 1:
+            mark("training")
+        tps = ev.tokens / max(ev.elapsed, 1e-9)
+    elif isinstance(ev, core_train.TrainingDone):
+        mark("run end: model saved, run finished")
+        t_end = time.perf_counter()
+    elif isinstance(ev, runs.RunFinished):
+        finished = ev.status
+mark("done")
+print(json.dumps({"tokens_per_s": tps, "read_s": read_s, "cache_hit": cache.last_hit, "status": finished,
+                  "run_end_s": time.perf_counter() - t_end if t_end else None, "vmhwm_kb": max(phases.values()),
+                  "phases_kb": phases}), flush=True)
 """
 
 
-def _train_seconds(home: Path, corpus: Path, seconds: float) -> dict:
-    """Train the default model on `corpus` for `seconds` (1 thread) in a child process, through the token cache
-    of `home`; its tokens/s, reading time, whether the cache hit, and its peak RSS (VmHWM, kB)."""
-    code = _TRAIN_SECONDS.replace("PEAK", _PEAK)
-    r = subprocess.run([sys.executable, "-c", code, str(home), str(corpus), str(seconds)], capture_output=True,
-                       text=True, timeout=7200)
-    if r.returncode != 0:
+def _train_seconds(home: Path, corpus: Path, seconds: float, val_fraction: float = 0.01,
+                   limit_mb: float = 8000.0) -> dict:
+    """A whole run in a child process, through the token cache of `home`: read the corpus, train the default
+    model (1 thread) with a time limit of `seconds`, validate, and everything at the run's end (baseline,
+    blend). Its tokens/s, reading time, whether the cache hit, the status, and the peak RSS (VmHWM, kB) of
+    the whole run and of each phase (VmHWM reset between phases through /proc/self/clear_refs). A child
+    that goes over `limit_mb` stops itself and reports the phase it was in."""
+    code = _TRAIN_SECONDS
+    r = subprocess.run([sys.executable, "-c", code, str(home), str(corpus), str(seconds), str(val_fraction),
+                        str(limit_mb)], capture_output=True, text=True, timeout=7200)
+    lines = [x for x in r.stdout.splitlines() if x.startswith("{")]
+    if not lines:
         raise RuntimeError(f"training child failed: {r.stderr[-2000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    out = json.loads(lines[-1])
+    if "error" in out:
+        out["vmhwm_kb"] = max(out["phases_kb"].values())
+    return out
 
 
 def _generate(path: Path, mb: int, seed: int = 0) -> int:
@@ -372,29 +427,30 @@ class _Noted(dict):
 
 def _scale(data: Path, args) -> dict:
     out: dict = _Noted()
+    parts = set(args.scale_parts)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        # (c) a 100 MB corpus's dataset the second time: a token cache hit, in a fresh process
-        small = tmp / "100mb.txt"
-        out["c_file_mb"] = _generate(small, 100, seed=1) / 1e6
-        code = ("import sys, time; from gru_desktop.core.token_cache import TokenCache; from gru_desktop.core.config import "
-                "TrainConfig; from gru_desktop.core.data import build_dataset; c = TokenCache(sys.argv[2]); "
-                "t = time.perf_counter(); p = time.process_time(); corpus = c.read_corpus([sys.argv[1]]); "
-                "t1 = time.perf_counter(); p1 = time.process_time(); ds = build_dataset(corpus, TrainConfig()); "
-                "t2 = time.perf_counter(); print(c.last_hit, t1 - t, t2 - t, p1 - p)")
-        runs_ = []
-        for _ in range(2):
-            hit, read_s, ds_s, cpu_s = subprocess.check_output(
-                [sys.executable, "-c", code, str(small), str(tmp / "cache")], text=True).split()
-            runs_.append((hit, float(read_s), float(ds_s), float(cpu_s)))
-        out["c_first_read_s"], out["c_second_read_s"], out["c_second_dataset_s"] = runs_[0][1], runs_[1][1], runs_[1][2]
-        out["c_second_read_cpu_s"] = runs_[1][3]  # CPU seconds of the second read: less disturbed by other load
-        out["c_second_was_hit"] = runs_[1][0] == "True"
-        small.unlink()
-        # (a) one process × 2 threads against two processes × 1 thread, WikiText-2, 40 s each
-        if (data / "train.txt").is_file():
+        if "c" in parts:  # a 100 MB corpus's dataset the second time: a token cache hit, in a fresh process
+            small = tmp / "100mb.txt"
+            out["c_file_mb"] = _generate(small, 100, seed=1) / 1e6
+            code = ("import sys, time; from gru_desktop.core.token_cache import TokenCache; from gru_desktop.core.config import "
+                    "TrainConfig; from gru_desktop.core.data import build_dataset; c = TokenCache(sys.argv[2]); "
+                    "t = time.perf_counter(); p = time.process_time(); corpus = c.read_corpus([sys.argv[1]]); "
+                    "t1 = time.perf_counter(); p1 = time.process_time(); ds = build_dataset(corpus, TrainConfig()); "
+                    "t2 = time.perf_counter(); print(c.last_hit, t1 - t, t2 - t, p1 - p)")
+            runs_ = []
+            for _ in range(2):
+                hit, read_s, ds_s, cpu_s = subprocess.check_output(
+                    [sys.executable, "-c", code, str(small), str(tmp / "cache")], text=True).split()
+                runs_.append((hit, float(read_s), float(ds_s), float(cpu_s)))
+            out["c_first_read_s"], out["c_second_read_s"], out["c_second_dataset_s"] = runs_[0][1], runs_[1][1], runs_[1][2]
+            out["c_second_read_cpu_s"] = runs_[1][3]  # CPU seconds of the second read: less disturbed by other load
+            out["c_second_was_hit"] = runs_[1][0] == "True"
+            out["c_budget_s"] = 1.0
+            small.unlink()
+        if "a" in parts and (data / "train.txt").is_file():  # one process × 2 threads against two × 1 thread
             common = [str(data / "train.txt"), "--tokenizer", "pretokenized", "--keep-case", "--epochs", "1",
-                      "--time-limit", "40", "--cache-mb", "0"]
+                      "--time-limit", str(args.scale_seconds), "--cache-mb", "0"]
             # OMP_WAIT_POLICY=PASSIVE as the app sets it: spinning threads collapse when another process uses a core
             one, _, _ = _train_child(tmp / "a1", common + ["--threads", "2"], env={"OMP_WAIT_POLICY": "PASSIVE"})
             two, _, _ = _train_child(tmp / "a2", common + ["--threads", "1", "--processes", "2"],
@@ -402,17 +458,28 @@ def _scale(data: Path, args) -> dict:
             out["a_one_process_2_threads_tokens_per_s"] = one["tokens_per_s"]
             out["a_two_processes_1_thread_tokens_per_s"] = two["tokens_per_s"]
             out["a_ratio"] = two["tokens_per_s"] / one["tokens_per_s"]
-        # (b) 60 s of training on a generated 1 GB corpus (or the sizes given): peak RSS against the file size
-        for mb in args.scale_mb:
-            big = tmp / f"{mb}mb.txt"
-            size = _generate(big, mb)
-            out[f"b{mb}_file_mb"] = size / 1e6
-            for label in ("first", "second"):
-                r = _train_seconds(tmp / "b", big, 60.0)
-                out[f"b{mb}_{label}_peak_rss_mb"] = r["vmhwm_kb"] / 1024
-                out[f"b{mb}_{label}_ratio"] = r["vmhwm_kb"] * 1024 / size
-                out[f"b{mb}_{label}_tokens_per_s"] = r["tokens_per_s"]
-                out[f"b{mb}_{label}_read_s"] = r["read_s"]
-                out[f"b{mb}_{label}_cache_hit"] = r["cache_hit"]
-            big.unlink()
+            out["a_budget_ratio"] = 0.75
+        elif "a" in parts:
+            out["a_skipped"] = f"no WikiText-2 at {data} (--data DIR)"
+        if "b" in parts:  # whole runs on a generated 1 GB corpus (or the sizes given): peak RSS against its size
+            for mb in args.scale_mb:
+                big = tmp / f"{mb}mb.txt"
+                size = _generate(big, mb)
+                out[f"b{mb}_file_mb"] = size / 1e6
+                for label in ("first", "second"):  # reading and caching it; then a token cache hit
+                    r = _train_seconds(tmp / "b", big, args.scale_seconds, limit_mb=args.scale_limit_mb)
+                    out[f"b{mb}_{label}_peak_rss_mb"] = r["vmhwm_kb"] / 1024
+                    out[f"b{mb}_{label}_ratio"] = r["vmhwm_kb"] * 1024 / size
+                    if "error" in r:
+                        out[f"b{mb}_{label}_error"] = r["error"]
+                    else:
+                        out[f"b{mb}_{label}_tokens_per_s"] = r["tokens_per_s"]
+                        out[f"b{mb}_{label}_read_s"] = r["read_s"]
+                        out[f"b{mb}_{label}_cache_hit"] = r["cache_hit"]
+                        out[f"b{mb}_{label}_run_end_s"] = r["run_end_s"]
+                        out[f"b{mb}_{label}_status"] = r["status"]
+                    phases = sorted(r["phases_kb"].items(), key=lambda kv: -kv[1])
+                    out[f"b{mb}_{label}_peak_by_phase_mb"] = {k: round(v / 1024) for k, v in phases}
+                out[f"b{mb}_budget_ratio"] = 1.0
+                big.unlink()
     return out

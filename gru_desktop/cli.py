@@ -130,7 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="corpus sizes in words for the sizes part (%(default)s)")
     b.add_argument("--quality-seconds", type=float, default=480.0)
     b.add_argument("--scale-mb", type=lambda t: [int(x) for x in t.split(",")], default=[1000], metavar="MB,MB,…",
-                   help="sizes of the generated corpora of `--only scale` (1000 MB)")
+                   help="sizes of the generated corpora of `--only scale` part b (1000 MB)")
+    b.add_argument("--scale-parts", type=lambda t: sorted(set(t.split(","))), default=["a", "b", "c"], metavar="a,b,c",
+                   help="which parts of `--only scale`: a (1 vs 2 processes), b (whole runs on the big corpus), "
+                        "c (100 MB cache hit); e.g. a,c skips the 1 GB part (default a,b,c)")
+    b.add_argument("--scale-seconds", type=float, default=60.0,
+                   help="training time limit of each run in `--only scale` parts a and b (%(default)g)")
+    b.add_argument("--scale-limit-mb", type=float, default=8000.0,
+                   help="a part-b run that grows past this many MB stops and reports where (%(default)g)")
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
     b.add_argument("--journey-corpus", nargs="+", metavar="PATH",
                    help="the journey's small corpus (default: three licence texts from /usr/share/common-licenses)")
@@ -311,6 +318,9 @@ def cmd_train(args) -> int:
 
     config = _config_from_args(args)
     check_probes(args.probe)  # before the corpus is read or processes start: a bad probe costs nothing
+    if config.processes > 1 and args.pausable:
+        raise _user_error(f"--pausable needs one process: runs in {config.processes} processes write no checkpoints, "
+                          "so they cannot be paused or resumed (Ctrl-C cancels and keeps the best epoch's model)")
     if not distributed.launched_by_torchrun():
         if config.processes > 1:
             from .jobs.launch import launch_processes
@@ -612,6 +622,10 @@ def _runs_pause(db, run_id: int, wait: float) -> int:
 
     import storage
 
+    run = storage.get_run(db, run_id)
+    if run["status"] == "running" and (run.get("processes") or 1) > 1:
+        raise _user_error(f"run {run_id} trains in {run['processes']} processes, which write no checkpoints: it cannot "
+                          "be paused (cancel it with Ctrl-C where it runs; the best epoch's model is kept)")
     storage.request_pause(db, run_id)
     deadline = time.monotonic() + max(wait, 0.0)
     while True:

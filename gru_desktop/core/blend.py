@@ -146,9 +146,12 @@ def stream(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentenc
     keep = suggestable[np.clip(ids, 0, V - 1)] if with_cache else None
     kept_before = np.concatenate([[0], np.cumsum(keep)]) if with_cache else None
     kept_ids = ids[keep].astype(np.int64) if with_cache else None
-    slice_size = min(slice_size, max(64, 10_000_000 // max(V, 1)))  # slice × V floats per part stays ~80 MB
+    budget = min(slice_size, max(64, 10_000_000 // max(V, 1)))  # positions run through the GRU at once
+    # Positions scored at once: each part's (slice, V) floats stay ~20 MB. Scoring holds several such arrays
+    # per part and source at a time; at 4× this it was ~600 MB at V = 5,000 (measured, bench --only scale).
+    slice_size = min(budget, max(64, 2_500_000 // max(V, 1)))
     done = 0  # targets yielded so far
-    for outputs in _gru_outputs(model, ids, starts, sentences, lengths, slice_size):
+    for outputs in _gru_outputs(model, ids, starts, sentences, lengths, budget):
         for a in range(0, outputs.shape[0], slice_size):
             h = outputs[a:a + slice_size]  # (n, H)
             n = h.shape[0]

@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -407,17 +407,43 @@ def _count_ids(ids: np.ndarray, n_words: int, block: int = 1 << 20) -> np.ndarra
 def slices(arr: np.ndarray, size: int = 1 << 22):
     """Consecutive slices of `arr`. For a memory-mapped array, each slice's pages are let go after use, so
     reading a big file-backed array once does not leave all of it resident (and counted) in this process."""
-    mapped = getattr(arr, "_mmap", None) if isinstance(arr, np.memmap) else None
-    page = mmap.PAGESIZE
     for i in range(0, arr.size, size):
         yield arr[i : i + size]
-        if mapped is not None and hasattr(mapped, "madvise"):
-            start = (arr.offset + i * arr.itemsize) // page * page if hasattr(arr, "offset") else 0
-            end = arr.offset + min(i + size, arr.size) * arr.itemsize
-            try:
-                mapped.madvise(mmap.MADV_DONTNEED, start, max(0, end - start) // page * page)
-            except (OSError, ValueError, AttributeError):
-                mapped = None
+        release_pages(arr, i, i + size)
+
+
+def release_pages(arr: np.ndarray, lo: int = 0, hi: int | None = None) -> None:
+    """Let go of the resident pages behind elements [lo, hi) of a memory-mapped array (all of it by default).
+
+    The pages of a file mapped read-only are clean: the kernel may drop them whenever it needs the memory,
+    and they stay in its page cache, so touching them again costs a minor fault, not a read. Until then they
+    count in this process's RSS; a pass over a big array of ids would leave all of it counted. Nothing for
+    arrays in memory."""
+    mapped = getattr(arr, "_mmap", None) if isinstance(arr, np.memmap) else None
+    if mapped is None or not hasattr(mapped, "madvise") or arr.size == 0:
+        return
+    hi = arr.size if hi is None else min(hi, arr.size)
+    if hi <= lo:
+        return
+    try:
+        base = np.frombuffer(mapped, dtype=np.uint8).ctypes.data  # where the mapping starts
+        page = mmap.PAGESIZE
+        a = (arr.ctypes.data + lo * arr.itemsize - base) // page * page
+        b = min(len(mapped), -(-(arr.ctypes.data + hi * arr.itemsize - base) // page) * page)
+        if b > a >= 0:
+            mapped.madvise(mmap.MADV_DONTNEED, a, b - a)
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass  # a mapping we cannot advise: its pages stay until the kernel needs them
+
+
+def leading_part(corpus: Corpus, max_tokens: int) -> Corpus:
+    """The corpus itself when it has at most `max_tokens` words, else its first sentences up to that many
+    words (at least two sentences), sharing its arrays (nothing copied). The run's end fits and scores the
+    counts on this part (design §12): counting every trigram of a 1 GB corpus would need several GB."""
+    if corpus.n_tokens <= max_tokens:
+        return corpus
+    k = max(int(np.searchsorted(corpus.starts, max_tokens, side="right")) - 1, min(2, corpus.n_sentences))
+    return replace(corpus, ids=corpus.ids[: int(corpus.starts[k])], starts=corpus.starts[: k + 1])
 
 
 def _last_space_run(text: str) -> int:

@@ -14,6 +14,8 @@ zero state), so one huge line cannot leave a single lane busy while the others i
 from __future__ import annotations
 
 import heapq
+import os
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +40,10 @@ class Windows:
     def __init__(self, ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray, seq_len: int):
         L = self.seq_len = seq_len
         self.ids = ids  # (tokens,) every sentence's word ids, flat (not copied)
+        # A big corpus's ids live in a file (`_vocab_ids`): rows are read from it with pread, not through the
+        # mapping, whose pages the kernel maps in folios of up to 2 MB a touch (measured: random windows of a
+        # 467 MB file made it all resident within a few hundred steps).
+        self._file = getattr(ids, "source_file", None)
         sentences = np.asarray(sentences, dtype=np.int64)
         self.sent_start = np.ascontiguousarray(starts[sentences], dtype=np.int64)  # (S,) where each sentence starts in ids
         self.sent_len = (starts[sentences + 1] - self.sent_start).astype(np.int64)  # (S,) words = targets
@@ -78,12 +84,29 @@ class Windows:
         lengths = np.minimum(self.sent_len[k] - off, self.seq_len)  # (b,)
         col = np.arange(self.seq_len)  # (L,)
         real = col < lengths[:, None]  # (b, L)
-        pos = (self.sent_start[k] + off)[:, None] + col  # (b, L) flat index of each target
-        targets = np.where(real, self.ids[np.where(real, pos, 0)], PAD).astype(np.int64)
         first = real & ((off[:, None] + col) == 0)  # a sentence's first word follows <bos>
-        inputs = np.where(real, self.ids[np.where(real & ~first, pos - 1, 0)], PAD).astype(np.int64)
+        a = self.sent_start[k] + off  # (b,) flat index of each window's first target
+        if self._file is None:
+            pos = a[:, None] + col  # (b, L) flat index of each target
+            targets = np.where(real, self.ids[np.where(real, pos, 0)], PAD).astype(np.int64)
+            inputs = np.where(real, self.ids[np.where(real & ~first, pos - 1, 0)], PAD).astype(np.int64)
+        else:
+            span = self._read_spans(a, lengths)  # (b, L + 1): the word before each window, then its words
+            targets = np.where(real, span[:, 1:], PAD).astype(np.int64)
+            inputs = np.where(real, span[:, :-1], PAD).astype(np.int64)
         inputs[first] = BOS
         return torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(lengths.astype(np.int64))
+
+    def _read_spans(self, a: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """ids[a - 1 : a + length] of each window from the ids' file, as rows of L + 1 (PAD after the words)."""
+        size = self.ids.itemsize
+        span = np.zeros((len(a), self.seq_len + 1), dtype=self.ids.dtype)
+        fd = self._file.fileno()
+        for r, (start, n) in enumerate(zip(a.tolist(), lengths.tolist())):
+            lo = max(start - 1, 0)  # the word before the window (none before the very first word)
+            raw = os.pread(fd, (start + n - lo) * size, lo * size)
+            span[r, 1 - (start - lo) : 1 + n] = np.frombuffer(raw, dtype=self.ids.dtype)
+        return span
 
     # The whole (N, L) arrays, for tests, the pipeline trace and small corpora; training never asks for them.
     @property
@@ -244,6 +267,27 @@ class Dataset:
         return unknown / self.ids.size if self.ids.size else 0.0
 
 
+def _vocab_ids(ids: np.ndarray, table: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """`table[ids]` in `dtype`, slice by slice. For a memory-mapped corpus (a big one: its ids were spilled to a
+    file or come from the token cache) the result goes to a temporary file, memory-mapped for passes over it
+    (`slices` lets go of each slice's pages) and read row by row for batches (`Windows`), so a corpus bigger
+    than memory trains without its ids being resident (design §12). A small corpus stays in memory."""
+    if not isinstance(ids, np.memmap):
+        out = np.empty(ids.size, dtype=dtype)
+        done = 0
+        for piece in slices(ids):
+            out[done : done + piece.size] = table[piece]
+            done += piece.size
+        return out
+    fh = tempfile.TemporaryFile(prefix="gru-desktop-vocab-ids-")  # unlinked: gone once closed and unmapped
+    for piece in slices(ids):
+        fh.write(table[piece].astype(dtype).tobytes())
+    fh.flush()
+    out = np.memmap(fh, dtype=dtype, mode="r", shape=(ids.size,))
+    out.source_file = fh  # `Windows` reads batches from the file itself (closed with the array)
+    return out
+
+
 def build_dataset(corpus: Corpus, config: TrainConfig, vocab: Vocab | None = None) -> Dataset:
     """Vocabulary, split and windows; CorpusError when there is too little text to train and validate.
 
@@ -262,11 +306,7 @@ def build_dataset(corpus: Corpus, config: TrainConfig, vocab: Vocab | None = Non
     table = vocab.remap_table(corpus.words)
     # The smallest dtype the vocabulary allows (design §12: 2 bytes a token up to 65,536 words), in slices so
     # that a memory-mapped corpus is never copied whole at a wider type.
-    ids = np.empty(corpus.ids.size, dtype=np.uint16 if len(vocab) <= 65536 else np.int32)
-    done = 0
-    for piece in slices(corpus.ids):
-        ids[done : done + piece.size] = table[piece]
-        done += piece.size
+    ids = _vocab_ids(corpus.ids, table, np.dtype(np.uint16 if len(vocab) <= 65536 else np.int32))
     train_s, val_s = split_sentences(corpus.n_sentences, config.val_fraction, config.seed)
     return Dataset(
         corpus=corpus,

@@ -13,6 +13,7 @@ import storage
 from ..core.config import TrainConfig
 from ..core.data import Dataset
 from ..core.ngram import KneserNeyTrigram, UnigramModel
+from .blends import bounded
 
 # kind → model class; each has fit(ids, starts, sentences, vocab_size) and score(...) -> NgramReport.
 KINDS = {"kn3": KneserNeyTrigram, "unigram": UnigramModel}
@@ -35,8 +36,11 @@ def ensure_baseline(db, dataset: Dataset, config: TrainConfig, kind: str = "kn3"
     row = storage.get_baseline(db, kind, corpus.sha256, key)
     if row is not None:
         return row
-    model = KINDS[kind]().fit(dataset.ids, corpus.starts, dataset.train_sentences, len(dataset.vocab))
-    report = model.score(dataset.ids, corpus.starts, dataset.val_sentences)
+    # Fitted and scored on the text the run's counts use (its first blends.COUNTS_MAX_TOKENS words, design §12); the
+    # row records how many words it was fitted and scored on.
+    _, train_s, val_s = bounded(corpus, dataset.train_sentences, dataset.val_sentences)
+    model = KINDS[kind]().fit(dataset.ids, corpus.starts, train_s, len(dataset.vocab))
+    report = model.score(dataset.ids, corpus.starts, val_s)
     storage.save_baseline(
         db, kind=kind, corpus=corpus.description, corpus_sha256=corpus.sha256, split_key=key,
         perplexity=report.perplexity, top1=report.top1, top3=report.top3, tokens=report.tokens,

@@ -14,12 +14,18 @@ import numpy as np
 
 import storage
 from ..core.blend import Blend, counts_path, load_counts, save_counts
-from ..core.corpus import Corpus
+from ..core.corpus import Corpus, leading_part
 from ..core.data import split_sentences
 from ..core.errors import ModelFileError, UserError
 from ..core.evaluate import EvalReport, evaluate_parts, fit_blend
 from ..core.modelfile import LoadedModel
 from .faults import user_message
+
+# Words of a corpus the counts (and the blend's weights and numbers) are fitted and scored on: the first
+# sentences up to this many. Counting takes ~60 bytes a word at its peak (measured on a generated corpus), so
+# 4 M words stay within ~250 MB, while a 1 GB corpus (~220 M words) would need ~13 GB (design §12).
+# WikiText-2 (2.1 M words) and smaller texts are counted whole.
+COUNTS_MAX_TOKENS = 4_000_000
 
 
 @dataclass
@@ -42,12 +48,27 @@ def fit_and_store(db, run_id: int, loaded: LoadedModel, corpus: Corpus, model_pa
 def fit_run_blend(loaded: LoadedModel, corpus: Corpus) -> tuple[Blend, dict[str, EvalReport]]:
     """The blend fitted on the run's split of its own text, and the three sources' validation numbers."""
     cfg, vocab = loaded.config, loaded.vocab
-    ids = vocab.remap_table(corpus.words)[corpus.ids]
-    train_s, val_s = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
-    blend = fit_blend(loaded.model, vocab, corpus, ids, train_s, val_s)
-    parts = evaluate_parts(loaded.model, vocab, cfg, corpus, val_s, blend=blend)
+    part, train_s, val_s = bounded_split(corpus, cfg)
+    ids = vocab.remap_table(part.words)[part.ids]
+    blend = fit_blend(loaded.model, vocab, part, ids, train_s, val_s)
+    parts = evaluate_parts(loaded.model, vocab, cfg, part, val_s, blend=blend)
     blend.report = {k: _numbers(v) for k, v in parts.items()}
     return blend, parts
+
+
+def bounded_split(corpus: Corpus, cfg) -> tuple[Corpus, np.ndarray, np.ndarray]:
+    """(the text the counts are fitted and scored on, its training sentences, its validation sentences): the
+    whole corpus up to COUNTS_MAX_TOKENS words, else its first sentences up to that many, with the run's own
+    split (of the whole corpus) restricted to them. Identical to the whole corpus below the bound."""
+    return bounded(corpus, *split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed))
+
+
+def bounded(corpus: Corpus, train_s: np.ndarray, val_s: np.ndarray) -> tuple[Corpus, np.ndarray, np.ndarray]:
+    """The corpus up to COUNTS_MAX_TOKENS words (`leading_part`) and the given sentences that lie in it."""
+    part = leading_part(corpus, COUNTS_MAX_TOKENS)
+    if part is not corpus:
+        train_s, val_s = train_s[train_s < part.n_sentences], val_s[val_s < part.n_sentences]
+    return part, train_s, val_s
 
 
 def store(db, run_id: int, blend: Blend, parts: dict[str, EvalReport], loaded: LoadedModel,

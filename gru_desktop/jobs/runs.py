@@ -34,7 +34,6 @@ from ..core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
 from .faults import user_message
 
 STEP_FLUSH_SECONDS = 1.0
-BASELINE_MAX_TOKENS = 30_000_000
 RESERVE_BYTES = 1_000_000  # set aside per training run, so a full disk still lets the run be marked failed
 _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
            "cancelled": "cancelled", "diverged": "failed", "paused": "paused"}
@@ -191,6 +190,9 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
                           as_new_run=bool(run.get("model_path")))
     offer = bool(run.get("model_path"))
     new_run = " Continue it as a new run instead (its best model, a fresh optimizer)." if offer else ""
+    if (run.get("processes") or 1) > 1 and not run.get("checkpoint_path"):
+        raise ResumeError(f"run {run_id} cannot be resumed: it trained in {run['processes']} processes, which write "
+                          f"no checkpoints.{new_run}", run_id, as_new_run=offer)
     try:
         ckpt = load_checkpoint(run.get("checkpoint_path") or storage.checkpoint_path(home, run_id))
         if ckpt.run_id != run_id:
@@ -429,10 +431,6 @@ def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
     table can show whether the GRU beats counting. It never fails a run that has already finished."""
     from .baselines import ensure_baseline
 
-    if dataset.train.n_tokens > BASELINE_MAX_TOKENS:  # its counting holds int64 arrays of every position
-        print(f"note: no count-based baseline for a corpus of more than {BASELINE_MAX_TOKENS:,} training words "
-              "(it would need several times the corpus in memory)", file=sys.stderr)
-        return
     try:
         ensure_baseline(db, dataset, config)
     except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete
@@ -473,8 +471,7 @@ def evaluate_run(db, run_id: int, should_stop=None):
     validation sentences (perplexity, top-1, top-3, keystroke savings), with the GRU's and the counts' numbers
     on the same positions, and store them with the run. The corpus is read again from the run's files and
     must be the text the run was trained on (same sha256), or the split would differ."""
-    from .blends import fit_and_store, load_blend, record
-    from ..core.data import split_sentences
+    from .blends import bounded_split, fit_and_store, load_blend, record
     from ..core.evaluate import evaluate_parts
 
     run, loaded = load_run_model(db, run_id)
@@ -484,8 +481,8 @@ def evaluate_run(db, run_id: int, should_stop=None):
     if state.blend is None and not counts_path(run["model_path"]).is_file():
         _, parts = fit_and_store(db, run_id, loaded, corpus, run["model_path"], should_stop)
         return parts["blend"]
-    _, val = split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed)
-    parts = evaluate_parts(loaded.model, loaded.vocab, cfg, corpus, val, blend=state.blend)
+    part, _, val = bounded_split(corpus, cfg)  # the validation text the blend was scored on when it was fitted
+    parts = evaluate_parts(loaded.model, loaded.vocab, cfg, part, val, blend=state.blend)
     try:
         record(db, run_id, state.blend, parts)
     except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: the numbers, just not stored

@@ -225,9 +225,13 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
         self.cancel_action.setEnabled(self.cancel_button.isEnabled())
         resumable = not training and self.paused_run_id is not None
         self.pause_button.setText("Resume" if resumable else "Pause")
-        self.pause_button.setToolTip("continue the paused run exactly where it stopped (P)" if resumable else
-                                     "pause after this batch with a checkpoint; Resume continues the same run exactly (P)")
-        self.pause_button.setEnabled((training and not stopping) or resumable)
+        pausable = training and self.train_worker.pausable
+        self.pause_button.setToolTip(
+            "continue the paused run exactly where it stopped (P)" if resumable else
+            "pause after this batch with a checkpoint; Resume continues the same run exactly (P)" if not training or pausable
+            else "a run in several processes writes no checkpoints, so it cannot be paused; Cancel keeps the best "
+                 "epoch's model")
+        self.pause_button.setEnabled((pausable and not stopping) or resumable)
         self.pause_action.setEnabled(self.pause_button.isEnabled())
         self.queue_add_button.setEnabled(self.settings_form.valid and self.corpus is not None)
         self.settings_form.set_locked(training)

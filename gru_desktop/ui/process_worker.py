@@ -50,6 +50,8 @@ def train_command(paths: list[str], config: TrainConfig, home, probes: list[str]
 
 
 class ProcessTrainWorker(TrainWorker):
+    pausable = False  # several processes write no checkpoints (the window disables Pause for this worker)
+
     def work(self):
         import storage
 

@@ -31,6 +31,7 @@ class TrainWorker(Worker):
     checkpoint = Signal(object)  # CheckpointSaved
     queue_changed = Signal()
     resume_refused = Signal(int, str, bool)
+    pausable = True  # Pause writes a checkpoint (not for runs in several processes: ProcessTrainWorker)
 
     def __init__(self, corpus, config, home=None, name: str | None = None, continue_from: int | None = None,
                  probes: list[str] | None = None, resume: int | None = None, queue: bool = False):

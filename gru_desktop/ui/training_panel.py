@@ -110,7 +110,7 @@ class TrainingPanel:
             self._update_actions()
 
     def pause_training(self) -> None:
-        if self.training and not self.train_worker.stop_event.is_set():
+        if self.training and not self.train_worker.stop_event.is_set() and self.train_worker.pausable:
             self.train_worker.pause_event.set()
             self.progress_bar.setFormat("pausing after this batch…")
             self.statusBar().showMessage("pausing: a checkpoint is written, then the thread is freed")

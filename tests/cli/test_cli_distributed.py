@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import REPO, _env, cli, runs_json  # noqa: E402
+from cli_helpers import REPO, _env, assert_user_error, cli, runs_json  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and torchrun's c10d store")
 
@@ -203,3 +203,46 @@ def test_ctrl_c_cancels_every_process_and_keeps_the_model(tmp_path, long_corpus)
     assert len(runs) == 1 and runs[0]["status"] == "cancelled"
     assert runs[0]["model_path"] and Path(runs[0]["model_path"]).is_file()
     _db_ok(home)
+
+
+def test_more_processes_than_segments_is_one_error_line(tmp_path):
+    """Two processes on a text with one training sentence (one segment): refused by rank 0 in one line,
+    exit 2, no run recorded."""
+    home = tmp_path / "home"
+    text = tmp_path / "two.txt"
+    text.write_text("one two three four.\nfive six seven eight.\n")
+    r = cli(home, "train", str(text), "--processes", "2", "--threads", "1", "--epochs", "1", timeout=180)
+    err = assert_user_error(r, "2 processes is more than the 1 training segments")
+    assert "Traceback" not in err
+    assert runs_json(home) == []
+
+
+def _running_two_process_run(home: Path) -> int:
+    """A run row as rank 0 of a live 2-process job leaves it (owned by this test's process, which is alive)."""
+    import storage
+
+    home.mkdir(parents=True, exist_ok=True)
+    _, db = storage.open_store(home)
+    run_id = storage.create_run(db, name="two", config={"processes": 2}, corpus="t", corpus_sha256="0" * 64,
+                                vocab_size=10, epochs_planned=5, processes=2)
+    db.close()
+    return run_id
+
+
+def test_a_run_in_several_processes_cannot_be_paused_or_resumed(tmp_path):
+    """They write no checkpoints (one would hold rank 0's lanes only): pausing and resuming say so clearly."""
+    import storage
+
+    home = tmp_path / "home"
+    run_id = _running_two_process_run(home)
+    r = cli(home, "runs", "pause", str(run_id), "--wait", "5")
+    assert_user_error(r, "trains in 2 processes, which write no checkpoints: it cannot be paused")
+    _, db = storage.open_store(home)
+    assert not storage.pause_requested(db, run_id)  # nothing was asked of the run
+    db.execute("UPDATE runs SET status = ?, pid = NULL WHERE id = ?", ["interrupted", run_id])  # as if it died
+    db.close()
+    r = cli(home, "runs", "resume", str(run_id))
+    assert_user_error(r, "it trained in 2 processes, which write no checkpoints")
+    r = cli(home, "train", "--processes", "2", "--pausable")
+    assert_user_error(r, "--pausable needs one process")
+    assert [x["id"] for x in runs_json(home)] == [run_id]

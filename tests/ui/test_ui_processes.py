@@ -6,7 +6,7 @@ import sys
 
 import pytest
 import storage
-from PySide6.QtWidgets import QComboBox, QLabel, QTableView
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QTableView
 
 from ui_helpers import QUICK, click, load, set_spins
 
@@ -59,6 +59,10 @@ def test_cancel_sends_sigint_and_the_run_is_cancelled(qtbot, window, corpus_file
         click(qtbot, window, "trainButton")
         window.train_worker.epoch.connect(epochs.append)
         qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=180_000)
+        pause = window.findChild(QPushButton, "pauseButton")  # several processes write no checkpoints
+        assert not pause.isEnabled() and "cannot be paused" in pause.toolTip()
+        window.pause_training()  # the shortcut's way in does nothing either: Cancel still works
+        assert not window.train_worker.pause_event.is_set()
         window.cancel_training()
     result = finished.args[0]
     assert result.status == "cancelled", result.message
