@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+                               QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from .cache_button import TokenCacheButton
 from .compare_area import CompareArea
-from .run_exports import RunExports
-from .runs_model import RunsFilter, RunsTableModel, run_title
+from .run_actions import RunActions
+from .runs_model import RunsFilter, RunsTableModel
 from .threads import function_job
 
 POLL_MS = 1000  # how often the database is checked for changes made by other connections
 
 
-class RunsPage(RunExports, QWidget):
+class RunsPage(RunActions, QWidget):
     load_in_autocomplete = Signal(int)  # run id
     open_settings = Signal(dict)  # the run's config
     continue_training = Signal(int, int)  # run id, epochs
@@ -298,54 +298,3 @@ class RunsPage(RunExports, QWidget):
 
     def ensure_plot(self):
         return self.compare.ensure_plot()
-
-    # --- actions --------------------------------------------------------------------------------------------
-    def toggle_star(self) -> None:
-        runs = self.selected_runs()
-        if len(runs) == 1:
-            self.model.set_starred(self.model.row_for(("run", runs[0]["id"])), not runs[0].get("starred"))
-
-    def use_selected(self) -> None:
-        runs = self.selected_runs()
-        if len(runs) == 1:
-            self.load_in_autocomplete.emit(runs[0]["id"])
-
-    def settings_of_selected(self) -> None:
-        runs = self.selected_runs()
-        if len(runs) == 1:
-            self.open_settings.emit(dict(runs[0]["config"]))
-
-    def resume_selected(self) -> None:
-        runs = self.selected_runs()
-        if len(runs) == 1:
-            self.resume_training.emit(runs[0]["id"])
-
-    def continue_selected(self) -> None:
-        runs = self.selected_runs()
-        if len(runs) == 1:
-            self.continue_training.emit(runs[0]["id"], self.more_epochs.value())
-
-    def delete_selected(self) -> None:
-        import storage
-
-        from ..jobs import runs as jobs
-
-        runs = self.selected_runs()
-        if not runs:
-            return
-        names = ", ".join(run_title(r) for r in runs[:5]) + (" …" if len(runs) > 5 else "")
-        if not self.confirm(f"Delete {names} with {'their' if len(runs) > 1 else 'its'} model file? This cannot be undone."):
-            return
-        for r in runs:
-            try:
-                jobs.delete_run(self._db(), r["id"])
-                self.compare.forget(r["id"])
-                self.model.remove([("run", r["id"])])
-                self.deleted.emit(r["id"])
-            except storage.RunIsRunning:
-                self.problem.emit("Cannot delete a running run",
-                                  f"{run_title(r)} is training right now. Cancel it first (in the window or process that trains it).")
-        self.refresh()
-
-    def _ask(self, text: str) -> bool:
-        return QMessageBox.question(self, "Delete runs", text) == QMessageBox.StandardButton.Yes

@@ -1,16 +1,70 @@
-"""The Runs page's exports: the selected runs' epochs as CSV, the compare chart as PNG, and a run's model as
-`.pt2` or ONNX — written in a worker (torch.export and the parity check take seconds), the page's status
-signals telling how it went. A mixin of `RunsPage` (it uses the page's selection, signals and jobs)."""
+"""The Runs page's actions on the selected runs (a mixin of `RunsPage`: it uses the page's selection,
+signals and jobs): star, load into Autocomplete, settings into the form, resume, continue, delete; and the
+exports — the epochs as CSV, the compare chart as PNG, a run's model as `.pt2` or ONNX, written in a worker
+(torch.export and the parity check take seconds), the page's signals telling how it went."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from .runs_model import run_title
 from .threads import function_job
 
 
-class RunExports:
+class RunActions:
+    # --- actions on the selection --------------------------------------------------------------------------------------------
+    def toggle_star(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.model.set_starred(self.model.row_for(("run", runs[0]["id"])), not runs[0].get("starred"))
+
+    def use_selected(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.load_in_autocomplete.emit(runs[0]["id"])
+
+    def settings_of_selected(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.open_settings.emit(dict(runs[0]["config"]))
+
+    def resume_selected(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.resume_training.emit(runs[0]["id"])
+
+    def continue_selected(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.continue_training.emit(runs[0]["id"], self.more_epochs.value())
+
+    def delete_selected(self) -> None:
+        import storage
+
+        from ..jobs import runs as jobs
+
+        runs = self.selected_runs()
+        if not runs:
+            return
+        names = ", ".join(run_title(r) for r in runs[:5]) + (" …" if len(runs) > 5 else "")
+        if not self.confirm(f"Delete {names} with {'their' if len(runs) > 1 else 'its'} model file? This cannot be undone."):
+            return
+        for r in runs:
+            try:
+                jobs.delete_run(self._db(), r["id"])
+                self.compare.forget(r["id"])
+                self.model.remove([("run", r["id"])])
+                self.deleted.emit(r["id"])
+            except storage.RunIsRunning:
+                self.problem.emit("Cannot delete a running run",
+                                  f"{run_title(r)} is training right now. Cancel it first (in the window or process that trains it).")
+        self.refresh()
+
+    def _ask(self, text: str) -> bool:
+        return QMessageBox.question(self, "Delete runs", text) == QMessageBox.StandardButton.Yes
+
+    # --- exports ------------------------------------------------------------------------------------------
     def _save_path(self, title: str, name: str, filt: str) -> str:
         path, _ = QFileDialog.getSaveFileName(self, title, str(Path.home() / name), filt)
         return path
