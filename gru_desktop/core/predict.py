@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .blend import CACHE_WINDOW, SOURCES, Blend, Weights, cache_row, mix
+from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, cache_row, mix, sentence_states, state_row
 from .config import TrainConfig
 from .model import GRULanguageModel
 from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
@@ -55,6 +55,9 @@ class Predictor:
         if self.source != "gru" and blend is None:
             raise ValueError(f"source {self.source!r} needs the run's counts")
         self._history: tuple[str, list[int]] = ("", [])  # text before the sentence → its ids (cache input)
+        # and, for the state cache, the GRU outputs of its last STATE_WINDOW positions and the words after them
+        self._history_states: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._needs_states = blend is not None and blend.weights.state > 0
         self._not_suggestable = torch.from_numpy(~vocab.suggestable)
         self._ids: list[int] = []  # tokens fed after <bos>
         self._states: list[torch.Tensor] = []  # state after <bos> and after each fed token
@@ -136,9 +139,10 @@ class Predictor:
         weights = self.blend.weights.for_source(source)
         counts = self.counts_row(ctx.ids)
         cache = self.cache_row(ctx) if weights.cache else None
-        if weights.cache and cache is None:  # nothing seen yet: the cache's share goes to the counts
-            weights = Weights(weights.gru, weights.counts + weights.cache, 0.0)
-        return torch.from_numpy(mix(weights, gru.numpy().astype(np.float64), counts, cache)).float()
+        state = self.state_row(ctx) if weights.state else None
+        # nothing seen yet: the cache's or state cache's share goes to the counts
+        weights = weights.without_missing(cache is not None, state is not None)
+        return torch.from_numpy(mix(weights, gru.numpy().astype(np.float64), counts, cache, state)).float()
 
     def distributions(self, text: str) -> tuple[dict[str, torch.Tensor], Context]:
         """Every source's distribution for the text (only "gru" without counts): for the prediction trace."""
@@ -159,6 +163,22 @@ class Predictor:
         kept = self._history_ids(ctx.before) + [i for i in ctx.ids if suggestable[i]]
         return cache_row(kept, suggestable, len(self.vocab))
 
+    def state_row(self, ctx: Context) -> np.ndarray | None:
+        """The state cache: earlier positions of the text (earlier sentences, then this one) whose GRU output
+        is like the present one vote for the word that followed them. Needs the GRU fed up to `ctx.ids`."""
+        self._history_ids(ctx.before)
+        keys, words = self._history_states if self._history_states is not None else (None, None)
+        n = len(ctx.ids)
+        if len(self._states) < n + 1 or self._ids[:n] != list(ctx.ids):
+            return None
+        here = [st[-1, 0] for st in self._states[: n + 1]]  # top layer's output after <bos> and each token
+        now_keys = torch.stack(here[:-1]) if n else torch.zeros(0, here[0].shape[0])
+        now_words = torch.tensor(ctx.ids, dtype=torch.int64)
+        if keys is not None:
+            now_keys, now_words = torch.cat([keys, now_keys]), torch.cat([words, now_words])
+        return state_row(here[-1], now_keys[-STATE_WINDOW:], now_words[-STATE_WINDOW:], self.blend.theta,
+                         len(self.vocab))
+
     def _history_ids(self, before: str) -> list[int]:
         """The last CACHE_WINDOW suggestable ids of the text before the current sentence: read again only when
         it changed, and then only the new part when the text grew (a finished sentence), so a keystroke never
@@ -170,10 +190,16 @@ class Predictor:
         grown = bool(old_text) and before.startswith(old_text)
         new = before[len(old_text):] if grown else before[-HISTORY_CHARS:]
         suggestable = self.vocab.suggestable  # only the words the cache counts are kept: the last CACHE_WINDOW
-        ids = [i for s in split_sentences(new, tk) for i in self.vocab.encode(tokenize_sentence(s, tk, lower))
-               if suggestable[i]]
+        sentences = [self.vocab.encode(tokenize_sentence(s, tk, lower)) for s in split_sentences(new, tk)]
+        ids = [i for sent in sentences for i in sent if suggestable[i]]
         ids = ((old_ids if grown else []) + ids)[-CACHE_WINDOW:]
         self._history = (before, ids)
+        if self._needs_states:  # the GRU reads only the new sentences (at most the last STATE_WINDOW tokens)
+            sentences = _last_tokens(sentences, STATE_WINDOW)
+            keys, words = sentence_states(self.model, sentences)
+            if grown and self._history_states is not None:
+                keys, words = torch.cat([self._history_states[0], keys]), torch.cat([self._history_states[1], words])
+            self._history_states = (keys[-STATE_WINDOW:], words[-STATE_WINDOW:])
         return ids
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
@@ -214,3 +240,13 @@ class Predictor:
             ids.append(token)
             probs = self._advance(ids)  # the GRU's; mixed with the other parts at the top of the loop
         return words
+
+
+def _last_tokens(sentences: list[list[int]], n: int) -> list[list[int]]:
+    """The last sentences holding at least n tokens between them (all, when they hold fewer)."""
+    total = 0
+    for k in range(len(sentences) - 1, -1, -1):
+        total += len(sentences[k])
+        if total >= n:
+            return sentences[k:]
+    return sentences

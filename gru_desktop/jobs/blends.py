@@ -74,7 +74,7 @@ def bounded(corpus: Corpus, train_s: np.ndarray, val_s: np.ndarray) -> tuple[Cor
 def store(db, run_id: int, blend: Blend, parts: dict[str, EvalReport], loaded: LoadedModel,
           model_path: str | Path) -> None:
     """The counts file beside the model (atomically), then the weights and numbers in the database."""
-    save_counts(counts_path(model_path), blend.counts, blend.weights, loaded.vocab, blend.report)
+    save_counts(counts_path(model_path), blend.counts, blend.weights, loaded.vocab, blend.report, blend.theta)
     record(db, run_id, blend, parts)
 
 
