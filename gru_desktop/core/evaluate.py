@@ -22,6 +22,15 @@ from .ngram import KneserNeyTrigram
 from .vocab import RESERVED, UNK, Vocab, is_word
 
 KEYSTROKE_WORDS = 20_000  # words simulated for keystroke savings (the costliest metric)
+FIT_TOKENS = 300_000  # validation words a run's blend is fitted and scored on (the first ones, in text order)
+
+
+def first_tokens(sentences: np.ndarray, starts: np.ndarray, n: int = FIT_TOKENS) -> np.ndarray:
+    """The first of these sentences (in their order) holding about n words between them (all, when fewer): on a
+    big corpus the blend is fitted and scored on a fixed slice of validation, not on all of it."""
+    lengths = (starts[sentences + 1] - starts[sentences]).astype(np.int64)
+    k = int(np.searchsorted(np.cumsum(lengths), n)) + 1
+    return sentences[:k]
 
 
 @dataclass

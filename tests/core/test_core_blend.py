@@ -313,3 +313,12 @@ def test_counts_file_keeps_the_state_cache_and_reads_older_files(fitted, tmp_pat
         with pytest.raises(ModelFileError):
             load_counts(path, ds.vocab)
     assert STATE_WINDOW == 500
+
+
+def test_first_tokens_takes_a_fixed_slice_of_validation():
+    from gru_desktop.core.evaluate import first_tokens
+    starts = np.array([0, 10, 25, 30, 60, 61])  # sentence lengths 10, 15, 5, 30, 1
+    sents = np.array([0, 2, 3, 4])
+    assert first_tokens(sents, starts, 12).tolist() == [0, 2]  # 10 + 5 words: about 12
+    assert first_tokens(sents, starts, 10).tolist() == [0]
+    assert first_tokens(sents, starts, 10_000).tolist() == [0, 2, 3, 4]
