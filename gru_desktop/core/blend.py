@@ -40,7 +40,7 @@ from .ngram import KneserNeyTrigram, positions
 from .vocab import BOS, PAD, Vocab
 
 CACHE_WINDOW = 500  # recent words the cache counts (measured: see README "The blend")
-STATE_WINDOW = 500  # earlier positions the state cache compares with (measured: see README "The blend")
+STATE_WINDOW = 2000  # earlier positions the state cache compares with (measured: see README "The blend")
 THETAS = (0.5, 1.0, 2.0, 4.0)  # the state cache's sharpness θ, tried when fitting (the best on validation kept)
 SOURCES = ("blend", "gru", "counts")
 COUNTS_FORMAT = 1

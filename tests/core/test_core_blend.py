@@ -250,9 +250,16 @@ def test_state_cache_rows_are_distributions_and_agree_with_targets_only(fitted, 
     assert np.array_equal(dense[0].state[0], dense[0].counts[0])
 
 
-def test_state_cache_is_the_same_when_typing_as_when_evaluating(fitted, tmp_path):
+@pytest.mark.parametrize("window", [None, 7])
+def test_state_cache_is_the_same_when_typing_as_when_evaluating(fitted, tmp_path, monkeypatch, window):
     """The predictor (GRU states of the text before, then of this sentence) and `stream` (the GRU over the
-    whole text) give the same state-cache distribution at every position."""
+    whole text) give the same state-cache distribution at every position; also when the window is shorter
+    than the text before (7 positions: it reaches back into earlier sentences, then only into this one)."""
+    import gru_desktop.core.blend as blend_module
+    import gru_desktop.core.predict as predict_module
+    if window:
+        monkeypatch.setattr(blend_module, "STATE_WINDOW", window)
+        monkeypatch.setattr(predict_module, "STATE_WINDOW", window)
     _, ds, model, blend = fitted
     text = _disagreeing_text(12, seed=5)
     corpus = _read_text(tmp_path, text)
@@ -312,7 +319,7 @@ def test_counts_file_keeps_the_state_cache_and_reads_older_files(fitted, tmp_pat
         np.savez(path, **dict(arrays, meta=np.frombuffer(json.dumps(dict(meta, **bad)).encode(), dtype=np.uint8)))
         with pytest.raises(ModelFileError):
             load_counts(path, ds.vocab)
-    assert STATE_WINDOW == 500
+    assert STATE_WINDOW == 2000
 
 
 def test_first_tokens_takes_a_fixed_slice_of_validation():
