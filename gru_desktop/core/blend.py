@@ -266,29 +266,50 @@ def _read(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentence
         local = torch.nonzero(mask).view(-1)  # group-local positions of the chosen targets
 
         def scores(a, b, w, V, local=local, all_keys=all_keys, all_vals=all_vals, offset=offset):
-            j = local[a:b] + offset  # indices into all_keys of the targets' own positions
-            lo = max(0, int(j[0]) - STATE_WINDOW)
-            k = torch.arange(lo, int(j[-1]))
-            sim = all_keys[j] @ all_keys[lo:int(j[-1])].T  # (n, K): each target's output against the earlier ones
-            ok = (k[None, :] < j[:, None]) & (k[None, :] >= j[:, None] - STATE_WINDOW)
-            if w is not None:
-                hit = ok & (all_vals[lo:int(j[-1])][None, :] == torch.from_numpy(w)[:, None])
-                res = np.empty((len(j), len(thetas)))
-                for t, th in enumerate(thetas.tolist()):
-                    s = (sim * th).masked_fill(~ok, float("-inf"))
-                    p = (torch.logsumexp(s.masked_fill(~hit, float("-inf")), 1) - torch.logsumexp(s, 1)).exp()
-                    res[:, t] = p.double().numpy()
-                res[~ok.any(1).numpy()] = np.nan
-                return res
-            s = (sim * float(thetas[0])).masked_fill(~ok, float("-inf"))
-            p = torch.softmax(s, 1).nan_to_num_(0.0)  # rows without an earlier position: all zero
-            rows = torch.zeros(len(j), V, dtype=torch.float64)
-            rows.scatter_add_(1, all_vals[lo:int(j[-1])].clamp(0, V - 1).expand(len(j), -1), p.double())
-            return rows.numpy()
+            j = local[a:b] + offset  # indices into all_keys of the targets' own positions (increasing)
+            parts = []
+            p0 = 0
+            while p0 < len(j):  # targets within STATE_CHUNK positions of each other share their keys
+                p1 = int(torch.searchsorted(j, j[p0] + STATE_CHUNK))
+                jj = j[p0:p1]
+                lo, hi = max(0, int(jj[0]) - STATE_WINDOW), int(jj[-1])
+                parts.append(_state_part(all_keys[jj], all_keys[lo:hi], all_vals[lo:hi], jj - lo, thetas,
+                                         None if w is None else w[p0:p1], V))
+                p0 = p1
+            return np.concatenate(parts) if parts else np.zeros((0, len(thetas) if w is not None else V))
 
         yield out[mask], scores
         keys, vals = all_keys[-STATE_WINDOW:], all_vals[-STATE_WINDOW:]
         base += G
+
+
+STATE_CHUNK = 256  # targets scored against one stretch of keys (K = window + chunk, not window + group)
+
+
+def _state_part(queries: torch.Tensor, keys: torch.Tensor, vals: torch.Tensor, at: torch.Tensor, thetas: np.ndarray,
+                w: np.ndarray | None, V: int) -> np.ndarray:
+    """The state cache for targets at positions `at` (n,) of a stretch of keys (K, H) with the words after them:
+    with `w`, each θ's probability of the true words (n, len(thetas)), NaN without an earlier position; without
+    it, the rows (n, V) for the first θ, zero without an earlier position."""
+    k = torch.arange(keys.shape[0])
+    ok = (k[None, :] < at[:, None]) & (k[None, :] >= at[:, None] - STATE_WINDOW)  # (n, K)
+    sim = (queries @ keys.T).masked_fill_(~ok, float("-inf"))
+    top = sim.max(dim=1, keepdim=True).values.clamp_min(-1e30)  # exp(θ·(sim − top)) ≤ 1: never overflows
+    sim = (sim - top).masked_fill_(~ok, float("-inf"))
+    none = ~ok.any(1)
+    if w is not None:
+        hit = (vals[None, :] == torch.from_numpy(w)[:, None]) & ok
+        res = np.empty((len(at), len(thetas)))
+        for t, th in enumerate(thetas.tolist()):
+            e = torch.exp(sim * th)
+            res[:, t] = (e.mul(hit).sum(1).double() / e.sum(1).double()).numpy()
+        res[none.numpy()] = np.nan
+        return res
+    e = torch.exp(sim * float(thetas[0]))
+    p = (e / e.sum(1, keepdim=True)).nan_to_num_(0.0).double()  # rows without an earlier position: all zero
+    rows = torch.zeros(len(at), V, dtype=torch.float64)
+    rows.scatter_add_(1, vals.clamp(0, V - 1).expand(len(at), -1), p)
+    return rows.numpy()
 
 
 def _gru_outputs(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray,
