@@ -351,14 +351,20 @@ def sentence_states(model: GRULanguageModel, sentences: list[list[int]]) -> tupl
     return _run_group(model, seqs), torch.tensor(words, dtype=torch.int64)
 
 
-def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor, theta: float, V: int) -> np.ndarray | None:
+def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor, theta: float, V: int,
+              older_keys: torch.Tensor | None = None, older_words: torch.Tensor | None = None) -> np.ndarray | None:
     """The state cache's distribution (V,) for the GRU output `query` (H,) given earlier outputs `keys` (n, H)
-    and the words that followed them (n,); None when there is no earlier position."""
-    if keys.shape[0] == 0:
+    and the words that followed them (n,), and optionally still earlier ones (the text before, kept apart so
+    that a keystroke never copies them); None when there is no earlier position."""
+    sims, both = [keys @ query], [words]
+    if older_keys is not None and older_keys.shape[0]:
+        sims, both = [older_keys @ query, sims[0]], [older_words, words]
+    sim = torch.cat(sims) if len(sims) > 1 else sims[0]
+    if sim.shape[0] == 0:
         return None
-    p = torch.softmax(keys @ query * theta, 0).double()
+    p = torch.softmax(sim * theta, 0).double()
     row = torch.zeros(V, dtype=torch.float64)
-    row.index_add_(0, words.clamp(0, V - 1), p)
+    row.index_add_(0, (torch.cat(both) if len(both) > 1 else both[0]).clamp(0, V - 1), p)
     return row.numpy()
 
 

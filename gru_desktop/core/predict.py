@@ -58,9 +58,11 @@ class Predictor:
         # and, for the state cache, the GRU outputs of its last STATE_WINDOW positions and the words after them
         self._history_states: tuple[torch.Tensor, torch.Tensor] | None = None
         self._needs_states = blend is not None and blend.weights.state > 0
+        self._mixed: tuple | None = None  # (source, ids, text before) → the last mixed distribution
         self._not_suggestable = torch.from_numpy(~vocab.suggestable)
         self._ids: list[int] = []  # tokens fed after <bos>
         self._states: list[torch.Tensor] = []  # state after <bos> and after each fed token
+        self._outs = torch.empty(0)
         self._probs: list[torch.Tensor | None] = []  # next-word probabilities at each of those points
         self.steps = 0  # GRU steps run, for tests and the latency probe
 
@@ -95,6 +97,8 @@ class Predictor:
             logits, state = self.model.step(BOS, None)
             self.steps += 1
             self._states, self._probs = [state], [torch.softmax(logits, 0)]
+            self._outs = torch.empty(64, state.shape[-1])  # top layer's output at each point: the state cache's
+            self._outs[0] = state[-1, 0]                 # keys, kept in one tensor (no per-keystroke stacking)
         same = 0
         for a, b in zip(self._ids, ids):
             if a != b:
@@ -111,6 +115,9 @@ class Predictor:
             self.steps += 1
             self._ids.append(token)
             self._states.append(state)
+            if len(self._states) > self._outs.shape[0]:
+                self._outs = torch.cat([self._outs, torch.empty_like(self._outs)])
+            self._outs[len(self._states) - 1] = state[-1, 0]
             self._probs.append(torch.softmax(logits, 0))
         return None if unfinished else self._probs[-1]
 
@@ -136,6 +143,14 @@ class Predictor:
         source = source or self.source
         if source == "gru" or self.blend is None:
             return gru
+        key = (source, tuple(ctx.ids), ctx.before)
+        if self._mixed is not None and self._mixed[0] == key and self._mixed[1] is gru:
+            return self._mixed[2]  # a letter typed into a word: the same words before it, the same distribution
+        out = self._mix(gru, ctx, source)
+        self._mixed = (key, gru, out)
+        return out
+
+    def _mix(self, gru: torch.Tensor, ctx: Context, source: str) -> torch.Tensor:
         weights = self.blend.weights.for_source(source)
         counts = self.counts_row(ctx.ids)
         cache = self.cache_row(ctx) if weights.cache else None
@@ -171,13 +186,13 @@ class Predictor:
         n = len(ctx.ids)
         if len(self._states) < n + 1 or self._ids[:n] != list(ctx.ids):
             return None
-        here = [st[-1, 0] for st in self._states[: n + 1]]  # top layer's output after <bos> and each token
-        now_keys = torch.stack(here[:-1]) if n else torch.zeros(0, here[0].shape[0])
-        now_words = torch.tensor(ctx.ids, dtype=torch.int64)
-        if keys is not None:
-            now_keys, now_words = torch.cat([keys, now_keys]), torch.cat([words, now_words])
-        return state_row(here[-1], now_keys[-STATE_WINDOW:], now_words[-STATE_WINDOW:], self.blend.theta,
-                         len(self.vocab))
+        first = max(0, n - STATE_WINDOW)
+        now_keys, query = self._outs[first:n], self._outs[n]  # outputs after <bos> and each token: views
+        now_words = torch.tensor(ctx.ids[first:], dtype=torch.int64)
+        room = STATE_WINDOW - now_keys.shape[0]
+        if keys is not None and room > 0:  # the text before fills the rest of the window
+            return state_row(query, now_keys, now_words, self.blend.theta, len(self.vocab), keys[-room:], words[-room:])
+        return state_row(query, now_keys, now_words, self.blend.theta, len(self.vocab))
 
     def _history_ids(self, before: str) -> list[int]:
         """The last CACHE_WINDOW suggestable ids of the text before the current sentence: read again only when
