@@ -184,7 +184,7 @@ def _quality(ds, cfg, args, data) -> dict:
     blend = fit_blend(model, ds.vocab, ds.corpus, ds.ids, ds.train_sentences, ds.val_sentences)
     out = {"seconds": args.quality_seconds, "best_epoch": epochs, "blend_fit_s": time.perf_counter() - t,
            "lambda": blend.weights.lam, "w_gru": blend.weights.gru, "w_counts": blend.weights.counts,
-           "w_cache": blend.weights.cache}
+           "w_cache": blend.weights.cache, "w_state": blend.weights.state, "theta": blend.theta}
     for split in ("valid", "test"):
         parts = evaluate_parts(model, ds.vocab, c, read_corpus([data / f"{split}.txt"], c.tokenizer, c.lowercase),
                                blend=blend)
@@ -245,7 +245,7 @@ def _size_row(label: str, paths: list, cfg: TrainConfig) -> dict:
     blend = fit_blend(model, ds.vocab, corpus, ds.ids, ds.train_sentences, ds.val_sentences)
     parts = evaluate_parts(model, ds.vocab, cfg, corpus, ds.val_sentences, blend=blend, keystroke_words=0)
     row = {"corpus": label, "words": corpus.n_tokens, "epochs": epochs, "seconds": seconds, "dropout": cfg.dropout,
-           "lambda": blend.weights.lam, "w_cache": blend.weights.cache}
+           "lambda": blend.weights.lam, "w_cache": blend.weights.cache, "w_state": blend.weights.state}
     for source, rep in parts.items():
         row[f"{source}_perplexity"], row[f"{source}_top3"] = rep.perplexity, rep.top3
     return row

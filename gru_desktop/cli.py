@@ -556,7 +556,8 @@ def cmd_evaluate(args) -> int:
     if args.json:
         out = {"run_id": run["id"], "source": "blend" if state.blend is not None else "gru", **main.to_dict(),
                "lambda": state.blend.weights.lam if state.blend is not None else None,
-               "weights": state.blend.weights.to_dict() if state.blend is not None else None}
+               "weights": state.blend.weights.to_dict() if state.blend is not None else None,
+               "theta": state.blend.theta if state.blend is not None else None}
         for source in ("gru", "counts"):
             if source in parts:
                 out[source] = _finite({k: getattr(parts[source], k) for k in keys})

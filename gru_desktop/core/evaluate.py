@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .blend import SOURCES, Blend, Weights, fit_weights, mix, stream
+from .blend import SOURCES, THETAS, Blend, Weights, fit_with_state, mix, stream
 from .config import TrainConfig
 from .corpus import Corpus
 from .model import GRULanguageModel
@@ -22,6 +22,15 @@ from .ngram import KneserNeyTrigram
 from .vocab import RESERVED, UNK, Vocab, is_word
 
 KEYSTROKE_WORDS = 20_000  # words simulated for keystroke savings (the costliest metric)
+FIT_TOKENS = 300_000  # validation words a run's blend is fitted and scored on (the first ones, in text order)
+
+
+def first_tokens(sentences: np.ndarray, starts: np.ndarray, n: int = FIT_TOKENS) -> np.ndarray:
+    """The first of these sentences (in their order) holding about n words between them (all, when fewer): on a
+    big corpus the blend is fitted and scored on a fixed slice of validation, not on all of it."""
+    lengths = (starts[sentences + 1] - starts[sentences]).astype(np.int64)
+    k = int(np.searchsorted(np.cumsum(lengths), n)) + 1
+    return sentences[:k]
 
 
 @dataclass
@@ -63,11 +72,12 @@ def evaluate_parts(model: GRULanguageModel, vocab: Vocab, config: TrainConfig, c
     acc = {s: _Tally() for s in sources}
     counts = blend.counts if blend is not None else None
     with_cache = blend is not None and blend.weights.cache > 0 and "blend" in sources
-    for sl in stream(model, ids, corpus.starts, sentences, counts, vocab.suggestable, with_cache):
+    theta = blend.theta if blend is not None and blend.weights.state > 0 and "blend" in sources else None
+    for sl in stream(model, ids, corpus.starts, sentences, counts, vocab.suggestable, with_cache, theta=theta):
         words = [corpus.words[i] for i in corpus.ids[sl.src].tolist()]
         for source in sources:
-            w = blend.weights.for_source(source) if blend is not None else Weights(1.0, 0.0, 0.0)
-            acc[source].add(mix(w, sl.gru, sl.counts, sl.cache), sl.w, words, vocab, keystroke_words)
+            w = blend.weights.for_source(source) if blend is not None else Weights(1.0, 0.0)
+            acc[source].add(mix(w, sl.gru, sl.counts, sl.cache, sl.state), sl.w, words, vocab, keystroke_words)
     return {s: t.report() for s, t in acc.items()}
 
 
@@ -122,9 +132,12 @@ def fit_blend(model: GRULanguageModel, vocab: Vocab, corpus: Corpus, ids: np.nda
               val_sentences: np.ndarray) -> Blend:
     """Fit the counts on the training sentences and the weights on the validation sentences (design §11)."""
     counts = KneserNeyTrigram().fit(ids, corpus.starts, train_sentences, len(vocab))
-    parts: list[list[np.ndarray]] = [[], [], []]
-    for sl in stream(model, ids, corpus.starts, val_sentences, counts, vocab.suggestable, True, targets_only=True):
-        for k, p in enumerate((sl.gru, sl.counts, sl.cache)):
+    parts: list[list[np.ndarray]] = [[], [], [], []]
+    for sl in stream(model, ids, corpus.starts, val_sentences, counts, vocab.suggestable, True, targets_only=True,
+                     theta=THETAS):
+        for k, p in enumerate((sl.gru, sl.counts, sl.cache, sl.state)):
             parts[k].append(p)
-    a, b, c = (np.concatenate(p) if p else np.zeros(0) for p in parts)
-    return Blend(counts, fit_weights(a, b, c))
+    a, b, c = (np.concatenate(p) if p else np.zeros(0) for p in parts[:3])
+    d = np.concatenate(parts[3]) if parts[3] else np.zeros((0, len(THETAS)))
+    weights, theta = fit_with_state(a, b, c, d)
+    return Blend(counts, weights, theta=theta)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .blend import CACHE_WINDOW, SOURCES, Blend, Weights, cache_row, mix
+from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, cache_row, mix, sentence_states, state_row
 from .config import TrainConfig
 from .model import GRULanguageModel
 from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
@@ -55,9 +55,14 @@ class Predictor:
         if self.source != "gru" and blend is None:
             raise ValueError(f"source {self.source!r} needs the run's counts")
         self._history: tuple[str, list[int]] = ("", [])  # text before the sentence → its ids (cache input)
+        # and, for the state cache, the GRU outputs of its last STATE_WINDOW positions and the words after them
+        self._history_states: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._needs_states = blend is not None and blend.weights.state > 0
+        self._mixed: tuple | None = None  # (source, ids, text before) → the last mixed distribution
         self._not_suggestable = torch.from_numpy(~vocab.suggestable)
         self._ids: list[int] = []  # tokens fed after <bos>
         self._states: list[torch.Tensor] = []  # state after <bos> and after each fed token
+        self._outs = torch.empty(0)
         self._probs: list[torch.Tensor | None] = []  # next-word probabilities at each of those points
         self.steps = 0  # GRU steps run, for tests and the latency probe
 
@@ -92,6 +97,8 @@ class Predictor:
             logits, state = self.model.step(BOS, None)
             self.steps += 1
             self._states, self._probs = [state], [torch.softmax(logits, 0)]
+            self._outs = torch.empty(64, state.shape[-1])  # top layer's output at each point: the state cache's
+            self._outs[0] = state[-1, 0]                 # keys, kept in one tensor (no per-keystroke stacking)
         same = 0
         for a, b in zip(self._ids, ids):
             if a != b:
@@ -108,6 +115,9 @@ class Predictor:
             self.steps += 1
             self._ids.append(token)
             self._states.append(state)
+            if len(self._states) > self._outs.shape[0]:
+                self._outs = torch.cat([self._outs, torch.empty_like(self._outs)])
+            self._outs[len(self._states) - 1] = state[-1, 0]
             self._probs.append(torch.softmax(logits, 0))
         return None if unfinished else self._probs[-1]
 
@@ -133,12 +143,21 @@ class Predictor:
         source = source or self.source
         if source == "gru" or self.blend is None:
             return gru
+        key = (source, tuple(ctx.ids), ctx.before)
+        if self._mixed is not None and self._mixed[0] == key and self._mixed[1] is gru:
+            return self._mixed[2]  # a letter typed into a word: the same words before it, the same distribution
+        out = self._mix(gru, ctx, source)
+        self._mixed = (key, gru, out)
+        return out
+
+    def _mix(self, gru: torch.Tensor, ctx: Context, source: str) -> torch.Tensor:
         weights = self.blend.weights.for_source(source)
         counts = self.counts_row(ctx.ids)
         cache = self.cache_row(ctx) if weights.cache else None
-        if weights.cache and cache is None:  # nothing seen yet: the cache's share goes to the counts
-            weights = Weights(weights.gru, weights.counts + weights.cache, 0.0)
-        return torch.from_numpy(mix(weights, gru.numpy().astype(np.float64), counts, cache)).float()
+        state = self.state_row(ctx) if weights.state else None
+        # nothing seen yet: the cache's or state cache's share goes to the counts
+        weights = weights.without_missing(cache is not None, state is not None)
+        return torch.from_numpy(mix(weights, gru.numpy().astype(np.float64), counts, cache, state)).float()
 
     def distributions(self, text: str) -> tuple[dict[str, torch.Tensor], Context]:
         """Every source's distribution for the text (only "gru" without counts): for the prediction trace."""
@@ -159,6 +178,22 @@ class Predictor:
         kept = self._history_ids(ctx.before) + [i for i in ctx.ids if suggestable[i]]
         return cache_row(kept, suggestable, len(self.vocab))
 
+    def state_row(self, ctx: Context) -> np.ndarray | None:
+        """The state cache: earlier positions of the text (earlier sentences, then this one) whose GRU output
+        is like the present one vote for the word that followed them. Needs the GRU fed up to `ctx.ids`."""
+        self._history_ids(ctx.before)
+        keys, words = self._history_states if self._history_states is not None else (None, None)
+        n = len(ctx.ids)
+        if len(self._states) < n + 1 or self._ids[:n] != list(ctx.ids):
+            return None
+        first = max(0, n - STATE_WINDOW)
+        now_keys, query = self._outs[first:n], self._outs[n]  # outputs after <bos> and each token: views
+        now_words = torch.tensor(ctx.ids[first:], dtype=torch.int64)
+        room = STATE_WINDOW - now_keys.shape[0]
+        if keys is not None and room > 0:  # the text before fills the rest of the window
+            return state_row(query, now_keys, now_words, self.blend.theta, len(self.vocab), keys[-room:], words[-room:])
+        return state_row(query, now_keys, now_words, self.blend.theta, len(self.vocab))
+
     def _history_ids(self, before: str) -> list[int]:
         """The last CACHE_WINDOW suggestable ids of the text before the current sentence: read again only when
         it changed, and then only the new part when the text grew (a finished sentence), so a keystroke never
@@ -170,10 +205,16 @@ class Predictor:
         grown = bool(old_text) and before.startswith(old_text)
         new = before[len(old_text):] if grown else before[-HISTORY_CHARS:]
         suggestable = self.vocab.suggestable  # only the words the cache counts are kept: the last CACHE_WINDOW
-        ids = [i for s in split_sentences(new, tk) for i in self.vocab.encode(tokenize_sentence(s, tk, lower))
-               if suggestable[i]]
+        sentences = [self.vocab.encode(tokenize_sentence(s, tk, lower)) for s in split_sentences(new, tk)]
+        ids = [i for sent in sentences for i in sent if suggestable[i]]
         ids = ((old_ids if grown else []) + ids)[-CACHE_WINDOW:]
         self._history = (before, ids)
+        if self._needs_states:  # the GRU reads only the new sentences (at most the last STATE_WINDOW tokens)
+            sentences = _last_tokens(sentences, STATE_WINDOW)
+            keys, words = sentence_states(self.model, sentences)
+            if grown and self._history_states is not None:
+                keys, words = torch.cat([self._history_states[0], keys]), torch.cat([self._history_states[1], words])
+            self._history_states = (keys[-STATE_WINDOW:], words[-STATE_WINDOW:])
         return ids
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
@@ -214,3 +255,13 @@ class Predictor:
             ids.append(token)
             probs = self._advance(ids)  # the GRU's; mixed with the other parts at the top of the loop
         return words
+
+
+def _last_tokens(sentences: list[list[int]], n: int) -> list[list[int]]:
+    """The last sentences holding at least n tokens between them (all, when they hold fewer)."""
+    total = 0
+    for k in range(len(sentences) - 1, -1, -1):
+        total += len(sentences[k])
+        if total >= n:
+            return sentences[k:]
+    return sentences

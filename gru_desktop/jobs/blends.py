@@ -17,7 +17,7 @@ from ..core.blend import Blend, counts_path, load_counts, save_counts
 from ..core.corpus import Corpus, leading_part
 from ..core.data import split_sentences
 from ..core.errors import ModelFileError, UserError
-from ..core.evaluate import EvalReport, evaluate_parts, fit_blend
+from ..core.evaluate import EvalReport, evaluate_parts, first_tokens, fit_blend
 from ..core.modelfile import LoadedModel
 from .faults import user_message
 
@@ -59,8 +59,11 @@ def fit_run_blend(loaded: LoadedModel, corpus: Corpus) -> tuple[Blend, dict[str,
 def bounded_split(corpus: Corpus, cfg) -> tuple[Corpus, np.ndarray, np.ndarray]:
     """(the text the counts are fitted and scored on, its training sentences, its validation sentences): the
     whole corpus up to COUNTS_MAX_TOKENS words, else its first sentences up to that many, with the run's own
-    split (of the whole corpus) restricted to them. Identical to the whole corpus below the bound."""
-    return bounded(corpus, *split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed))
+    split (of the whole corpus) restricted to them. Identical to the whole corpus below the bound. The blend is
+    fitted and scored on the first 300 k of those validation words (the state cache runs the GRU over the text
+    up to the last of them)."""
+    part, train_s, val_s = bounded(corpus, *split_sentences(corpus.n_sentences, cfg.val_fraction, cfg.seed))
+    return part, train_s, first_tokens(val_s, part.starts)  # and of its validation, the first FIT_TOKENS words
 
 
 def bounded(corpus: Corpus, train_s: np.ndarray, val_s: np.ndarray) -> tuple[Corpus, np.ndarray, np.ndarray]:
@@ -74,7 +77,7 @@ def bounded(corpus: Corpus, train_s: np.ndarray, val_s: np.ndarray) -> tuple[Cor
 def store(db, run_id: int, blend: Blend, parts: dict[str, EvalReport], loaded: LoadedModel,
           model_path: str | Path) -> None:
     """The counts file beside the model (atomically), then the weights and numbers in the database."""
-    save_counts(counts_path(model_path), blend.counts, blend.weights, loaded.vocab, blend.report)
+    save_counts(counts_path(model_path), blend.counts, blend.weights, loaded.vocab, blend.report, blend.theta)
     record(db, run_id, blend, parts)
 
 

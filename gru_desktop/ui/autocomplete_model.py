@@ -11,7 +11,8 @@ from .runs_model import run_title
 from .threads import function_job
 
 SOURCE_TIP = ("what suggests: the fitted blend of the network with word counts (Kneser–Ney trigram) and the words "
-              "used earlier in your text, or one part alone; λ is the network's share of the two models")
+              "used earlier in your text, and the words that followed moments of your text the network saw as alike, or one "
+              "part alone; λ is the network's share of the two models")
 
 
 def elide(text: str, n: int) -> str:
@@ -19,9 +20,9 @@ def elide(text: str, n: int) -> str:
 
 
 def weights_text(w) -> str:
-    """The blend's weights in words: a·GRU + b·counts + c·recency cache, and λ."""
-    return (f"p = {w.gru:.2f}·GRU + {w.counts:.2f}·counts + {w.cache:.2f}·recency cache; "
-            f"λ = a / (a + b) = {w.lam:.2f}")
+    """The blend's weights in words: a·GRU + b·counts + c·recency cache + d·state cache, and λ."""
+    return (f"p = {w.gru:.2f}·GRU + {w.counts:.2f}·counts + {w.cache:.2f}·recency cache + "
+            f"{w.state:.2f}·state cache; λ = a / (a + b) = {w.lam:.2f}")
 
 
 def quality_text(r: dict) -> str:

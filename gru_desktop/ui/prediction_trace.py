@@ -314,7 +314,9 @@ class PredictionTraceView(QFrame):
         else:
             self.weights.setText(
                 f"p = <b>{w.gru:.2f}</b>·GRU + <b>{w.counts:.2f}</b>·counts (Kneser–Ney trigram) + "
-                f"<b>{w.cache:.2f}</b>·recency cache (words used earlier in the text); "
+                f"<b>{w.cache:.2f}</b>·recency cache (words used earlier in the text) + "
+                f"<b>{w.state:.2f}</b>·state cache (words that followed earlier moments whose GRU state was like "
+                f"this one); "
                 f"λ = a / (a + b) = <b>{w.lam:.2f}</b>, fitted on the run's validation text")
         subtitles = {"gru": "the network", "counts": "last two words",
                      "blend": "the mix above" if w is not None else ""}

@@ -48,7 +48,7 @@ def test_train_json_has_samples_per_epoch_and_lambda(trained):
     assert model.with_name(model.stem + ".counts.npz").is_file()
     shown = json.loads(cli(home, "runs", "show", str(last["run_id"]), "--json").stdout)
     assert shown["blend_lambda"] == pytest.approx(last["lambda"])
-    assert set(shown["blend_weights"]) == {"gru", "counts", "cache"}
+    assert set(shown["blend_weights"]) == {"gru", "counts", "cache", "state"}
     assert shown["eval_source"] == "blend"
     assert shown["eval_gru_perplexity"] > shown["eval_perplexity"] > 1  # on this small text the blend wins
     assert [s["prefix"] for s in shown["epochs"][0]["samples"]][-1] == "thank you for your"
@@ -75,6 +75,8 @@ def test_evaluate_reports_the_three_sources_on_the_same_positions(trained):
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
     assert m["source"] == "blend" and 0 < m["lambda"] < 1
+    assert sum(m["weights"].values()) == pytest.approx(1.0) and set(m["weights"]) == {"gru", "counts", "cache", "state"}
+    assert m["theta"] > 0
     for part in (m, m["gru"], m["counts"]):
         assert all(part[k] is not None for k in KEYS)
         assert part["tokens"] == m["tokens"]

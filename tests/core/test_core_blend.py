@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from gru_desktop.core.blend import (CACHE_WINDOW, Blend, Weights, _cache_rows, cache_row, counts_path, fit_weights,
-                                    load_counts, mix, save_counts, stream)
+from gru_desktop.core.blend import (CACHE_WINDOW, STATE_WINDOW, Blend, Weights, _cache_rows, cache_row, counts_path,
+                                    fit_weights, fit_with_state, load_counts, mix, save_counts, stream)
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus
 from gru_desktop.core.data import build_dataset
@@ -225,3 +225,107 @@ def test_targets_only_stream_equals_the_dense_one(fitted):
         assert np.allclose(a.gru[rows, a.w], b.gru, rtol=1e-5)
         assert np.allclose(a.counts[rows, a.w], b.counts, rtol=1e-12)
         assert np.allclose(a.cache[rows, a.w], b.cache, rtol=1e-6)
+
+
+def _read_text(tmp_path, text: str):
+    p = tmp_path / "t.txt"
+    p.write_text(text, encoding="utf-8")
+    return read_corpus(p)
+
+
+def test_state_cache_rows_are_distributions_and_agree_with_targets_only(fitted, tmp_path):
+    _, ds, model, blend = fitted
+    corpus = _read_text(tmp_path, _disagreeing_text(60, seed=9))
+    ids = ds.vocab.remap_table(corpus.words)[corpus.ids]
+    every = np.arange(corpus.n_sentences)
+    dense = list(stream(model, ids, corpus.starts, every, blend.counts, ds.vocab.suggestable, theta=2.0))
+    thin = list(stream(model, ids, corpus.starts, every, blend.counts, ds.vocab.suggestable, targets_only=True,
+                       theta=(0.5, 2.0)))
+    for a, b in zip(dense, thin):
+        rows = np.arange(len(a.w))
+        assert np.allclose(a.state.sum(axis=1), 1.0, atol=1e-9)
+        assert np.allclose(a.state[rows, a.w], b.state[:, 1], atol=1e-9)
+        assert not np.allclose(b.state[:, 0], b.state[:, 1])  # θ matters
+    # The first position of the text has nothing before it: the counts stand in.
+    assert np.array_equal(dense[0].state[0], dense[0].counts[0])
+
+
+@pytest.mark.parametrize("window", [None, 7])
+def test_state_cache_is_the_same_when_typing_as_when_evaluating(fitted, tmp_path, monkeypatch, window):
+    """The predictor (GRU states of the text before, then of this sentence) and `stream` (the GRU over the
+    whole text) give the same state-cache distribution at every position; also when the window is shorter
+    than the text before (7 positions: it reaches back into earlier sentences, then only into this one)."""
+    import gru_desktop.core.blend as blend_module
+    import gru_desktop.core.predict as predict_module
+    if window:
+        monkeypatch.setattr(blend_module, "STATE_WINDOW", window)
+        monkeypatch.setattr(predict_module, "STATE_WINDOW", window)
+    _, ds, model, blend = fitted
+    text = _disagreeing_text(12, seed=5)
+    corpus = _read_text(tmp_path, text)
+    ids = ds.vocab.remap_table(corpus.words)[corpus.ids]
+    only_state = Blend(blend.counts, Weights(0.0, 0.0, 0.0, 1.0), theta=1.5)
+    rows = np.concatenate([sl.state for sl in stream(model, ids, corpus.starts, np.arange(corpus.n_sentences),
+                                                     blend.counts, ds.vocab.suggestable, theta=1.5)])
+    pred = Predictor(model, ds.vocab, CFG, only_state)
+    sentences = [[corpus.words[i] for i in corpus.ids[corpus.starts[s]:corpus.starts[s + 1]].tolist()]
+                 for s in range(corpus.n_sentences)]
+    j = 0
+    for k, sent in enumerate(sentences):
+        before = " ".join(" ".join(x) + "." for x in sentences[:k])
+        for m in range(len(sent)):
+            typed = (before + " " if before else "") + " ".join(sent[:m]) + (" " if m else "")
+            probs, ctx = pred.probabilities(typed)
+            assert ctx.ids == ds.vocab.encode(sent[:m])
+            expect = rows[j] if j else blend.counts.dense(np.array([0]), np.array([2]))[0]
+            assert np.allclose(probs.numpy(), expect, atol=1e-5), (k, m)
+            j += 1
+    assert j == rows.shape[0] > 40
+
+
+def test_state_cache_weight_and_theta_fitted_on_what_pays():
+    rng = np.random.default_rng(4)
+    n = 2000
+    gru, counts, cache = rng.random(n) * 0.2, rng.random(n) * 0.2, rng.random(n) * 0.1
+    # A state cache that is sure and right half the time (names copied from earlier) at θ = 2, vaguer at θ = 1.
+    hit = rng.random(n) < 0.5
+    sharp = np.where(hit, 0.9, 0.001)
+    state = np.stack([np.where(hit, 0.3, 0.01), sharp], axis=1)
+    w, theta = fit_with_state(gru, counts, cache, state, thetas=(1.0, 2.0))
+    assert theta == 2.0 and w.state > 0.3
+    assert w.gru + w.counts + w.cache + w.state == pytest.approx(1.0)
+    mixed = w.gru * gru + w.counts * counts + w.cache * cache + w.state * sharp
+    without = fit_weights(gru, counts, cache)
+    assert -np.log(mixed).mean() < -np.log(without.gru * gru + without.counts * counts + without.cache * cache).mean()
+    # One that never helps is left out.
+    w, _ = fit_with_state(gru, counts, cache, np.full((n, 2), 1e-9), thetas=(1.0, 2.0))
+    assert w.state < 1e-3
+
+
+def test_counts_file_keeps_the_state_cache_and_reads_older_files(fitted, tmp_path):
+    _, ds, _, blend = fitted
+    path = tmp_path / "3.counts.npz"
+    weights = Weights(0.5, 0.3, 0.1, 0.1)
+    save_counts(path, blend.counts, weights, ds.vocab, {}, theta=2.0)
+    back = load_counts(path, ds.vocab)
+    assert back.weights == weights and back.theta == 2.0
+    arrays = dict(np.load(path))
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    older = dict(meta, weights={"gru": 0.6, "counts": 0.3, "cache": 0.1})
+    del older["theta"]
+    np.savez(path, **dict(arrays, meta=np.frombuffer(json.dumps(older).encode(), dtype=np.uint8)))
+    assert load_counts(path, ds.vocab).weights == Weights(0.6, 0.3, 0.1, 0.0)
+    for bad in ({"theta": float("nan")}, {"theta": -1}, {"weights": {"gru": 0.5, "counts": 0.3, "state": 0.5}}):
+        np.savez(path, **dict(arrays, meta=np.frombuffer(json.dumps(dict(meta, **bad)).encode(), dtype=np.uint8)))
+        with pytest.raises(ModelFileError):
+            load_counts(path, ds.vocab)
+    assert STATE_WINDOW == 2000
+
+
+def test_first_tokens_takes_a_fixed_slice_of_validation():
+    from gru_desktop.core.evaluate import first_tokens
+    starts = np.array([0, 10, 25, 30, 60, 61])  # sentence lengths 10, 15, 5, 30, 1
+    sents = np.array([0, 2, 3, 4])
+    assert first_tokens(sents, starts, 12).tolist() == [0, 2]  # 10 + 5 words: about 12
+    assert first_tokens(sents, starts, 10).tolist() == [0]
+    assert first_tokens(sents, starts, 10_000).tolist() == [0, 2, 3, 4]
