@@ -23,7 +23,8 @@ from typing import Callable
 
 import numpy as np
 
-from .corpus import Corpus, FileInfo, describe_size, find_text_files, read_corpus, slices
+from .corpus import Corpus, FileInfo, describe_size, read_corpus, slices
+from .textfile import find_text_files
 
 FORMAT = 2
 DEFAULT_LIMIT_BYTES = 4 * 1024**3
