@@ -67,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fail(exc: BaseException) -> int:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    field = getattr(exc, "field", None)
-    if field:
-        msg = msg.replace(field, "--" + field.replace("_", "-"), 1)
+    problems = getattr(exc, "problems", None) or ({exc.field: msg} if getattr(exc, "field", None) else {})
+    if problems:  # settings: every wrong one, each named as its option
+        msg = "; ".join(text.replace(field, "--" + field.replace("_", "-"), 1) for field, text in problems.items())
     print(f"error: {msg}", file=sys.stderr)
     return EXIT_USAGE
 

@@ -15,7 +15,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..core.config import TrainConfig
+    from ..core.config import SETTINGS, TrainConfig
 
     d = TrainConfig()
     p = _Parser(prog="gru-desktop", description="Train a word-level GRU next-word model on your text and use it for autocomplete.")
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     rz.add_argument("run", metavar="RUN_ID")
     rz.add_argument("--new-run", action="store_true",
                     help="when it cannot be resumed: continue its best model as a new run (fresh optimizer)")
-    rz.add_argument("--epochs", type=_epochs, metavar="N|auto",
+    rz.add_argument("--epochs", type=_with_auto(SETTINGS["epochs"]), metavar="N|auto",
                     help="with --new-run: how many epochs (default: those it had left, or auto)")
     rz.add_argument("--pausable", action="store_true", help="Ctrl-C pauses again instead of cancelling")
     rz.add_argument("--json", action="store_true")
@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--journey-runs", type=int, default=1000, help="runs in the journey's big data folder (%(default)s)")
     b.add_argument("--batch-size", type=int, default=d.batch_size)
     b.add_argument("--lr", type=float, default=d.lr)
-    b.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=d.precision)
-    b.add_argument("--schedule", choices=["plateau", "cosine"], default=d.schedule)
+    b.add_argument("--precision", choices=SETTINGS["precision"].choices, default=d.precision)
+    b.add_argument("--schedule", choices=SETTINGS["schedule"].choices, default=d.schedule)
     b.add_argument("--untied", action="store_true", help="measure with an untied output layer")
     b.add_argument("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core")
     b.add_argument("--json", action="store_true")
@@ -141,88 +141,74 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_train_options(t, sweep: bool = False) -> None:
-    """The settings of a run (train, queue add); with `sweep`, each takes comma-separated values and
-    stays None unless given (queue sweep)."""
-    from ..core.config import TrainConfig
+    """The settings of a run (train, queue add), one option per TrainConfig field, named, explained,
+    bounded and defaulted by the field's metadata (core.config.SETTINGS); a boolean is a switch that sets
+    the opposite of its default (--untied, --keep-case). With `sweep`, each takes comma-separated values
+    and stays None unless given (queue sweep; jobs.queue.parse_values checks them)."""
+    from ..core.config import SETTINGS
 
-    d = TrainConfig()
-
-    def add(*names, **kw):
-        if sweep and kw.get("action") != "store_true":  # values checked by jobs.queue.parse_values
+    for s in SETTINGS.values():
+        if s.flag is not None:
+            flag, text = s.flag
+            t.add_argument(f"--{flag}", action="store_true", help=_escape(text))
+            continue
+        kw: dict = {"default": s.default, "help": _escape(f"{s.label}: {s.help}")}
+        if s.choices and s.pattern is None:
+            kw["choices"] = list(s.choices)
+        kw["type"] = _with_auto(s) if s.has_auto else s.kind
+        if s.has_auto:
+            kw["metavar"] = "N|auto" if s.kind is int else "F|auto"
+        default = "auto" if s.has_auto and s.default == s.auto else f"{s.default:g}" if s.kind is float else s.default
+        if sweep:
             kw.pop("choices", None)
             kw.update(type=str, default=None)
-            kw["help"] = (kw.get("help") or "").replace("(%(default)s)", "").strip() + " (comma-separated values)"
-        return t.add_argument(*names, **kw)
-
-    add("--seq-len", type=int, default=d.seq_len, help="padding length L (%(default)s)")
-    add("--embed-dim", type=int, default=d.embed_dim, help="embedding size E (%(default)s)")
-    add("--hidden-size", type=int, default=d.hidden_size, help="GRU hidden size H (%(default)s)")
-    add("--layers", type=int, default=d.layers, help="GRU layers (%(default)s)")
-    add("--vocab-size", type=int, default=d.vocab_size, help="vocabulary size V incl. 3 reserved (%(default)s)")
-    add("--min-count", type=int, default=d.min_count, help="minimum occurrences for a word (%(default)s)")
-    add("--dropout", type=_dropout, default=d.dropout, metavar="F|auto",
-        help="dropout on embeddings and GRU outputs while training; auto: by the size of the text "
-             "(0.3 below 100 k words, else 0) (default: auto)")
-    add("--untied", action="store_true",
-        help="give the output layer its own V × H matrix instead of sharing the embedding's")
-    add("--epochs", type=_epochs, default=d.epochs, metavar="N|auto",
-        help="passes over the text, or auto: until validation stops improving for --patience epochs, "
-             "within --budget (default: auto)")
-    add("--budget", type=float, default=d.budget, metavar="SECONDS",
-        help="the most seconds --epochs auto may train; its schedule is planned over it (%(default)g)")
-    add("--batch-size", type=int, default=d.batch_size, help="(%(default)s)")
-    add("--lr", type=float, default=d.lr, help="Adam learning rate (%(default)s)")
-    add("--clip", type=float, default=d.clip, help="gradient norm clipping, 0 = off (%(default)s)")
-    add("--schedule", choices=["plateau", "cosine"], default=d.schedule,
-        help="learning rate: halve on a validation plateau, or cosine decay to 0 over the run (%(default)s)")
-    add("--val-fraction", type=float, default=d.val_fraction, help="share of sentences held out (%(default)s)")
-    add("--seed", type=int, default=d.seed, help="(%(default)s)")
-    add("--patience", type=int, default=d.patience, help="early stopping patience in epochs, 0 = off (%(default)s)")
-    add("--time-limit", type=float, default=d.time_limit, help="stop after this many seconds, 0 = no limit")
-    add("--threads", type=int, default=d.threads, help="torch threads, 0 = one per core (%(default)s)")
-    add("--precision", choices=["auto", "fp32", "bf16"], default=d.precision,
-        help="bf16: dense layer in bfloat16 while training, faster on CPUs with AVX512-BF16 or AMX; "
-        "auto: bf16 where the CPU has it, else fp32 (%(default)s)")
-    add("--tokenizer", choices=["words", "pretokenized"], default=d.tokenizer)
-    add("--device", default=d.device, help="auto (CUDA, else Apple MPS, else CPU), cpu, cuda, cuda:N or mps (%(default)s)")
-    add("--processes", type=int, default=d.processes,
-        help="train in N processes (torchrun + DistributedDataParallel; gloo on CPU, nccl on CUDA) sharing the batch; "
-             "the same as `torchrun --nproc-per-node N -m gru_desktop train …` (%(default)s)")
-    add("--checkpoint-minutes", type=float, default=d.checkpoint_minutes,
-        help="write a resumable checkpoint this often, 0 = only when pausing (%(default)s)")
-    add("--keep-case", action="store_true", help="do not lowercase")
-
-def _dropout(text: str) -> float | None:
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number or auto, not {text!r}") from None
+            kw["help"] += " (comma-separated values)"
+        else:
+            kw["help"] += f" (default: {default})"
+        t.add_argument("--" + s.name.replace("_", "-"), **kw)
 
 
-def _epochs(text: str) -> int:
-    """--epochs: a whole number, or "auto" (stored as 0)."""
-    if text.strip().lower() == "auto":
-        return 0
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number or auto, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (or auto), not {value}")
-    return value
+def _escape(text: str) -> str:
+    return text.replace("%", "%%")  # argparse %-formats help texts
 
 
-# CLI options that set a TrainConfig field of the same name (dest); --untied and --keep-case are the two flags.
-CONFIG_OPTIONS = ("seq_len", "embed_dim", "hidden_size", "layers", "vocab_size", "min_count", "dropout", "epochs", "budget",
-                   "batch_size", "lr", "clip", "schedule", "val_fraction", "seed", "patience", "time_limit", "threads",
-                   "precision", "tokenizer", "checkpoint_minutes", "device", "processes")
+def _with_auto(s):
+    """An option's type that also takes "auto" (the setting's auto value). Where auto is itself a number
+    (epochs 0), that number is refused: write auto."""
+    def parse(text: str):
+        if text.strip().lower() == "auto":
+            return s.auto
+        what = "a whole number" if s.kind is int else "a number"
+        try:
+            value = s.kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what} or auto, not {text!r}") from None
+        if s.auto is not None and value <= s.auto:
+            raise argparse.ArgumentTypeError(f"must be at least {s.auto + 1} (or auto), not {value}")
+        return value
+
+    parse.__name__ = s.name  # argparse names the type in its messages
+    return parse
+
+
+def config_options() -> tuple[str, ...]:
+    """The settings given as valued options, named as TrainConfig's fields (dest); booleans are switches."""
+    from ..core.config import SETTINGS
+
+    return tuple(name for name, s in SETTINGS.items() if s.flag is None)
+
+
+def switches(args) -> dict:
+    """The boolean settings as the switches given set them (--untied → tie_weights False)."""
+    from ..core.config import SETTINGS
+
+    return {name: (not s.default) if getattr(args, s.flag[0].replace("-", "_")) else s.default
+            for name, s in SETTINGS.items() if s.flag is not None}
 
 
 def config_from_args(args, validate: bool = True):
     from ..core.config import TrainConfig
 
-    values = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
-    config = TrainConfig(**values, lowercase=not args.keep_case, tie_weights=not args.untied)
+    values = {k: getattr(args, k) for k in config_options() if getattr(args, k) is not None}
+    config = TrainConfig(**values, **switches(args))
     return config.validate() if validate else config

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .common import EXIT_INTERRUPTED
 from .follow import ctrl_c, follow
-from .parser import CONFIG_OPTIONS, config_from_args
+from .parser import config_from_args, config_options, switches
 
 
 def cmd_queue(args) -> int:
@@ -30,13 +30,13 @@ def cmd_queue(args) -> int:
             ids = queue_jobs.queue_configs(db, [config], paths, names=[args.name])
             print(f"queued item {ids[0]}" + (f" ({args.name})" if args.name else ""))
             return 0
-        grid = {k: queue_jobs.parse_values(k, getattr(args, k)) for k in CONFIG_OPTIONS
+        grid = {k: queue_jobs.parse_values(k, getattr(args, k)) for k in config_options()
                 if getattr(args, k) is not None and len(str(getattr(args, k)).split(",")) > 1}
-        fixed = {k: queue_jobs.parse_values(k, getattr(args, k))[0] for k in CONFIG_OPTIONS
+        fixed = {k: queue_jobs.parse_values(k, getattr(args, k))[0] for k in config_options()
                  if getattr(args, k) is not None and k not in grid}
         from ..core.config import TrainConfig
 
-        base = TrainConfig(**fixed, lowercase=not args.keep_case, tie_weights=not args.untied)
+        base = TrainConfig(**fixed, **switches(args))
         if not grid:
             raise UserError("queue sweep: give at least one setting with several values, e.g. --hidden-size 64,128")
         configs = queue_jobs.expand_sweep(base, grid)  # every value checked before anything is queued
