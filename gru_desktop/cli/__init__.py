@@ -8,9 +8,8 @@ with the run marked cancelled. Heavy modules (torch) are imported inside the com
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
-import traceback
-from pathlib import Path
 
 from .common import EXIT_INTERRUPTED, EXIT_USAGE
 from .parser import build_parser
@@ -40,10 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = given
     if args.command is None:
         return _launch_gui()
+    from .. import logs
     from ..jobs.faults import USER_ERRORS, user_message
 
     _tolerate_undecodable_output()
     try:
+        logs.setup(args.home, stderr=True)  # warnings: a `warning:` line here, and a line in the data folder's log
         module, function = COMMANDS[args.command]
         return getattr(importlib.import_module(f".{module}", __name__), function)(args)
     except USER_ERRORS as exc:
@@ -59,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {message}", file=sys.stderr)
             return EXIT_USAGE
         # a bug: one line here, the traceback in the log file
-        log = _log_traceback(args)
+        logging.getLogger(__name__).error("unexpected error in `gru-desktop %s`", " ".join(argv), exc_info=True,
+                                          extra={"file_only": True})
+        log = logs.log_file()
         print(f"error: unexpected {type(exc).__name__}: {exc} ({f'details in {log}' if log else 'no log file could be written'})",
               file=sys.stderr)
         return 1
@@ -72,21 +75,6 @@ def _fail(exc: BaseException) -> int:
         msg = "; ".join(text.replace(field, "--" + field.replace("_", "-"), 1) for field, text in problems.items())
     print(f"error: {msg}", file=sys.stderr)
     return EXIT_USAGE
-
-
-def _log_traceback(args) -> Path | None:
-    """Append the current traceback to the data folder's log file; None (and no traceback anywhere) when
-    it cannot be written: stderr gets one line only."""
-    import storage
-
-    try:
-        home = storage.ensure_data_dir(storage.resolve_home(getattr(args, "home", None)))
-        log = home / "gru-desktop.log"
-        with open(log, "a", encoding="utf-8") as fh:
-            fh.write(traceback.format_exc() + "\n")
-        return log
-    except (OSError, storage.StorageError):
-        return None
 
 
 def _tolerate_undecodable_output() -> None:

@@ -86,9 +86,7 @@ def follow(events, as_json: bool, processes: int = 1):
             if progress and (ev.batch % 20 == 0 or ev.batch == ev.batches):
                 print(f"\repoch {ev.epoch} {ev.batch}/{ev.batches} loss {ev.loss:.3f}", end="", file=sys.stderr, flush=True)
         elif isinstance(ev, CheckpointSaved):
-            if ev.error:
-                print("\r\033[K" if progress else "", end="", file=sys.stderr)
-                print(f"warning: {ev.error}", file=sys.stderr)
+            pass  # a checkpoint that could not be written is the job's warning (logged: one `warning:` line)
         elif isinstance(ev, EpochResult):
             if progress:
                 print("\r\033[K", end="", file=sys.stderr)
