@@ -13,7 +13,7 @@ from .parser import config_from_args, config_options, switches
 
 def cmd_queue(args) -> int:
     import storage
-    from ..jobs import queue as queue_jobs
+    from ..jobs import queue as jobs_queue
     from ..core.errors import UserError
     from storage import open_store
 
@@ -27,23 +27,23 @@ def cmd_queue(args) -> int:
                 raise UserError(f"{p}: no such file or folder")
         if args.action == "add":
             config = config_from_args(args)
-            ids = queue_jobs.queue_configs(db, [config], paths, names=[args.name])
+            ids = jobs_queue.queue_configs(db, [config], paths, names=[args.name])
             print(f"queued item {ids[0]}" + (f" ({args.name})" if args.name else ""))
             return 0
-        grid = {k: queue_jobs.parse_values(k, getattr(args, k)) for k in config_options()
+        grid = {k: jobs_queue.parse_values(k, getattr(args, k)) for k in config_options()
                 if getattr(args, k) is not None and len(str(getattr(args, k)).split(",")) > 1}
-        fixed = {k: queue_jobs.parse_values(k, getattr(args, k))[0] for k in config_options()
+        fixed = {k: jobs_queue.parse_values(k, getattr(args, k))[0] for k in config_options()
                  if getattr(args, k) is not None and k not in grid}
         from ..core.config import TrainConfig
 
         base = TrainConfig(**fixed, **switches(args))
         if not grid:
             raise UserError("queue sweep: give at least one setting with several values, e.g. --hidden-size 64,128")
-        configs = queue_jobs.expand_sweep(base, grid)  # every value checked before anything is queued
+        configs = jobs_queue.expand_sweep(base, grid)  # every value checked before anything is queued
         import datetime
 
         name = args.name or "sweep-" + datetime.datetime.now().strftime("%Y%m%d-%H%M")
-        ids = queue_jobs.queue_configs(db, configs, paths, names=[queue_jobs.sweep_label(c, grid) for c in configs],
+        ids = jobs_queue.queue_configs(db, configs, paths, names=[jobs_queue.sweep_label(c, grid) for c in configs],
                                        sweep=name)
         print(f"queued sweep {name!r}: {len(ids)} runs ({' × '.join(f'{k} {len(v)}' for k, v in grid.items())}), "
               f"items {ids[0]}–{ids[-1]}")
