@@ -18,6 +18,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -164,7 +165,7 @@ class _Encoder:
         self.table: dict[str, int] = {}
         self.words: list[str] = []
         self.ids = array("i")  # the ids not yet spilled
-        self._spill = None  # temporary file with the ids before those (int32), once there are many
+        self._spill: IO[bytes] | None = None  # temporary file with the ids before those (int32), once there are many
         self._spilled = 0
         self.starts = array("q", [0])
         self._carry = ""
@@ -189,6 +190,7 @@ class _Encoder:
         if n_ids >= self._spilled:
             del self.ids[n_ids - self._spilled:]
         else:
+            assert self._spill is not None  # ids were spilled, so there is a spill file
             self._spill.truncate(n_ids * 4)
             self._spill.seek(0, os.SEEK_END)
             self._spilled = n_ids
@@ -322,8 +324,11 @@ def _last_space_run(text: str) -> int:
 
 def describe_size(n: int) -> str:
     """A byte count in words: 1,234 bytes, 5.2 MB (also for the token cache)."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} bytes"
+    if n < 1000:
+        return f"{n:,} bytes"
+    size = n / 1000
+    for unit in ("KB", "MB"):
+        if size < 1000:
+            return f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
