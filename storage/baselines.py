@@ -54,6 +54,7 @@ def save_baseline(
         # INSERT OR REPLACE deletes the old row on the UNIQUE conflict: the replacement gets a new id,
         # so "newest first" by id stays true.
         cursor = db.execute(f"INSERT OR REPLACE INTO baselines ({columns}) VALUES ({marks})", list(row.values()))
+        assert cursor.lastrowid is not None  # set by the INSERT just made
         return int(cursor.lastrowid)
 
 

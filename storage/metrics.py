@@ -48,7 +48,7 @@ def add_epoch(db: Database, run_id: int, epoch: dict[str, Any]) -> None:
         row["samples"] = json.dumps(row["samples"])
     row["run_id"] = run_id
     with write_transaction(db):
-        db["epochs"].upsert(row, pk=("run_id", "epoch"))
+        db.table("epochs").upsert(row, pk=("run_id", "epoch"))
 
 
 def add_steps(
@@ -64,7 +64,7 @@ def add_steps(
     # One transaction for the whole batch: one fsync instead of one per row,
     # and a reader never sees half a batch.
     with write_transaction(db):
-        db["steps"].insert_all(rows, replace=True)
+        db.table("steps").insert_all(rows, replace=True)
 
 
 def get_epochs(db: Database, run_id: int) -> list[dict[str, Any]]:

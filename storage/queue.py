@@ -47,7 +47,9 @@ def add_items(db: Database, items: list[dict[str, Any]], *, sweep: str | None = 
             row = {"position": last + k, "created_at": now_iso(), "name": item.get("name") or None, "sweep": sweep,
                    "config": json.dumps(item["config"], sort_keys=True),
                    "corpus_paths": json.dumps(list(item.get("corpus_paths") or [])), "state": "queued"}
-            ids.append(db["queue"].insert(row).last_pk)
+            item_id = db.table("queue").insert(row).last_pk
+            assert isinstance(item_id, int)  # the rowid of the row just inserted
+            ids.append(item_id)
     return ids
 
 

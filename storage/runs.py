@@ -120,7 +120,8 @@ def create_run(
     row = {key: storable(value) for key, value in row.items()}
     # One transaction so nobody ever sees the run without its name.
     with write_transaction(db):
-        run_id = db["runs"].insert(row).last_pk
+        run_id = db.table("runs").insert(row).last_pk
+        assert isinstance(run_id, int)  # the rowid of the row just inserted
         if not name:
             _update(db, run_id, {"name": f"run {run_id}"})
     return run_id

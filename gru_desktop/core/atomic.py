@@ -37,7 +37,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, newline: str | No
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": newline})) as fh:
+        fh = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline=newline)
+        with fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

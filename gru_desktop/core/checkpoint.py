@@ -162,7 +162,7 @@ def _python_state_in(data: list) -> tuple:
 
 
 def numpy_state(rng: np.random.Generator) -> dict:
-    return rng.bit_generator.state
+    return dict(rng.bit_generator.state)
 
 
 # --- files ---------------------------------------------------------------------------------------------------

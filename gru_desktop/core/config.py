@@ -1,7 +1,10 @@
 """Training settings: one frozen dataclass, validated in one place and passed whole (as nanoGPT's GPTConfig).
 
-The GUI's spin boxes, the CLI's flags and the model file all go through `TrainConfig`; `validate()`
-is the only place that decides what is allowed, and it names the field that is wrong.
+Each field carries what the rest of the program needs to know about it, once, in `setting(...)`'s metadata:
+its label and help (the settings form's row and tooltip, the CLI's --help), its range or choices (what
+`validate()` allows, the form's spin-box bounds and combo items, the CLI's choices) and its "auto" value.
+`SETTINGS` reads them back as `Setting`s. `problems()` lists every impossible value at once, by field;
+`validate()` raises one ConfigError carrying all of them (its `field` is the first).
 """
 from __future__ import annotations
 
@@ -15,7 +18,9 @@ from .errors import ConfigError
 TOKENIZERS = ("words", "pretokenized")
 PRECISIONS = ("auto", "fp32", "bf16")
 SCHEDULES = ("plateau", "cosine")
+DEVICES = ("auto", "cpu", "cuda", "mps")  # what the form offers; cuda:N is also allowed (DEVICE_RE)
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,3})?)$")
+MAX_PARAMETERS = 500_000_000  # guards against absurd sizes that would exhaust memory before training starts
 
 
 # Dropout "auto": (fewer training words than this → this dropout), else 0. Measured with `bench --only sizes`
@@ -39,85 +44,110 @@ def stored_settings(data: dict) -> dict:
     return {**LEGACY, **data}
 
 
+_NO_AUTO = object()
+
+
+def setting(default, label: str, help: str, *, range: tuple | None = None, choices: tuple[str, ...] = (),
+            pattern: tuple[re.Pattern, str] | None = None, auto=_NO_AUTO, why: str = "",
+            flag: tuple[str, str] | None = None):
+    """A TrainConfig field with its metadata. `range` (lo, hi) inclusive; `choices` the allowed strings, or
+    the ones offered when `pattern` (regex, how to spell it) decides what is allowed; `auto` the value that
+    means "decide for me" (shown as auto); `why` explains the range in its error; `flag` (name, help) a
+    boolean's command-line switch, which sets the opposite of the default."""
+    meta = {"label": label, "help": help, "range": range, "choices": tuple(choices), "pattern": pattern,
+            "why": why, "flag": flag}
+    if auto is not _NO_AUTO:
+        meta["auto"] = auto
+    return dataclasses.field(default=default, metadata=meta)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     # pipeline sizes (design §1)
-    seq_len: int = 10  # L: padding length / window of truncated backprop
-    embed_dim: int = 50  # E
-    hidden_size: int = 64  # H
-    layers: int = 1
-    vocab_size: int = 5000  # V cap, counting the reserved <pad> <unk> <bos>
-    min_count: int = 1  # a word must occur this often to get its own id
-    dropout: float | None = None  # None = "auto": by the size of the training text (AUTO_DROPOUT), set when a run starts
-    tie_weights: bool = True  # the output layer shares the embedding matrix (through an H → E projection)
+    seq_len: int = setting(10, "Padding length L", "words per training window: sentences are cut into windows "
+                           "of L ids, shorter ones padded with zeros", range=(1, 1000))
+    embed_dim: int = setting(50, "Embedding size E", "numbers learned for each word (the embedding layer's width)",
+                             range=(1, 4096))
+    hidden_size: int = setting(64, "GRU hidden size H", "units in each GRU layer: the memory the network carries "
+                               "from word to word", range=(1, 4096))
+    layers: int = setting(1, "GRU layers", "stacked GRU layers (1 is plenty for small texts)", range=(1, 8))
+    vocab_size: int = setting(5000, "Vocabulary size V", "the most frequent words that get their own id, counting "
+                              "<pad>, <unk> and <bos>; rarer words become <unk>", range=(4, 2_000_000),
+                              why="it counts the 3 reserved tokens, so it needs at least one word")
+    min_count: int = setting(1, "Minimum word count", "a word needs this many occurrences to get an id",
+                             range=(1, 1_000_000))
+    dropout: float | None = setting(None, "Dropout", "share of embeddings and GRU outputs dropped while training; "
+                                    "auto: by the size of the text, 0.3 below 100 k words, else 0",
+                                    range=(0.0, 0.9), auto=None)  # resolved when a run starts (AUTO_DROPOUT)
+    tie_weights: bool = setting(True, "Output layer", "the dense layer scores each word with its embedding row "
+                                "(after an H → E projection) instead of a V × H matrix of its own: half the "
+                                "parameters, and it generalises better",
+                                flag=("untied", "give the output layer its own V × H matrix instead of sharing "
+                                                "the embedding's"))
     # text handling
-    tokenizer: str = "words"  # "words": lowercase words + punctuation; "pretokenized": split on spaces, one sequence per line
-    lowercase: bool = True
+    tokenizer: str = setting("words", "Tokenizer", "words: lowercase words and punctuation; pretokenized: split "
+                             "on spaces, one sentence per line (WikiText)", choices=TOKENIZERS)
+    lowercase: bool = setting(True, "Lowercase all words", "treat The and the as one word",
+                              flag=("keep-case", "do not lowercase"))
     # optimisation (defaults chosen by measurement on WikiText-2, see README "Performance")
-    epochs: int = 0  # 0 = "auto": until validation stops improving for `patience` epochs, within `budget`
-    budget: float = 600.0  # seconds of training that "Epochs: auto" may take (its schedule is planned over it)
-    batch_size: int = 128
-    lr: float = 0.02
-    clip: float = 1.0
-    schedule: str = "cosine"  # learning rate: "plateau" halves it when validation stops improving; "cosine" decays it to 0 over the run
-    val_fraction: float = 0.1
-    seed: int = 0
-    patience: int = 3  # early stopping: epochs without a better validation loss
-    time_limit: float = 0.0  # seconds of training, 0 = no limit
-    threads: int = 0  # torch intra-op threads, 0 = torch's default (one per core)
-    checkpoint_minutes: float = 2.0  # a resumable checkpoint this often while training (and at every pause); 0 = only at a pause
-    precision: str = "auto"  # "bf16": the dense layer's matrix products in bfloat16 while training; "auto": bf16 where the device does it well
-    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps (design §12); "auto": CUDA, else MPS, else CPU
-    processes: int = 1  # training processes (torchrun + DistributedDataParallel); the global batch is batch_size
+    epochs: int = setting(0, "Epochs", "passes over the training text; auto: until validation stops improving "
+                          "for 'patience' epochs, within the time budget", range=(0, 10_000), auto=0)
+    budget: float = setting(600.0, "Time budget (s)", "the most seconds Epochs auto may train; its "
+                            "learning-rate schedule is planned over it", range=(0.0, 1e7))
+    batch_size: int = setting(128, "Batch size", "windows trained on together in one step", range=(1, 65_536))
+    lr: float = setting(0.02, "Learning rate", "Adam's starting step size (see the schedule)", range=(1e-7, 10.0))
+    clip: float = setting(1.0, "Gradient clipping", "largest gradient norm per step (0 = off)", range=(0.0, 1e6))
+    schedule: str = setting("cosine", "Learning-rate schedule", "cosine: decay the learning rate to 0 over the "
+                            "planned epochs (or the time limit); plateau: halve it whenever validation stops "
+                            "improving", choices=SCHEDULES)
+    val_fraction: float = setting(0.1, "Validation share", "share of sentences held out to measure how well the "
+                                  "model generalises", range=(0.01, 0.5))
+    seed: int = setting(0, "Seed", "the same seed gives the same split, weights and results", range=(0, 2**31 - 1))
+    patience: int = setting(3, "Early-stopping patience", "stop after this many epochs without a better "
+                            "validation loss (0 = never stop early)", range=(0, 10_000))
+    time_limit: float = setting(0.0, "Time limit (s)", "stop after this many seconds of training (0 = no limit)",
+                                range=(0.0, 1e7))
+    threads: int = setting(0, "Torch threads", "CPU threads for training (0 = one per core)", range=(0, 256))
+    checkpoint_minutes: float = setting(2.0, "Checkpoint every (min)", "write a resumable checkpoint this often "
+                                        "while training, so a crash or power cut loses at most this much "
+                                        "(0 = only when pausing)", range=(0.0, 1440.0))
+    precision: str = setting("auto", "Dense precision", "bf16: the dense layer's matrix products in bfloat16 "
+                             "while training, faster on CPUs with AVX512-BF16 or AMX; auto: bf16 where the "
+                             "device does it well", choices=PRECISIONS)
+    device: str = setting("auto", "Device", "where training runs: auto = CUDA, else Apple MPS, else the CPU "
+                          "(also cuda:N); typing suggestions always run on the CPU", choices=DEVICES,
+                          pattern=(DEVICE_RE, "auto, cpu, cuda, cuda:N or mps"))
+    processes: int = setting(1, "Processes", "training processes sharing each batch (torchrun + "
+                             "DistributedDataParallel; gloo on CPU, nccl on CUDA)", range=(1, 1024))
 
-    def validate(self) -> "TrainConfig":
-        """Raise ConfigError naming the first impossible value; return self so calls chain."""
-        _int_range(self, "seq_len", 1, 1000)
-        _int_range(self, "embed_dim", 1, 4096)
-        _int_range(self, "hidden_size", 1, 4096)
-        _int_range(self, "layers", 1, 8)
-        _int_range(self, "vocab_size", 4, 2_000_000, why="it counts the 3 reserved tokens, so it needs at least one word")
-        _int_range(self, "min_count", 1, 1_000_000)
-        _int_range(self, "epochs", 0, 10_000)
-        _int_range(self, "batch_size", 1, 65_536)
-        _int_range(self, "seed", 0, 2**31 - 1)
-        _int_range(self, "patience", 0, 10_000)
-        _int_range(self, "threads", 0, 256)
-        _int_range(self, "processes", 1, 1024)
-        if self.dropout is not None:
-            _float_range(self, "dropout", 0.0, 0.9)
-        _float_range(self, "lr", 1e-7, 10.0)
-        _float_range(self, "clip", 0.0, 1e6)
-        _float_range(self, "val_fraction", 0.01, 0.5)
-        _float_range(self, "time_limit", 0.0, 1e7)
-        _float_range(self, "checkpoint_minutes", 0.0, 1440.0)
-        _float_range(self, "budget", 0.0, 1e7)
+    def problems(self) -> dict[str, str]:
+        """Every impossible value, by field, in field order (empty when the settings are valid)."""
+        out = {s.name: msg for s in SETTINGS.values() if (msg := s.problem(getattr(self, s.name)))}
+        if out:  # the rules below combine fields: only once each is right on its own
+            return out
         if self.auto_epochs and self.budget <= 0:
-            raise ConfigError("budget", "budget must be above 0 seconds: Epochs auto trains until validation stops "
-                                        "improving, within this time")
-        if self.tokenizer not in TOKENIZERS:
-            raise ConfigError("tokenizer", f"tokenizer must be one of {', '.join(TOKENIZERS)}, not {self.tokenizer!r}")
-        if self.schedule not in SCHEDULES:
-            raise ConfigError("schedule", f"schedule must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
-        if self.precision not in PRECISIONS:
-            raise ConfigError("precision", f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
-        check_device_name(self.device)
+            out["budget"] = ("budget must be above 0 seconds: Epochs auto trains until validation stops improving, "
+                             "within this time")
         if self.processes > self.batch_size:
-            raise ConfigError("processes", f"processes ({self.processes}) cannot exceed the batch size ({self.batch_size}): "
-                              "each process trains its own share of the batch's lanes")
-        for name in ("lowercase", "tie_weights"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(name, f"{name} must be true or false")
-        # The parameter count guards against absurd sizes that would exhaust memory before training starts.
-        out = self.hidden_size * self.embed_dim if self.tie_weights else self.vocab_size * self.hidden_size
-        params = self.vocab_size * (self.embed_dim + 1) + out + 3 * self.hidden_size * (
-            self.embed_dim + self.hidden_size + 2
-        ) * self.layers
-        if params > 500_000_000:
-            raise ConfigError("vocab_size", f"this model would have {params:,} parameters; the limit is 500,000,000")
+            out["processes"] = (f"processes ({self.processes}) cannot exceed the batch size ({self.batch_size}): "
+                                "each process trains its own share of the batch's lanes")
+        if (params := self.parameter_count()) > MAX_PARAMETERS:
+            out["vocab_size"] = f"this model would have {params:,} parameters; the limit is {MAX_PARAMETERS:,}"
+        return out
+
+    def validate(self) -> TrainConfig:
+        """Raise one ConfigError listing every impossible value (`field`: the first); return self so calls chain."""
+        if problems := self.problems():
+            raise ConfigError.of(problems)
         return self
 
-    def resolved(self, train_tokens: int) -> "TrainConfig":
+    def parameter_count(self) -> int:
+        out = self.hidden_size * self.embed_dim if self.tie_weights else self.vocab_size * self.hidden_size
+        return self.vocab_size * (self.embed_dim + 1) + out + 3 * self.hidden_size * (
+            self.embed_dim + self.hidden_size + 2
+        ) * self.layers
+
+    def resolved(self, train_tokens: int) -> TrainConfig:
         """The settings a run trains with: "auto" dropout replaced by the value for this much training text."""
         if self.dropout is not None:
             return self
@@ -138,14 +168,14 @@ class TrainConfig:
         limits = [t for t in (self.time_limit, self.budget if self.auto_epochs else 0.0) if t > 0]
         return min(limits) if limits else 0.0
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict, legacy: bool = True) -> "TrainConfig":
+    def from_dict(cls, data: dict, legacy: bool = True) -> TrainConfig:
         """Build from a stored dict, ignoring keys this version does not know (older/newer files).
 
         With `legacy`, a run or model stored before a field existed gets the value that matches how it was
@@ -155,25 +185,64 @@ class TrainConfig:
         return cls(**{k: v for k, v in (stored_settings(data) if legacy else data).items() if k in known})
 
 
-def _int_range(cfg: TrainConfig, name: str, lo: int, hi: int, why: str = "") -> None:
-    value = getattr(cfg, name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(name, f"{name} must be a whole number, not {value!r}")
-    if not lo <= value <= hi:
-        extra = f" ({why})" if why else ""
-        raise ConfigError(name, f"{name} must be between {lo:,} and {hi:,}, not {value:,}{extra}")
+@dataclass(frozen=True)
+class Setting:
+    """One TrainConfig field as the form, the CLI and `validate` see it (read from the field's metadata)."""
+
+    name: str
+    kind: type  # int, float, str or bool
+    default: object
+    label: str
+    help: str
+    range: tuple | None = None  # (lo, hi), inclusive
+    choices: tuple[str, ...] = ()
+    pattern: tuple[re.Pattern, str] | None = None
+    has_auto: bool = False
+    auto: object = None  # the value that means "auto" (when has_auto)
+    why: str = ""
+    flag: tuple[str, str] | None = None
+
+    def problem(self, value) -> str:
+        """What is wrong with `value` for this setting, or ''."""
+        name = self.name
+        if self.has_auto and value is None and self.auto is None:
+            return ""
+        if self.kind is bool:
+            return "" if isinstance(value, bool) else f"{name} must be true or false"
+        if self.pattern is not None:
+            regex, spelled = self.pattern
+            return "" if isinstance(value, str) and regex.match(value) else f"{name} must be {spelled}, not {value!r}"
+        if self.choices:
+            return "" if value in self.choices else f"{name} must be one of {', '.join(self.choices)}, not {value!r}"
+        if self.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"{name} must be a whole number, not {value!r}"
+        if self.kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                   or not math.isfinite(value)):
+            return f"{name} must be a number, not {value!r}"
+        if self.range is not None:
+            lo, hi = self.range
+            if not lo <= value <= hi:
+                if self.kind is int:
+                    return f"{name} must be between {lo:,} and {hi:,}, not {value:,}" + (f" ({self.why})" if self.why else "")
+                return f"{name} must be between {lo:g} and {hi:g}, not {value:g}" + (f" ({self.why})" if self.why else "")
+        return ""
 
 
-def _float_range(cfg: TrainConfig, name: str, lo: float, hi: float) -> None:
-    value = getattr(cfg, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(name, f"{name} must be a number, not {value!r}")
-    if not lo <= value <= hi:
-        raise ConfigError(name, f"{name} must be between {lo:g} and {hi:g}, not {value:g}")
+def _settings() -> dict[str, Setting]:
+    out = {}
+    for f in fields(TrainConfig):
+        m = f.metadata
+        kind = type(f.default) if f.default is not None else float  # dropout's default is None ("auto")
+        out[f.name] = Setting(f.name, kind, f.default, m["label"], m["help"], m["range"], m["choices"],
+                              m["pattern"], "auto" in m, m.get("auto"), m["why"], m["flag"])
+    return out
+
+
+SETTINGS: dict[str, Setting] = _settings()
 
 
 def check_device_name(name: str) -> None:
     """ConfigError unless `name` is spelled as a device setting (auto, cpu, cuda, cuda:N, mps).
     Whether the device is present is core.devices.resolve_device's question (it needs torch)."""
-    if not isinstance(name, str) or not DEVICE_RE.match(name):
-        raise ConfigError("device", f"device must be auto, cpu, cuda, cuda:N or mps, not {name!r}")
+    if problem := SETTINGS["device"].problem(name):
+        raise ConfigError("device", problem)

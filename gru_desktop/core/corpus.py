@@ -5,60 +5,31 @@ each distinct word gets a provisional id as it is first seen, and the corpus is 
 array of ids plus sentence start offsets. A 100 MB file therefore needs about 4 bytes per word (plus one
 string per distinct word), never the whole text or a list of Python strings per word.
 
-Encodings: UTF-8 (a BOM is tolerated). UTF-16/32 with a BOM, and UTF-16 without one (recognised by its
-zero bytes), are decoded with a warning. Text that is not valid UTF-8 is read as Windows-1252 (a superset
-of Latin-1 for printable text) with a warning. Anything that looks binary is refused.
+Which encoding a file is in and its decoding (binary files refused, UTF-16 and Windows-1252 read with a
+warning) are core/textfile.py's; the warnings for text the words tokenizer cannot split are core/vocab.py's.
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
 import mmap
 import os
-import re
 import tempfile
 from array import array
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import IO
 
 import numpy as np
 
 from ..resources import SAMPLE_CORPUS  # package data (gru_desktop/resources/); re-exported here
 from .errors import CorpusError
-from .vocab import MAX_WORD_CHARS, RESERVED, split_sentences, tokenize_sentence
+from .textfile import file_size, find_text_files, read_text
+from .vocab import MAX_WORD_CHARS, RESERVED, split_sentences, token_shape_warnings, tokenize_sentence
 
-BLOCK_BYTES = 1 << 20
 MAX_CARRY_CHARS = 1 << 16  # a "word" longer than this with no white space is cut rather than carried on
 LONG_SENTENCE_WORDS = 100_000
 SPILL_IDS = 1 << 22  # ids held in memory while reading before they are appended to a temporary file (16 MB)
-LONG_TOKEN_CHARS = 30  # a vocabulary mostly of one-off tokens longer than this is whole sentences, not words
-# Scripts written without spaces that need a dictionary-based segmenter, which the words tokenizer is not.
-UNSEGMENTED_SCRIPTS = {
-    "Thai": re.compile("[\u0e00-\u0e7f]"),
-    "Lao": re.compile("[\u0e80-\u0eff]"),
-    "Khmer": re.compile("[\u1780-\u17ff]"),
-    "Myanmar (Burmese)": re.compile("[\u1000-\u109f]"),
-}
-
-_SIGNATURES = {
-    b"\x89PNG": "a PNG image",
-    b"PK\x03\x04": "a zip archive (or .docx/.xlsx/.epub)",
-    b"%PDF": "a PDF document",
-    b"GIF8": "a GIF image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"\x7fELF": "a program (ELF)",
-    b"\x1f\x8b": "a gzip archive",
-    b"{\\rtf": "an RTF document",
-    b"SQLite format 3": "an SQLite database",
-}
-_BOMS = [
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-]
 
 
 @dataclass
@@ -114,27 +85,6 @@ class Corpus:
         return f"{n} file{'s' if n != 1 else ''}: {names}{more} ({describe_size(self.n_bytes)})"
 
 
-def find_text_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Expand folders to their .txt files (recursively, sorted); refuse missing paths and empty folders."""
-    files: list[Path] = []
-    paths = list(paths)
-    if not paths:
-        raise CorpusError("no text files given")
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.suffix.lower() == ".txt" and q.is_file())
-            if not found:
-                raise CorpusError(f"{p}: folder has no .txt files")
-            files.extend(found)
-        elif p.is_file():
-            files.append(p)
-        elif p.exists():
-            raise CorpusError(f"{p}: not a regular file")
-        else:
-            raise CorpusError(f"{p}: no such file or folder")
-    return files
-
-
 def read_corpus(
     paths: Iterable[str | os.PathLike],
     tokenizer: str = "words",
@@ -150,7 +100,7 @@ def read_corpus(
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     explicit = {Path(p) for p in paths if Path(p).is_file()}
     files = find_text_files(paths)
-    total = sum(_size(f) for f in files)
+    total = sum(file_size(f) for f in files)
     enc = _Encoder(tokenizer, lowercase)
     digest = hashlib.sha256()  # of the files' own sha256s, in order
     infos: list[FileInfo] = []
@@ -172,7 +122,7 @@ def read_corpus(
             infos.append(info)
             digest.update(bytes.fromhex(info.sha256))
             warnings.extend(file_warnings)
-        done += _size(path)
+        done += file_size(path)
     if not infos:
         raise CorpusError("no usable text: every file was skipped (" + "; ".join(warnings) + ")")
     ids = enc.finish_ids()
@@ -192,84 +142,19 @@ def read_corpus(
     )
 
 
-def sniff_encoding(path: Path, head: bytes) -> tuple[str, str | None]:
-    """(codec, warning or None) for a file whose first bytes are `head`; CorpusError if it is not text."""
-    for sig, what in _SIGNATURES.items():
-        if head.startswith(sig):
-            raise CorpusError(f"{path}: this is {what}, not plain text")
-    for bom, codec in _BOMS:
-        if head.startswith(bom):
-            warn = None if codec == "utf-8-sig" else f"{path}: decoded as {codec.upper()} (byte-order mark found)"
-            return codec, warn
-    sample = head[:65536]
-    if b"\x00" in sample:
-        even, odd = sample[0::2].count(0), sample[1::2].count(0)
-        half = len(sample) / 2
-        if odd > 0.3 * half and even < 0.02 * half:
-            return "utf-16-le", f"{path}: decoded as UTF-16 (little-endian, no byte-order mark)"
-        if even > 0.3 * half and odd < 0.02 * half:
-            return "utf-16-be", f"{path}: decoded as UTF-16 (big-endian, no byte-order mark)"
-        raise CorpusError(f"{path}: looks like a binary file (it contains zero bytes), not plain text")
-    control = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
-    if sample and control > 0.01 * len(sample):
-        raise CorpusError(f"{path}: looks like a binary file ({control} control bytes in the first {len(sample)}), not plain text")
-    return "utf-8", None
-
-
-def _read_file(path: Path, enc: "_Encoder", progress, should_stop) -> tuple[FileInfo, list[str]]:
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(65536)
-    except OSError as exc:
-        raise CorpusError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    if size == 0:
-        raise CorpusError(f"{path}: the file is empty")
-    codec, warning = sniff_encoding(path, head)
-    warnings = [warning] if warning else []
+def _read_file(path: Path, enc: _Encoder, progress, should_stop) -> tuple[FileInfo, list[str]]:
     mark = enc.mark()
-    try:
-        info = _decode_into(path, size, codec, enc, progress, should_stop)
-    except UnicodeDecodeError as exc:
-        # Not UTF-8 after all: start the file again as Windows-1252 (Latin-1's printable superset).
-        enc.rewind(mark)
-        info = _decode_into(path, size, "cp1252", enc, progress, should_stop)
-        warnings.append(
-            f"{path}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start} of a block); read as Windows-1252/Latin-1"
-        )
+    tokens0, sentences0 = enc.n_tokens, enc.n_sentences
+    text = read_text(path, enc.feed, lambda: enc.rewind(mark), progress, should_stop)
+    enc.end_sentence()
+    info = FileInfo(str(path), text.size, text.encoding, sentences=enc.n_sentences - sentences0,
+                    tokens=enc.n_tokens - tokens0, longest_sentence=enc.take_longest(), sha256=text.sha256)
+    warnings = text.warnings
     if info.longest_sentence > LONG_SENTENCE_WORDS:
         warnings.append(
             f"{path}: a sentence of {info.longest_sentence:,} words has no sentence break; it is cut into windows for training"
         )
     return info, warnings
-
-
-def _decode_into(path, size, codec, enc, progress, should_stop) -> FileInfo:
-    errors = "replace" if codec == "cp1252" else "strict"
-    decoder = codecs.getincrementaldecoder(codec)(errors=errors)
-    info = FileInfo(str(path), size, codec)
-    tokens0, sentences0 = enc.n_tokens, enc.n_sentences
-    digest = hashlib.sha256()
-    read = 0
-    try:
-        with open(path, "rb") as fh:
-            while block := fh.read(BLOCK_BYTES):
-                if should_stop is not None and should_stop():
-                    raise CorpusError("reading was cancelled")
-                read += len(block)
-                digest.update(block)
-                enc.feed(decoder.decode(block))
-                if progress:
-                    progress(read)
-            enc.feed(decoder.decode(b"", final=True), final=True)
-    except OSError as exc:
-        raise CorpusError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    enc.end_sentence()
-    info.tokens = enc.n_tokens - tokens0
-    info.sentences = enc.n_sentences - sentences0
-    info.longest_sentence = enc.take_longest()
-    info.sha256 = digest.hexdigest()
-    return info
 
 
 class _Encoder:
@@ -280,7 +165,7 @@ class _Encoder:
         self.table: dict[str, int] = {}
         self.words: list[str] = []
         self.ids = array("i")  # the ids not yet spilled
-        self._spill = None  # temporary file with the ids before those (int32), once there are many
+        self._spill: IO[bytes] | None = None  # temporary file with the ids before those (int32), once there are many
         self._spilled = 0
         self.starts = array("q", [0])
         self._carry = ""
@@ -305,6 +190,7 @@ class _Encoder:
         if n_ids >= self._spilled:
             del self.ids[n_ids - self._spilled:]
         else:
+            assert self._spill is not None  # ids were spilled, so there is a spill file
             self._spill.truncate(n_ids * 4)
             self._spill.seek(0, os.SEEK_END)
             self._spilled = n_ids
@@ -376,26 +262,6 @@ class _Encoder:
             self.starts.append(n)
 
 
-def token_shape_warnings(words: list[str], counts: np.ndarray, too_long: int) -> list[str]:
-    """Warnings for text the `words` tokenizer could not split into words: a vocabulary made mostly of
-    one-off "words" longer than LONG_TOKEN_CHARS (whole sentences), or much text in a script that is
-    written without spaces and that it cannot segment (Thai, Lao, Khmer, Myanmar)."""
-    found = []
-    long_once = sum(1 for w, c in zip(words, counts) if c == 1 and len(w) > LONG_TOKEN_CHARS) + too_long
-    distinct = len(words) - 1 + too_long  # without <unk>
-    if long_once >= 10 and long_once > 0.5 * distinct:
-        found.append(f"{long_once:,} of the {distinct:,} distinct words occur once and are longer than "
-                     f"{LONG_TOKEN_CHARS} characters: these look like whole sentences; is the text split into words?")
-    total = int(counts.sum()) + too_long
-    for script, pattern in UNSEGMENTED_SCRIPTS.items():
-        n = sum(int(c) for w, c in zip(words, counts) if pattern.search(w))
-        if total and n > 0.05 * total:
-            found.append(f"{n / total:.0%} of the words are {script}, which is written without spaces between "
-                         "words: the words tokenizer cannot split it into words (split it with a word segmenter "
-                         "first, with spaces between the words)")
-    return found
-
-
 def _count_ids(ids: np.ndarray, n_words: int, block: int = 1 << 20) -> np.ndarray:
     """Occurrences per id. In slices: np.bincount casts its input to int64, a full copy at twice the size."""
     counts = np.zeros(n_words, dtype=np.int64)
@@ -456,17 +322,13 @@ def _last_space_run(text: str) -> int:
     return j
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 def describe_size(n: int) -> str:
     """A byte count in words: 1,234 bytes, 5.2 MB (also for the token cache)."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} bytes"
+    if n < 1000:
+        return f"{n:,} bytes"
+    size = n / 1000
+    for unit in ("KB", "MB"):
+        if size < 1000:
+            return f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"

@@ -136,9 +136,11 @@ class Batch:
         """The same batch with its tensors on `device` (lengths stay on the CPU, as packing wants them)."""
         if device is None or device.type == "cpu":
             return self
-        move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
-        return Batch(move(self.inputs), move(self.targets), self.lengths, move(self.lanes), move(self.reset),
-                     self.n_tokens, self.step_tokens)
+        def move(t: torch.Tensor) -> torch.Tensor:
+            return t.to(device, non_blocking=True)
+
+        return Batch(move(self.inputs), move(self.targets), self.lengths, None if self.lanes is None else move(self.lanes),
+                     move(self.reset), self.n_tokens, self.step_tokens)
 
 
 def split_sentences(n_sentences: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

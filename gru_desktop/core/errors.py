@@ -2,6 +2,7 @@
 
 Anything else that escapes is a bug and is shown with its traceback.
 """
+from __future__ import annotations
 
 
 class UserError(Exception):
@@ -13,11 +14,18 @@ class CorpusError(UserError):
 
 
 class ConfigError(UserError):
-    """A setting out of range. `field` names the setting so the GUI can show it beside the field."""
+    """Settings out of range. `field` names the (first) setting so the GUI can show it beside the field;
+    `problems` has every wrong setting's message, by field (TrainConfig.validate reports them all at once)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, problems: dict[str, str] | None = None):
         super().__init__(message)
         self.field = field
+        self.problems = dict(problems) if problems else {field: message}
+
+    @classmethod
+    def of(cls, problems: dict[str, str]) -> ConfigError:
+        """One error for several problems: the message lists them all, `field` is the first."""
+        return cls(next(iter(problems)), "; ".join(problems.values()), problems)
 
 
 class ModelFileError(UserError):

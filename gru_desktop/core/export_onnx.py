@@ -21,6 +21,7 @@ import contextlib
 import io
 import logging
 import os
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +72,14 @@ def onnx_bytes(loaded: LoadedModel, exporter: str) -> bytes:
                 raise ExportError(MISSING) from None
             program = torch.onnx.export(module, args, dynamo=True, input_names=INPUTS, output_names=OUTPUTS,
                                         verbose=False, optimize=True)
+            if program is None:  # the dynamo exporter returns its program; None only without dynamo
+                raise ExportError("the dynamo ONNX exporter returned no program")
             model = program.model_proto
         else:
-            buf = io.BytesIO()
-            torch.onnx.export(module, args, buf, dynamo=False, input_names=INPUTS, output_names=OUTPUTS)
-            model = onnx.load_from_string(buf.getvalue())
+            folder = restore.enter_context(tempfile.TemporaryDirectory(prefix="gru-desktop-onnx-"))
+            path = os.path.join(folder, "model.onnx")  # the TorchScript-based exporter writes to a path
+            torch.onnx.export(module, args, path, dynamo=False, input_names=INPUTS, output_names=OUTPUTS)
+            model = onnx.load(path)
     onnx.helper.set_model_props(model, metadata(loaded))
     return model.SerializeToString()
 

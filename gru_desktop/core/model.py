@@ -49,7 +49,7 @@ class GRULanguageModel(nn.Module):
         # Dropout between stacked GRU layers only exists with two or more layers.
         self.gru = nn.GRU(embed_dim, hidden_size, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
         if tie_weights:
-            self.proj = nn.Linear(hidden_size, embed_dim, bias=False)  # H → E
+            self.proj: nn.Linear | None = nn.Linear(hidden_size, embed_dim, bias=False)  # H → E
             self.fc = nn.Linear(embed_dim, vocab_size)
             self.fc.weight = self.embedding.weight  # one (V, E) matrix: input lookup and output layer
             nn.init.zeros_(self.fc.bias)

@@ -23,7 +23,8 @@ from typing import Callable
 
 import numpy as np
 
-from .corpus import Corpus, FileInfo, describe_size, find_text_files, read_corpus, slices
+from .corpus import Corpus, FileInfo, describe_size, read_corpus, slices
+from .textfile import find_text_files
 
 FORMAT = 2
 DEFAULT_LIMIT_BYTES = 4 * 1024**3
@@ -84,9 +85,10 @@ class TokenCache:
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.folder))
         try:
             dtype = np.dtype(np.uint16 if len(corpus.words) <= 65536 else np.int32)
+            arrays: dict[str, dict] = {}
             meta = {"format": FORMAT, "sha256": corpus.sha256, "tokenizer": corpus.tokenizer,
                     "lowercase": corpus.lowercase, "warnings": corpus.warnings,
-                    "files": [asdict(f) for f in corpus.files], "arrays": {}}
+                    "files": [asdict(f) for f in corpus.files], "arrays": arrays}
             for name, arr, kind in (("ids", corpus.ids, dtype), ("starts", corpus.starts, np.dtype(np.int64)),
                                     ("counts", corpus.counts, np.dtype(np.int64))):
                 with open(tmp / f"{name}.npy", "wb") as fh:  # slice by slice: no second copy of the ids
@@ -94,7 +96,7 @@ class TokenCache:
                         fh, {"descr": np.lib.format.dtype_to_descr(kind), "fortran_order": False, "shape": (arr.size,)})
                     for piece in slices(arr):
                         fh.write(np.ascontiguousarray(piece, dtype=kind).tobytes())
-                meta["arrays"][name] = {"dtype": str(kind), "shape": [int(arr.size)],
+                arrays[name] = {"dtype": str(kind), "shape": [int(arr.size)],
                                         "sha256": _file_sha256(tmp / f"{name}.npy")}
             words = json.dumps(corpus.words, ensure_ascii=False).encode("utf-8")
             (tmp / "words.json").write_bytes(words)

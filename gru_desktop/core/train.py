@@ -150,7 +150,7 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
         epoch_rng = numpy_state(rng)  # before the shuffle: resuming shuffles again from here
         plan = batches(train_windows, B, rng, part=group.part)
         # (layers, lanes, H): one row per lane of this process
-        state = resume.lanes.clone().to(device) if resuming else model.init_state(len(plan.lanes))
+        state = resume.lanes.clone().to(device) if resume is not None and resuming else model.init_state(len(plan.lanes))
         planned_steps = planned_steps or max(len(plan) * config.max_epochs, 1)
         for i, batch in enumerate(plan, start=1):
             if i <= skip:  # trained before the pause
@@ -294,8 +294,8 @@ def evaluate_windows(model: GRULanguageModel, windows: Windows, batch_size: int,
         top3 += int(hit.any(1).sum())
         n += int(targets.numel())
     model.train(was_training)
-    loss_sum, top1, top3, n = group.sum([loss_sum, top1, top3, n])
-    top1, top3, n = int(top1), int(top3), int(n)
+    loss_sum, top1_sum, top3_sum, n_sum = group.sum([loss_sum, top1, top3, n])  # over all processes
+    top1, top3, n = int(top1_sum), int(top3_sum), int(n_sum)
     if n == 0:
         return EvalResult(math.nan, 0.0, 0.0, 0)
     return EvalResult(loss_sum / n, top1 / n, top3 / n, n)

@@ -22,6 +22,14 @@ import numpy as np
 PAD, UNK, BOS = 0, 1, 2
 RESERVED = ("<pad>", "<unk>", "<bos>")
 MAX_WORD_CHARS = 64  # longer "words" (hashes, base64, URLs gone wrong) count as unknown
+LONG_TOKEN_CHARS = 30  # a vocabulary mostly of one-off tokens longer than this is whole sentences, not words
+# Scripts written without spaces that need a dictionary-based segmenter, which the words tokenizer is not.
+UNSEGMENTED_SCRIPTS = {
+    "Thai": re.compile("[\u0e00-\u0e7f]"),
+    "Lao": re.compile("[\u0e80-\u0eff]"),
+    "Khmer": re.compile("[\u1780-\u17ff]"),
+    "Myanmar (Burmese)": re.compile("[\u1000-\u109f]"),
+}
 
 # Scripts written without spaces between words: each CJK ideograph, kana or hangul syllable is a token of
 # its own (as BERT's basic tokenizer does for ideographs), so Chinese or Japanese text is not one "word"
@@ -121,3 +129,23 @@ class Vocab:
         get = self.stoi.get
         table = np.fromiter((get(w, UNK) for w in words), dtype=np.int32, count=len(words))
         return table
+
+
+def token_shape_warnings(words: list[str], counts: np.ndarray, too_long: int) -> list[str]:
+    """Warnings for text the `words` tokenizer could not split into words: a vocabulary made mostly of
+    one-off "words" longer than LONG_TOKEN_CHARS (whole sentences), or much text in a script that is
+    written without spaces and that it cannot segment (Thai, Lao, Khmer, Myanmar)."""
+    found = []
+    long_once = sum(1 for w, c in zip(words, counts) if c == 1 and len(w) > LONG_TOKEN_CHARS) + too_long
+    distinct = len(words) - 1 + too_long  # without <unk>
+    if long_once >= 10 and long_once > 0.5 * distinct:
+        found.append(f"{long_once:,} of the {distinct:,} distinct words occur once and are longer than "
+                     f"{LONG_TOKEN_CHARS} characters: these look like whole sentences; is the text split into words?")
+    total = int(counts.sum()) + too_long
+    for script, pattern in UNSEGMENTED_SCRIPTS.items():
+        n = sum(int(c) for w, c in zip(words, counts) if pattern.search(w))
+        if total and n > 0.05 * total:
+            found.append(f"{n / total:.0%} of the words are {script}, which is written without spaces between "
+                         "words: the words tokenizer cannot split it into words (split it with a word segmenter "
+                         "first, with spaces between the words)")
+    return found

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import storage
-from ..core.config import TrainConfig
+from ..core.config import SETTINGS, TrainConfig
 from ..core.errors import ConfigError, UserError
 
 SWEEP_TAG = "sweep:"
-AUTO = {"dropout": None, "epochs": 0}  # settings whose "auto" is stored as this value
 
 
 @dataclass
@@ -35,11 +34,9 @@ class QueueItemFinished:
 
 def field_type(name: str):
     """The Python type of a TrainConfig setting (int, float, str or bool); UserError for unknown names."""
-    for f in fields(TrainConfig):
-        if f.name == name:
-            default = getattr(TrainConfig(), name)
-            return float if default is None else type(default)  # dropout's default is None ("auto")
-    raise UserError(f"sweep: there is no setting called {name!r}")
+    if name not in SETTINGS:
+        raise UserError(f"sweep: there is no setting called {name!r}")
+    return SETTINGS[name].kind
 
 
 def parse_values(name: str, text: str) -> list:
@@ -49,8 +46,8 @@ def parse_values(name: str, text: str) -> list:
     for raw in (t.strip() for t in str(text).split(",")):
         if not raw:
             continue
-        if raw.lower() == "auto" and name in AUTO:
-            out.append(AUTO[name])
+        if raw.lower() == "auto" and SETTINGS[name].has_auto:
+            out.append(SETTINGS[name].auto)
             continue
         try:
             if kind is bool:

@@ -8,8 +8,8 @@ and `storage.mark_interrupted` turns that into `interrupted` on the next start.
 """
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ from ..core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
 from ..core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
 from .faults import user_message
 
+log = logging.getLogger(__name__)
 STEP_FLUSH_SECONDS = 1.0
 RESERVE_BYTES = 1_000_000  # set aside per training run, so a full disk still lets the run be marked failed
 _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "completed",
@@ -268,7 +269,7 @@ def _drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, 
                     event = CheckpointSaved(run_id, None, event.where, event.reason,
                                             f"the checkpoint could not be written ({exc.strerror or exc}); {kept}")
                     pause_failed = event.reason == "pause"
-                    print(f"warning: run {run_id}: {event.error}", file=sys.stderr)
+                    log.warning("run %s: %s", run_id, event.error)
             elif isinstance(event, EpochResult):
                 event.samples = epoch_samples(_on_cpu(model, device), dataset.vocab, config, prefixes)
                 storage.add_steps(db, run_id, steps)
@@ -323,8 +324,8 @@ def _fit_blend(db, run_id: int, path: Path, model: GRULanguageModel, dataset: Da
         blend, _ = fit_and_store(db, run_id, LoadedModel(model, config, dataset.vocab, {}), dataset.corpus, path)
         return blend.weights.lam
     except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete
-        print(f"warning: the run suggests with the GRU alone; fitting its blend failed: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        log.warning("run %s suggests with the GRU alone; fitting its blend failed: %s: %s", run_id,
+                    type(exc).__name__, exc)
         return None
 
 
@@ -391,7 +392,7 @@ def _finish(db, run_id: int, steps: list, status: str, error: str | None, messag
                 reserve.unlink(missing_ok=True)  # room for this one row
                 continue
             home = storage.db_folder(db)
-            print(f"warning: run {run_id} could not be marked {status}: {user_message(exc, home) or exc}", file=sys.stderr)
+            log.warning("run %s could not be marked %s: %s", run_id, status, user_message(exc, home) or exc)
     if reserve is not None:
         reserve.unlink(missing_ok=True)
 
@@ -434,7 +435,7 @@ def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
     try:
         ensure_baseline(db, dataset, config)
     except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete
-        print(f"warning: no count-based baseline for this corpus: {type(exc).__name__}: {exc}", file=sys.stderr)
+        log.warning("no count-based baseline for this corpus: %s: %s", type(exc).__name__, exc)
 
 
 def load_run_model(db, run_ref, home=None) -> tuple[dict, LoadedModel]:

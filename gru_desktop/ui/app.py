@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(error_handler=handler)
     handler.window = window
     window.show()
+    from . import status_log
+
+    logging_handlers = []  # after the first paint: the log file's setup loads storage
+    window.first_painted.connect(lambda: logging_handlers.append(status_log.install(window, window.home)))
     if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):  # `bench startup`: report first paint, then quit
         window.first_painted.connect(lambda: QTimer.singleShot(0, window.close))
     from .signals import SignalBridge
@@ -55,5 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     bridge = SignalBridge(stop_for_signal, app)
     code = app.exec()
     window.jobs.shutdown()  # the window normally did this on close; never leave a thread running
+    for handler in logging_handlers:
+        status_log.uninstall(handler)
     bridge.close()
     return 128 + received[0] if received else code

@@ -1,9 +1,9 @@
-"""One handler for every unexpected error: it logs the traceback to `gru-desktop.log` in the data dir and
-shows a readable dialog, so the app never dies silently (a slot's exception, a Python thread's, or a
-worker's `crashed` signal all come here)."""
+"""One handler for every unexpected error: it logs the traceback to `gru-desktop.log` in the data dir (the
+app's one log, gru_desktop/logs.py) and shows a readable dialog, so the app never dies silently (a slot's
+exception, a Python thread's, or a worker's `crashed` signal all come here)."""
 from __future__ import annotations
 
-import datetime
+import logging
 import sys
 import threading
 import traceback
@@ -12,13 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMessageBox
 
-LOG_NAME = "gru-desktop.log"
-
-
-def log_path(home=None) -> Path:
-    import storage
-
-    return storage.ensure_data_dir(Path(home) if home else None) / LOG_NAME
+log = logging.getLogger(__name__)
 
 
 class ErrorHandler(QObject):
@@ -52,15 +46,13 @@ class ErrorHandler(QObject):
         self.report.emit("".join(traceback.format_exception(exc_type, exc, tb)))
 
     def write_log(self, text: str) -> Path | None:
-        try:
-            path = log_path(self.home)
-            stamp = datetime.datetime.now().isoformat(timespec="seconds")
-            with open(path, "a", encoding="utf-8") as f:
-                f.write(f"--- {stamp}\n{text.rstrip()}\n")
-            self.last_log = path
-            return path
-        except Exception:  # the log must never be the thing that fails
-            return None
+        """The traceback into the data folder's log file; the file, or None when it could not be written."""
+        from .. import logs
+
+        logs.ensure_file(self.home)  # writing it never raises: a failure leaves log_file() None
+        log.error("unexpected error in the window\n%s", text.rstrip(), extra={"file_only": True})
+        self.last_log = logs.log_file()
+        return self.last_log
 
     @Slot(str)
     def _show_notice(self, message: str) -> None:

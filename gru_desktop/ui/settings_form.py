@@ -10,61 +10,38 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
                                QToolButton, QVBoxLayout, QWidget)
 
-from ..core.config import PRECISIONS, SCHEDULES, TOKENIZERS, TrainConfig
-from ..core.errors import ConfigError
+from ..core.config import SETTINGS, Setting, TrainConfig
 
-# field: (object name, label, kind, minimum, maximum, step/decimals, tooltip)
-# Minimums sit one below what the core allows where that helps: the core's message then explains why
-# (e.g. a padding length of 0), instead of the spin box silently refusing the keystroke.
-MAIN_FIELDS = {
-    "seq_len": ("seqLenSpin", "Padding length L", "int", 0, 1000, 1,
-                "words per training window: sentences are cut into windows of L ids, shorter ones padded with zeros"),
-    "embed_dim": ("embedDimSpin", "Embedding size E", "int", 0, 4096, 1,
-                  "numbers learned for each word (the embedding layer's width)"),
-    "hidden_size": ("hiddenSizeSpin", "GRU hidden size H", "int", 0, 4096, 1,
-                    "units in each GRU layer: the memory the network carries from word to word"),
-    "layers": ("layersSpin", "GRU layers", "int", 0, 9, 1, "stacked GRU layers (1 is plenty for small texts)"),
-    "vocab_size": ("vocabSizeSpin", "Vocabulary size V", "int", 1, 2_000_000, 500,
-                   "the most frequent words that get their own id, counting <pad>, <unk> and <bos>; "
-                   "rarer words become <unk>"),
-    "epochs": ("epochsSpin", "Epochs", "int", 0, 10_000, 1,
-               "passes over the training text; auto (below 1): until validation stops improving for "
-               "'patience' epochs, within the time budget"),
-    "budget": ("budgetSpin", "Time budget (s)", "float", 0.0, 1e7, 0,
-               "the most seconds Epochs auto may train; its learning-rate schedule is planned over it"),
-}
-ADVANCED_FIELDS = {
-    "batch_size": ("batchSizeSpin", "Batch size", "int", 0, 65_536, 16, "windows trained on together in one step"),
-    "lr": ("lrSpin", "Learning rate", "float", 0.0, 10.0, 5, "Adam's starting step size (see the schedule below)"),
-    "dropout": ("dropoutSpin", "Dropout", "float", -0.01, 1.0, 2,
-                "share of embeddings and GRU outputs dropped while training; auto (below 0): by the size of the "
-                "text, 0.3 below 100 k words, else 0"),
-    "val_fraction": ("valFractionSpin", "Validation share", "float", 0.0, 0.9, 2,
-                     "share of sentences held out to measure how well the model generalises"),
-    "seed": ("seedSpin", "Seed", "int", 0, 2**31 - 1, 1, "the same seed gives the same split, weights and results"),
-    "patience": ("patienceSpin", "Early-stopping patience", "int", 0, 10_000, 1,
-                 "stop after this many epochs without a better validation loss (0 = never stop early)"),
-    "min_count": ("minCountSpin", "Minimum word count", "int", 0, 1_000_000, 1, "a word needs this many occurrences to get an id"),
-    "clip": ("clipSpin", "Gradient clipping", "float", 0.0, 1000.0, 2, "largest gradient norm per step (0 = off)"),
-    "time_limit": ("timeLimitSpin", "Time limit (s)", "float", 0.0, 1e7, 0, "stop after this many seconds (0 = no limit)"),
-    "threads": ("threadsSpin", "Torch threads", "int", 0, 256, 1, "CPU threads for training (0 = one per core)"),
-    "checkpoint_minutes": ("checkpointMinutesSpin", "Checkpoint every (min)", "float", 0.0, 1440.0, 1,
-                           "write a resumable checkpoint this often while training, so a crash or power cut "
-                           "loses at most this much (0 = only when pausing)"),
-    "processes": ("processesSpin", "Processes", "int", 0, 1024, 1,
-                  "training processes sharing each batch (torchrun + DistributedDataParallel); with more than one the "
-                  "window starts the command line under torchrun and follows the run from the database"),
-}
-DEVICES = ("auto", "cpu", "cuda", "mps")
-CHOICES = {
-    "tokenizer": ("tokenizerCombo", "Tokenizer", TOKENIZERS,
-                  "words: lowercase words and punctuation; pretokenized: split on spaces, one sentence per line (WikiText)"),
-    "schedule": ("scheduleCombo", "Learning-rate schedule", SCHEDULES,
-                 "cosine: decay the learning rate to 0 over the planned epochs (or the time limit); "
-                 "plateau: halve it whenever validation stops improving"),
-    "precision": ("precisionCombo", "Dense precision", PRECISIONS,
-                  "bf16 speeds up the dense layer on CPUs that support it; auto uses it where the CPU has it"),
-}
+# Where each setting sits and how its box steps; what it is called, explains, allows and offers is the
+# core's (core.config.SETTINGS, read from TrainConfig's field metadata), like validate() and the CLI.
+MAIN_FIELDS = ("seq_len", "embed_dim", "hidden_size", "layers", "vocab_size", "epochs", "budget", "tie_weights")
+ADVANCED_FIELDS = ("batch_size", "lr", "dropout", "val_fraction", "seed", "patience", "min_count", "clip",
+                   "time_limit", "threads", "checkpoint_minutes", "processes", "tokenizer", "schedule", "precision",
+                   "device", "lowercase")
+STEPS = {"vocab_size": 500, "batch_size": 16}  # whole numbers: the arrows' step (default 1)
+DECIMALS = {"lr": 5, "dropout": 2, "val_fraction": 2, "clip": 2, "checkpoint_minutes": 1}  # numbers (default 0)
+CHECK_TEXT = {"tie_weights": "shares the embedding"}  # a check box's text, when its label is the row's
+SPIN_MAX = 2**31 - 1  # QSpinBox holds a C int
+
+
+def object_name(s: Setting) -> str:
+    """seq_len → seqLenSpin, tokenizer → tokenizerCombo, lowercase → lowercaseCheck (design §7)."""
+    head, *rest = s.name.split("_")
+    kind = "Check" if s.kind is bool else "Combo" if s.kind is str else "Spin"
+    return head + "".join(w.title() for w in rest) + kind
+
+
+def spin_bounds(s: Setting) -> tuple[float, float]:
+    """The box's extent: one step past the core's range on each side (never below 0), so that a wrong
+    value can be typed and the core's message explains it, instead of the box silently refusing the key.
+    An "auto" that is not a number (dropout) takes the slot below the range; one that is (epochs 0) is
+    the range's own minimum. Both show as "auto"."""
+    lo, hi = s.range
+    step = 1 if s.kind is int else 10 ** -DECIMALS.get(s.name, 0)
+    low = lo if (s.has_auto and s.auto == lo) else max(lo - step, 0)
+    if s.has_auto and s.auto is None:
+        low = lo - step
+    return low, min(hi + step, SPIN_MAX) if s.kind is int else hi + step
 
 
 class SettingsForm(QWidget):
@@ -78,14 +55,9 @@ class SettingsForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         main = QFormLayout()
-        for name, spec in MAIN_FIELDS.items():
-            self._add_number(main, name, *spec)
-        self.inputs["epochs"].setSpecialValueText("auto")  # 0 = Epochs auto
+        for name in MAIN_FIELDS:
+            self._add_setting(main, SETTINGS[name])
         self.inputs["epochs"].valueChanged.connect(self._budget_enabled)
-        self._add_check(main, "tie_weights", "tieWeightsCheck", "shares the embedding",
-                        "the dense layer scores each word with its embedding row (after an H → E projection) "
-                        "instead of a V × H matrix of its own: half the parameters, and it generalises better",
-                        label="Output layer")
         layout.addLayout(main)
         self.advanced_toggle = QToolButton(text="Advanced", checkable=True)
         self.advanced_toggle.setObjectName("advancedToggle")
@@ -95,22 +67,8 @@ class SettingsForm(QWidget):
         self.advanced = QGroupBox()
         self.advanced.setObjectName("advancedGroup")
         adv = QFormLayout(self.advanced)
-        for name, spec in ADVANCED_FIELDS.items():
-            self._add_number(adv, name, *spec)
-        # here, not above: dropout is an advanced field (main's form raised KeyError before it existed)
-        self.inputs["dropout"].setSpecialValueText("auto")  # below 0 = None: by the size of the text
-        for name, (obj, label, options, tip) in CHOICES.items():
-            combo = QComboBox(objectName=obj, toolTip=tip)
-            combo.addItems(list(options))
-            combo.currentIndexChanged.connect(self._on_change)
-            self._add_row(adv, name, label, combo)
-        device = QComboBox(objectName="deviceCombo", editable=False,
-                           toolTip="where training runs: auto = CUDA, else Apple MPS, else the CPU; "
-                                   "typing suggestions always run on the CPU")
-        device.addItems(list(DEVICES))
-        device.currentIndexChanged.connect(self._on_change)
-        self._add_row(adv, "device", "Device", device)
-        self._add_check(adv, "lowercase", "lowercaseCheck", "Lowercase all words", "treat The and the as one word")
+        for name in ADVANCED_FIELDS:
+            self._add_setting(adv, SETTINGS[name])
         self.advanced.setVisible(False)
         self.advanced_toggle.toggled.connect(self._show_advanced)
         layout.addWidget(self.advanced_toggle)
@@ -119,23 +77,35 @@ class SettingsForm(QWidget):
         self.present_devices: set[str] | None = None  # None until torch is loaded
         self.set_config(TrainConfig())
 
-    def _add_number(self, form, name, obj, label, kind, lo, hi, step, tip):
-        if kind == "int":
-            box = QSpinBox(objectName=obj, minimum=lo, maximum=hi, singleStep=step)
-            box.valueChanged.connect(self._on_change)
+    def _add_setting(self, form: QFormLayout, s: Setting) -> None:
+        widget: QWidget
+        if s.kind is bool:
+            check = QCheckBox(CHECK_TEXT.get(s.name, s.label))
+            check.toggled.connect(self._on_change)
+            widget, label = check, s.label if s.name in CHECK_TEXT else ""
+        elif s.kind is str:
+            combo = QComboBox()
+            combo.addItems(list(s.choices))
+            combo.currentIndexChanged.connect(self._on_change)
+            widget, label = combo, s.label
         else:
-            box = QDoubleSpinBox(objectName=obj, minimum=lo, maximum=hi, decimals=step)
-            box.setSingleStep(10 ** -step if step else 10)
+            lo, hi = spin_bounds(s)
+            box: QSpinBox | QDoubleSpinBox
+            if s.kind is int:
+                box = QSpinBox(minimum=int(lo), maximum=int(hi), singleStep=STEPS.get(s.name, 1))
+                box.setGroupSeparatorShown(hi >= 10_000)
+            else:
+                decimals = DECIMALS.get(s.name, 0)
+                box = QDoubleSpinBox(minimum=lo, maximum=hi, decimals=decimals)
+                box.setSingleStep(10 ** -decimals if decimals else 10)
+            if s.has_auto:
+                box.setSpecialValueText("auto")  # the minimum: epochs 0, dropout below 0 (None)
             box.valueChanged.connect(self._on_change)
-        box.setToolTip(tip)
-        box.setKeyboardTracking(False)  # validate the finished number, not every keystroke
-        box.setGroupSeparatorShown(kind == "int" and hi >= 10_000)
-        self._add_row(form, name, label, box)
-
-    def _add_check(self, form, name, obj, text, tip, label=""):
-        check = QCheckBox(text, objectName=obj, toolTip=tip)
-        check.toggled.connect(self._on_change)
-        self._add_row(form, name, label, check)
+            box.setKeyboardTracking(False)  # validate the finished number, not every keystroke
+            widget, label = box, s.label
+        widget.setObjectName(object_name(s))
+        widget.setToolTip(s.help)
+        self._add_row(form, s.name, label, widget)
 
     def _add_row(self, form, name, label, widget):
         error = QLabel(objectName=f"{name}Error", wordWrap=True)
@@ -161,8 +131,10 @@ class SettingsForm(QWidget):
                 out[name] = int(w.value())
             else:
                 out[name] = float(w.value())
-        if out.get("dropout", 0.0) < 0:
-            out["dropout"] = None  # "auto"
+        for name, value in out.items():
+            s = SETTINGS[name]
+            if s.has_auto and s.auto is None and value < s.range[0]:
+                out[name] = None  # "auto", the slot below the range
         return out
 
     def config(self) -> TrainConfig:
@@ -222,7 +194,7 @@ class SettingsForm(QWidget):
     def _on_change(self, *_):
         if self._loading:
             return
-        self.errors = collect_errors(self.config())
+        self.errors = self.config().problems()
         device = self.inputs["device"].currentText()
         if self.present_devices is not None and device not in self.present_devices and "device" not in self.errors:
             self.errors["device"] = f"device {device} is not present on this machine (present: " \
@@ -235,25 +207,8 @@ class SettingsForm(QWidget):
         self.changed.emit()
 
 
-def collect_errors(config: TrainConfig) -> dict[str, str]:
-    """Every field's problem, not just the first: validate, note the field, reset it to its default, repeat."""
-    errors: dict[str, str] = {}
-    default = TrainConfig()
-    for _ in range(64):
-        try:
-            config.validate()
-            return errors
-        except ConfigError as exc:
-            if exc.field in errors:  # its default does not fix it (a combination): stop here
-                return errors
-            errors[exc.field] = str(exc)
-            config = config.replace(**{exc.field: getattr(default, exc.field)})
-    return errors
-
-
 def _readable(name: str, message: str) -> str:
     """The core names fields as in code ("seq_len must be …"); the form says "Padding length L must be …"."""
-    spec = MAIN_FIELDS.get(name) or ADVANCED_FIELDS.get(name) or CHOICES.get(name)
-    if spec and message.startswith(name):
-        return spec[1] + message[len(name):]
+    if name in SETTINGS and message.startswith(name):
+        return SETTINGS[name].label + message[len(name):]
     return message

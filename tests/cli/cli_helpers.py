@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).parents[2]
@@ -22,6 +23,13 @@ def cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedPro
     # surrogateescape: a file name that is not UTF-8 is printed as its own bytes
     return subprocess.run([sys.executable, "-m", "gru_desktop", *map(str, args)], cwd=REPO, env=_env(home),
                           capture_output=True, text=True, errors="surrogateescape", timeout=timeout)
+
+
+def cli_patched(home: Path, patch: str, *args: str, env: dict | None = None, timeout: float = 120):
+    """`python -m gru_desktop ARGS` with `patch` (Python code) run first in the same process."""
+    code = textwrap.dedent(patch) + "\nfrom gru_desktop.cli import main\nraise SystemExit(main(sys.argv[1:]))\n"
+    return subprocess.run([sys.executable, "-c", "import sys\n" + code, *map(str, args)], cwd=REPO,
+                          env=env or _env(home), capture_output=True, text=True, timeout=timeout)
 
 
 def runs_json(home: Path) -> list[dict]:

@@ -19,16 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import REPO, _env, assert_user_error, cli, runs_json  # noqa: E402
+from cli_helpers import REPO, _env, assert_user_error, cli, cli_patched, runs_json  # noqa: E402
 
 SMALL = ["--embed-dim", "16", "--hidden-size", "32", "--batch-size", "32", "--vocab-size", "400"]
-
-
-def cli_patched(home: Path, patch: str, *args: str, env: dict | None = None, timeout: float = 120):
-    """`python -m gru_desktop ARGS` with `patch` (Python code) run first in the same process."""
-    code = textwrap.dedent(patch) + "\nfrom gru_desktop.cli import main\nraise SystemExit(main(sys.argv[1:]))\n"
-    return subprocess.run([sys.executable, "-c", "import sys\n" + code, *map(str, args)], cwd=REPO,
-                          env=env or _env(home), capture_output=True, text=True, timeout=timeout)
 
 
 def sha(path: Path) -> str:

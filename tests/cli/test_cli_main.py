@@ -193,6 +193,12 @@ def test_train_bad_settings(tmp_path, args):
     assert db_runs(tmp_path) == []
 
 
+def test_train_names_every_bad_setting_in_its_one_error_line(tmp_path):
+    line = assert_user_error(cli(tmp_path, "train", "--seq-len", "0", "--lr", "-1", "--val-fraction", "0.9"))
+    assert all(flag in line for flag in ("--seq-len must be", "--lr must be", "--val-fraction must be")), line
+    assert db_runs(tmp_path) == []
+
+
 # --------------------------------------------------------------------------- bad run references
 
 

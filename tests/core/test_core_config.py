@@ -58,3 +58,50 @@ def test_dropout_auto_is_resolved_by_the_size_of_the_text():
     assert cfg.resolved(5_000_000).dropout == 0.0 == auto_dropout(10**9)
     assert cfg.replace(dropout=0.2).resolved(10).dropout == 0.2  # a number is kept
     assert TrainConfig.from_dict(cfg.to_dict()).dropout is None
+
+
+def test_validate_reports_every_wrong_setting_at_once():
+    with pytest.raises(ConfigError) as ei:
+        TrainConfig(seq_len=0, lr=0.0, tokenizer="x", device="gpu").validate()
+    assert list(ei.value.problems) == ["seq_len", "tokenizer", "lr", "device"]  # in field order
+    assert ei.value.field == "seq_len"
+    assert all(message in str(ei.value) for message in ei.value.problems.values())
+    assert TrainConfig(seq_len=0, lr=0.0).problems() == {
+        "seq_len": "seq_len must be between 1 and 1,000, not 0", "lr": "lr must be between 1e-07 and 10, not 0"}
+
+
+def test_every_setting_has_its_label_help_and_what_it_allows():
+    from dataclasses import fields
+
+    from gru_desktop.core.config import SETTINGS
+
+    assert list(SETTINGS) == [f.name for f in fields(TrainConfig)]
+    for s in SETTINGS.values():
+        assert s.label and s.help, s.name
+        assert s.kind is bool or s.range or s.choices, s.name  # nothing unbounded
+        assert not s.problem(s.default), s.name
+        assert (s.flag is not None) == (s.kind is bool), s.name
+
+
+def test_ranges_and_choices_are_what_validate_allows():
+    """The metadata is the rule: each range's ends pass and one step beyond fails, each choice passes."""
+    from gru_desktop.core.config import SETTINGS
+
+    base = TrainConfig(epochs=5, batch_size=65_536)  # no combination rule in the way (budget, processes)
+    for s in SETTINGS.values():
+        if s.range:
+            lo, hi = s.range
+            step = 1 if s.kind is int else 1e-9
+            for ok in (lo, hi):
+                assert s.name not in base.replace(**{s.name: ok}).problems(), (s.name, ok)
+            for bad in (lo - step, hi + step):
+                assert s.name in base.replace(**{s.name: bad}).problems(), (s.name, bad)
+        for choice in s.choices:
+            assert s.name not in base.replace(**{s.name: choice}).problems()
+    assert "layers" in TrainConfig(layers=SETTINGS["layers"].range[1] + 1).problems()
+
+
+def test_a_combination_is_checked_once_each_setting_is_right():
+    assert list(TrainConfig(epochs=0, budget=0.0).problems()) == ["budget"]
+    assert list(TrainConfig(processes=8, batch_size=4).problems()) == ["processes"]
+    assert list(TrainConfig(processes=8, batch_size=0).problems()) == ["batch_size"]  # not yet the combination

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import threading
 
-from gru_desktop.ui.errors import LOG_NAME, ErrorHandler
+from gru_desktop.logs import LOG_NAME
+from gru_desktop.ui.errors import ErrorHandler
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -1,0 +1,86 @@
+"""`gru-desktop train`: one run in this process, or in several through torchrun (design §12)."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from .common import EXIT_INTERRUPTED, EXIT_USAGE, user_error
+from .follow import ctrl_c, exit_code, follow
+from .parser import config_from_args
+
+
+def cmd_train(args) -> int:
+    from ..core import distributed
+    from ..core.samples import check_probes
+
+    config = config_from_args(args)
+    check_probes(args.probe)  # before the corpus is read or processes start: a bad probe costs nothing
+    if config.processes > 1 and args.pausable:
+        raise user_error(f"--pausable needs one process: runs in {config.processes} processes write no checkpoints, "
+                         "so they cannot be paused or resumed (Ctrl-C cancels and keeps the best epoch's model)")
+    if not distributed.launched_by_torchrun():
+        if config.processes > 1:
+            from ..jobs.launch import launch_processes
+
+            return launch_processes(sys.argv[1:] if args.argv is None else args.argv, config, args.port)
+        return _train(args, config, distributed.LOCAL)
+    if not 1 <= args.dist_timeout <= 86_400:
+        raise user_error("--dist-timeout must be between 1 and 86400 seconds")
+    group, _ = distributed.join(config.device, args.dist_timeout)
+    signal.signal(signal.SIGTERM, _stopped_by_sigterm)  # torchrun stops the others when one process fails
+    from ..core.errors import UserError
+
+    try:
+        return _train(args, config.replace(processes=group.world), group)
+    except UserError:
+        if group.rank == 0:
+            raise  # one error line, from rank 0; the others found the same
+        return EXIT_USAGE
+    except StoppedBySignal as exc:
+        if group.rank == 0:
+            print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # torch.distributed's errors when another process died or timed out
+        if group.rank == 0 or not isinstance(exc, getattr(__import__("torch").distributed, "DistError", ())):
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            print(f"error: another training process stopped or stopped answering ({first})", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # from here on a SIGTERM just ends the process, quietly
+        group.close()
+
+
+class StoppedBySignal(Exception):
+    pass
+
+
+def _stopped_by_sigterm(signum, frame):
+    # An exception, so that the run is finished (marked failed, its best model kept) on the way out.
+    raise StoppedBySignal("stopped by SIGTERM (torchrun stops the others when one training process fails)")
+
+
+def _train(args, config, group) -> int:
+    from ..jobs.runs import prepare, token_cache, train_follower, train_run
+
+    if not 0 <= args.cache_mb <= 10_000_000:
+        raise user_error("--cache-mb must be between 0 and 10000000")
+    cache = token_cache(args.home, args.cache_mb)
+    dataset = prepare(args.paths, config, group=group, cache=cache)
+    if cache.last_problem and group.rank == 0:
+        print(f"warning: {cache.last_problem}", file=sys.stderr)
+    stop = threading.Event()
+    if group.rank != 0:  # quiet: rank 0 reports and records
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+        try:
+            reason = train_follower(dataset, config, group, stop)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        return EXIT_INTERRUPTED if reason == "cancelled" else 0
+    for w in dataset.corpus.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    stop, pause = threading.Event(), threading.Event()
+    with ctrl_c(stop, pause if args.pausable and not group.distributed else None) as received:
+        finished = follow(train_run(dataset, config, home=args.home, name=args.name, stop=stop, pause=pause,
+                                     probes=args.probe, group=group), args.json, group.world)
+    return exit_code(finished, received)
