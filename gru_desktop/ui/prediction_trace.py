@@ -288,7 +288,7 @@ class PredictionTraceView(QFrame):
         self.hidden.set_values(trace.hidden[cols].T)  # (H, tokens)
         self.last_state.set_values(trace.last_state[None, :])
         self.headers["dense"].setText(f"<b>4 · dense + softmax</b> <span style='color:gray'>— {H} → {V:,} scores, "
-                                      f"softmax to probabilities: shape ({V:,},); top 10 shown</span>")
+                                      f"softmax to probabilities: shape ({V},); top 10 shown</span>")
         self.bars.set_top(trace.top)
         self.headers["prediction"].setText("<b>6 · prediction</b>")
         if trace.prefix:
