@@ -167,3 +167,23 @@ def table_rows(db) -> list[dict]:
 def same_row(old: dict, new: dict) -> bool:
     """Whether a refreshed row shows the same as before (the prepared fields aside)."""
     return all(old.get(k) == v for k, v in new.items() if not k.startswith("_")) and len(old) == len(new)
+
+
+def model_choices(db) -> list[dict]:
+    """The runs the Autocomplete picker offers — those whose model storage trusts (not a failed run's),
+    newest first — each with `label` (what the picker shows) and `model_missing` (checked here, once)."""
+    import storage
+
+    from .exports import run_label
+
+    rows = [r for r in storage.list_runs(db) if r.get("model_path") and r["status"] in storage.runs.MODEL_STATUSES]
+    for r in rows:
+        r["model_missing"] = not Path(r["model_path"]).is_file()
+        if r.get("eval_source") == "blend" and r.get("eval_perplexity"):  # what suggests, on its validation text
+            gru = r.get("eval_gru_perplexity")
+            ppl = f" · blend ppl {r['eval_perplexity']:.1f}" + (f" (GRU {gru:.1f})" if gru else "")
+        else:
+            ppl = f" · val ppl {r['best_val_perplexity']:.1f}" if r.get("best_val_perplexity") else ""
+        missing = " — model file missing" if r["model_missing"] else ""
+        r["label"] = f"{run_label(r)} · {r['status']}{ppl} · {r['corpus']}{missing}"
+    return rows

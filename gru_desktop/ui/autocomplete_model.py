@@ -4,8 +4,6 @@ alone — and the run's typing-quality numbers (scored in a worker the first tim
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..core.stats import percentile
 from .runs_model import run_title
 from .threads import function_job
@@ -59,25 +57,45 @@ class ModelPicker:
         return self._db
 
     def refresh_runs(self, select: int | None = None) -> None:
-        """List the runs that have a model; select `select`, else keep the current one, else the latest completed."""
-        import storage
-
+        """List the runs that have a model (in a worker: with 1,000 runs this took 95–650 ms here); then select
+        `select`, else keep the current one, else the latest completed, and load it. `runs_listed` then."""
         current = select if select is not None else (self.run["id"] if self.run else None)
-        # storage decides which statuses leave a trusted model (a failed run's is not)
-        rows = [r for r in storage.list_runs(self.db()) if r.get("model_path") and r["status"] in storage.runs.MODEL_STATUSES]
+        home = self.home
+
+        def listing(progress, should_stop):
+            import storage
+
+            from ..jobs.run_table import model_choices
+
+            _, db = storage.open_store(home, write=False)
+            try:
+                return model_choices(db)
+            finally:
+                db.close()
+
+        if self._list_worker is not None:
+            self._list_worker.stop_event.set()  # superseded: its result is ignored
+        self._list_worker = function_job(listing, result=self._runs_listed, failed=self._listing_failed,
+                                         current=current, select=select)
+        self.jobs.start(self._list_worker)
+
+    def _listing_failed(self, worker, message: str) -> None:
+        if worker is self._list_worker:
+            self.model_status.setText(f"Cannot list the runs: {message}")
+            self.runs_listed.emit()
+
+    def _runs_listed(self, worker, rows: list[dict]) -> None:
+        if worker is not self._list_worker:
+            return
+        current, select = worker.current, worker.select
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
         for r in rows:
-            missing = "" if Path(r["model_path"]).is_file() else " — model file missing"
-            if r.get("eval_source") == "blend" and r.get("eval_perplexity"):  # what suggests, on its validation text
-                gru = r.get("eval_gru_perplexity")
-                ppl = f" · blend ppl {r['eval_perplexity']:.1f}" + (f" (GRU {gru:.1f})" if gru else "")
-            else:
-                ppl = f" · val ppl {r['best_val_perplexity']:.1f}" if r.get("best_val_perplexity") else ""
-            self.run_combo.addItem(f"{run_title(r)} · {r['status']}{ppl} · {r['corpus']}{missing}", r["id"])
+            self.run_combo.addItem(r["label"], r["id"])
         self.run_combo.blockSignals(False)
         if not rows:
             self.model_status.setText("No trained model yet: train one on the left, then type here.")
+            self.runs_listed.emit()
             return
         ids = [r["id"] for r in rows]
         if current not in ids:
@@ -86,6 +104,7 @@ class ModelPicker:
         self.run_combo.setCurrentIndex(ids.index(current))
         if not self.run or self.run["id"] != current or select is not None:
             self.load_run(current)
+        self.runs_listed.emit()
 
     def _combo_activated(self, index: int) -> None:
         run_id = self.run_combo.itemData(index)

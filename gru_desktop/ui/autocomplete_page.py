@@ -31,6 +31,7 @@ TRACE_INTERVAL_MS = 200  # the trace follows the typing at most five times a sec
 class AutocompletePage(ModelPicker, QWidget):
     model_loaded = Signal(int)  # run id, once its predictor is ready
     model_failed = Signal(str)  # why the selected run cannot be used
+    runs_listed = Signal()  # the picker lists the runs again (refresh_runs)
     suggestions_shown = Signal()
     evaluated = Signal(int)  # run id whose typing-quality numbers are now stored
 
@@ -46,7 +47,7 @@ class AutocompletePage(ModelPicker, QWidget):
         self.prefix = ""  # the half-typed word the chips complete
         self._last_text: str | None = None
         self._db = None
-        self._load_worker = self._eval_worker = None
+        self._load_worker = self._eval_worker = self._list_worker = None
         self._catching_up = False
         self._build()
 

@@ -24,7 +24,7 @@ from .corpus_panel import CorpusPanel
 from .corpus_view import CorpusView
 from .runs_page import RunsPage
 from .settings_form import SettingsForm
-from .threads import BackgroundJobs
+from .threads import BackgroundJobs, function_job
 from .train_worker import TrainWorker
 from .training_panel import TrainingPanel
 from .training_view import TrainingView
@@ -38,6 +38,7 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
     corpus_failed = Signal(str)  # the corpus could not be read or used: the message shown
     training_finished = Signal(object)  # RunFinished, or None when the job failed before a run existed
     first_painted = Signal()
+    warmed_up = Signal()  # torch and pyqtgraph are loaded and the pages have started (after first_painted)
 
     def __init__(self, home=None, settings: QSettings | None = None, error_handler=None, load_last: bool = True):
         super().__init__()
@@ -174,14 +175,27 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
         if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):
             print("first-paint", flush=True)
         self.first_painted.emit()
-        from ..core.devices import present_devices  # torch, now that the window is on screen
+        # torch, pyqtgraph and sqlite-utils load in a worker, now that the window is on screen: imported
+        # here they held the GUI thread for 1–4 s (bench --only journey); then the pages start.
+        self.jobs.start(function_job(_warm_up, result=self._warmed_up, failed=self._warm_up_failed,
+                                     crashed=self._crashed))
 
-        self.settings_form.set_present_devices(present_devices())
-        self.training_view.ensure_plot()  # pyqtgraph: ~0.3 s, now that the window is on screen
-        self.autocomplete.refresh_runs()  # the latest trained model, loaded in the background
-        self.runs_page.start()
-        self.queue_view.start()
-        QTimer.singleShot(0, self._offer_queue_resume)
+    def _warmed_up(self, worker, devices) -> None:
+        """Start the pages one per event-loop turn, so the window answers between them (the training chart
+        alone takes ~70 ms to build)."""
+        steps = [lambda: self.settings_form.set_present_devices(devices), self.training_view.ensure_plot,
+                 self.autocomplete.refresh_runs,  # the latest trained model, loaded in the background
+                 self.runs_page.start, self.queue_view.start, self._offer_queue_resume, self.warmed_up.emit]
+
+        def next_step():
+            steps.pop(0)()
+            if steps:
+                QTimer.singleShot(0, self, next_step)
+
+        next_step()
+
+    def _warm_up_failed(self, worker, message: str) -> None:
+        self.problem("Cannot start", message)
 
     # --- dataset + pipeline trace for the current settings ---------------------------------------------
     def show_about(self) -> None:
@@ -243,8 +257,12 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
 
     # --- messages ---------------------------------------------------------------------------------------
     def problem(self, title: str, text: str) -> None:
-        """A readable message box that does not block the event loop (workers keep running)."""
+        """A readable message box that does not block the event loop (workers keep running). None once the
+        window is closed: a job cancelled by the closing (e.g. a corpus still being read) would otherwise open
+        a box that keeps the app running with no window."""
         self.last_problem = text
+        if self.jobs.closed:
+            return
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("problemBox")
         box.finished.connect(lambda *_: self._boxes.remove(box) if box in self._boxes else None)
@@ -313,3 +331,14 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
             self.cancel_training()
         self.jobs.shutdown()
         super().closeEvent(event)
+
+
+def _warm_up(progress, should_stop):
+    """Off the GUI thread, right after the first paint: what the pages need first (the imports, the devices)."""
+    import pyqtgraph  # noqa: F401  (the charts)
+    import storage  # noqa: F401  (sqlite-utils)
+
+    from ..core.devices import present_devices  # torch
+    from . import compare_plot, metrics_plot  # noqa: F401  (their pyqtgraph classes)
+
+    return present_devices()

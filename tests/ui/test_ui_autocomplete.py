@@ -186,8 +186,9 @@ def test_the_picker_offers_no_model_of_a_failed_run(qtbot, window, home):
         page.refresh_runs()
     offered = [page.run_combo.itemData(i) for i in range(page.run_combo.count())]
     assert offered == [good["id"]]
-    page.refresh_runs(select=failed)  # e.g. from the Runs page: not loaded either
-    assert page.run["id"] == good["id"]
+    with qtbot.waitSignal(page.runs_listed, timeout=10_000):
+        page.refresh_runs(select=failed)  # e.g. from the Runs page: not loaded either
+    assert page.run_combo.currentData() == good["id"] and page.run["id"] == good["id"]
 
 
 def test_pasting_a_long_sentence_catches_up_in_slices(qtbot, window, page):

@@ -86,3 +86,21 @@ def test_clear_token_cache_shows_its_size_and_asks_first(qtbot, home, make_windo
     assert "token cache cleared: 1 entry" in said.args[0]
     assert cache.entries() == []
     qtbot.waitUntil(lambda: button.text() == "Token cache: empty" and not button.isEnabled(), timeout=10_000)
+
+
+def test_the_window_loads_torch_and_pyqtgraph_in_a_worker_then_starts_its_pages(qtbot, home, make_window, monkeypatch):
+    """Imported on the GUI thread after the first paint, they held the window for 1–4 s (bench --only journey)."""
+    from gru_desktop.ui import main_window
+
+    make_runs_folder(home, 3, epochs=2, steps=4)
+    threads = []
+    real = main_window._warm_up
+    monkeypatch.setattr(main_window, "_warm_up", lambda *a: threads.append(threading.current_thread()) or real(*a))
+    window = make_window()
+    with qtbot.waitSignal(window.autocomplete.runs_listed, timeout=120_000):  # the last page to start
+        window.show()
+    assert threads and threads[0] is not threading.main_thread()
+    assert window.training_view.plot is not None
+    qtbot.waitUntil(lambda: window.runs_page.model.rowCount() == 3, timeout=10_000)
+    combo = window.autocomplete.run_combo  # listed in a worker too: labels made there
+    assert combo.count() == 3 and combo.itemText(0).startswith("run 3 · completed") and "model file missing" in combo.itemText(0)
