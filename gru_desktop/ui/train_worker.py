@@ -68,7 +68,6 @@ class TrainWorker(Worker):
                               probes=self.probes)
 
     def work(self):
-        lower_priority()
         from ..jobs import runs
         from ..core.train import EpochResult, StepResult
         from ..jobs.queue import QueueItemFinished, QueueItemStarted
@@ -107,27 +106,6 @@ class TrainWorker(Worker):
                     self.queue_changed.emit()
         except runs.ResumeError as exc:
             self.resume_refused.emit(exc.run_id, str(exc), exc.as_new_run)
-
-
-TRAINING_NICE = 5  # the training thread's niceness (Linux): the GUI thread wins a contended core
-
-
-def lower_priority(nice: int = TRAINING_NICE) -> bool:
-    """Lower this thread's CPU priority (and that of the torch threads it starts, which inherit it), so the GUI
-    thread is scheduled first when the cores are contended (design §3: the window never stalls). On an idle
-    machine training loses nothing: priority only matters when a core is wanted by both. Linux only (a
-    thread's nice value is its own there); elsewhere a no-op. True when applied."""
-    import os
-    import sys
-
-    if not sys.platform.startswith("linux") or os.environ.get("GRU_DESKTOP_TRAINING_NICE") == "0":
-        return False
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), nice))
-        return True
-    except OSError:
-        return False
 
 
 def history_events(history: dict):
