@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..core.stats import percentile
 from .runs_model import run_title
-from .threads import function_job
+from .threads import function_job, read_job
 
 SOURCE_TIP = ("what suggests: the fitted blend of the network with word counts (Kneser–Ney trigram) and the words "
               "used earlier in your text, and the words that followed moments of your text the network saw as alike, or one "
@@ -60,23 +60,12 @@ class ModelPicker:
         """List the runs that have a model (in a worker: with 1,000 runs this took 95–650 ms here); then select
         `select`, else keep the current one, else the latest completed, and load it. `runs_listed` then."""
         current = select if select is not None else (self.run["id"] if self.run else None)
-        home = self.home
-
-        def listing(progress, should_stop):
-            import storage
-
-            from ..jobs.run_table import model_choices
-
-            _, db = storage.open_store(home, write=False)
-            try:
-                return model_choices(db)
-            finally:
-                db.close()
+        from ..jobs.run_table import model_choices
 
         if self._list_worker is not None:
             self._list_worker.stop_event.set()  # superseded: its result is ignored
-        self._list_worker = function_job(listing, result=self._runs_listed, failed=self._listing_failed,
-                                         current=current, select=select)
+        self._list_worker = read_job(self.home, model_choices, result=self._runs_listed, failed=self._listing_failed,
+                                     current=current, select=select)
         self.jobs.start(self._list_worker)
 
     def _listing_failed(self, worker, message: str) -> None:

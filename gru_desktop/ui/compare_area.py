@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel
 
 from ..jobs.compare import MAX_COMPARED, compared
 from .runs_model import run_title
-from .threads import function_job
+from .threads import function_job, read_job
 
 SELECTION_SETTLE_MS = 60  # a selection being dragged or extended by keys is compared once it settles
 
@@ -108,18 +108,10 @@ class CompareArea(QSplitter):
             self.compared.emit()
             return
 
-        def read(progress, should_stop):
-            import storage
+        from ..jobs.compare import compare_data
 
-            from ..jobs.compare import compare_data
-
-            _, db = storage.open_store(home, write=False)  # this thread's own connection
-            try:
-                return compare_data(db, runs)
-            finally:
-                db.close()
-
-        self._job = function_job(read, result=self._ready, failed=self._failed, runs=runs)
+        self._job = read_job(home, lambda db: compare_data(db, runs), result=self._ready, failed=self._failed,
+                             runs=runs)
         self._waiting = True
         self.jobs.start(self._job)
         for r in runs:

@@ -14,7 +14,7 @@ from .cache_button import TokenCacheButton
 from .compare_area import CompareArea
 from .run_actions import RunActions
 from .runs_model import RunsFilter, RunsTableModel
-from .threads import function_job
+from .threads import read_job
 
 POLL_MS = 1000  # how often the database is checked for changes made by other connections
 
@@ -171,20 +171,10 @@ class RunsPage(RunActions, QWidget):
             self._fetch_again = True
             return
         self._data_version = self._db().execute("PRAGMA data_version").fetchone()[0]
-        home = self.home
+        from ..jobs.run_table import table_rows
 
-        def fetch(progress, should_stop):
-            import storage
-
-            from ..jobs.run_table import table_rows
-
-            _, db = storage.open_store(home, write=False)
-            try:
-                return table_rows(db)
-            finally:
-                db.close()
-
-        self._fetch = function_job(fetch, result=self._fetched_rows, failed=self._fetch_failed, ended=self._fetched)
+        self._fetch = read_job(self.home, table_rows, result=self._fetched_rows, failed=self._fetch_failed,
+                               ended=self._fetched)
         self.jobs.start(self._fetch)
 
     def _fetched_rows(self, worker, rows: list[dict]) -> None:

@@ -95,6 +95,22 @@ def function_job(fn, *, result, failed, crashed=None, ended=None, progress=None,
     return worker
 
 
+def read_job(home, read, *, result, failed, **kwargs) -> FunctionWorker:
+    """A FunctionWorker that reads the data folder's database on a connection of its own (a connection belongs
+    to its thread, design §3): `read(db)`'s value arrives as `result(worker, value)`."""
+
+    def work(progress, should_stop):
+        import storage
+
+        _, db = storage.open_store(home, write=False)  # read-only folders and full disks too
+        try:
+            return read(db)
+        finally:
+            db.close()
+
+    return function_job(work, result=result, failed=failed, **kwargs)
+
+
 class BackgroundJobs(QObject):
     """Starts workers on their own threads and keeps them alive until their thread has finished."""
 
