@@ -317,7 +317,7 @@ def _gru_outputs(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, s
     """GRU outputs (tokens, H) for runs of whole sentences of about `budget` tokens, in text order."""
     group: list[torch.Tensor] = []
     size = 0
-    for s, n in zip(sentences.tolist(), lengths.tolist()):
+    for s, n in zip(sentences.tolist(), lengths.tolist(), strict=True):
         if n == 0:
             continue
         a = int(starts[s])

@@ -100,7 +100,7 @@ class Predictor:
             self._outs = torch.empty(64, state.shape[-1])  # top layer's output at each point: the state cache's
             self._outs[0] = state[-1, 0]                 # keys, kept in one tensor (no per-keystroke stacking)
         same = 0
-        for a, b in zip(self._ids, ids):
+        for a, b in zip(self._ids, ids, strict=False):
             if a != b:
                 break
             same += 1
@@ -124,7 +124,7 @@ class Predictor:
     def pending(self, ids: list[int]) -> int:
         """GRU steps still needed before the cache holds `ids` (0: suggestions are instant)."""
         same = 0
-        for a, b in zip(self._ids, ids):
+        for a, b in zip(self._ids, ids, strict=False):
             if a != b:
                 break
             same += 1
@@ -233,7 +233,7 @@ class Predictor:
         else:
             masked = probs.masked_fill(self._not_suggestable, -1.0)
             values, ids = masked.topk(min(k, int((~self._not_suggestable).sum())))
-        return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist()) if v >= 0]
+        return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist(), strict=True) if v >= 0]
 
     def sample(self, text: str, n_words: int, temperature: float = 1.0, top_k: int = 0, seed: int | None = None) -> list[str]:
         """Continue the text by sampling n words (temperature-scaled, optionally from the top k only)."""
