@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 
 from ..core.summary import CorpusSummary
 
+
 class LengthHistogram(QWidget):
     """Sentences per length, with a line at the padding length L: bars right of it get cut into windows."""
 
