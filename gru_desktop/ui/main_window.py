@@ -345,6 +345,7 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
 def _warm_up(progress, should_stop):
     """Off the GUI thread, right after the first paint: what the pages need first (the imports, the devices)."""
     import pyqtgraph  # noqa: F401  (the charts)
+
     import storage  # noqa: F401  (sqlite-utils)
 
     from ..core.devices import present_devices  # torch
