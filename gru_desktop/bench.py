@@ -254,7 +254,7 @@ def _size_row(label: str, paths: list, cfg: TrainConfig) -> dict:
 def _latency(ds, cfg, args, data, keystrokes=2000) -> dict:
     torch.manual_seed(0)
     model = GRULanguageModel.from_config(cfg, len(ds.vocab))
-    for ev in train(model, ds.train, ds.val, cfg.replace(time_limit=30.0, epochs=1)):
+    for _ in train(model, ds.train, ds.val, cfg.replace(time_limit=30.0, epochs=1)):
         pass
     blend = fit_blend(model, ds.vocab, ds.corpus, ds.ids, ds.train_sentences, ds.val_sentences)
     text = (data / "test.txt").read_text(encoding="utf-8")[:20_000]

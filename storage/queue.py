@@ -94,7 +94,7 @@ def move_item(db: Database, item_id: int, delta: int) -> None:
         j = min(max(i + delta, 0), len(ids) - 1)
         ids.insert(j, ids.pop(i))
         positions = sorted(r[0] for r in db.execute("SELECT position FROM queue WHERE state = 'queued'"))
-        for pos, qid in zip(positions, ids):
+        for pos, qid in zip(positions, ids, strict=True):
             db.execute("UPDATE queue SET position = ? WHERE id = ?", [pos, qid])
 
 

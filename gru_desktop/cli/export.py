@@ -5,14 +5,14 @@ import json
 import sys
 from pathlib import Path
 
-
 MODEL_FLAGS = ("pt2", "onnx", "torchscript")
 
 
 def runs_export(args, db) -> int:
     import storage
-    from ..jobs import exports
+
     from ..core.errors import UserError
+    from ..jobs import exports
 
     targets = {k: getattr(args, k) for k in ("csv", "png", *MODEL_FLAGS) if getattr(args, k)}
     if not targets:

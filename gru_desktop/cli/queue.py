@@ -13,9 +13,10 @@ from .parser import config_from_args, config_options, switches
 
 def cmd_queue(args) -> int:
     import storage
-    from ..jobs import queue as jobs_queue
-    from ..core.errors import UserError
     from storage import open_store
+
+    from ..core.errors import UserError
+    from ..jobs import queue as jobs_queue
 
     if args.action is None:
         raise UserError("queue: give an action: add, sweep, list, run or remove")

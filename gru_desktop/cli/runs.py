@@ -104,6 +104,7 @@ def _runs_resume(args, run_id: int) -> int:
 def _continue_as_new_run(args, run_id: int, stop, pause) -> int:
     """What the user is offered when a run cannot be resumed: its best model trained further as a new run."""
     import storage
+
     from ..jobs.runs import continue_dataset, open_store, train_run
 
     _, db = open_store(args.home)

@@ -8,9 +8,9 @@ from .common import EXIT_USAGE, finite
 
 
 def cmd_suggest(args) -> int:
-    from ..jobs.blends import ensure_blend
     from ..core.errors import UserError
     from ..core.predict import Predictor
+    from ..jobs.blends import ensure_blend
     from ..jobs.runs import load_run_model, open_store
 
     if not 1 <= args.top_k <= 100:
@@ -39,9 +39,9 @@ def cmd_suggest(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from ..jobs.blends import ensure_blend
     from ..core.corpus import read_corpus
     from ..core.evaluate import evaluate_parts
+    from ..jobs.blends import ensure_blend
     from ..jobs.runs import load_run_model, open_store
 
     _, db = open_store(args.home, write=False)

@@ -28,6 +28,7 @@ import os
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -95,12 +96,18 @@ def mix(weights: Weights, gru: np.ndarray, counts: np.ndarray | None, cache: np.
     """a·gru + b·counts + c·cache + d·state for (n, V) or (V,) arrays; parts with weight 0 may be None."""
     out = gru * weights.gru if weights.gru else 0.0
     if weights.counts:
-        out = out + counts * weights.counts
+        out = out + _given(counts, "counts") * weights.counts
     if weights.cache:
-        out = out + (cache if cache is not None else counts) * weights.cache
+        out = out + _given(cache if cache is not None else counts, "cache") * weights.cache
     if weights.state:
-        out = out + (state if state is not None else counts) * weights.state
+        out = out + _given(state if state is not None else counts, "state") * weights.state
     return np.asarray(out, dtype=np.float64)
+
+
+def _given(part: np.ndarray | None, name: str) -> np.ndarray:
+    if part is None:
+        raise ValueError(f"mix: the {name} part has a weight but no distribution")
+    return part
 
 
 def fit_weights(p_gru: np.ndarray, p_counts: np.ndarray, p_cache: np.ndarray | None = None,
@@ -109,8 +116,8 @@ def fit_weights(p_gru: np.ndarray, p_counts: np.ndarray, p_cache: np.ndarray | N
 
     Every EM step lowers (or keeps) the mean −log p of the mixture; with one part far better, its weight goes
     to ~1, so the blend cannot be worse than the best part on these positions."""
-    w, _ = _em([p for p in (p_gru, p_counts, p_cache, p_state) if p is not None], iterations, tol)
-    w = list(w) + [0.0] * 4
+    fitted, _ = _em([p for p in (p_gru, p_counts, p_cache, p_state) if p is not None], iterations, tol)
+    w = [float(x) for x in fitted] + [0.0] * 4
     if p_cache is None and p_state is not None:
         w[2], w[3] = 0.0, w[2]
     return Weights(float(w[0]), float(w[1]), float(w[2]), float(w[3]))
@@ -191,9 +198,11 @@ def stream(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentenc
         np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths))
     # The cache reads the whole text before each position (earlier sentences included, as the words typed
     # before in the box): kept words are the suggestable ones, in text order.
-    keep = suggestable[np.clip(ids, 0, V - 1)] if with_cache else None
-    kept_before = np.concatenate([[0], np.cumsum(keep)]) if with_cache else None
-    kept_ids = ids[keep].astype(np.int64) if with_cache else None
+    if with_cache:
+        keep = suggestable[np.clip(ids, 0, V - 1)]
+        kept_before, kept_ids = np.concatenate([[0], np.cumsum(keep)]), ids[keep].astype(np.int64)
+    else:  # not read
+        kept_before = kept_ids = np.zeros(0, dtype=np.int64)
     budget = min(slice_size, max(64, 10_000_000 // max(V, 1)))  # positions run through the GRU at once
     # Positions scored at once: each part's (slice, V) floats stay ~20 MB. Scoring holds several such arrays
     # per part and source at a time; at 4× this it was ~600 MB at V = 5,000 (measured, bench --only scale).
@@ -317,7 +326,7 @@ def _gru_outputs(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, s
     """GRU outputs (tokens, H) for runs of whole sentences of about `budget` tokens, in text order."""
     group: list[torch.Tensor] = []
     size = 0
-    for s, n in zip(sentences.tolist(), lengths.tolist()):
+    for s, n in zip(sentences.tolist(), lengths.tolist(), strict=True):
         if n == 0:
             continue
         a = int(starts[s])
@@ -357,7 +366,7 @@ def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor, thet
     and the words that followed them (n,), and optionally still earlier ones (the text before, kept apart so
     that a keystroke never copies them); None when there is no earlier position."""
     sims, both = [keys @ query], [words]
-    if older_keys is not None and older_keys.shape[0]:
+    if older_keys is not None and older_words is not None and older_keys.shape[0]:
         sims, both = [older_keys @ query, sims[0]], [older_words, words]
     sim = torch.cat(sims) if len(sims) > 1 else sims[0]
     if sim.shape[0] == 0:
@@ -419,7 +428,8 @@ def save_counts(path: str | os.PathLike, counts: KneserNeyTrigram, weights: Weig
     import json
 
     path = Path(path)
-    arrays = {k: np.ascontiguousarray(v, dtype=np.int64) for k, v in counts.arrays().items()}
+    # Any: unpacked into savez's keywords, whose stub would also match the values against `allow_pickle`
+    arrays: dict[str, Any] = {k: np.ascontiguousarray(v, dtype=np.int64) for k, v in counts.arrays().items()}
     meta = {"format": COUNTS_FORMAT, "vocab_size": counts.V, "vocab_sha256": vocab_digest(vocab),
             "weights": weights.to_dict(), "train_tokens": counts.train_tokens, "report": report or {},
             "cache_window": CACHE_WINDOW, "state_window": STATE_WINDOW, "theta": theta}

@@ -206,7 +206,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     except pickle.UnpicklingError as exc:
         raise CheckpointError(f"its checkpoint {path} was refused: it holds more than plain data and tensors "
                               f"({type(exc).__name__}); nothing in it was run") from None
-    except Exception as exc:  # torch's unpickler raises many kinds on junk or a truncated file
+    except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on junk or a truncated file
         raise CheckpointError(f"its checkpoint {path} is damaged ({type(exc).__name__})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a GRU Desktop checkpoint")

@@ -109,7 +109,7 @@ def read_corpus(
     for path in files:
         mark = enc.mark()
         try:
-            report = (lambda n: progress(done + n, total)) if progress else None
+            report = (lambda n, done=done: progress(done + n, total)) if progress else None
             info, file_warnings = _read_file(path, enc, report, should_stop)
             if info.tokens == 0:
                 raise CorpusError(f"{path}: no words in it (the file is empty or only white space/symbols)")

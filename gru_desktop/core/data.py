@@ -101,8 +101,10 @@ class Windows:
         """ids[a - 1 : a + length] of each window from the ids' file, as rows of L + 1 (PAD after the words)."""
         size = self.ids.itemsize
         span = np.zeros((len(a), self.seq_len + 1), dtype=self.ids.dtype)
+        if self._file is None:
+            raise RuntimeError("Windows._read_spans: the ids have no file to read from")
         fd = self._file.fileno()
-        for r, (start, n) in enumerate(zip(a.tolist(), lengths.tolist())):
+        for r, (start, n) in enumerate(zip(a.tolist(), lengths.tolist(), strict=True)):
             lo = max(start - 1, 0)  # the word before the window (none before the very first word)
             raw = os.pread(fd, (start + n - lo) * size, lo * size)
             span[r, 1 - (start - lo) : 1 + n] = np.frombuffer(raw, dtype=self.ids.dtype)
@@ -286,7 +288,7 @@ def _vocab_ids(ids: np.ndarray, table: np.ndarray, dtype: np.dtype) -> np.ndarra
         fh.write(table[piece].astype(dtype).tobytes())
     fh.flush()
     out = np.memmap(fh, dtype=dtype, mode="r", shape=(ids.size,))
-    out.source_file = fh  # `Windows` reads batches from the file itself (closed with the array)
+    out.source_file = fh  # type: ignore[attr-defined]  # `Windows` reads batches from the file itself (closed with the array)
     return out
 
 

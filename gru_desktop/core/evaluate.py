@@ -102,7 +102,7 @@ class _Tally:
 
     def _keystrokes(self, probs, targets, words, vocab: Vocab, max_words: int) -> None:
         suggestable = vocab.suggestable
-        for p, target, word in zip(probs, targets.tolist(), words):
+        for p, target, word in zip(probs, targets.tolist(), words, strict=True):
             if not is_word(word) or word in RESERVED:
                 continue
             cost = len(word) + 1

@@ -45,7 +45,7 @@ def pt2_bytes(loaded: LoadedModel) -> bytes:
             program = torch.export.export(step_module(loaded), example_inputs(loaded))
             buf = io.BytesIO()
             torch.export.save(program, buf, extra_files=metadata(loaded))
-    except Exception as exc:  # torch.export raises many kinds on what it cannot trace
+    except Exception as exc:  # noqa: BLE001 - torch.export raises many kinds on what it cannot trace
         raise ExportError(f"torch.export could not export this model ({type(exc).__name__}: {str(exc)[:200]})") from None
     return buf.getvalue()
 
@@ -74,7 +74,7 @@ def load_pt2(source: str | os.PathLike | io.BytesIO):
             warnings.simplefilter("ignore")
             program = torch.export.load(source, extra_files=extra)
         vocab, config = json.loads(extra[VOCAB_KEY]), json.loads(extra[CONFIG_KEY])
-    except Exception as exc:  # torch raises many kinds on junk; json raises on missing extras
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds on junk; json raises on missing extras
         raise ModelFileError(f"{source}: not a GRU Desktop .pt2 export ({type(exc).__name__})") from None
     if not isinstance(vocab, list) or not isinstance(config, dict):
         raise ModelFileError(f"{source}: not a GRU Desktop .pt2 export (bad vocabulary or config)")

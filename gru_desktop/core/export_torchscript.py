@@ -81,7 +81,7 @@ def load_torchscript(path: str | os.PathLike) -> tuple[torch.jit.ScriptModule, l
             module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
         vocab = json.loads(extra[VOCAB_FILE])
         config = json.loads(extra[CONFIG_FILE])
-    except Exception as exc:  # torch raises RuntimeError/ValueError on junk; json raises on empty extras
+    except Exception as exc:  # noqa: BLE001 - torch raises RuntimeError/ValueError on junk; json raises on empty extras
         raise ModelFileError(f"{path}: not a GRU Desktop TorchScript export ({type(exc).__name__})") from None
     if not isinstance(vocab, list) or not isinstance(config, dict):
         raise ModelFileError(f"{path}: not a GRU Desktop TorchScript export (bad vocabulary or config)")

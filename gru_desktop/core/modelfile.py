@@ -85,7 +85,7 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         raise ModelFileError(f"{path}: refused: not a plain model file ({first[:160]})") from None
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except Exception as exc:  # torch's unpickler raises many kinds (IndexError, EOFError, RuntimeError…) on junk
+    except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds (IndexError, EOFError, RuntimeError…) on junk
         raise ModelFileError(f"{path}: corrupt or not a model file ({type(exc).__name__})") from None
     try:
         return _from_payload(payload, path.stat().st_size)

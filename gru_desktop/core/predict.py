@@ -9,7 +9,9 @@ predictor remembers the tokens it has fed for that sentence and the GRU state af
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import torch
@@ -87,6 +89,11 @@ class Predictor:
         return Context(tokens, self.vocab.encode(tokens), prefix, before)
 
     # --- the model, incrementally -----------------------------------------------------------
+    @overload
+    def _advance(self, ids: list[int], limit: None = None) -> torch.Tensor: ...
+    @overload
+    def _advance(self, ids: list[int], limit: int | None) -> torch.Tensor | None: ...
+
     def _advance(self, ids: list[int], limit: int | None = None) -> torch.Tensor | None:
         """Make the cache hold exactly `ids`; return the next-word probabilities (V,).
 
@@ -100,7 +107,7 @@ class Predictor:
             self._outs = torch.empty(64, state.shape[-1])  # top layer's output at each point: the state cache's
             self._outs[0] = state[-1, 0]                 # keys, kept in one tensor (no per-keystroke stacking)
         same = 0
-        for a, b in zip(self._ids, ids):
+        for a, b in zip(self._ids, ids, strict=False):
             if a != b:
                 break
             same += 1
@@ -124,7 +131,7 @@ class Predictor:
     def pending(self, ids: list[int]) -> int:
         """GRU steps still needed before the cache holds `ids` (0: suggestions are instant)."""
         same = 0
-        for a, b in zip(self._ids, ids):
+        for a, b in zip(self._ids, ids, strict=False):
             if a != b:
                 break
             same += 1
@@ -141,17 +148,18 @@ class Predictor:
     def mixed(self, gru: torch.Tensor, ctx: Context, source: str | None = None) -> torch.Tensor:
         """The `source`'s distribution (the predictor's own by default) given the GRU's for this context."""
         source = source or self.source
-        if source == "gru" or self.blend is None:
+        blend = self.blend
+        if source == "gru" or blend is None:
             return gru
         key = (source, tuple(ctx.ids), ctx.before)
         if self._mixed is not None and self._mixed[0] == key and self._mixed[1] is gru:
             return self._mixed[2]  # a letter typed into a word: the same words before it, the same distribution
-        out = self._mix(gru, ctx, source)
+        out = self._mix(gru, ctx, source, blend)
         self._mixed = (key, gru, out)
         return out
 
-    def _mix(self, gru: torch.Tensor, ctx: Context, source: str) -> torch.Tensor:
-        weights = self.blend.weights.for_source(source)
+    def _mix(self, gru: torch.Tensor, ctx: Context, source: str, blend: Blend) -> torch.Tensor:
+        weights = blend.weights.for_source(source)
         counts = self.counts_row(ctx.ids)
         cache = self.cache_row(ctx) if weights.cache else None
         state = self.state_row(ctx) if weights.state else None
@@ -170,7 +178,7 @@ class Predictor:
         """The counts' P(· | last two words of the sentence) (V,)."""
         u = ids[-2] if len(ids) >= 2 else (BOS if ids else PAD)
         v = ids[-1] if ids else BOS
-        return self.blend.counts.dense(np.array([u]), np.array([v]))[0]
+        return self._counted().counts.dense(np.array([u]), np.array([v]))[0]
 
     def cache_row(self, ctx: Context) -> np.ndarray | None:
         """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
@@ -182,7 +190,7 @@ class Predictor:
         """The state cache: earlier positions of the text (earlier sentences, then this one) whose GRU output
         is like the present one vote for the word that followed them. Needs the GRU fed up to `ctx.ids`."""
         self._history_ids(ctx.before)
-        keys, words = self._history_states if self._history_states is not None else (None, None)
+        theta, history = self._counted().theta, self._history_states
         n = len(ctx.ids)
         if len(self._states) < n + 1 or self._ids[:n] != list(ctx.ids):
             return None
@@ -190,9 +198,16 @@ class Predictor:
         now_keys, query = self._outs[first:n], self._outs[n]  # outputs after <bos> and each token: views
         now_words = torch.tensor(ctx.ids[first:], dtype=torch.int64)
         room = STATE_WINDOW - now_keys.shape[0]
-        if keys is not None and room > 0:  # the text before fills the rest of the window
-            return state_row(query, now_keys, now_words, self.blend.theta, len(self.vocab), keys[-room:], words[-room:])
-        return state_row(query, now_keys, now_words, self.blend.theta, len(self.vocab))
+        if history is not None and room > 0:  # the text before fills the rest of the window
+            keys, words = history
+            return state_row(query, now_keys, now_words, theta, len(self.vocab), keys[-room:], words[-room:])
+        return state_row(query, now_keys, now_words, theta, len(self.vocab))
+
+    def _counted(self) -> Blend:
+        """The blend, for the parts that need its counts (only asked for when the predictor has them)."""
+        if self.blend is None:
+            raise ValueError("this predictor suggests with the GRU alone: it has no counts")
+        return self.blend
 
     def _history_ids(self, before: str) -> list[int]:
         """The last CACHE_WINDOW suggestable ids of the text before the current sentence: read again only when
@@ -233,11 +248,11 @@ class Predictor:
         else:
             masked = probs.masked_fill(self._not_suggestable, -1.0)
             values, ids = masked.topk(min(k, int((~self._not_suggestable).sum())))
-        return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist()) if v >= 0]
+        return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist(), strict=True) if v >= 0]
 
     def sample(self, text: str, n_words: int, temperature: float = 1.0, top_k: int = 0, seed: int | None = None) -> list[str]:
         """Continue the text by sampling n words (temperature-scaled, optionally from the top k only)."""
-        gen = torch.Generator().manual_seed(seed if seed is not None else int(np.random.SeedSequence().entropy % 2**31))
+        gen = torch.Generator().manual_seed(seed if seed is not None else secrets.randbelow(2**31))
         probs, ctx = self.probabilities(text)
         ids = list(ctx.ids)
         words: list[str] = []

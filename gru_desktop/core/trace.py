@@ -51,7 +51,7 @@ def pipeline_trace(dataset: Dataset, config: TrainConfig, model: GRULanguageMode
         out, _, state = model.run(row, None)  # out: (len(row), H)
         probs = torch.softmax(model.logits(out[-1]), 0)
         top = probs.masked_fill(torch.from_numpy(~vocab.suggestable), -1).topk(min(5, V - 3))
-    shown = ", ".join(f"{vocab.itos[i]} {p:.1%}" for i, p in zip(top.indices.tolist(), top.values.tolist()))
+    shown = ", ".join(f"{vocab.itos[i]} {p:.1%}" for i, p in zip(top.indices.tolist(), top.values.tolist(), strict=True))
     unk = sum(1 for i in ids if i == UNK)
     stages = [
         Stage(1, "raw text", (N,), f"{N:,} sentences",
@@ -59,7 +59,7 @@ def pipeline_trace(dataset: Dataset, config: TrainConfig, model: GRULanguageMode
               " ".join(words)),
         Stage(2, "tokenization", (N, None), f"{N:,} sequences × {int(lengths.min())}–{int(lengths.max())} ids (mean {lengths.mean():.1f})",
               f"{V:,} ids: <pad>=0, <unk>=1, <bos>=2 and the {V - 3:,} most frequent words; {dataset.oov_share:.1%} of words become <unk>",
-              " ".join(f"{w}={i}" for w, i in zip(words, ids)) + (f"  ({unk} unknown)" if unk else "")),
+              " ".join(f"{w}={i}" for w, i in zip(words, ids, strict=True)) + (f"  ({unk} unknown)" if unk else "")),
         Stage(3, "padding", (W, L), f"{W:,} windows × {L}",
               f"<bos> first, cut into windows of {L}, zeros after the words; {np.mean(lengths > L):.1%} of sentences are longer than {L}",
               "[" + " ".join(map(str, padded)) + "]"),

@@ -136,14 +136,14 @@ def token_shape_warnings(words: list[str], counts: np.ndarray, too_long: int) ->
     one-off "words" longer than LONG_TOKEN_CHARS (whole sentences), or much text in a script that is
     written without spaces and that it cannot segment (Thai, Lao, Khmer, Myanmar)."""
     found = []
-    long_once = sum(1 for w, c in zip(words, counts) if c == 1 and len(w) > LONG_TOKEN_CHARS) + too_long
+    long_once = sum(1 for w, c in zip(words, counts, strict=True) if c == 1 and len(w) > LONG_TOKEN_CHARS) + too_long
     distinct = len(words) - 1 + too_long  # without <unk>
     if long_once >= 10 and long_once > 0.5 * distinct:
         found.append(f"{long_once:,} of the {distinct:,} distinct words occur once and are longer than "
                      f"{LONG_TOKEN_CHARS} characters: these look like whole sentences; is the text split into words?")
     total = int(counts.sum()) + too_long
     for script, pattern in UNSEGMENTED_SCRIPTS.items():
-        n = sum(int(c) for w, c in zip(words, counts) if pattern.search(w))
+        n = sum(int(c) for w, c in zip(words, counts, strict=True) if pattern.search(w))
         if total and n > 0.05 * total:
             found.append(f"{n / total:.0%} of the words are {script}, which is written without spaces between "
                          "words: the words tokenizer cannot split it into words (split it with a word segmenter "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import storage
+
 from ..core.config import TrainConfig
 from ..core.data import Dataset
 from ..core.ngram import KneserNeyTrigram, UnigramModel

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import storage
+
 from ..core.blend import Blend, counts_path, load_counts, save_counts
 from ..core.corpus import Corpus, leading_part
 from ..core.data import split_sentences

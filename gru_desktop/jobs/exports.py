@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import storage
+
 from ..core.atomic import atomic_write
 from ..core.errors import UserError
 

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 
 import storage
+
 from ..core.config import SETTINGS, TrainConfig
 from ..core.errors import ConfigError, UserError
 
@@ -73,7 +74,7 @@ def expand_sweep(base: TrainConfig, grid: dict[str, list]) -> list[TrainConfig]:
     names = list(grid)
     configs = []
     for combo in itertools.product(*(grid[n] for n in names)):
-        cfg = base.replace(**dict(zip(names, combo)))
+        cfg = base.replace(**dict(zip(names, combo, strict=True)))
         try:
             cfg.validate()
         except ConfigError as exc:

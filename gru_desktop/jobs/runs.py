@@ -18,6 +18,8 @@ from pathlib import Path
 import torch
 
 import storage
+
+from ..core import atomic
 from ..core.blend import counts_path
 from ..core.config import TrainConfig
 from ..core.corpus import SAMPLE_CORPUS, read_corpus
@@ -26,7 +28,6 @@ from ..core.devices import resolve_device
 from ..core.distributed import LOCAL, Group, threads_per_process
 from ..core.errors import ModelFileError, UserError
 from ..core.model import GRULanguageModel
-from ..core import atomic
 from ..core.modelfile import LoadedModel, estimate_file_bytes, load_model, model_bytes
 from ..core.samples import check_probes, epoch_samples, validation_prefixes
 from ..core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
@@ -472,8 +473,8 @@ def evaluate_run(db, run_id: int, should_stop=None):
     validation sentences (perplexity, top-1, top-3, keystroke savings), with the GRU's and the counts' numbers
     on the same positions, and store them with the run. The corpus is read again from the run's files and
     must be the text the run was trained on (same sha256), or the split would differ."""
-    from .blends import bounded_split, fit_and_store, load_blend, record
     from ..core.evaluate import evaluate_parts
+    from .blends import bounded_split, fit_and_store, load_blend, record
 
     run, loaded = load_run_model(db, run_id)
     cfg = loaded.config

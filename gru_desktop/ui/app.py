@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     from . import status_log
 
-    logging_handlers = []  # after the first paint: the log file's setup loads storage
-    window.first_painted.connect(lambda: logging_handlers.append(status_log.install(window, window.home)))
+    logging_handlers = []  # once warmed up: the log file's setup needs storage, which loads in a worker
+    window.warmed_up.connect(lambda: logging_handlers.append(status_log.install(window, window.home)))
     if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):  # `bench startup`: report first paint, then quit
         window.first_painted.connect(lambda: QTimer.singleShot(0, window.close))
     from .signals import SignalBridge

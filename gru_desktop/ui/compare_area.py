@@ -9,8 +9,18 @@ once the chart and the diff show the current selection.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QLabel, QLineEdit, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..jobs.compare import MAX_COMPARED, compared
 from .runs_model import run_title
@@ -177,8 +187,8 @@ class CompareArea(QSplitter):
         home = self.home
 
         def load(progress, should_stop):
-            from ..jobs import blends, runs
             from ..core.predict import Predictor
+            from ..jobs import blends, runs
 
             _, db = runs.open_store(home, write=False)
             run, loaded = runs.load_run_model(db, rid)

@@ -60,7 +60,7 @@ class ComparePlot(pg.GraphicsLayoutWidget):
         self.loss_plot.setTitle("loss: training dashed, validation solid", color=text.name())
         self.legend.setLabelTextColor(text)
         self.legend.setBrush(pg.mkBrush(pal.color(pal.ColorRole.Window).name() + "c0"))
-        for item, label in self.legend.items:  # existing labels keep their colour unless redrawn
+        for _item, label in self.legend.items:  # existing labels keep their colour unless redrawn
             label.setText(label.text, color=text.name())
 
     def changeEvent(self, event) -> None:

@@ -116,8 +116,8 @@ class CorpusPanel:
 
         def prepare(progress, should_stop):
             from ..core.data import build_dataset
-            from ..core.trace import pipeline_trace
             from ..core.summary import summarize
+            from ..core.trace import pipeline_trace
 
             dataset = build_dataset(corpus, config)
             return summarize(dataset, config), pipeline_trace(dataset, config)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLay
 
 from ..core.summary import CorpusSummary
 
+
 class LengthHistogram(QWidget):
     """Sentences per length, with a line at the padding length L: bars right of it get cut into windows."""
 
@@ -125,7 +126,7 @@ class PipelineTraceView(QFrame):
         self.title.setText(f"<b>Pipeline</b> for this corpus and these settings, following one sentence: "
                            f"<i>{html.escape(' '.join(trace.sentence))}</i>. Numbers from {numbers}.")
         self.title.setWordWrap(True)
-        for (_, name, shape, sample), st in zip(self.cards, trace.stages):
+        for (_, name, shape, sample), st in zip(self.cards, trace.stages, strict=True):
             name.setText(f"<b>{html.escape(st.name)}</b> <span style='color:gray'>— {html.escape(st.detail)}</span>")
             name.setWordWrap(True)
             shape.setText(st.shape_text)

@@ -13,15 +13,24 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QGroupBox, QLabel, QMainWindow, QMessageBox, QScrollArea, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.config import TrainConfig
 from ..core.progress import Progress
 from .autocomplete_page import AutocompletePage
-from .icons import app_icon
 from .corpus_panel import CorpusPanel
 from .corpus_view import CorpusView
+from .icons import app_icon
 from .runs_page import RunsPage
 from .settings_form import SettingsForm
 from .threads import BackgroundJobs, function_job
@@ -336,6 +345,7 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
 def _warm_up(progress, should_stop):
     """Off the GUI thread, right after the first paint: what the pages need first (the imports, the devices)."""
     import pyqtgraph  # noqa: F401  (the charts)
+
     import storage  # noqa: F401  (sqlite-utils)
 
     from ..core.devices import present_devices  # torch

@@ -91,7 +91,7 @@ class MetricsPlot(pg.GraphicsLayoutWidget):
                            for _ in range(2)]
         self.best_lines[0].label = pg.InfLineLabel(self.best_lines[0], "best", position=0.06, anchors=[(1, 1), (1, 1)],
                                                    color=(214, 39, 40))
-        for line, plot in zip(self.best_lines, (self.loss_plot, self.acc_plot)):
+        for line, plot in zip(self.best_lines, (self.loss_plot, self.acc_plot), strict=True):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
         self.best_epoch = 0

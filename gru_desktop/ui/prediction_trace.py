@@ -271,7 +271,7 @@ class PredictionTraceView(QFrame):
         self.headers["input"].setText(f"<b>1 · input tokens</b> <span style='color:gray'>— {n} tokens "
                                       f"(<code>&lt;bos&gt;</code> + this sentence); window of L = {L}: shape ({L},)</span>")
         chips = []
-        for tok, i, unk in zip(trace.tokens, trace.ids, trace.unknown):
+        for tok, i, unk in zip(trace.tokens, trace.ids, trace.unknown, strict=True):
             style = "background:#ffe0b2;" if unk else "background:palette(alternate-base);"
             chips.append(f"<span style='{style} padding:2px'>{html.escape(tok)}<sub>{i}</sub></span>")
         self.tokens.setText(" ".join(chips) + ("  <span style='color:#b26a00'>(orange: unknown word → &lt;unk&gt; = 1)</span>"

@@ -55,8 +55,8 @@ class ProcessTrainWorker(TrainWorker):
     def work(self):
         import storage
 
-        from ..jobs import runs
         from ..core.train import StepResult
+        from ..jobs import runs
 
         self.config.validate()
         paths = [f.path for f in self.corpus.files]

@@ -114,7 +114,8 @@ class RunActions:
         home, run_id = self.home, runs[0]["id"]
 
         def work(progress, should_stop):
-            from ..jobs import exports, runs as jobs
+            from ..jobs import exports
+            from ..jobs import runs as jobs
 
             _, db = jobs.open_store(home)
             try:

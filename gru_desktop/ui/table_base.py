@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
+_NO_PARENT = QModelIndex()  # the invalid index: a table's rows hang off the root (never changed)
+
 
 class ColumnTableModel(QAbstractTableModel):
     """Subclasses set `headers` and `tooltips` (one per column) and keep their rows in `self.rows`."""
@@ -14,10 +16,10 @@ class ColumnTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list = []
 
-    def rowCount(self, parent=QModelIndex()):
+    def rowCount(self, parent=_NO_PARENT):
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()):
+    def columnCount(self, parent=_NO_PARENT):
         return 0 if parent.isValid() else len(self.headers)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):

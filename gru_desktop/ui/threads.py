@@ -41,7 +41,7 @@ class Worker(QObject):
     def run(self):
         try:
             self.work()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every error ends as a message or a crash report, never lost
             # A bad file or setting, a full disk, a read-only or damaged data folder: a message. Else a bug.
             from ..jobs.faults import user_message  # here, not at import: the window paints before storage loads
 

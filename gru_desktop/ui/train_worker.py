@@ -43,8 +43,8 @@ class TrainWorker(Worker):
         self.pause_event = threading.Event()  # Pause: stop after this batch with a checkpoint
 
     def _events(self):
-        from ..jobs import runs  # torch is imported here, off the GUI thread
         from ..core.data import build_dataset
+        from ..jobs import runs  # torch is imported here, off the GUI thread
 
         if self.queue:
             from ..jobs.queue import work_queue
@@ -68,8 +68,8 @@ class TrainWorker(Worker):
                               probes=self.probes)
 
     def work(self):
-        from ..jobs import runs
         from ..core.train import EpochResult, StepResult
+        from ..jobs import runs
         from ..jobs.queue import QueueItemFinished, QueueItemStarted
 
         try:

@@ -54,7 +54,7 @@ def test_csv_round_trips_the_recorded_epochs(home, tmp_path):
         got = list(reader)
     expected = [(run, e) for run in (shown(home, 1), shown(home, 2)) for e in run["epochs"]]
     assert len(got) == len(expected) == 4
-    for row, (run, e) in zip(got, expected):
+    for row, (run, e) in zip(got, expected, strict=True):
         assert int(row["run_id"]) == run["id"] and row["run_name"] == run["name"]
         assert int(row["epoch"]) == e["epoch"]
         for key in FLOATS:

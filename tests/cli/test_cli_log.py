@@ -6,9 +6,8 @@ import logging
 
 import pytest
 
-from gru_desktop import logs
-
 from cli_helpers import cli, cli_patched  # noqa: E402
+from gru_desktop import logs
 
 
 @pytest.fixture

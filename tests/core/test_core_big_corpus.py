@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from gru_desktop.jobs import blends
+from core_helpers import tiny_trained_model, write_tiny_corpus
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import Corpus, leading_part, read_corpus, release_pages
 from gru_desktop.core.data import batches, build_dataset
-
-from core_helpers import tiny_trained_model, write_tiny_corpus
+from gru_desktop.jobs import blends
 
 torch.set_num_threads(1)
 
@@ -50,7 +49,7 @@ def test_a_memory_mapped_corpus_gives_the_same_dataset_and_batches(tmp_path):
     assert not isinstance(a.ids, np.memmap) and isinstance(b.ids, np.memmap)  # the big-corpus path was taken
     assert a.ids.dtype == b.ids.dtype == np.uint16 and np.array_equal(a.ids, b.ids)
     assert a.vocab.itos == b.vocab.itos and a.oov_share == b.oov_share
-    for x, y in zip(batches(a.train, 8, np.random.default_rng(0)), batches(b.train, 8, np.random.default_rng(0))):
+    for x, y in zip(batches(a.train, 8, np.random.default_rng(0)), batches(b.train, 8, np.random.default_rng(0)), strict=True):
         assert torch.equal(x.inputs, y.inputs) and torch.equal(x.targets, y.targets)
         assert torch.equal(x.reset, y.reset) and x.n_tokens == y.n_tokens
 
@@ -83,14 +82,14 @@ def test_training_reads_a_mapped_corpus_without_making_it_resident(tmp_path):
     ds = build_dataset(_mapped(corpus, tmp_path), CFG.replace(batch_size=4, val_fraction=0.01))
     whole = ds.ids.nbytes // 1024
     release_pages(ds.ids)
-    for i, batch in enumerate(batches(ds.train, 4, np.random.default_rng(0))):
+    for i, _batch in enumerate(batches(ds.train, 4, np.random.default_rng(0))):
         if i == 300:
             break
     assert _resident_kb(ds.ids) < whole // 16, whole
     rows = rng.integers(0, ds.train.n_windows, 64)
     mapped = ds.train.rows(rows)  # read from the file
     ds.train._file = None
-    for x, y in zip(mapped, ds.train.rows(rows)):  # read through the mapping
+    for x, y in zip(mapped, ds.train.rows(rows), strict=True):  # read through the mapping
         assert torch.equal(x, y)
     assert _resident_kb(ds.ids) > whole // 16  # the test can fail: through the mapping, pages become resident
 

@@ -8,15 +8,27 @@ import numpy as np
 import pytest
 import torch
 
-from gru_desktop.core.blend import (CACHE_WINDOW, STATE_WINDOW, Blend, Weights, _cache_rows, cache_row, counts_path,
-                                    fit_weights, fit_with_state, load_counts, mix, save_counts, stream)
+from gru_desktop.core.blend import (
+    CACHE_WINDOW,
+    STATE_WINDOW,
+    Blend,
+    Weights,
+    _cache_rows,
+    cache_row,
+    counts_path,
+    fit_weights,
+    fit_with_state,
+    load_counts,
+    mix,
+    save_counts,
+    stream,
+)
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus
 from gru_desktop.core.data import build_dataset
 from gru_desktop.core.errors import ModelFileError
 from gru_desktop.core.evaluate import evaluate_parts, fit_blend
 from gru_desktop.core.model import GRULanguageModel
-from gru_desktop.core.ngram import KneserNeyTrigram
 from gru_desktop.core.predict import Predictor
 from gru_desktop.core.train import TrainingDone, train
 from gru_desktop.core.vocab import Vocab
@@ -67,7 +79,7 @@ def test_dense_counts_match_pointwise_probabilities_and_sum_to_one(fitted):
     dense = kn.dense(u, v)
     assert np.allclose(dense.sum(axis=1), 1.0, atol=1e-12)
     w = np.arange(V)
-    pointwise = np.stack([kn.prob(np.full(V, a), np.full(V, b), w) for a, b in zip(u, v)])
+    pointwise = np.stack([kn.prob(np.full(V, a), np.full(V, b), w) for a, b in zip(u, v, strict=True)])
     assert np.allclose(dense, pointwise, atol=1e-15)
 
 
@@ -138,7 +150,7 @@ def test_cache_rows_equal_counting_by_hand():
     kept_before = np.concatenate([[0], np.cumsum(keep)])
     src = np.array([0, 1, 5, 499, 500, 501, 777, 1200, 1499])
     rows = _cache_rows(kept_before, ids[keep], src, V)
-    for j, row in zip(src, rows):
+    for j, row in zip(src, rows, strict=True):
         expect = cache_row(ids[:j].tolist(), suggestable, V)
         if expect is None:
             assert row.sum() == 0
@@ -219,7 +231,7 @@ def test_targets_only_stream_equals_the_dense_one(fitted):
     dense = list(stream(model, ds.ids, corpus.starts, ds.val_sentences, blend.counts, ds.vocab.suggestable))
     thin = list(stream(model, ds.ids, corpus.starts, ds.val_sentences, blend.counts, ds.vocab.suggestable,
                        targets_only=True))
-    for a, b in zip(dense, thin):
+    for a, b in zip(dense, thin, strict=True):
         rows = np.arange(len(a.w))
         assert np.array_equal(a.w, b.w)
         assert np.allclose(a.gru[rows, a.w], b.gru, rtol=1e-5)
@@ -241,7 +253,7 @@ def test_state_cache_rows_are_distributions_and_agree_with_targets_only(fitted, 
     dense = list(stream(model, ids, corpus.starts, every, blend.counts, ds.vocab.suggestable, theta=2.0))
     thin = list(stream(model, ids, corpus.starts, every, blend.counts, ds.vocab.suggestable, targets_only=True,
                        theta=(0.5, 2.0)))
-    for a, b in zip(dense, thin):
+    for a, b in zip(dense, thin, strict=True):
         rows = np.arange(len(a.w))
         assert np.allclose(a.state.sum(axis=1), 1.0, atol=1e-9)
         assert np.allclose(a.state[rows, a.w], b.state[:, 1], atol=1e-9)

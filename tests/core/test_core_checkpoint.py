@@ -7,14 +7,13 @@ import threading
 import pytest
 import torch
 
+from core_helpers import write_tiny_corpus  # noqa: E402
 from gru_desktop.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus
 from gru_desktop.core.data import build_dataset
 from gru_desktop.core.model import GRULanguageModel
 from gru_desktop.core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
-
-from core_helpers import write_tiny_corpus  # noqa: E402
 
 torch.set_num_threads(1)
 # dropout > 0 so the torch generator matters; plateau so the learning rate changes with the epochs' results

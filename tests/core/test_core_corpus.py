@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import codecs
-import zipfile
 import io
+import zipfile
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus
 from gru_desktop.core.data import build_dataset, make_windows
 from gru_desktop.core.errors import CorpusError
-from gru_desktop.core.vocab import BOS, PAD, UNK, RESERVED, Vocab, split_sentences, tokenize_sentence
+from gru_desktop.core.vocab import BOS, PAD, RESERVED, UNK, Vocab, split_sentences, tokenize_sentence
 
 CFG = TrainConfig(seq_len=4, embed_dim=16, hidden_size=32, batch_size=16, lr=0.01, epochs=1, patience=0)
 

@@ -56,9 +56,9 @@ def test_plain_jit_load_gives_the_predictors_top3(loaded, exported):
     # Suggestions never offer reserved tokens or punctuation: rank among the words the Predictor may suggest.
     suggestable = torch.from_numpy(loaded.vocab.suggestable)
     values, order = probs.masked_fill(~suggestable, -1.0).topk(3)
-    got = [(vocab[i], float(v)) for i, v in zip(order.tolist(), values.tolist())]
+    got = [(vocab[i], float(v)) for i, v in zip(order.tolist(), values.tolist(), strict=True)]
     assert [w for w, _ in got] == [s.word for s in expected]
-    for (_, p), s in zip(got, expected):
+    for (_, p), s in zip(got, expected, strict=True):
         assert p == pytest.approx(s.probability, abs=1e-5)
 
 

@@ -39,7 +39,7 @@ def test_fused_loss_matches_autograd(bf16):
     assert loss.item() == pytest.approx(ref.item(), rel=1e-5)
     assert int(hits) == ref_hits and ref_hits >= 300
     tol = 2e-2 if bf16 else 1e-5  # bf16: the backward products also round to bfloat16
-    for a, x in zip(got, (h, w, b)):
+    for a, x in zip(got, (h, w, b), strict=True):
         torch.testing.assert_close(a, x.grad, rtol=tol, atol=tol * float(x.grad.abs().max()))
 
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus
-from gru_desktop.core.data import build_dataset, make_windows, batches
+from gru_desktop.core.data import batches, build_dataset, make_windows
 from gru_desktop.core.model import GRULanguageModel
 from gru_desktop.core.trace import pipeline_trace
 from gru_desktop.core.train import evaluate_windows

@@ -19,7 +19,8 @@ from gru_desktop.core.vocab import RESERVED, is_word
 
 torch.set_num_threads(1)
 
-from core_helpers import A, B, write_tiny_corpus  # noqa: E402
+from core_helpers import write_tiny_corpus  # noqa: E402
+
 CFG = TrainConfig(seq_len=4, embed_dim=16, hidden_size=32, batch_size=16, lr=0.01, epochs=6, patience=0)
 
 
@@ -119,7 +120,7 @@ def test_edit_earlier_rewinds(trained):
     fresh = Predictor(model, vocab, CFG)
     want = fresh.suggest(edited, k=5)
     assert [s.word for s in got] == [s.word for s in want]
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         assert a.probability == pytest.approx(b.probability, abs=1e-6)
     assert p.steps - before == 5  # rewound to <bos>, re-fed 5 words
     # change only the last word

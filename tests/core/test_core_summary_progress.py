@@ -5,7 +5,6 @@ import math
 from types import SimpleNamespace
 
 from core_helpers import write_tiny_corpus
-
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus
 from gru_desktop.core.data import build_dataset

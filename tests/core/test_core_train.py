@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from gru_desktop.core.config import TrainConfig
-from gru_desktop.core.errors import ConfigError
 from gru_desktop.core.corpus import read_corpus
 from gru_desktop.core.data import build_dataset
+from gru_desktop.core.errors import ConfigError
 from gru_desktop.core.evaluate import evaluate
 from gru_desktop.core.model import GRULanguageModel
 from gru_desktop.core.observe import observe
@@ -19,7 +19,8 @@ from gru_desktop.core.train import EpochResult, StepResult, TrainingDone, train
 
 torch.set_num_threads(1)
 
-from core_helpers import A, B, write_tiny_corpus  # noqa: E402
+from core_helpers import write_tiny_corpus  # noqa: E402
+
 CFG = TrainConfig(seq_len=4, embed_dim=16, hidden_size=32, batch_size=16, lr=0.01, epochs=8, patience=0)
 
 

@@ -69,7 +69,7 @@ def test_batches_equal_the_materialised_batches_in_order():
     got = list(batches(w, B, np.random.default_rng(7)))
     sched = batches(w, B, np.random.default_rng(7)).sched
     assert len(got) == len(sched) > 0
-    for b, row in zip(got, sched):
+    for b, row in zip(got, sched, strict=True):
         idx = row[row >= 0]
         assert torch.equal(b.inputs, torch.from_numpy(inputs[idx]))
         assert torch.equal(b.targets, torch.from_numpy(targets[idx]))

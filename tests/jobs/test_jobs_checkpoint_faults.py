@@ -8,12 +8,12 @@ import pytest
 import torch
 
 import storage
-from gru_desktop.jobs import runs
 from gru_desktop.core import checkpoint
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus
 from gru_desktop.core.data import build_dataset
 from gru_desktop.core.train import StepResult
+from gru_desktop.jobs import runs
 
 torch.set_num_threads(1)
 CFG = TrainConfig(seq_len=4, embed_dim=8, hidden_size=12, batch_size=8, epochs=3, patience=0, threads=1,

@@ -81,7 +81,7 @@ def test_second_thread_writes_while_first_holds_a_connection(tmp_path):
             outcome["run_id"] = create_run(own, **_run_fields("second"))
             add_steps(own, first_run, [(1, 1, 0.5), (2, 1, 0.25)])
             own.close()
-        except Exception as error:  # reported to the main thread below
+        except Exception as error:  # noqa: BLE001 - reported to the main thread below
             outcome["error"] = error
 
     thread = threading.Thread(target=worker)
@@ -107,7 +107,7 @@ def test_concurrent_writers_wait_instead_of_failing(tmp_path):
             for _ in range(25):
                 run_id = create_run(db, **_run_fields(""))
                 add_steps(db, run_id, [(1, 1, 1.0), (2, 1, 0.5)])
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the main thread asserts there were none
             errors.append(error)
         finally:
             db.close()
@@ -132,7 +132,7 @@ def test_concurrent_first_opens_of_a_new_file(tmp_path):
         start.wait()
         try:
             open_db(path).close()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the main thread asserts there were none
             errors.append(error)
 
     threads = [threading.Thread(target=opener) for _ in range(6)]

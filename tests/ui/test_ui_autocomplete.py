@@ -3,12 +3,12 @@ unusable runs, pasting, generating, and typing while another run trains."""
 from __future__ import annotations
 
 import pytest
-import storage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-from gru_desktop.jobs import runs
+import storage
 from gru_desktop.core.config import TrainConfig
+from gru_desktop.jobs import runs
 from ui_helpers import QUICK, click, load, private_copy, set_spins, train_runs, write_corpus
 
 # No dropout: the network learns this tiny text by heart ("the cat sat on the" → mat) and the fitted blend leans
@@ -298,7 +298,7 @@ def test_trace_shows_the_three_distributions_and_the_weights(qtbot, window, page
     for source, _, top in cols:
         assert len(top) == 10
         assert [(a, round(b, 6)) for a, b in top[:3]] == _expected(page, source, text)
-        assert all(a >= b for (_, a), (_, b) in zip(top, top[1:]))
+        assert all(a >= b for (_, a), (_, b) in zip(top, top[1:], strict=False))
     assert view.sources.chosen == "blend"
     weights = view.weights.text()
     assert f"{w.gru:.2f}" in weights and f"{w.counts:.2f}" in weights and f"{w.cache:.2f}" in weights

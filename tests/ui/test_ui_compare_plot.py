@@ -11,7 +11,7 @@ from gru_desktop.ui.compare_plot import METRICS, ComparePlot
 def rows(losses, accs):
     return [{"run_id": 1, "epoch": i + 1, "train_loss": tl, "val_loss": vl, "train_accuracy": ta, "val_accuracy": va,
              "val_top3": None, "observation": "x"}
-            for i, ((tl, vl), (ta, va)) in enumerate(zip(losses, accs))]
+            for i, ((tl, vl), (ta, va)) in enumerate(zip(losses, accs, strict=True))]
 
 
 SERIES = {

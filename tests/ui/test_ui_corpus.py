@@ -4,11 +4,11 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-import storage
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QCheckBox, QLabel, QWidget
 
+import storage
 from ui_helpers import SENTENCES, load, set_spins
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4

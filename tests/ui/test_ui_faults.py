@@ -101,9 +101,8 @@ def test_read_only_data_folder_lists_and_suggests(qtbot, make_window, tmp_path_f
 
     import storage
     import storage.store
-    from ui_helpers import train_runs
-
     from gru_desktop.core.config import TrainConfig
+    from ui_helpers import train_runs
 
     src = train_runs(tmp_path_factory, {"one": TrainConfig(seq_len=4, embed_dim=8, hidden_size=16, epochs=1)})
     shutil.copytree(src, home)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 import pytest
-import storage
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QTableView
 
+import storage
 from ui_helpers import QUICK, click, load, set_spins
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import storage
 from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton
 
+import storage
 from ui_helpers import QUICK, click, load, set_spins
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import os
+
 import pytest
-import storage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 
-from gru_desktop.jobs import runs
+import storage
 from gru_desktop.core.config import TrainConfig
+from gru_desktop.jobs import runs
 from gru_desktop.jobs.run_table import prepare
 from gru_desktop.ui.runs_model import COLUMNS, RunsTableModel
 from ui_helpers import click, private_copy, train_runs, write_corpus
@@ -217,7 +218,7 @@ def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
     got = sorted((int(r["run_id"]), int(r["epoch"]), float(r["val_loss"])) for r in rows)
     want = sorted((e["run_id"], e["epoch"], e["val_loss"]) for e in expected)
     assert [(a, b) for a, b, _ in got] == [(a, b) for a, b, _ in want]
-    assert all(abs(g[2] - w[2]) < 1e-9 for g, w in zip(got, want))
+    assert all(abs(g[2] - w[2]) < 1e-9 for g, w in zip(got, want, strict=True))
 
 
 def test_png_export(qtbot, window, page, tmp_path):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import math
 import time
 
-import storage
 from PySide6.QtWidgets import QProgressBar, QTableView
 
+import storage
 from ui_helpers import QUICK, click, load, on_train_worker, set_spins
 
 
@@ -50,7 +50,7 @@ def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home,
     x, y = plot.curves["step_loss"].getData()
     assert len(x) == len(steps) == steps[-1].step
     assert list(y) == [s.loss for s in steps]
-    assert x[-1] == 3.0 and all(a < b for a, b in zip(x, x[1:]))  # fractional epochs, increasing
+    assert x[-1] == 3.0 and all(a < b for a, b in zip(x, x[1:], strict=False))  # fractional epochs, increasing
     assert plot.best_epoch == result.best_epoch > 0
     assert steps[0].loss > steps[-1].loss  # it learned
 
