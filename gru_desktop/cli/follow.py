@@ -65,7 +65,7 @@ def exit_code(finished, received: list[int] | None = None) -> int:
 def follow(events, as_json: bool, processes: int = 1):
     """Print runs' events as `train` does (a line per epoch, or JSON lines); return the last RunFinished."""
     from ..core.train import EpochResult, StepResult
-    from ..jobs.runs import CheckpointSaved, RunFinished, RunStarted
+    from ..jobs.runs import CheckpointSaved, RunFinished, RunStage, RunStarted
 
     progress = sys.stderr.isatty() and not as_json
     finished, run_id = None, None
@@ -85,6 +85,9 @@ def follow(events, as_json: bool, processes: int = 1):
         elif isinstance(ev, StepResult):
             if progress and (ev.batch % 20 == 0 or ev.batch == ev.batches):
                 print(f"\repoch {ev.epoch} {ev.batch}/{ev.batches} loss {ev.loss:.3f}", end="", file=sys.stderr, flush=True)
+        elif isinstance(ev, RunStage):
+            if progress:  # on a terminal: what the minute or two after the last epoch is spent on
+                print(ev.text, file=sys.stderr, flush=True)
         elif isinstance(ev, CheckpointSaved):
             pass  # a checkpoint that could not be written is the job's warning (logged: one `warning:` line)
         elif isinstance(ev, EpochResult):
