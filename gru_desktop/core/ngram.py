@@ -208,6 +208,29 @@ class KneserNeyTrigram:
         out[group, self.tri.keys[index] % V] += self.tri.own[index]
         return out
 
+    ROW_CACHE_BYTES = 16_000_000  # bigram parts of recent contexts kept for `row` (typing)
+
+    def row(self, u: int, v: int) -> np.ndarray:
+        """P(· | u, v) (V,) for one context: `dense` for a typist, who asks after every word. The part that
+        depends on v alone, γ2(v)·P1 + own2(·|v), is remembered for recent v: after "the" or "of" it has
+        thousands of followers, and those words come back all the time."""
+        V = self.V
+        cache = self.__dict__.setdefault("_rows", {})
+        base = cache.pop(v, None)
+        if base is None:
+            vv = np.array([v], dtype=np.int64)
+            base = self.bi.gamma_of(vv)[0] * self.p1
+            _, index = self.bi.follower_index(vv)
+            base[self.bi.keys[index] % V] += self.bi.own[index]
+            if len(cache) >= max(8, self.ROW_CACHE_BYTES // (8 * V)):
+                del cache[next(iter(cache))]  # the least recently used
+        cache[v] = base
+        ctx = np.array([u * V + v], dtype=np.int64)
+        out = base * self.tri.gamma_of(ctx)[0]
+        _, index = self.tri.follower_index(ctx)
+        out[self.tri.keys[index] % V] += self.tri.own[index]
+        return out
+
     def prob(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         """P(w | u, v) for arrays of equal shape (int64)."""
         p2 = self.bi.prob(v, w, self.p1[w])

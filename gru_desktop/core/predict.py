@@ -178,7 +178,7 @@ class Predictor:
         """The counts' P(· | last two words of the sentence) (V,)."""
         u = ids[-2] if len(ids) >= 2 else (BOS if ids else PAD)
         v = ids[-1] if ids else BOS
-        return self._counted().counts.dense(np.array([u]), np.array([v]))[0]
+        return self._counted().counts.row(u, v)
 
     def cache_row(self, ctx: Context) -> np.ndarray | None:
         """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""

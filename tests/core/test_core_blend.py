@@ -341,3 +341,15 @@ def test_first_tokens_takes_a_fixed_slice_of_validation():
     assert first_tokens(sents, starts, 12).tolist() == [0, 2]  # 10 + 5 words: about 12
     assert first_tokens(sents, starts, 10).tolist() == [0]
     assert first_tokens(sents, starts, 10_000).tolist() == [0, 2, 3, 4]
+
+
+def test_counts_row_for_one_context_equals_dense_also_when_remembered(fitted, monkeypatch):
+    _, ds, _, blend = fitted
+    kn = blend.counts
+    monkeypatch.setattr(type(kn), "ROW_CACHE_BYTES", 8 * kn.V * 8)  # room for 8 remembered contexts
+    rng = np.random.default_rng(2)
+    contexts = [(0, 2)] + [tuple(int(x) for x in rng.integers(0, kn.V, 2)) for _ in range(30)]
+    contexts += contexts[::-1]  # asked again: some remembered, some evicted
+    for u, v in contexts:
+        assert np.allclose(kn.row(u, v), kn.dense(np.array([u]), np.array([v]))[0], rtol=1e-12, atol=1e-15)
+    assert len(kn._rows) == 8
