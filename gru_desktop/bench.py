@@ -37,7 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core.config import TrainConfig
+from .core.config import TrainConfig, auto_lr
 from .core.corpus import read_corpus
 from .core.data import build_dataset
 from .core.evaluate import evaluate_parts, fit_blend
@@ -147,7 +147,7 @@ def _tutorial(ds, cfg, args, data, steps=(5, 45)) -> dict:
     """The tutorial way: each prefix of each window its own sequence of length L, predicting one word."""
     torch.manual_seed(0)
     model = GRULanguageModel.from_config(cfg, len(ds.vocab))
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr or auto_lr(ds.train.n_tokens))
     L = cfg.seq_len
     inputs, targets, lengths = ds.train.inputs, ds.train.targets, ds.train.lengths
     rows = cfg.batch_size  # the same number of sequences per batch as ours

@@ -222,7 +222,7 @@ class KneserNeyTrigram:
             base = self.bi.gamma_of(vv)[0] * self.p1
             _, index = self.bi.follower_index(vv)
             base[self.bi.keys[index] % V] += self.bi.own[index]
-            if len(cache) >= max(8, self.ROW_CACHE_BYTES // (8 * V)):
+            while len(cache) >= max(8, self.ROW_CACHE_BYTES // (8 * V)):
                 del cache[next(iter(cache))]  # the least recently used
         cache[v] = base
         ctx = np.array([u * V + v], dtype=np.int64)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import LoopState, TrainState, capture, numpy_state, restore_rngs
-from .config import TrainConfig
+from .config import TrainConfig, auto_lr
 from .data import Windows, batches
 from .distributed import LOCAL, Group
 from .model import GRULanguageModel
@@ -107,15 +107,18 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
     `device`: where to train (the model is moved there). `group`: this process's share of a job of several
     (core.distributed); the results it yields are then those of the whole job, the same in every process.
     """
+    # "auto" learning rate, for a caller that did not resolve it (a run resolves it and stores it)
+    lr0 = config.lr if config.lr is not None else auto_lr(train_windows.n_tokens)
+    config = config.replace(lr=lr0)
     device = device or torch.device("cpu")
     model.to(device)
     step_module = group.wrap(_TrainStep(model), device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr0)
     if resume is None:
         torch.manual_seed(config.seed)
         rng = np.random.default_rng(config.seed)
         s = LoopState(epoch=1, batches_done=0, step=0, tokens_total=0, elapsed=0.0, epoch_seconds=0.0,
-                      planned_steps=0, lr=config.lr, loss_sum=0.0, correct=0, n_tok=0, best_loss=math.inf,
+                      planned_steps=0, lr=lr0, loss_sum=0.0, correct=0, n_tok=0, best_loss=math.inf,
                       best_epoch=0, since_best=0)
     else:
         model.load_state_dict(resume.model)
@@ -260,7 +263,7 @@ def _cosine_lr(config: TrainConfig, step_share: float, elapsed: float) -> float:
     done = step_share
     if config.horizon > 0:
         done = max(done, elapsed / config.horizon)
-    return config.lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
+    return (config.lr or 0.0) * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))  # resolved by train()
 
 
 @torch.inference_mode()

@@ -22,7 +22,8 @@ def trained(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     text = home.parent / f"{home.name}-text.txt"
     shutil.copy(SAMPLE, text)
-    r = cli(home, "train", str(text), "--epochs", "3", "--probe", "thank you for your", "--json", timeout=300)
+    r = cli(home, "train", str(text), "--epochs", "3", "--probe", "thank you for your", "--lr", "auto", "--json",
+            timeout=300)
     assert r.returncode == 0, r.stderr
     lines = [json.loads(ln) for ln in r.stdout.splitlines() if ln.strip()]
     return home, text, lines
@@ -48,6 +49,7 @@ def test_train_json_has_samples_per_epoch_and_lambda(trained):
     assert model.with_name(model.stem + ".counts.npz").is_file()
     shown = json.loads(cli(home, "runs", "show", str(last["run_id"]), "--json").stdout)
     assert shown["blend_lambda"] == pytest.approx(last["lambda"])
+    assert shown["config"]["lr"] == 0.005 and shown["config"]["dropout"] == 0.3  # "auto", resolved for 12 k words
     assert set(shown["blend_weights"]) == {"gru", "counts", "cache", "state"}
     assert shown["eval_source"] == "blend"
     assert shown["eval_gru_perplexity"] > shown["eval_perplexity"] > 1  # on this small text the blend wins

@@ -47,6 +47,17 @@ def test_round_trip_dict_ignores_unknown_keys():
     assert TrainConfig.from_dict(d) == cfg
 
 
+def test_learning_rate_auto_is_resolved_by_the_size_of_the_text():
+    from gru_desktop.core.config import AUTO_LR, AUTO_LR_ABOVE, auto_lr
+    assert TrainConfig().lr is None  # the default is "auto"
+    limit, small = AUTO_LR[0]
+    assert TrainConfig().resolved(limit - 1).lr == small == 0.005
+    assert TrainConfig().resolved(limit).lr == AUTO_LR_ABOVE == 0.02 == auto_lr(10**9)
+    assert TrainConfig(lr=0.01).resolved(10).lr == 0.01  # a number stays what it is
+    cfg = TrainConfig(dropout=0.1).resolved(10)
+    assert (cfg.dropout, cfg.lr) == (0.1, 0.005)
+
+
 def test_dropout_auto_is_resolved_by_the_size_of_the_text():
     from gru_desktop.core.config import AUTO_DROPOUT, auto_dropout
 
