@@ -37,7 +37,7 @@ def train_command(paths: list[str], config: TrainConfig, home, probes: list[str]
     cmd += ["train", *map(str, paths)]
     for field, flag in _FLAGS.items():
         value = getattr(config, field)
-        if (field, value) in (("epochs", 0), ("dropout", None)):
+        if value is None or (field, value) == ("epochs", 0):  # dropout, learning rate: None is "auto"
             value = "auto"
         cmd += [flag, repr(value) if isinstance(value, float) else str(value)]
     for probe in probes:
