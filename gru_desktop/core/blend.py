@@ -111,16 +111,19 @@ def _given(part: np.ndarray | None, name: str) -> np.ndarray:
 
 
 def fit_weights(p_gru: np.ndarray, p_counts: np.ndarray, p_cache: np.ndarray | None = None,
-                p_state: np.ndarray | None = None, iterations: int = 200, tol: float = 1e-7) -> Weights:
+                iterations: int = 200, tol: float = 1e-7) -> Weights:
     """EM for the mixture weights from each part's probability of the true next word (n,) per position.
 
     Every EM step lowers (or keeps) the mean −log p of the mixture; with one part far better, its weight goes
     to ~1, so the blend cannot be worse than the best part on these positions."""
-    fitted, _ = _em([p for p in (p_gru, p_counts, p_cache, p_state) if p is not None], iterations, tol)
-    w = [float(x) for x in fitted] + [0.0] * 4
-    if p_cache is None and p_state is not None:
-        w[2], w[3] = 0.0, w[2]
-    return Weights(float(w[0]), float(w[1]), float(w[2]), float(w[3]))
+    fitted, _ = _em([p for p in (p_gru, p_counts, p_cache) if p is not None], iterations, tol)
+    return _weights(fitted, p_cache is not None)
+
+
+def _weights(fitted: np.ndarray, with_cache: bool, with_state: bool = False) -> Weights:
+    """EM's weights (gru, counts[, cache][, state]) as Weights."""
+    w = [float(x) for x in fitted]
+    return Weights(w[0], w[1], w[2] if with_cache else 0.0, w[-1] if with_state else 0.0)
 
 
 def _em(parts: list[np.ndarray], iterations: int = 200, tol: float = 1e-7) -> tuple[np.ndarray, float]:
@@ -149,15 +152,15 @@ def fit_with_state(p_gru: np.ndarray, p_counts: np.ndarray, p_cache: np.ndarray 
     state cache's probability of the true word at each θ); the θ whose mixture has the lowest −log p wins,
     and the state cache is left out (weight 0) unless it lowers it."""
     base = [p for p in (p_gru, p_counts, p_cache) if p is not None]
-    _, best = _em(base)
-    weights, theta = fit_weights(p_gru, p_counts, p_cache), thetas[0] if len(thetas) else 1.0
+    fitted, best = _em(base)
+    weights, theta = _weights(fitted, p_cache is not None), thetas[0] if len(thetas) else 1.0
     if p_state is None:
         return weights, theta
     for k, th in enumerate(thetas):
         w, nll = _em(base + [p_state[:, k]])
         if nll < best - 1e-6:
             best, theta = nll, float(th)
-            weights = Weights(float(w[0]), float(w[1]), float(w[2]) if p_cache is not None else 0.0, float(w[-1]))
+            weights = _weights(w, p_cache is not None, with_state=True)
     return weights, theta
 
 

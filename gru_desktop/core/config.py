@@ -29,10 +29,15 @@ AUTO_DROPOUT = ((100_000, 0.3),)
 
 
 def auto_dropout(train_tokens: int) -> float:
-    for limit, value in AUTO_DROPOUT:
+    return _by_size(AUTO_DROPOUT, train_tokens, 0.0)
+
+
+def _by_size(table: tuple[tuple[int, float], ...], train_tokens: int, above: float) -> float:
+    """The value of the first (limit, value) row whose limit this much training text is below, else `above`."""
+    for limit, value in table:
         if train_tokens < limit:
             return value
-    return 0.0
+    return above
 
 
 # Learning rate "auto": (fewer training words than this → this rate), else AUTO_LR_ABOVE. Measured (README
@@ -44,10 +49,7 @@ AUTO_LR_ABOVE = 0.02
 
 
 def auto_lr(train_tokens: int) -> float:
-    for limit, value in AUTO_LR:
-        if train_tokens < limit:
-            return value
-    return AUTO_LR_ABOVE
+    return _by_size(AUTO_LR, train_tokens, AUTO_LR_ABOVE)
 
 
 # What a stored config without these keys meant (it was written before they existed).
