@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..core.config import TrainConfig
 from ..core.progress import Progress
+from . import gc_guard
 from .autocomplete_page import AutocompletePage
 from .corpus_panel import CorpusPanel
 from .corpus_view import CorpusView
@@ -51,6 +52,7 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
 
     def __init__(self, home=None, settings: QSettings | None = None, error_handler=None, load_last: bool = True):
         super().__init__()
+        self.collector = gc_guard.install()  # cycles are collected on this thread only (see gc_guard)
         self.setObjectName("mainWindow")
         self.setWindowTitle("GRU Desktop")
         self.setWindowIcon(app_icon())
@@ -192,6 +194,7 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
     def _warmed_up(self, worker, devices) -> None:
         """Start the pages one per event-loop turn, so the window answers between them (the training chart
         alone takes ~70 ms to build)."""
+        self.collector.freeze_startup()  # what the imports made lives for good: full collections skip it
         steps = [lambda: self.settings_form.set_present_devices(devices), self.training_view.ensure_plot,
                  self.autocomplete.refresh_runs,  # the latest trained model, loaded in the background
                  self.runs_page.start, self.queue_view.start, self._offer_queue_resume, self.warmed_up.emit]
@@ -204,6 +207,7 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
         next_step()
 
     def _warm_up_failed(self, worker, message: str) -> None:
+        self.collector.freeze_startup()
         self.problem("Cannot start", message)
 
     # --- dataset + pipeline trace for the current settings ---------------------------------------------
@@ -349,6 +353,8 @@ def _warm_up(progress, should_stop):
     import storage  # noqa: F401  (sqlite-utils)
 
     from ..core.devices import present_devices  # torch
+    from ..core.train import load_step_code
     from . import compare_plot, metrics_plot  # noqa: F401  (their pyqtgraph classes)
 
+    load_step_code()  # torch._dynamo, which the first optimizer step imports
     return present_devices()
