@@ -37,7 +37,7 @@ def test_cycles_dropped_by_a_worker_are_collected_on_the_gui_thread(qtbot, make_
     assert seen == []  # nothing collected on the worker
     qtbot.waitUntil(lambda: len(seen) == 50, timeout=5 * gc_guard.CHECK_MS + 5_000)
     assert all(seen)
-    del alive
+    alive.clear()
 
 
 def test_nothing_is_collected_until_the_start_up_imports_are_frozen(qtbot, make_window, monkeypatch):
