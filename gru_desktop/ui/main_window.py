@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..core.config import TrainConfig
 from ..core.progress import Progress
-from . import gc_guard
+from . import gc_guard, warm_up
 from .autocomplete_page import AutocompletePage
 from .corpus_panel import CorpusPanel
 from .corpus_view import CorpusView
@@ -188,7 +188,7 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
         self.first_painted.emit()
         # torch, pyqtgraph and sqlite-utils load in a worker, now that the window is on screen: imported
         # here they held the GUI thread for 1–4 s (bench --only journey); then the pages start.
-        self.jobs.start(function_job(_warm_up, result=self._warmed_up, failed=self._warm_up_failed,
+        self.jobs.start(function_job(warm_up.warm_up, result=self._warmed_up, failed=self._warm_up_failed,
                                      crashed=self._crashed))
 
     def _warmed_up(self, worker, devices) -> None:
@@ -345,16 +345,3 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
         self.jobs.shutdown()
         super().closeEvent(event)
 
-
-def _warm_up(progress, should_stop):
-    """Off the GUI thread, right after the first paint: what the pages need first (the imports, the devices)."""
-    import pyqtgraph  # noqa: F401  (the charts)
-
-    import storage  # noqa: F401  (sqlite-utils)
-
-    from ..core.devices import present_devices  # torch
-    from ..core.train import load_step_code
-    from . import compare_plot, metrics_plot  # noqa: F401  (their pyqtgraph classes)
-
-    load_step_code()  # torch._dynamo, which the first optimizer step imports
-    return present_devices()

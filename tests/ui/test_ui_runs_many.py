@@ -90,12 +90,12 @@ def test_clear_token_cache_shows_its_size_and_asks_first(qtbot, home, make_windo
 
 def test_the_window_loads_torch_and_pyqtgraph_in_a_worker_then_starts_its_pages(qtbot, home, make_window, monkeypatch):
     """Imported on the GUI thread after the first paint, they held the window for 1–4 s (bench --only journey)."""
-    from gru_desktop.ui import main_window
+    from gru_desktop.ui import warm_up
 
     make_runs_folder(home, 3, epochs=2, steps=4)
     threads = []
-    real = main_window._warm_up
-    monkeypatch.setattr(main_window, "_warm_up", lambda *a: threads.append(threading.current_thread()) or real(*a))
+    real = warm_up.warm_up
+    monkeypatch.setattr(warm_up, "warm_up", lambda *a: threads.append(threading.current_thread()) or real(*a))
     window = make_window()
     with qtbot.waitSignal(window.autocomplete.runs_listed, timeout=120_000):  # the last page to start
         window.show()

@@ -1,0 +1,56 @@
+"""What the window loads off the GUI thread right after its first paint (torch, pyqtgraph, sqlite-utils, the
+code of a first training step), kept from stalling the GUI thread while it does.
+
+A worker thread is not enough by itself, because two things in an import hold the GIL for long (measured
+with a 1 ms ticker on the main thread, `bench --only journey` for the window):
+- Python loads an extension module with the GIL held: `import torch` spent ~205 ms in `torch._C`, mostly the
+  dynamic loader mapping libtorch_cpu and running its static initialisers (op registration). ctypes'
+  `dlopen` releases the GIL, so libtorch_cpu is loaded through ctypes first; `import torch` then finds it
+  loaded. The window's worst stall while warming up: 175-210 ms -> under 15 ms.
+- Cycle collections, which ui.gc_guard keeps off worker threads.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+from pathlib import Path
+
+# The library that holds most of torch's native code, by platform (a missing one is skipped).
+TORCH_NATIVE = ("libtorch_cpu.so", "libtorch_cpu.dylib")
+
+
+def preload_torch_native() -> Path | None:
+    """dlopen torch's main native library with the GIL released, before `import torch` would load it with
+    the GIL held. Returns the file loaded, or None (no torch, another layout, or it would not load: then
+    `import torch` loads it as usual and reports any real problem itself)."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    lib = Path(next(iter(spec.submodule_search_locations))) / "lib"
+    for name in TORCH_NATIVE:
+        path = lib / name
+        if path.is_file():
+            try:
+                ctypes.CDLL(str(path))
+            except OSError:
+                return None
+            return path
+    return None
+
+
+def warm_up(progress, should_stop) -> list[str]:
+    """Off the GUI thread, right after the first paint: what the pages need first (the imports, the devices)."""
+    preload_torch_native()
+    import pyqtgraph  # noqa: F401  (the charts)
+
+    import storage  # noqa: F401  (sqlite-utils)
+
+    from ..core.devices import present_devices  # torch
+    from ..core.train import load_step_code
+    from . import compare_plot, metrics_plot  # noqa: F401  (their pyqtgraph classes)
+
+    load_step_code()  # torch._dynamo, which the first optimizer step imports
+    return present_devices()
+
+
+__all__ = ["TORCH_NATIVE", "preload_torch_native", "warm_up"]
