@@ -36,7 +36,8 @@ class CompareArea(QSplitter):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setObjectName("compareSplitter")
         self.jobs, self.home = jobs, home
-        self.plot = None  # ComparePlot, built on first use (pyqtgraph)
+        self.plot = None  # ComparePlot, on the page from the first comparison on (pyqtgraph)
+        self._building = None  # the ComparePlot built ahead, step by step (build_plot_step)
         self.runs: list[dict] = []  # the runs shown (at most MAX_COMPARED)
         self.predictors: dict[int, object] = {}  # run id -> Predictor (or why it cannot be used)
         self._compared: list[int] = []  # the run shown in each row of the side-by-side table
@@ -47,7 +48,7 @@ class CompareArea(QSplitter):
         self._diff_runs: list[dict] = []  # the runs whose settings the diff shows
         self._settle = QTimer(self, singleShot=True, interval=SELECTION_SETTLE_MS)
         self._settle.timeout.connect(self._start)
-        self._draw_timer = QTimer(self, interval=0)  # one run's curves per event-loop turn
+        self._draw_timer = QTimer(self, interval=0)  # one curve per event-loop turn
         self._draw_timer.timeout.connect(self._draw_next)
         self._build()
 
@@ -88,11 +89,24 @@ class CompareArea(QSplitter):
         self.setStretchFactor(0, 3)
         self.setStretchFactor(1, 2)
 
+    def build_plot_step(self) -> bool:
+        """One step of building the chart ahead of the first comparison (the window's start-up runs one per
+        event-loop turn); False once built. It is placed on the page when a comparison first needs it."""
+        if self.plot is not None:
+            return False
+        if self._building is None:
+            from .compare_plot import ComparePlot
+
+            self._building = ComparePlot(staged=True)
+            return True
+        return self._building.build_next()
+
     def ensure_plot(self):
         if self.plot is None:
             from .compare_plot import ComparePlot
 
-            self.plot = ComparePlot()
+            self.plot = (self._building or ComparePlot(staged=True)).complete()
+            self._building = None
             self.plot_host.layout().addWidget(self.plot)
             total = sum(self.sizes()) or 900
             self.setSizes([total * 3 // 5, total - total * 3 // 5])  # the chart was an empty placeholder

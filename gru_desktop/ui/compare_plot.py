@@ -15,7 +15,7 @@ import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import QEvent, Qt  # noqa: E402
 
 from ..core.errors import UserError  # noqa: E402
-from .metrics_plot import add_loss_and_accuracy_plots  # noqa: E402
+from .metrics_plot import StagedPlot, loss_and_accuracy_plots  # noqa: E402
 
 DASH = Qt.PenStyle.DashLine
 # matplotlib's tab10: distinct on light and dark backgrounds.
@@ -36,11 +36,14 @@ def _column(rows: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
-class ComparePlot(pg.GraphicsLayoutWidget):
-    def __init__(self, parent=None):
-        super().__init__(parent)
+class ComparePlot(StagedPlot):
+    def __init__(self, parent=None, staged: bool = False):
+        super().__init__(parent, staged)
         self.setObjectName("comparePlot")
-        add_loss_and_accuracy_plots(self)
+
+    def _build_steps(self):
+        yield from loss_and_accuracy_plots(self)
+        yield True
         # Top right: loss falls away from it; the run labels sit there.
         self.legend = self.loss_plot.addLegend(offset=(-10, 10))
         self._apply_palette()
@@ -87,10 +90,10 @@ class ComparePlot(pg.GraphicsLayoutWidget):
         self.finish()
 
     def begin(self, series: dict[str, list[dict]]) -> None:
-        """Start showing these runs; `draw_next` then draws one run at a time (the Runs page draws one per
-        event-loop turn, so the window answers between them)."""
+        """Start showing these runs; `draw_next` then draws one curve at a time (the Runs page draws one per
+        event-loop turn, so the window answers between them: a curve with its symbols costs ~2.5 ms)."""
         self.reset_runs()
-        self._pending = list(series.items())
+        self._pending = [(label, rows, metric) for label, rows in series.items() for metric in METRICS]
         last = max((int(r["epoch"]) for rows in series.values() for r in rows), default=0)
         # Whole epochs on the x axis (pyqtgraph would put ticks at 1.5); automatic ticks for long runs.
         ticks = [[(e, str(e)) for e in range(1, last + 1)]] if 0 < last <= 20 else None
@@ -107,34 +110,35 @@ class ComparePlot(pg.GraphicsLayoutWidget):
             pass
 
     def draw_next(self) -> bool:
-        """Draw the next run's four curves; False when there was none left."""
+        """Draw the next curve (the runs in order, each run's metrics in turn); False when none is left."""
         if not self._pending:
             return False
-        label, rows = self._pending.pop(0)
-        i = len(self.labels)
+        label, rows, metric = self._pending.pop(0)
+        if metric == METRICS[0]:  # the run's first curve
+            self.labels.append(label)
+            if len(self.labels) > len(self._pool):
+                self._pool.append({})
+        i = len(self.labels) - 1
         colour = COLOURS[i % len(COLOURS)]
-        self.labels.append(label)
-        if i == len(self._pool):
-            self._pool.append({})
         slot = self._pool[i]
-        for metric in METRICS:
-            x, y = _column(rows, metric)
-            train = metric.startswith("train")
-            pen = pg.mkPen(colour, width=2, style=DASH if train else Qt.PenStyle.SolidLine)
-            curve = slot.get(metric)
-            if curve is None:
-                plot = self.acc_plot if metric in PERCENT else self.loss_plot
-                curve = slot[metric] = plot.plot(x, y, pen=pen, symbol=None if train else "o", symbolSize=5,
-                                                 symbolBrush=colour, symbolPen=None)
-            else:
-                curve.setData(x, y, pen=pen, symbolBrush=colour)
-                curve.setVisible(True)
-            self.curves[(label, metric)] = curve
-        # The legend lists each run once, by its validation loss curve (solid, in the run's colour); past
-        # four runs in two columns, so it stays inside the loss plot.
-        if len(self.labels) == 5:
-            self.legend.setColumnCount(2)
-        self.legend.addItem(slot["val_loss"], label)
+        x, y = _column(rows, metric)
+        train = metric.startswith("train")
+        pen = pg.mkPen(colour, width=2, style=DASH if train else Qt.PenStyle.SolidLine)
+        curve = slot.get(metric)
+        if curve is None:
+            plot = self.acc_plot if metric in PERCENT else self.loss_plot
+            curve = slot[metric] = plot.plot(x, y, pen=pen, symbol=None if train else "o", symbolSize=5,
+                                             symbolBrush=colour, symbolPen=None)
+        else:
+            curve.setData(x, y, pen=pen, symbolBrush=colour)
+            curve.setVisible(True)
+        self.curves[(label, metric)] = curve
+        if metric == "val_loss":
+            # The legend lists each run once, by its validation loss curve (solid, in the run's colour); past
+            # four runs in two columns, so it stays inside the loss plot.
+            if len(self.labels) == 5:
+                self.legend.setColumnCount(2)
+            self.legend.addItem(curve, label)
         return bool(self._pending)
 
     def export_png(self, path, width: int = 1200) -> None:

@@ -192,19 +192,34 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
                                      crashed=self._crashed))
 
     def _warmed_up(self, worker, devices) -> None:
-        """Start the pages one per event-loop turn, so the window answers between them (the training chart
-        alone takes ~70 ms to build)."""
+        """Start the pages one step per event-loop turn, so the window answers between them (each chart is
+        built a plot at a time: a whole one took 14-36 ms)."""
         self.collector.freeze_startup()  # what the imports made lives for good: full collections skip it
-        steps = [lambda: self.settings_form.set_present_devices(devices), self.training_view.ensure_plot,
-                 self.autocomplete.refresh_runs,  # the latest trained model, loaded in the background
-                 self.runs_page.start, self.queue_view.start, self._offer_queue_resume, self.warmed_up.emit]
+        steps = self._start_pages(devices)
 
         def next_step():
-            steps.pop(0)()
-            if steps:
+            if next(steps, False):
                 QTimer.singleShot(0, self, next_step)
 
         next_step()
+
+    def _start_pages(self, devices):
+        """The start-up after the imports, as a generator: each `yield True` gives the event loop a turn."""
+        self.settings_form.set_present_devices(devices)
+        yield True
+        while self.training_view.build_plot_step():
+            yield True
+        self.autocomplete.refresh_runs()  # the latest trained model, loaded in the background
+        yield True
+        self.runs_page.start()
+        yield True
+        while self.runs_page.compare.build_plot_step():
+            yield True
+        self.queue_view.start()
+        yield True
+        self._offer_queue_resume()
+        yield True
+        self.warmed_up.emit()
 
     def _warm_up_failed(self, worker, message: str) -> None:
         self.collector.freeze_startup()

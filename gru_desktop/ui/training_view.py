@@ -39,6 +39,7 @@ class TrainingView(QWidget):
         self.splitter.setStretchFactor(2, 2)
         layout.addWidget(self.splitter)
         self.plot = None
+        self._building = None  # the MetricsPlot being built step by step (build_plot_step)
         self.sized = False  # the panes got their first sizes (or the window restored the user's)
 
     def resizeEvent(self, event):
@@ -48,11 +49,27 @@ class TrainingView(QWidget):
             h = self.height()
             self.splitter.setSizes([h * 45 // 100, h * 20 // 100, h - h * 65 // 100])
 
+    def build_plot_step(self) -> bool:
+        """One step of building the chart (the window's start-up runs one per event-loop turn: the whole
+        chart took 24-36 ms of the GUI thread); False once it is on the page."""
+        if self.plot is not None:
+            return False
+        if self._building is None:
+            from .metrics_plot import MetricsPlot
+
+            self._building = MetricsPlot(staged=True)
+            return True
+        if self._building.build_next():
+            return True
+        self.ensure_plot()
+        return False
+
     def ensure_plot(self):
         if self.plot is None:
             from .metrics_plot import MetricsPlot
 
-            self.plot = MetricsPlot()
+            self.plot = (self._building or MetricsPlot(staged=True)).complete()
+            self._building = None
             sizes = self.splitter.sizes()
             self.top.replaceWidget(self.placeholder, self.plot)
             self.top.setStretchFactor(self.plot, 1)

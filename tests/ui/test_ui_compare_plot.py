@@ -71,10 +71,15 @@ def test_set_runs_again_replaces_curves_reusing_them(plot):
     assert plot.curves == {} and shown(plot.loss_plot) == []
 
 
-def test_runs_can_be_drawn_one_at_a_time(plot):
+def test_curves_can_be_drawn_one_at_a_time(plot):
     plot.begin(SERIES)
     assert plot.drawing and plot.curves == {}
-    assert plot.draw_next() is True and set(plot.labels) == {"1: small"}
+    assert plot.draw_next() is True and plot.labels == ["1: small"] and list(plot.curves) == [("1: small", "train_loss")]
+    for _ in range(3):
+        assert plot.draw_next() is True
+    assert plot.labels == ["1: small"] and len(plot.curves) == 4 and len(plot.legend.items) == 1
+    for _ in range(3):
+        assert plot.draw_next() is True
     assert plot.draw_next() is False and plot.labels == list(SERIES) and not plot.drawing
     x, _ = plot.curves[("2: big", "val_loss")].getData()
     assert list(x) == [1, 2]
