@@ -130,6 +130,7 @@ class Recorder(QObject):
                 over[step] += 1
         return {"ticks": len(late), **{k: round(v, 1) for k, v in summary_ms(late).items()},
                 f"over_{P99_BUDGET_MS:g}ms": dict(over.most_common(8)),
+                "slowest": [f"{t:.1f} ms: {step}" for t, step, p in sorted(self.ticks, reverse=True) if wanted(p)][:5],
                 "stalls": {k: {"count": len(v), "max_ms": round(max(v), 1),
                                "where": [f"{n}× {w}" for w, n in self.where.get(k, Counter()).most_common(3)]}
                            for k, v in sorted(stalls.items(), key=lambda kv: -max(kv[1]))}}
