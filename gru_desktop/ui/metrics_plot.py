@@ -16,6 +16,7 @@ REDRAW_MS = 250  # 4 repaints a second: each costs ~5 ms of the GUI thread (meas
 DASH = Qt.PenStyle.DashLine
 SMOOTHING = 0.05  # weight of the newest step in the smoothed loss (an exponential moving average)
 RANGE_MARGIN = 0.08  # room above and below the data, as a share of its span, when the chart sets its y ranges
+MIN_SPAN = 0.1  # a range spans at least this share of the data's size (one point, or a flat start, is no span)
 LOSS_CURVES = ("step_loss", "smooth_loss", "train_loss", "val_loss")
 ACCURACY_CURVES = ("train_accuracy", "val_accuracy", "val_top3")
 
@@ -25,7 +26,10 @@ def steady_range(current: tuple[float, float] | None, lo: float, hi: float) -> t
     leaves it and shrinks only once the data fills under half of it, so it changes seldom: a new range
     means new axis ticks, most of a repaint's cost (pyqtgraph's auto-range: 6.8 ms a repaint, median;
     ranges that hold: 2.7 ms)."""
-    span = max(hi - lo, 1e-6)
+    least = MIN_SPAN * max(abs(lo), abs(hi), 1.0)
+    if hi - lo < least:  # widened around its middle
+        lo, hi = (lo + hi - least) / 2, (lo + hi + least) / 2
+    span = hi - lo
     if current is not None and current[0] <= lo and hi <= current[1] and span >= 0.5 * (current[1] - current[0]):
         return None
     return lo - RANGE_MARGIN * span, hi + RANGE_MARGIN * span

@@ -16,6 +16,8 @@ def test_a_steady_range_grows_at_once_and_shrinks_only_when_half_empty():
     grown = steady_range(first, 1.0, 6.0)  # below it: grows at once
     assert grown is not None and grown[0] < 1.0
     assert steady_range(first, 3.0, 4.0) is not None  # fills under half of it: shrinks
+    lo, hi = steady_range(None, 7.4, 7.4)  # one point: a readable range around it, not a millionth wide
+    assert lo < 7.4 < hi and hi - lo > 0.5
 
 
 def steps(epoch, losses):
