@@ -1,15 +1,12 @@
 """The main window: corpus and settings on the left; the Data, Training, Autocomplete, Runs and Queue pages on
-the right. The corpus panel (`corpus_panel.py`) and the training panel (`training_panel.py`) are mixins of it.
+the right. The corpus panel (`corpus_panel.py`), the training panel (`training_panel.py`), the start-up after the
+first paint (`window_startup.py`) and the saved window state (`window_state.py`) are mixins of it.
 
 The GUI thread only draws and reacts (design §3): reading a corpus, building the dataset and its
 pipeline trace, and training all run in QThread workers; their results arrive as signals. torch and
 pyqtgraph are imported only after the first paint, so the window shows at once.
 """
 from __future__ import annotations
-
-import json
-import os
-from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,23 +24,24 @@ from PySide6.QtWidgets import (
 
 from ..core.config import TrainConfig
 from ..core.progress import Progress
-from . import gc_guard, warm_up
+from . import gc_guard
 from .autocomplete_page import AutocompletePage
 from .corpus_panel import CorpusPanel
 from .corpus_view import CorpusView
 from .icons import app_icon
 from .runs_page import RunsPage
 from .settings_form import SettingsForm
-from .threads import BackgroundJobs, function_job
+from .threads import BackgroundJobs
 from .train_worker import TrainWorker
 from .training_panel import TrainingPanel
 from .training_view import TrainingView
+from .window_startup import WindowStartup
+from .window_state import WindowState
 
 SETTINGS_DEBOUNCE_MS = 250
-TRAINING_SPLITTER_KEY = "trainingSplitter3"  # three panes since the sample suggestions (a two-pane state is ignored)
 DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB = 0, 1, 2, 3, 4
 
-class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
+class MainWindow(CorpusPanel, TrainingPanel, WindowStartup, WindowState, QMainWindow):
     corpus_ready = Signal()  # statistics and pipeline trace shown for the current corpus and settings
     corpus_failed = Signal(str)  # the corpus could not be read or used: the message shown
     training_finished = Signal(object)  # RunFinished, or None when the job failed before a run existed
@@ -175,56 +173,6 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
         menu.addAction(action)
         return action
 
-    # --- first paint: then the heavy imports --------------------------------------------------------------
-    def paintEvent(self, event):
-        super().paintEvent(event)
-        if not self._painted:
-            self._painted = True
-            QTimer.singleShot(0, self._after_first_paint)
-
-    def _after_first_paint(self) -> None:
-        if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):
-            print("first-paint", flush=True)
-        self.first_painted.emit()
-        # torch, pyqtgraph and sqlite-utils load in a worker, now that the window is on screen: imported
-        # here they held the GUI thread for 1–4 s (bench --only journey); then the pages start.
-        self.jobs.start(function_job(warm_up.warm_up, result=self._warmed_up, failed=self._warm_up_failed,
-                                     crashed=self._crashed))
-
-    def _warmed_up(self, worker, devices) -> None:
-        """Start the pages one step per event-loop turn, so the window answers between them (each chart is
-        built a plot at a time: a whole one took 14-36 ms)."""
-        self.collector.freeze_startup()  # what the imports made lives for good: full collections skip it
-        steps = self._start_pages(devices)
-
-        def next_step():
-            if next(steps, False):
-                QTimer.singleShot(0, self, next_step)
-
-        next_step()
-
-    def _start_pages(self, devices):
-        """The start-up after the imports, as a generator: each `yield True` gives the event loop a turn."""
-        self.settings_form.set_present_devices(devices)
-        yield True
-        while self.training_view.build_plot_step():
-            yield True
-        self.autocomplete.refresh_runs()  # the latest trained model, loaded in the background
-        yield True
-        self.runs_page.start()
-        yield True
-        while self.runs_page.compare.build_plot_step():
-            yield True
-        self.queue_view.start()
-        yield True
-        self._offer_queue_resume()
-        yield True
-        self.warmed_up.emit()
-
-    def _warm_up_failed(self, worker, message: str) -> None:
-        self.collector.freeze_startup()
-        self.problem("Cannot start", message)
-
     # --- dataset + pipeline trace for the current settings ---------------------------------------------
     def show_about(self) -> None:
         from .about import show_about
@@ -304,42 +252,7 @@ class MainWindow(CorpusPanel, TrainingPanel, QMainWindow):
             self.problem("Unexpected error", text.strip().splitlines()[-1])
 
     # --- drag and drop ------------------------------------------------------------------------------------
-    # --- persistence and closing ----------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        s = self.settings
-        if s.value("geometry") is not None:
-            self.restoreGeometry(s.value("geometry"))
-        for key, splitter in (("mainSplitter", self.splitter), (TRAINING_SPLITTER_KEY, self.training_view.splitter)):
-            if s.value(key) is not None:
-                splitter.restoreState(s.value(key))
-                self.training_view.sized = self.training_view.sized or splitter is self.training_view.splitter
-        try:
-            stored = json.loads(s.value("config", "{}") or "{}")
-            self.settings_form.set_config(TrainConfig.from_dict(stored, legacy=False))
-        except (ValueError, TypeError):
-            pass  # a damaged settings file: start from the defaults
-        try:
-            probes = json.loads(s.value("probes", "[]") or "[]")
-            self.training_view.samples.set_probes([str(p) for p in probes] if isinstance(probes, list) else [])
-        except (ValueError, TypeError):
-            pass
-        paths = json.loads(s.value("corpus", "[]") or "[]")
-        missing = [p for p in paths if not Path(p).exists()]
-        if missing:
-            self.statusBar().showMessage(f"{missing[0]} is gone; using the sample corpus", 10000)
-            paths = []
-        self.corpus_paths = paths
-
-    def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("geometry", self.saveGeometry())
-        s.setValue("mainSplitter", self.splitter.saveState())
-        s.setValue(TRAINING_SPLITTER_KEY, self.training_view.splitter.saveState())
-        s.setValue("config", json.dumps(self.settings_form.values()))
-        s.setValue("corpus", json.dumps(self.corpus_paths))
-        s.setValue("probes", json.dumps(self.training_view.samples.probes))
-        s.sync()
-
+    # --- closing ---------------------------------------------------------------------------------------------
     def _ask_close(self) -> bool:
         answer = QMessageBox.question(self, "Stop training?",
                                       "A model is training. Stop it and close? The best finished epoch's model is kept.")
