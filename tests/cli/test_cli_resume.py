@@ -207,6 +207,9 @@ def test_a_second_resumer_is_refused(paused_home, tmp_path):
     p = _start(home, "runs", "resume", str(run_id), "--json")
     try:
         json.loads(p.stdout.readline())  # resumed: the run is ours now
+        # Held (alive, not training) while the second one tries: else the first could finish the run's
+        # three short epochs before the second has started, and the run would be `completed` (seen in CI).
+        p.send_signal(signal.SIGSTOP)
         r = cli(home, "runs", "resume", str(run_id))
         assert r.returncode == 2
         assert "already running" in r.stderr and "Traceback" not in r.stderr
