@@ -1,5 +1,5 @@
-"""What the window loads off the GUI thread right after its first paint (torch, pyqtgraph, sqlite-utils, the
-code of a first training step), kept from stalling the GUI thread while it does.
+"""What the window loads off the GUI thread after its first paint (torch, pyqtgraph, sqlite-utils; once the
+pages have started, the code of a first training step), kept from stalling the GUI thread while it does.
 
 A worker thread is not enough by itself, because two things in an import hold the GIL for long (measured
 with a 1 ms ticker on the main thread, `bench --only journey` for the window):
@@ -51,11 +51,17 @@ def warm_up(progress, should_stop) -> list[str]:
     import storage  # noqa: F401  (sqlite-utils)
 
     from ..core.devices import present_devices  # torch
-    from ..core.train import load_step_code
     from . import compare_plot, metrics_plot  # noqa: F401  (their pyqtgraph classes)
 
-    load_step_code()  # torch._dynamo, which the first optimizer step imports
     return present_devices()
 
 
-__all__ = ["TORCH_NATIVE", "preload_torch_native", "warm_up"]
+def training_code(progress, should_stop) -> None:
+    """Off the GUI thread, once the pages have started: what a first optimizer step imports (torch._dynamo,
+    ~800 modules, 1.2 s), so that Train does not wait for it and the start-up freeze (ui.gc_guard) has it."""
+    from ..core.train import load_step_code
+
+    load_step_code()
+
+
+__all__ = ["TORCH_NATIVE", "preload_torch_native", "training_code", "warm_up"]

@@ -30,7 +30,6 @@ class WindowStartup:
     def _warmed_up(self, worker, devices) -> None:
         """Start the pages one step per event-loop turn, so the window answers between them (each chart is
         built a plot at a time: a whole one took 14-36 ms)."""
-        self.collector.freeze_startup()  # what the imports made lives for good: full collections skip it
         steps = self._start_pages(devices)
 
         def next_step():
@@ -55,9 +54,16 @@ class WindowStartup:
         yield True
         self._offer_queue_resume()
         yield True
+        # Then what a first training step loads (1.2 s), before Train is pressed; a failure there shows
+        # when training starts, as a training error.
+        self.jobs.start(function_job(warm_up.training_code, result=self._startup_done, failed=self._startup_done,
+                                     crashed=self._crashed))
         self.warmed_up.emit()
 
+    def _startup_done(self, *_) -> None:
+        self.collector.freeze_startup()  # what the start-up loaded lives for good: full collections skip it
+
     def _warm_up_failed(self, worker, message: str) -> None:
-        self.collector.freeze_startup()
+        self._startup_done()
         self.problem("Cannot start", message)
 

@@ -104,3 +104,21 @@ def test_the_window_loads_torch_and_pyqtgraph_in_a_worker_then_starts_its_pages(
     qtbot.waitUntil(lambda: window.runs_page.model.rowCount() == 3, timeout=10_000)
     combo = window.autocomplete.run_combo  # listed in a worker too: labels made there
     assert combo.count() == 3 and combo.itemText(0).startswith("run 3 · completed") and "model file missing" in combo.itemText(0)
+
+
+def test_after_the_pages_the_training_code_loads_in_a_worker_then_the_start_up_is_frozen(qtbot, make_window, monkeypatch):
+    """torch._dynamo (what a first optimizer step imports, 1.2 s) loads once the pages have started, off the
+    GUI thread; then gc_guard freezes what the start-up made (a full collection took ~200 ms before)."""
+    from gru_desktop.ui import warm_up
+
+    order: list[str] = []
+    real = warm_up.training_code
+    monkeypatch.setattr(warm_up, "training_code",
+                        lambda *a: order.append(f"training code on main thread: {threading.current_thread() is threading.main_thread()}") or real(*a))
+    window = make_window()
+    window.warmed_up.connect(lambda: order.append("pages started"))
+    monkeypatch.setattr(window.collector, "freeze_startup", lambda: order.append("frozen"))
+    window.show()
+    qtbot.waitUntil(lambda: "frozen" in order, timeout=120_000)
+    assert order == ["pages started", "training code on main thread: False", "frozen"] or \
+        order == ["training code on main thread: False", "pages started", "frozen"]
