@@ -14,8 +14,9 @@ import numpy as np
 
 import storage
 
-from ..core.blend import Blend, counts_path, load_counts, save_counts
+from ..core.blend import Blend
 from ..core.corpus import Corpus, leading_part
+from ..core.counts_file import counts_path, load_counts, save_counts
 from ..core.data import split_sentences
 from ..core.errors import ModelFileError, UserError
 from ..core.evaluate import EvalReport, evaluate_parts, first_tokens, fit_blend

@@ -20,9 +20,9 @@ import torch
 import storage
 
 from ..core import atomic
-from ..core.blend import counts_path
 from ..core.config import TrainConfig
 from ..core.corpus import SAMPLE_CORPUS, read_corpus
+from ..core.counts_file import counts_path
 from ..core.data import Dataset, build_dataset
 from ..core.devices import resolve_device
 from ..core.distributed import LOCAL, Group, threads_per_process
