@@ -116,7 +116,7 @@ def ensure_blend(db, run: dict, loaded: LoadedModel, should_stop=None) -> BlendS
         return state
     if Path(counts_path(run["model_path"])).is_file():
         return state  # a damaged file is reported, never silently replaced
-    from .runs import run_corpus
+    from .run_model import run_corpus
 
     try:
         corpus = run_corpus(run, loaded.config, should_stop)
