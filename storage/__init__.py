@@ -10,16 +10,15 @@ from .baselines import get_baseline, list_baselines, save_baseline
 from .db import open_db
 from .faults import StorageError, check_free_space, check_writable, describe, translated
 from .paths import checkpoint_path, data_dir, db_path, ensure_data_dir, model_path
+from .pause import RunNotRunning, claim_for_resume, pause_requested, pause_run, request_pause, set_checkpoint, truncate_run
 from .queue import QueueItemBusy, QueueItemNotFound
 from .runs import (
     RESUMABLE_STATUSES,
     STATUSES,
     RunIsRunning,
     RunNotFound,
-    RunNotRunning,
     add_epoch,
     add_steps,
-    claim_for_resume,
     create_run,
     db_folder,
     delete_run,
@@ -30,15 +29,10 @@ from .runs import (
     is_alive,
     list_runs,
     mark_interrupted,
-    pause_requested,
-    pause_run,
-    request_pause,
     resolve_run_id,
     set_best,
     set_blend,
-    set_checkpoint,
     set_evaluation,
-    truncate_run,
     update_run,
 )
 from .store import is_read_only, open_read_only, open_store, resolve_home

@@ -3,7 +3,8 @@
 A run is created 'running' by the process that trains it, gets epochs and a
 best checkpoint recorded while it trains, and ends with finish_run. If its
 process dies first, mark_interrupted (called at start-up) tidies it up.
-Epoch/step metrics live in storage.metrics and are re-exported here.
+Epoch/step metrics live in storage.metrics and are re-exported here; how model paths are kept in
+storage.stored_paths; pausing and resuming in storage.pause.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlite_utils import Database
 from .db import write_transaction
 from .liveness import is_alive, process_start_marker
 from .metrics import add_epoch, add_steps, get_epochs, get_steps
+from .stored_paths import db_folder, resolved_model_path, stored_model_path
 from .text import storable
 
 STATUSES = ("running", "completed", "cancelled", "failed", "interrupted", "paused", "queued")
@@ -53,9 +55,8 @@ _SELECT_RUNS = """
 __all__ = [
     "STATUSES", "RunNotFound", "RunIsRunning", "create_run", "add_epoch",
     "add_steps", "set_best", "set_evaluation", "finish_run", "update_run", "get_run", "list_runs",
-    "get_epochs", "get_steps", "resolve_run_id", "delete_run",
-    "process_start_marker", "is_alive", "mark_interrupted", "RESUMABLE_STATUSES", "set_checkpoint", "pause_run",
-    "request_pause", "pause_requested", "claim_for_resume", "truncate_run",
+    "get_epochs", "get_steps", "resolve_run_id", "delete_run", "db_folder",
+    "process_start_marker", "is_alive", "mark_interrupted", "RESUMABLE_STATUSES",
 ]
 
 
@@ -229,39 +230,6 @@ def _parse(row: dict[str, Any], folder: Path | None) -> dict[str, Any]:
     return row
 
 
-def db_folder(db: Database) -> Path | None:
-    """The data folder: where this connection's runs.db lies (None for an in-memory database)."""
-    for row in db.execute("PRAGMA database_list").fetchall():
-        if row[1] == "main" and row[2]:
-            return Path(row[2]).parent
-    return None
-
-
-def stored_model_path(path: str | os.PathLike[str], folder: Path | None) -> str:
-    """A model path as the database keeps it: relative to the data folder when inside it ("models/3.pt"),
-    so a data folder that is copied or moved keeps working."""
-    path = Path(path)
-    if folder is not None:
-        try:
-            return path.resolve().relative_to(folder.resolve()).as_posix()
-        except ValueError:
-            pass
-    return os.fspath(path)
-
-
-def resolved_model_path(stored: str | None, folder: Path | None) -> str | None:
-    """The model file of a stored path: relative ones under the data folder; an old absolute one that is
-    gone but whose file name exists in this folder's models/ (the folder was moved) there."""
-    if not stored or folder is None:
-        return stored
-    path = Path(stored)
-    if not path.is_absolute():
-        return os.fspath(folder / path)
-    if path.parent.name == "models" and not path.exists() and (folder / "models" / path.name).exists():
-        return os.fspath(folder / "models" / path.name)
-    return stored
-
-
 def resolve_run_id(db: Database, ref: str | int, *, completed_only: bool = False) -> int:
     """Turn a user's run reference (id, "12", "latest") into an existing run id.
 
@@ -337,66 +305,3 @@ def mark_interrupted(db: Database) -> list[int]:
             if cursor.rowcount:
                 marked.append(run_id)
     return marked
-
-
-# --- pause and resume (design §14) ----------------------------------------------------------------------
-def set_checkpoint(db: Database, run_id: int, path: str | os.PathLike[str] | None) -> None:
-    """Record where the run's latest resumable checkpoint is (None: it has none any more)."""
-    _update(db, run_id, {"checkpoint_path": os.fspath(path) if path is not None else None})
-
-
-def truncate_run(db: Database, run_id: int, *, epochs_kept: int, steps_kept: int) -> None:
-    """Forget epochs after `epochs_kept` and steps after `steps_kept`: what a resumed run trains again."""
-    with write_transaction(db):
-        db.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", [run_id, epochs_kept])
-        db.execute("DELETE FROM steps WHERE run_id = ? AND step > ?", [run_id, steps_kept])
-
-
-def pause_run(db: Database, run_id: int, message: str) -> None:
-    """The training process stopped at a checkpoint: the run is 'paused' until it is resumed."""
-    _update(db, run_id, {"status": "paused", "stop_reason": message, "error": None, "pause_requested": 0,
-                         "finished_at": now_iso()})
-
-
-def request_pause(db: Database, run_id: int) -> None:
-    """Ask the process training the run (maybe another one) to pause it after its current batch."""
-    run = get_run(db, run_id)
-    if run is None:
-        raise RunNotFound(run_id)
-    if run["status"] != "running" or not is_alive(run):
-        raise RunNotRunning(run_id, run["status"])
-    _update(db, run_id, {"pause_requested": 1})
-
-
-def pause_requested(db: Database, run_id: int) -> bool:
-    row = db.execute("SELECT pause_requested FROM runs WHERE id = ?", [run_id]).fetchone()
-    return bool(row and row[0])
-
-
-def claim_for_resume(db: Database, run_id: int) -> dict[str, Any]:
-    """Make this process the one training a paused or interrupted run again; return the run as it was.
-
-    One transaction with the write lock, so of two processes resuming the same run the second finds it
-    'running' (by the first, alive) and is refused with RunIsRunning.
-    """
-    with write_transaction(db):
-        run = get_run(db, run_id)
-        if run is None:
-            raise RunNotFound(run_id)
-        if run["status"] == "running" and is_alive(run):
-            raise RunIsRunning(run_id, f"run {run_id} is already running (process {run.get('pid')}); it cannot be resumed twice")
-        if run["status"] not in RESUMABLE_STATUSES + ("running",):
-            raise RunNotRunning(run_id, run["status"],
-                                f"run {run_id} is {run['status']}: only paused or interrupted runs can be resumed")
-        pid = os.getpid()
-        _update(db, run_id, {"status": "running", "error": None, "finished_at": None, "pause_requested": 0,
-                             "pid": pid, "host": socket.gethostname(), "pid_started": process_start_marker(pid)})
-    return run
-
-
-class RunNotRunning(RuntimeError):
-    """The run is not in a state that allows what was asked (pause a finished run, resume a completed one)."""
-
-    def __init__(self, run_id: int, status: str, message: str | None = None) -> None:
-        self.run_id, self.status = run_id, status
-        super().__init__(message or f"run {run_id} is not training (it is {status})")

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .blend import SOURCES, THETAS, Blend, Weights, fit_with_state, mix, stream
+from .blend import SOURCES, THETAS, Blend, Weights, fit_with_state, mix
+from .blend_stream import stream
 from .config import TrainConfig
 from .corpus import Corpus
 from .model import GRULanguageModel

@@ -16,7 +16,8 @@ from typing import overload
 import numpy as np
 import torch
 
-from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, cache_row, mix, sentence_states, state_row
+from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, cache_row, mix
+from .blend_stream import sentence_states, state_row
 from .config import TrainConfig
 from .model import GRULanguageModel
 from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence

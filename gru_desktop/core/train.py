@@ -2,7 +2,7 @@
 
 `train()` yields a `StepResult` per batch and an `EpochResult` per epoch, and finally a `TrainingDone`.
 It checks `stop` (a threading.Event) between batches, so Cancel is honoured within one batch. It never
-touches files, the database or Qt: the runs job (gru_desktop/jobs/runs.py) records what it yields.
+touches files, the database or Qt: the runs job (gru_desktop/jobs/runs.py, its loop in run_driver.py) records what it yields.
 """
 from __future__ import annotations
 

@@ -14,8 +14,9 @@ import numpy as np
 
 import storage
 
-from ..core.blend import Blend, counts_path, load_counts, save_counts
+from ..core.blend import Blend
 from ..core.corpus import Corpus, leading_part
+from ..core.counts_file import counts_path, load_counts, save_counts
 from ..core.data import split_sentences
 from ..core.errors import ModelFileError, UserError
 from ..core.evaluate import EvalReport, evaluate_parts, first_tokens, fit_blend
@@ -115,7 +116,7 @@ def ensure_blend(db, run: dict, loaded: LoadedModel, should_stop=None) -> BlendS
         return state
     if Path(counts_path(run["model_path"])).is_file():
         return state  # a damaged file is reported, never silently replaced
-    from .runs import run_corpus
+    from .run_model import run_corpus
 
     try:
         corpus = run_corpus(run, loaded.config, should_stop)

@@ -119,7 +119,7 @@ class ModelExport:
 def export_model(db, run_id: int | str, path: str | os.PathLike, fmt: str) -> ModelExport:
     """Export the run's best model as `fmt` (pt2, onnx or the deprecated torchscript), verified where the
     format allows (see core.step_module); nothing is written unless it matches. Returns what was written."""
-    from .runs import load_run_model
+    from .run_model import load_run_model
 
     if fmt not in MODEL_FORMATS:
         raise UserError(f"unknown model format {fmt!r} (pt2, onnx)")

@@ -8,23 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from gru_desktop.core.blend import (
-    CACHE_WINDOW,
-    STATE_WINDOW,
-    Blend,
-    Weights,
-    _cache_rows,
-    cache_row,
-    counts_path,
-    fit_weights,
-    fit_with_state,
-    load_counts,
-    mix,
-    save_counts,
-    stream,
-)
+from gru_desktop.core.blend import CACHE_WINDOW, STATE_WINDOW, Blend, Weights, cache_row, fit_weights, fit_with_state, mix
+from gru_desktop.core.blend_stream import _cache_rows, stream
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus
+from gru_desktop.core.counts_file import counts_path, load_counts, save_counts
 from gru_desktop.core.data import build_dataset
 from gru_desktop.core.errors import ModelFileError
 from gru_desktop.core.evaluate import evaluate_parts, fit_blend
@@ -267,10 +255,10 @@ def test_state_cache_is_the_same_when_typing_as_when_evaluating(fitted, tmp_path
     """The predictor (GRU states of the text before, then of this sentence) and `stream` (the GRU over the
     whole text) give the same state-cache distribution at every position; also when the window is shorter
     than the text before (7 positions: it reaches back into earlier sentences, then only into this one)."""
-    import gru_desktop.core.blend as blend_module
+    import gru_desktop.core.blend_stream as stream_module
     import gru_desktop.core.predict as predict_module
     if window:
-        monkeypatch.setattr(blend_module, "STATE_WINDOW", window)
+        monkeypatch.setattr(stream_module, "STATE_WINDOW", window)  # where `stream` reads it
         monkeypatch.setattr(predict_module, "STATE_WINDOW", window)
     _, ds, model, blend = fitted
     text = _disagreeing_text(12, seed=5)

@@ -12,7 +12,7 @@ from gru_desktop.core import checkpoint
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.corpus import read_corpus
 from gru_desktop.core.data import build_dataset
-from gru_desktop.core.train import StepResult
+from gru_desktop.core.train import EpochResult, StepResult
 from gru_desktop.jobs import runs
 
 torch.set_num_threads(1)
@@ -94,12 +94,12 @@ def test_a_paused_runs_probes_survive_in_its_checkpoint_and_after_resume(dataset
             pause.set()
     paused = events[-1]
     assert paused.status == "paused"
-    before = [e for e in events if isinstance(e, runs.EpochResult)]
+    before = [e for e in events if isinstance(e, EpochResult)]
     assert before and before[0].samples[-1]["prefix"] == "the cat sat on"
     db = storage.open_db(storage.db_path(home))
     assert checkpoint.load_checkpoint(storage.get_run(db, paused.run_id)["checkpoint_path"]).probes == ["the cat sat on"]
     resumed = list(runs.resume_run(paused.run_id, home=home))
     assert resumed[0].probes == ["the cat sat on"]
-    after = [e for e in resumed if isinstance(e, runs.EpochResult)]
+    after = [e for e in resumed if isinstance(e, EpochResult)]
     assert after and all(e.samples[-1]["prefix"] == "the cat sat on" for e in after)
     assert len(after[0].samples) == len(before[0].samples)  # the same rows as before the pause

@@ -311,7 +311,7 @@ def test_trace_shows_the_three_distributions_and_the_weights(qtbot, window, page
 
 
 def test_damaged_counts_suggest_with_the_gru_alone_and_the_picker_says_so(qtbot, window, home):
-    from gru_desktop.core.blend import counts_path
+    from gru_desktop.core.counts_file import counts_path
 
     db = runs.open_store(home)[1]
     run = storage.list_runs(db)[0]
@@ -334,7 +334,7 @@ def test_damaged_counts_suggest_with_the_gru_alone_and_the_picker_says_so(qtbot,
 
 
 def test_a_run_without_counts_gets_its_blend_fitted_when_loaded(qtbot, window, home):
-    from gru_desktop.core.blend import counts_path
+    from gru_desktop.core.counts_file import counts_path
 
     db = runs.open_store(home)[1]
     run = storage.list_runs(db)[0]

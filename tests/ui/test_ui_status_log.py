@@ -33,7 +33,7 @@ def test_a_warning_from_a_worker_thread_shows_in_the_status_bar_and_the_log(qtbo
 def test_the_baseline_warning_that_went_to_stderr_is_seen(qtbot, window, home, corpus_file, monkeypatch):
     """The runs job's baseline warning (a print to stderr before, which a GUI user never saw)."""
     from gru_desktop.core.config import TrainConfig
-    from gru_desktop.jobs import baselines, runs
+    from gru_desktop.jobs import baselines, run_driver, runs
 
     def broken(*_args, **_kw):
         raise MemoryError("no room for the counts")
@@ -44,7 +44,7 @@ def test_the_baseline_warning_that_went_to_stderr_is_seen(qtbot, window, home, c
         config = TrainConfig(epochs=1, embed_dim=8, hidden_size=8, vocab_size=100)
         dataset = runs.prepare([corpus_file], config)
         _, db = runs.open_store(home)
-        runs._baseline(db, dataset, config)
+        run_driver._baseline(db, dataset, config)
         label = window.findChild(QLabel, "logWarnings")
         qtbot.waitUntil(lambda: label.isVisibleTo(window), timeout=5000)
         assert "no count-based baseline for this corpus: MemoryError: no room for the counts" in label.text()
