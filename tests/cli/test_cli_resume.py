@@ -55,23 +55,56 @@ def _ckpt(home: Path, run_id: int) -> Path:
     return home / "models" / f"{run_id}.ckpt"
 
 
-def test_kill_9_mid_epoch_then_resume_continues_the_same_run(tmp_path, corpus):
+def _mid_epoch_checkpoint(path: Path) -> bool:
+    """The run's checkpoint exists and was taken inside epoch 2 or 3, after some of its batches."""
+    from gru_desktop.core.checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        loop = load_checkpoint(path).state.loop
+    except CheckpointError:
+        return False
+    return loop.epoch >= 2 and loop.batches_done > 0
+
+
+def _step_until(p: subprocess.Popen, pred, step_s: float = 0.02, timeout: float = 120.0, what: str = "") -> None:
+    """Let the process run `step_s` at a time and look while it is stopped (SIGSTOP), until `pred()`; the
+    process is left stopped. It cannot run past what is looked for unseen, however fast it trains."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        p.send_signal(signal.SIGSTOP)
+        time.sleep(0.005)  # the stop has landed before the files are looked at
+        if pred():
+            return
+        if p.poll() is not None:
+            pytest.fail(f"the process ended before {what}")
+        p.send_signal(signal.SIGCONT)
+        time.sleep(step_s)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def longer_corpus(tmp_path_factory) -> Path:
+    """6k generated sentences: several checkpoints (every 0.18 s) fit in one epoch even on an idle machine."""
+    return generated_corpus(tmp_path_factory.mktemp("longer"), "text.txt", seed=98, words=800, lines=6000,
+                            letters="abcdefghij", longest=6)
+
+
+def test_kill_9_mid_epoch_then_resume_continues_the_same_run(tmp_path, longer_corpus):
     home = tmp_path / "home"
-    p = _start(home, "train", str(corpus), "--epochs", "3", "--checkpoint-minutes", "0.003", *SMALL, "--json")
+    p = _start(home, "train", str(longer_corpus), "--epochs", "3", "--checkpoint-minutes", "0.003", *SMALL, "--json")
     try:
         first = json.loads(p.stdout.readline())  # epoch 1 finished
         assert first["epoch"] == 1
         run_id = first["run_id"]
-        ckpt = _ckpt(home, run_id)
-        # The first checkpoint may come a moment after epoch 1's line: wait for it, then for a newer one.
-        _wait(ckpt.exists, 60, "a first checkpoint")
-        mtime = ckpt.stat().st_mtime_ns
-        _wait(lambda: ckpt.stat().st_mtime_ns != mtime, 60, "a checkpoint in epoch 2")  # mid-epoch 2
+        # Stepped, not raced: idle, the earlier corpus's last two epochs ended (and the finished run's
+        # checkpoint was deleted) before a mid-epoch checkpoint was seen.
+        _step_until(p, lambda: _mid_epoch_checkpoint(_ckpt(home, run_id)), what="a checkpoint mid-epoch 2")
         os.kill(p.pid, signal.SIGKILL)
         p.wait(10)
     finally:
         if p.poll() is None:
             p.kill()
+            p.wait(10)
     assert _run(home, run_id)["status"] == "interrupted"
     r = cli(home, "runs", "resume", str(run_id), "--json", timeout=300)
     assert r.returncode == 0, r.stderr
