@@ -43,7 +43,7 @@ class GuiThreadCollector(QObject):
     def check(self) -> int:
         """Collect like CPython's own trigger would (generation 0, then older ones when they are due);
         returns the oldest generation collected, -1 for none (also while the start-up imports run)."""
-        if self.paused_until and time.monotonic() < self.paused_until:
+        if time.monotonic() < self.paused_until:
             return -1
         counts, oldest = gc.get_count(), -1
         for generation in range(3):
