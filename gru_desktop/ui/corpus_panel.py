@@ -123,7 +123,7 @@ class CorpusPanel:
             return summarize(dataset, config), pipeline_trace(dataset, config)
 
         worker = function_job(prepare, result=self._prepared, failed=self._prepare_failed, crashed=self._crashed,
-                              ended=self._prepare_done, corpus=corpus)
+                              ended=self._prepare_done, corpus=corpus, config=config)
         self._prepare_worker = worker
         self.jobs.start(worker)
 
@@ -133,6 +133,7 @@ class CorpusPanel:
         summary, trace = result
         self.corpus_error = ""
         self.corpus_view.show_result(summary, trace)
+        self.predict.set_material(worker.corpus, worker.config)  # predict, then reveal: asks again on new shapes
         self._update_actions()
         if not self._prepare_again:
             self.corpus_ready.emit()

@@ -93,6 +93,7 @@ class PipelineTraceView(QFrame):
         self.title = QLabel("<b>Pipeline</b>: load a corpus to see each stage with its real shapes")
         grid.addWidget(self.title, 0, 0, 1, 3)
         self.cards: list[tuple[QLabel, QLabel, QLabel, QLabel]] = []
+        self.masks: list[QLabel] = []  # "?" in place of a shape the learner is asked to predict first
         for i in range(6):
             badge = QLabel(str(i + 1), alignment=Qt.AlignmentFlag.AlignCenter)
             badge.setFixedSize(24, 24)
@@ -110,10 +111,21 @@ class PipelineTraceView(QFrame):
             grid.addWidget(badge, row, 0, 2, 1, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(name, row, 1)
             grid.addWidget(shape, row, 2)
+            mask = QLabel("?  guess it above", objectName=f"predictMask{i + 1}", alignment=Qt.AlignmentFlag.AlignRight)
+            mask.setStyleSheet("color:#1f77b4; font-weight:bold;")
+            mask.setVisible(False)
+            grid.addWidget(mask, row, 2)
+            self.masks.append(mask)
             grid.addWidget(sample, row + 1, 1, 1, 2)
             self.cards.append((badge, name, shape, sample))
         grid.setRowStretch(13, 1)
         self.trace = None
+
+    def mask_shape(self, index: int, masked: bool) -> None:
+        """Hide stage `index`'s shape behind a "?" until the learner has guessed or skipped it (predict, then
+        reveal: `predict_reveal.py`); its text stays set."""
+        self.cards[index][2].setVisible(not masked)
+        self.masks[index].setVisible(masked)
 
     def set_trace(self, trace, trained: bool = False) -> None:
         """A core PipelineTrace (or None to clear); `trained`: its numbers come from a trained model."""
@@ -155,6 +167,11 @@ class CorpusView(QWidget):
         self.trace_view = PipelineTraceView()
         layout.addWidget(self.trace_view, 1)
         self.summary: CorpusSummary | None = None
+
+    def add_above_trace(self, widget: QWidget) -> None:
+        """A panel between the statistics and the pipeline (predict, then reveal)."""
+        layout = self.layout()
+        layout.insertWidget(layout.indexOf(self.trace_view), widget)
 
     def show_result(self, summary: CorpusSummary, trace) -> None:
         self.summary = summary

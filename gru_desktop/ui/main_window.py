@@ -39,7 +39,7 @@ from .window_startup import WindowStartup
 from .window_state import WindowState
 
 SETTINGS_DEBOUNCE_MS = 250
-DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB = 0, 1, 2, 3, 4
+DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB, LEARN_TAB = 0, 1, 2, 3, 4, 5
 
 class MainWindow(CorpusPanel, TrainingPanel, WindowStartup, WindowState, QMainWindow):
     corpus_ready = Signal()  # statistics and pipeline trace shown for the current corpus and settings
@@ -131,6 +131,7 @@ class MainWindow(CorpusPanel, TrainingPanel, WindowStartup, WindowState, QMainWi
         self.tabs.addTab(self.queue_view, "Queue")
         self.queue_view.run_queue.connect(self.start_queue)
         self.queue_view.problem.connect(self.problem)
+        self._build_learn()
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.splitter.addWidget(scroll)
@@ -162,8 +163,26 @@ class MainWindow(CorpusPanel, TrainingPanel, WindowStartup, WindowState, QMainWi
         self._action(view_menu, "&Autocomplete", "Ctrl+3", lambda: self.tabs.setCurrentIndex(AUTOCOMPLETE_TAB))
         self._action(view_menu, "R&uns", "Ctrl+4", lambda: self.tabs.setCurrentIndex(RUNS_TAB))
         self._action(view_menu, "&Queue", "Ctrl+5", lambda: self.tabs.setCurrentIndex(QUEUE_TAB))
+        self._action(view_menu, "&Learn", "Ctrl+6", self.show_learn)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About GRU Desktop", QKeySequence.StandardKey.HelpContents, self.show_about)
+
+    def _build_learn(self) -> None:
+        """The Learn page (sixth) and predict-then-reveal on the Data page (design §15)."""
+        from .learn_page import LearnPage
+        from .predict_reveal import PredictReveal
+
+        def material():
+            return self.corpus, (self.settings_form.config() if self.settings_form.valid else None)
+
+        self.learn_page = LearnPage(self.jobs, self.home, material)
+        self.tabs.addTab(self.learn_page, "Learn")
+        self.predict = PredictReveal(self.jobs, self.home, self.corpus_view.trace_view)
+        self.corpus_view.add_above_trace(self.predict)
+
+    def show_learn(self) -> None:
+        self.tabs.setCurrentIndex(LEARN_TAB)
+        self.learn_page.take_focus()
 
     def _action(self, menu, text, shortcut, slot) -> QAction:
         action = QAction(text, self)
