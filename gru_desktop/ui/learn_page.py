@@ -253,7 +253,7 @@ class LearnPage(QWidget):
             self._gen_worker.stop_event.set()  # superseded: its result is ignored
         self._gen_worker = learn_jobs.generate_job(self.home, mode, seed, corpus, config, run_id,
                                                    result=self._generated, failed=self._generate_failed,
-                                                   crashed=self._generate_failed, mode=mode, run_id=run_id)
+                                                   crashed=self._generate_failed, for_run=run_id)
         self.session = None
         what = (f"run {run_id}, its settings and its text" if run_id is not None else
                 f"{corpus.description if corpus is not None else 'no corpus'} and these settings")
@@ -271,12 +271,12 @@ class LearnPage(QWidget):
         if worker is not self._gen_worker:
             return
         self._gen_worker = None
-        self.run_id = worker.run_id
+        self.run_id = worker.for_run
         self.session = LearnSession(quiz)
-        about = (f"About run {worker.run_id} (its settings and text)" if worker.run_id is not None else
+        about = (f"About run {worker.for_run} (its settings and text)" if worker.for_run is not None else
                  "About the corpus and the settings on the left")
         notes = [f"{about} · {esc(MODE_TITLES[quiz.mode])}, seed {quiz.seed} — the same questions in a terminal: "
-                 f"<code>gru-desktop quiz {worker.run_id if worker.run_id is not None else ''} --mode {quiz.mode} "
+                 f"<code>gru-desktop quiz {worker.for_run if worker.for_run is not None else ''} --mode {quiz.mode} "
                  f"--seed {quiz.seed}</code>"]
         self.status.setText(" · ".join(notes) + ("<br>" + skipped_html(quiz.skipped) if quiz.skipped else ""))
         if not self.session.questions:

@@ -137,7 +137,7 @@ class PredictReveal(QFrame):
             self._worker.stop_event.set()
         self._worker = learn_jobs.stage_job(self.home, tensor, random.randrange(1_000_000), corpus, config,
                                             result=self._question_ready, failed=self._question_failed,
-                                            crashed=self._question_crashed, tensor=tensor, key=self._key)
+                                            crashed=self._question_crashed, for_tensor=tensor, for_key=self._key)
         self.title.setText(f"<b>Predict, then reveal</b> — making a question about {self._stage_name(tensor)}…")
         self.jobs.start(self._worker)
 
@@ -148,12 +148,12 @@ class PredictReveal(QFrame):
         if worker is not self._worker:
             return
         self._worker = None
-        if worker.key != self._key or not self.remaining or self.remaining[0] != worker.tensor:
+        if worker.for_key != self._key or not self.remaining or self.remaining[0] != worker.for_tensor:
             return
         self.question = question
         n = len(STAGES) - len(self.remaining) + 1
         self.title.setText(f"<b>Predict, then reveal</b> — stage {n} of {len(STAGES)}: what shape is "
-                           f"{esc(self._stage_name(worker.tensor))}?")
+                           f"{esc(self._stage_name(worker.for_tensor))}?")
         self.question_label.setText(esc(question.text))
         for i, b in enumerate(self.options):
             b.setVisible(i < len(question.options))
@@ -162,7 +162,7 @@ class PredictReveal(QFrame):
                 b.set_state("")
         self.skip_button.setVisible(True)
         self.question_label.setVisible(True)
-        self.asked.emit(worker.tensor)
+        self.asked.emit(worker.for_tensor)
 
     def _question_failed(self, worker, message: str) -> None:
         if worker is self._worker:
