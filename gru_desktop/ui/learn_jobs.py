@@ -6,7 +6,7 @@ connection in its thread (a sqlite-utils Database belongs to the thread that ope
 - `generate_job`: the material (corpus summary, settings, the run) → a `Quiz` for a mode, the questions missed
   before first.
 - `stage_job`: one predict-then-reveal question for a pipeline stage (`padded_ids`, `embedding_out`,
-  `gru_output`, `h_n`, `logits`) of the current corpus and settings.
+  `gru_output`, `h_n`, `logits`) of the current corpus and settings (core only: no database, no model).
 - `record_job`: store answers (a list, in order) and read back the learner's scores per topic and their most
   frequent misconceptions, for the summary.
 - `history_job`: only the read-back.
@@ -73,18 +73,18 @@ def generate_job(home, mode: str, seed: int, corpus, config, run_id: int | None,
     return function_job(work, **kwargs)
 
 
-def stage_job(home, tensor: str, seed: int, corpus, config, **kwargs):
+def stage_job(tensor: str, seed: int, corpus, config, material=None, **kwargs):
+    """(material, question): the material is built once per corpus and settings (the dataset, no run — the
+    shapes need none) and handed back, so the next stage's question reuses it."""
     def work(progress, should_stop):
-        import storage
+        from ..core.learn import Material, stage_question
 
-        from ..core.learn import stage_question
+        m = material
+        if m is None:
+            from ..core.data import build_dataset
 
-        _, db = storage.open_store(home)
-        try:
-            material = _material(db, home, corpus, config, None)
-        finally:
-            db.close()
-        return stage_question(material, tensor, seed)
+            m = Material(config=config, dataset=build_dataset(corpus, config) if corpus is not None else None)
+        return m, stage_question(m, tensor, seed)
 
     return function_job(work, **kwargs)
 

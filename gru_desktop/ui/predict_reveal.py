@@ -45,7 +45,8 @@ class PredictReveal(QFrame):
         self.answers = learn_jobs.AnswerStore(jobs, home, self)
         self.answers.history.connect(lambda _history: self.recorded.emit())
         self.answers.failed.connect(self._store_failed)
-        self.material: tuple = (None, None)
+        self.material: tuple = (None, None)  # (corpus, settings) the pipeline shows
+        self._material = None
         self._key = None
         self.remaining: list[str] = []  # tensors still to ask, in order
         self.question = None
@@ -93,6 +94,7 @@ class PredictReveal(QFrame):
             self._apply_masks()
             return
         self._key = key
+        self._material = None  # core.learn Material for this corpus and settings, built by the first question
         self.results = {}
         self.remaining = [t for t, _, _ in STAGES]
         self.question = None
@@ -135,7 +137,7 @@ class PredictReveal(QFrame):
         tensor = self.remaining[0]
         if self._worker is not None:
             self._worker.stop_event.set()
-        self._worker = learn_jobs.stage_job(self.home, tensor, random.randrange(1_000_000), corpus, config,
+        self._worker = learn_jobs.stage_job(tensor, random.randrange(1_000_000), corpus, config, self._material,
                                             result=self._question_ready, failed=self._question_failed,
                                             crashed=self._question_crashed, for_tensor=tensor, for_key=self._key)
         self.title.setText(f"<b>Predict, then reveal</b> — making a question about {self._stage_name(tensor)}…")
@@ -144,12 +146,13 @@ class PredictReveal(QFrame):
     def _stage_name(self, tensor: str) -> str:
         return next(name for t, _, name in STAGES if t == tensor)
 
-    def _question_ready(self, worker, question) -> None:
+    def _question_ready(self, worker, result) -> None:
         if worker is not self._worker:
             return
         self._worker = None
         if worker.for_key != self._key or not self.remaining or self.remaining[0] != worker.for_tensor:
             return
+        self._material, question = result
         self.question = question
         n = len(STAGES) - len(self.remaining) + 1
         self.title.setText(f"<b>Predict, then reveal</b> — stage {n} of {len(STAGES)}: what shape is "
