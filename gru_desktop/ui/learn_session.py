@@ -29,15 +29,23 @@ FAMILY_TITLES = {
     "concepts": "Concepts",
 }
 
-# What a misconception tag says in "you … 3 times"; an unknown tag is shown as its words.
+# What a misconception tag says in "you … 3 times" (the tags are core.learn's); any other tag is shown as
+# "made the mistake “its words”".
 MISCONCEPTION_PHRASES = {
     "swapped-batch-seq": "swapped batch and sequence",
     "h_n-batch-first": "expected batch_first to move h_n's batch axis",
     "embed-for-hidden": "took the embedding size E for the hidden size H",
     "hidden-for-embed": "took the hidden size H for the embedding size E",
-    "padding-counted": "counted padding as real words",
-    "seq-kept": "kept the sequence axis L where it is gone",
-    "layers-dropped": "left out h_n's layers axis",
+    "hidden-for-vocab": "took the hidden size H for the vocabulary size V",
+    "padding-counted": "counted padding positions as real words",
+    "seq-kept": "kept the sequence axis where it is gone",
+    "seq-dropped": "dropped the sequence axis where it stays",
+    "output-for-h_n": "took the GRU's output for its last state h_n",
+    "no-biases": "left out the biases when counting parameters",
+    "tied-ignored": "forgot that the output layer shares the embedding",
+    "tied-counted-twice": "counted the shared embedding twice",
+    "lstm-gates": "counted an LSTM's four gates instead of the GRU's three",
+    "train-loss-decides": "thought the training loss picks the kept epoch",
 }
 
 
@@ -46,7 +54,7 @@ def family_title(family: str) -> str:
 
 
 def misconception_phrase(tag: str) -> str:
-    return MISCONCEPTION_PHRASES.get(tag, tag.replace("_", " ").replace("-", " "))
+    return MISCONCEPTION_PHRASES.get(tag, "made the mistake “" + tag.replace("-", " ") + "”")
 
 
 def times(n: int) -> str:
