@@ -11,6 +11,7 @@ from .material import Material
 from .question import Question, Skip, Wrong, make_question
 
 DEPTH = 200  # how far down the ranking is read for distractors
+MARGIN = 1e-3  # the first word must beat the second by this much probability (0.1 point) to be asked about
 
 
 def _ranking(material: Material, rng: random.Random) -> tuple[str, list[tuple[str, float]], str]:
@@ -50,8 +51,8 @@ def _source(material: Material) -> str:
 def _first_question(material: Material, rng: random.Random, qid: str) -> Question:
     prefix, ranking, nxt = _ranking(material, rng)
     (w1, p1), (w2, p2) = ranking[0], ranking[1]
-    if p1 - p2 < 1e-6:
-        raise Skip("a tie at the top")
+    if p1 - p2 < MARGIN:
+        raise Skip("the top two are too close to call")
     rank = {w: i for i, (w, _) in enumerate(ranking)}
     wrongs = [Wrong(w2, "runner-up", f"“{w2}” is its second choice ({p2:.1%}), behind “{w1}” ({p1:.1%})")]
     if nxt and nxt in rank and rank[nxt] > 0:
@@ -77,6 +78,8 @@ def _first_question(material: Material, rng: random.Random, qid: str) -> Questio
 
 def _top3_question(material: Material, rng: random.Random, qid: str) -> Question:
     prefix, ranking, nxt = _ranking(material, rng)
+    if ranking[2][1] - ranking[3][1] < MARGIN:
+        raise Skip("the third and fourth are too close to call")
     top3 = [w for w, _ in ranking[:3]]
     pick = rng.choice(top3)
     prob = dict(ranking)

@@ -35,9 +35,14 @@ def _signature(module: nn.Module) -> tuple:
     return params + extra
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(line: str):
+    return compile(line, "<option>", "eval")
+
+
 def _built(line: str, device: torch.device) -> tuple:
     with torch.device(device):
-        return _signature(eval(line, {"nn": nn}))  # noqa: S307 - our own option text, not user input
+        return _signature(eval(_compiled(line), {"nn": nn}))  # noqa: S307 - our own option text, not user input
 
 
 def _layer_question(material: Material, rng: random.Random, qid: str, layer: str) -> Question:
@@ -157,15 +162,23 @@ def _setup(material: Material) -> tuple[str, dict]:
     return setup, {"vocab": V_run, "embed": E, "hidden": H, "layers": n, "batch": b, "seq_len": c.seq_len}
 
 
-@functools.lru_cache(maxsize=256)
-def run_line(setup: str, line: str) -> str | None:
-    """Execute the setup and the line; the error it raised as "Type: first line", or None when it ran."""
+@functools.lru_cache(maxsize=16)
+def _namespace(setup: str) -> dict:
+    """The snippet's setup, executed once (its modules and batch); lines only read it, under no_grad."""
     ns: dict = {"torch": torch, "nn": nn}
-    with torch.no_grad():
+    with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         exec(setup, ns)  # noqa: S102 - our own snippet, sizes bounded by _setup
+    return ns
+
+
+@functools.lru_cache(maxsize=1024)
+def run_line(setup: str, line: str) -> str | None:
+    """Execute the line after the setup; the error it raised as "Type: first line", or None when it ran."""
+    ns = dict(_namespace(setup))
+    with torch.no_grad():
         try:
-            eval(line, ns)  # noqa: S307
+            eval(_compiled(line), ns)  # noqa: S307
         except Exception as exc:  # noqa: BLE001 - the error is the answer
             return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
     return None

@@ -51,7 +51,7 @@ def _question(material: Material, rng: random.Random, qid: str, part: str) -> Qu
                   Wrong(_n(V * H), "hidden-for-embed", "the rows are E wide, not H"),
                   Wrong(_n(V * E + V), "embedding-has-bias", "an embedding is a plain table: no bias"),
                   Wrong(_n(V + E), "sizes-added", "one row of E numbers per id: V × E")]
-        what, formula = "the embedding layer", f"V × E = {V:,} × {E}"
+        what, formula = "the embedding layer have", f"V × E = {V:,} × {E}"
         difficulty = "easy"
     elif part == "dense":
         if tied:
@@ -68,10 +68,10 @@ def _question(material: Material, rng: random.Random, qid: str, part: str) -> Qu
                       Wrong(_n(H * E + V), "tied-assumed", "this run's output layer is untied: its own V × H matrix"),
                       Wrong(_n(H * (V - 3) + V - 3), "reserved-not-scored", "the reserved ids are scored too")]
             formula = f"H × V + V = {H} × {V:,} + {V:,}"
-        what, difficulty = "the dense (output) layer, not counting what it shares with the embedding", "medium"
+        what, difficulty = "the dense (output) layer have, not counting what it shares with the embedding", "medium"
     elif part == "gru":
         wrongs = gru_wrong
-        what, difficulty = "the GRU", "hard"
+        what, difficulty = "the GRU have", "hard"
         formula = f"3·H·(E + H + 2) for the first layer = 3·{H}·({E} + {H} + 2)" + (
             f", plus 3·H·(2H + 2) = 3·{H}·({2 * H} + 2) for each of the {n - 1} above" if n > 1 else "")
     else:
@@ -84,10 +84,10 @@ def _question(material: Material, rng: random.Random, qid: str, part: str) -> Qu
                   Wrong(_n(got["embedding"] + got["dense"]), "gru-forgotten", "the GRU has parameters too"),
                   Wrong(_n(got["embedding"] + got["gru"] + H * V + V), "tied-ignored" if tied else "tied-assumed",
                         "this run ties its output layer" if tied else "this run's output layer is untied")]
-        what, difficulty = "the whole model", "hard"
+        what, difficulty = "the whole model have", "hard"
         formula = (f"embedding {got['embedding']:,} + GRU {got['gru']:,} + dense {got['dense']:,}")
     text = (f"V = {V:,}, E = {E}, H = {H}, {n} GRU layer{'s' if n > 1 else ''}, "
-            f"{'tied' if tied else 'untied'} output layer. How many parameters does {what} have?")
+            f"{'tied' if tied else 'untied'} output layer. How many parameters does {what}?")
     steps = [f"Step 1: {formula}.",
              "Step 2: " + {"embedding": "an embedding is a table: one row of E per id, no bias.",
                            "dense": "nn.Linear(in, out) has in × out weights and out biases.",

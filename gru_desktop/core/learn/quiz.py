@@ -8,6 +8,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import torch
+
 from . import behaviour, code, concepts, padding, parameters, shapes, training, vocabulary
 from .material import Material
 from .question import DIFFICULTIES, FAMILIES, Question, Skip
@@ -46,7 +48,8 @@ def make(material: Material, family: str, variant: str, qseed: int) -> Question:
     """One question by family, variant and seed; Skip when this material cannot give it."""
     difficulty, gen = registry()[family][variant]
     qid = f"{family}:{variant}:{material.fingerprint}:{qseed}"
-    q = gen(material, random.Random(qid), qid)
+    with torch.random.fork_rng(devices=[]):  # modules built and seeded here leave the caller's generator alone
+        q = gen(material, random.Random(qid), qid)
     if q.difficulty != difficulty:
         raise AssertionError(f"{qid}: difficulty {q.difficulty} != {difficulty}")
     return q
