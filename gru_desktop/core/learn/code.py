@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 
 import torch
 from torch import nn
 
 from ..model import GRULanguageModel
 from .material import Material
-from .modules import device_for
+from .modules import CPU_LIMIT, device_for
 from .question import Question, Skip, Wrong, make_question
 
 EXEC_LIMIT = 2_000_000  # elements: the snippet's biggest weight or activation; V is cut to stay below it
@@ -40,8 +41,12 @@ def _compiled(line: str):
     return compile(line, "<option>", "eval")
 
 
-def _built(line: str, device: torch.device) -> tuple:
-    with torch.device(device):
+def _built(line: str) -> tuple:
+    """The signature of the layer an option line builds (on the meta device when it is big)."""
+    a, b = (int(x) for x in re.findall(r"\d+", line)[:2])
+    layers = re.search(r"num_layers=(\d+)", line)
+    elements = 3 * b * (a + b) * int(layers.group(1)) if layers else a * b
+    with torch.device("cpu" if elements <= CPU_LIMIT else "meta"):
         return _signature(eval(_compiled(line), {"nn": nn}))  # noqa: S307 - our own option text, not user input
 
 
@@ -114,7 +119,7 @@ def _layer_question(material: Material, rng: random.Random, qid: str, layer: str
             "embedding": "nn.Embedding(how many ids, how wide each row).",
             "dense": "nn.Linear(in_features, out_features): what goes in, what comes out?"}[layer]
     return make_question(qid=qid, family="code", difficulty=difficulty, text=text, correct=correct, wrongs=wrongs,
-                         hint=hint, solution=steps, rng=rng, is_true=lambda line: _built(line, device_for(V, V, max(E, H), n)) == truth,
+                         hint=hint, solution=steps, rng=rng, is_true=lambda line: _built(line) == truth,
                          given={"vocab": V, "embed": E, "hidden": H, "layers": n, "tied": tied, "layer": layer})
 
 

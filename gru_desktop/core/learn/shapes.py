@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .material import Material
-from .modules import device_for
+from .modules import device_for, device_to_run
 from .question import Question, Skip, Wrong, make_question, parse_shape, shape_text
 
 TENSORS = ("padded_ids", "embedding_out", "gru_output", "h_n", "logits")
@@ -25,7 +25,7 @@ DIFFICULTY = {"padded_ids": "easy", "embedding_out": "easy", "gru_output": "medi
 def run_shapes(B: int, L: int, E: int, H: int, layers: int, V: int, batch_first: bool, tied: bool) -> dict:
     """Every pipeline tensor's shape, from running the modules on a (B, L) batch of ids (transposed to
     (L, B) without batch_first). Returns {tensor: shape tuple}."""
-    device = device_for(V, E, H, layers, B, L)
+    device = device_to_run(V, E, H, layers, B, L)
     with torch.device(device), torch.inference_mode():
         emb = nn.Embedding(V, E, padding_idx=0)
         gru = nn.GRU(E, H, num_layers=layers, batch_first=batch_first)

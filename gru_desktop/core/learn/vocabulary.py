@@ -40,9 +40,13 @@ def _unk_share_question(material: Material, rng: random.Random, qid: str) -> Que
               "words seen once are not all <unk>: the V − 3 most frequent words keep their ids, however rare"),
         Wrong(percent(int(by_count[V:].sum()) / max(total, 1)), "reserved-not-counted",
               "V counts <pad>, <unk> and <bos>: only V − 3 real words get ids"),
+        Wrong(percent(int((real & (counts == 1)).sum()) / max(distinct, 1)), "once-distinct-for-running",
+              "that is the share of distinct words seen once; <unk> is counted over running words, and only "
+              "words outside the vocabulary become <unk>"),
         Wrong(percent(0.0), "vocab-covers-all", "V is smaller than the number of distinct words, so some become <unk>"),
     ]
-    text = (f"Your text has {total:,} words, {distinct:,} of them distinct; V = {V:,} (minimum count "
+    setting = "" if V == c.vocab_size else f", as your setting of {c.vocab_size:,} leaves it for this text"
+    text = (f"Your text has {total:,} words, {distinct:,} of them distinct; V = {V:,}{setting} (minimum count "
             f"{c.min_count}). What share of the running words become <unk>?")
     steps = [f"Step 1: the vocabulary keeps <pad>, <unk>, <bos> and the {V - 3:,} most frequent words "
              f"(seen at least {c.min_count} time{'s' if c.min_count > 1 else ''}).",
