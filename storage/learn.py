@@ -23,7 +23,7 @@ def record_answer(db: Database, *, question_id: str, family: str, difficulty: st
             " seconds, mode, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [now_iso(), question_id, family, difficulty, None if correct else misconception, int(bool(correct)),
              chosen, seconds, mode, run_id])
-        return int(cursor.lastrowid)
+        return int(cursor.lastrowid or 0)
 
 
 def topic_scores(db: Database) -> list[dict[str, Any]]:

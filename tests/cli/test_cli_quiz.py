@@ -100,7 +100,7 @@ def test_asks_on_stdin_and_stores_answers(trained, tmp_path):
     con.close()
     assert len(rows) == 2 and {row[4] for row in rows} == {"practice"} and {row[5] for row in rows} == {run_id}
     assert [row[3] for row in rows] == [0, 1]
-    for qid, correct, tag, _, _, _ in rows:
+    for _, correct, tag, _, _, _ in rows:
         assert (tag is None) == bool(correct)
     qs, _ = _questions(home, "--mode", "practice", "--seed", "5")
     first = qs[0]

@@ -115,7 +115,7 @@ def _blend_question(material: Material, rng: random.Random, qid: str) -> Questio
     if not weights:
         raise Skip("the run has no fitted blend")
     weights = {k: float(weights.get(k) or 0.0) for k in PARTS}
-    order = sorted(weights, key=weights.get, reverse=True)
+    order = sorted(weights, key=lambda k: weights[k], reverse=True)
     top = order[0]
     if weights[top] - weights[order[1]] < 0.005:
         raise Skip("two parts weigh the same")

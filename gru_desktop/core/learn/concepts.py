@@ -145,7 +145,7 @@ def _gates_question(material: Material, rng: random.Random, qid: str) -> Questio
     E, H = material.config.embed_dim, material.config.hidden_size
     with torch.device(device_for(1, E, H)):
         gru = nn.GRU(E, H)
-    blocks = gru.weight_ih_l0.shape[0] // H  # weight_ih_l0 stacks (W_ir | W_iz | W_in): (3H, E)
+    blocks = int(gru.get_parameter("weight_ih_l0").shape[0]) // H  # weight_ih_l0 stacks (W_ir | W_iz | W_in): (3H, E)
     wrongs = [Wrong(f"{blocks + 1}: input, forget and output gates plus the candidate", "lstm-gates",
                     "that is an LSTM"),
               Wrong(f"{blocks - 1}: only the update and reset gates", "candidate-forgotten",
