@@ -13,7 +13,7 @@ from torch import nn
 
 from ..model import GRULanguageModel
 from .material import Material
-from .modules import CPU_LIMIT, device_for
+from .modules import CPU_FLOPS, CPU_LIMIT, device_for
 from .question import Question, Skip, Wrong, make_question
 
 EXEC_LIMIT = 2_000_000  # elements: the snippet's biggest weight or activation; V is cut to stay below it
@@ -151,7 +151,8 @@ FAILING = [
 def _setup(material: Material) -> tuple[str, dict]:
     c = material.config
     V, E, H, n = material.vocab_size, c.embed_dim, c.hidden_size, c.layers
-    if 3 * H * (E + H) * n > EXEC_LIMIT or EXEC_BATCH * c.seq_len * max(E, H) > EXEC_LIMIT:
+    if (3 * H * (E + H) * n > EXEC_LIMIT or EXEC_BATCH * c.seq_len * max(E, H) > EXEC_LIMIT
+            or 6 * EXEC_BATCH * c.seq_len * n * H * (E + H) > CPU_FLOPS):
         raise Skip("these sizes are too big to execute the snippet safely")
     V_run = V if V * max(E, H) <= EXEC_LIMIT and EXEC_BATCH * c.seq_len * V <= EXEC_LIMIT else 1000
     b = min(c.batch_size, EXEC_BATCH)
