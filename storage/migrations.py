@@ -208,3 +208,27 @@ def m008_devices(db: Database) -> None:
     # processes trained it together (torchrun). Older runs trained in one process on the CPU.
     db.execute("ALTER TABLE runs ADD COLUMN device TEXT DEFAULT 'cpu'")
     db.execute("ALTER TABLE runs ADD COLUMN processes INTEGER DEFAULT 1")
+
+
+@MIGRATIONS()
+def m010_learn_answers(db: Database) -> None:
+    # Learn (design §15): every answer to a generated question — its family, difficulty, the misconception tag of
+    # the chosen option (NULL when right), time taken, mode (quiz/practice/test/predict) and the run it was about.
+    db.execute(
+        """
+        CREATE TABLE learn_answers (
+            id INTEGER PRIMARY KEY,
+            answered_at TEXT,
+            question_id TEXT NOT NULL,
+            family TEXT NOT NULL,
+            difficulty TEXT NOT NULL,
+            misconception TEXT,
+            correct INTEGER NOT NULL,
+            chosen INTEGER,
+            seconds REAL,
+            mode TEXT,
+            run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_learn_answers_question ON learn_answers(question_id)")
