@@ -354,7 +354,7 @@ def test_a_run_without_counts_gets_its_blend_fitted_when_loaded(qtbot, window, h
 
 
 def test_long_text_grows_for_the_predictor_instead_of_sliding(qtbot, window, page):
-    from gru_desktop.ui.autocomplete import ANCHOR_STEP, HISTORY_CHARS
+    from gru_desktop.ui.pages.autocomplete import ANCHOR_STEP, HISTORY_CHARS
 
     box = edit(window)
     box.insertPlainText("the cat sat on the mat. " * 1000 + "the dog ")  # 24,008 characters

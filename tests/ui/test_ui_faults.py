@@ -12,7 +12,7 @@ import time
 import pytest
 
 from gru_desktop.logs import LOG_NAME
-from gru_desktop.ui.errors import ErrorHandler
+from gru_desktop.ui.window.errors import ErrorHandler
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 _TRAIN_AT_START = """
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QSpinBox
-import gru_desktop.ui.main_window as mw
+import gru_desktop.ui.window.main_window as mw
 real_show = mw.MainWindow.show
 def show(self):
     real_show(self)
@@ -33,7 +33,7 @@ def show(self):
         self.start_training()
     QTimer.singleShot(100, go)
 mw.MainWindow.show = show
-from gru_desktop.ui.app import main
+from gru_desktop.ui.window.app import main
 raise SystemExit(main([]))
 """
 

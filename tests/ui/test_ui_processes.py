@@ -75,7 +75,7 @@ def test_train_command_spells_every_setting_so_the_cli_reads_it_back():
     """The child's command line: every setting, "auto" ones included, read back to the same config."""
     from gru_desktop.cli.parser import build_parser, config_from_args
     from gru_desktop.core.config import TrainConfig
-    from gru_desktop.ui.process_worker import train_command
+    from gru_desktop.ui.workers.process_worker import train_command
 
     for config in (TrainConfig(), TrainConfig(lr=0.01, dropout=0.2, epochs=3, processes=2)):
         cmd = train_command(["a.txt"], config, None)

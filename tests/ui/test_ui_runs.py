@@ -13,7 +13,7 @@ import storage
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.jobs import runs
 from gru_desktop.jobs.run_table import prepare
-from gru_desktop.ui.runs_model import COLUMNS, RunsTableModel
+from gru_desktop.ui.pages.runs_model import COLUMNS, RunsTableModel
 from ui_helpers import click, private_copy, train_runs, write_corpus
 
 BASE = TrainConfig(embed_dim=8, hidden_size=16, epochs=3, batch_size=32, lr=0.01, vocab_size=200)
