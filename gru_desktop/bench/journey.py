@@ -147,8 +147,6 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
 
     rec.phase = "launch"
     rec.mark("launch: building the window")
-    from ..ui.window.main_window import AUTOCOMPLETE_TAB, DATA_TAB, QUEUE_TAB, RUNS_TAB, TRAINING_TAB
-
     w = _window(rec, tmp / "home", tmp / "gui.ini", "small corpus")
     _pump(app, 2.0)
     rec.mark("loading the corpus")
@@ -158,8 +156,8 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     w.settings_form.set_config(TrainConfig(epochs=10, patience=0, embed_dim=32, hidden_size=64))
     _pump(app, 0.5)
     rec.mark("pressing Train")
-    w.start_training()
-    worker = w.train_worker
+    w.trainer.start()
+    worker = w.trainer.worker
     worker.run_started.connect(rec.on_run_started)
     worker.epoch.connect(rec.on_epoch)
     worker.stage.connect(rec.on_stage)
@@ -168,13 +166,13 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     result["epochs"] = rec.epochs
     result["training_tokens_per_s"] = round(sorted(rec.rates)[len(rec.rates) // 2]) if rec.rates else None
     _pump(app, 3.0)
-    for tab in (DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB, TRAINING_TAB):
-        rec.mark("switching pages: " + w.tabs.tabText(tab).replace("&&", "&"))
-        w.tabs.setCurrentIndex(tab)
+    for page in (*w.pages, w.training_view):
+        rec.mark("switching pages: " + w.tabs.tabText(w.pages.index(page)).replace("&&", "&"))
+        w.show_page(page)
         _pump(app, 0.4)
     rec.mark("loading the model in Autocomplete")
-    w.tabs.setCurrentIndex(AUTOCOMPLETE_TAB)
-    run_id = w.last_result.run_id if w.last_result else None
+    w.show_page(w.autocomplete)
+    run_id = w.trainer.last_result.run_id if w.trainer.last_result else None
     w.autocomplete.refresh_runs(select=run_id)
     _wait(w.autocomplete.model_loaded, 60)
     _pump(app, 0.5)
@@ -190,14 +188,12 @@ def _many_runs(app, rec, big: Path, tmp: Path, runs: int) -> None:
     """A data folder of `runs` runs: the Runs page, a filter, ten runs selected, select all."""
     from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
-    from ..ui.window.main_window import RUNS_TAB
-
     rec.phase = "launch"
     rec.mark(f"launch with {runs} runs")
     w = _window(rec, big, tmp / "gui2.ini", f"{runs} runs", f" with {runs} runs")
     _pump(app, 2.0)
     rec.mark("opening the Runs page")
-    w.tabs.setCurrentIndex(RUNS_TAB)
+    w.show_page(w.runs_page)
     page = w.runs_page
     _wait(None, 10, until=lambda: page.proxy.rowCount() >= runs)
     _pump(app, 1.0)

@@ -69,9 +69,9 @@ def timer_lateness(train_file: Path, seconds: float = 20.0, threads: int = 0) ->
 
         window.load_corpus([train_file])
         wait_for(window.corpus_ready, 120)
-        window.start_training()
+        window.trainer.start()
         deadline = time.monotonic() + 120
-        while window.progress.tokens_per_s is None and time.monotonic() < deadline:
+        while window.trainer.progress.tokens_per_s is None and time.monotonic() < deadline:
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         ticks: list[float] = []
         clock = QElapsedTimer()
@@ -90,8 +90,8 @@ def timer_lateness(train_file: Path, seconds: float = 20.0, threads: int = 0) ->
         QTimer.singleShot(int(seconds * 1000), done.quit)
         done.exec()
         timer.stop()
-        rate = window.progress.tokens_per_s
-        window.cancel_training()
+        rate = window.trainer.progress.tokens_per_s
+        window.trainer.cancel()
         window.close()
     late = [max(t, 0.0) for t in ticks]
     if not late:

@@ -224,11 +224,11 @@ def test_typing_works_while_another_run_trains(qtbot, window, page, tmp_path):
     load(qtbot, window, [write_corpus(tmp_path)])
     set_spins(window, {**QUICK, "epochsSpin": 10_000})
     click(qtbot, window, "trainButton")
-    qtbot.waitUntil(lambda: window.run_id is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.trainer.run_id is not None, timeout=60_000)
     qtbot.keyClicks(edit(window), "the cat sat on the ")
     assert "mat" in page.chips.words()
     with qtbot.waitSignal(window.training_finished, timeout=10_000):
-        window.cancel_training()
+        window.trainer.cancel()
 
 
 def test_ghost_text_shows_the_rest_of_the_top_suggestion(qtbot, window, page):

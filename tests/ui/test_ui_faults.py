@@ -25,12 +25,12 @@ real_show = mw.MainWindow.show
 def show(self):
     real_show(self)
     def go():
-        if self.corpus is None or not self.train_button.isEnabled():
+        if self.data.corpus is None or not self.controls.train_button.isEnabled():
             QTimer.singleShot(100, go)
             return
         for name, value in (("epochsSpin", 500), ("patienceSpin", 0), ("hiddenSizeSpin", 16), ("embedDimSpin", 8)):
             self.findChild(QSpinBox, name).setValue(value)
-        self.start_training()
+        self.trainer.start()
     QTimer.singleShot(100, go)
 mw.MainWindow.show = show
 from gru_desktop.ui.window.app import main

@@ -62,6 +62,10 @@ class AutocompletePage(ModelPicker, QWidget):
         self._catching_up = False
         self._build()
 
+    def startup_steps(self):
+        self.refresh_runs()  # the latest trained model, loaded in the background
+        yield
+
     # --- layout ---------------------------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)

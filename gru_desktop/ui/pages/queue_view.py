@@ -81,6 +81,10 @@ class QueueView(QWidget):
         self.reload()
         self._timer.start()
 
+    def startup_steps(self):
+        self.start()
+        yield
+
     def reload(self) -> None:
         import storage
 

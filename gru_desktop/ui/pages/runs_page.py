@@ -166,6 +166,13 @@ class RunsPage(RunActions, QWidget):
         self.cache_button.refresh()
         self._timer.start()
 
+    def startup_steps(self):
+        """The window's start-up, a step per event-loop turn: the table, then the compare chart a plot at a time."""
+        self.start()
+        yield
+        while self.compare.build_plot_step():
+            yield
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._timer.isActive():  # started: the cache may have grown (CLI runs, the queue) since

@@ -49,6 +49,11 @@ class TrainingView(QWidget):
             h = self.height()
             self.splitter.setSizes([h * 45 // 100, h * 20 // 100, h - h * 65 // 100])
 
+    def startup_steps(self):
+        """The window's start-up builds the chart a step per event-loop turn."""
+        while self.build_plot_step():
+            yield
+
     def build_plot_step(self) -> bool:
         """One step of building the chart (the window's start-up runs one per event-loop turn: the whole
         chart took 24-36 ms of the GUI thread); False once it is on the page."""

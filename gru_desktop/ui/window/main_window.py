@@ -1,47 +1,39 @@
-"""The main window: corpus and settings on the left; the Data, Training, Autocomplete, Runs and Queue pages on
-the right. The corpus panel (`corpus_panel.py`), the training panel (`training_panel.py`), the start-up after the
-first paint (`window_startup.py`) and the saved window state (`window_state.py`) are mixins of it.
+"""The main window: the corpus, the settings and the training controls on the left; the pages on the right.
 
-The GUI thread only draws and reacts (design §3): reading a corpus, building the dataset and its
-pipeline trace, and training all run in QThread workers; their results arrive as signals. torch and
-pyqtgraph are imported only after the first paint, so the window shows at once.
+It builds and wires a few objects and does little itself: a `CorpusController` (reading the text, the
+dataset and its pipeline trace), a `TrainingController` (the training job, its worker and progress), the
+pages (each owns its widgets and its actions), the start-up after the first paint (`Startup`) and what is
+remembered between sessions (`WindowState`). A page is added in one place: `_add_pages`.
+
+The GUI thread only draws and reacts (design §3): the work runs in QThread workers, whose results arrive as
+signals; torch and pyqtgraph are imported after the first paint, so the window shows at once.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QGroupBox,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
 
 from ...core.config import TrainConfig
-from ...core.progress import Progress
 from ..pages.autocomplete_page import AutocompletePage
 from ..pages.corpus_view import CorpusView
+from ..pages.queue_view import QueueView
 from ..pages.runs_page import RunsPage
 from ..pages.training_view import TrainingView
-from ..widgets.settings_form import SettingsForm
 from ..workers.threads import BackgroundJobs
-from ..workers.train_worker import TrainWorker
 from . import gc_guard
-from .corpus_panel import CorpusPanel
+from .control_panel import ControlPanel
+from .corpus import CorpusController
 from .icons import app_icon
-from .startup import WindowStartup
-from .state import WindowState
-from .training_panel import TrainingPanel
+from .menus import WindowMenus
+from .messages import Messages
+from .startup import Startup
+from .state import TRAINING_SPLITTER_KEY, WindowState
+from .training import TrainingController
 
 SETTINGS_DEBOUNCE_MS = 250
-DATA_TAB, TRAINING_TAB, AUTOCOMPLETE_TAB, RUNS_TAB, QUEUE_TAB = 0, 1, 2, 3, 4
 
-class MainWindow(CorpusPanel, TrainingPanel, WindowStartup, WindowState, QMainWindow):
+
+class MainWindow(QMainWindow):
     corpus_ready = Signal()  # statistics and pipeline trace shown for the current corpus and settings
     corpus_failed = Signal(str)  # the corpus could not be read or used: the message shown
     training_finished = Signal(object)  # RunFinished, or None when the job failed before a run existed
@@ -60,216 +52,199 @@ class MainWindow(CorpusPanel, TrainingPanel, WindowStartup, WindowState, QMainWi
                                               "gru-desktop", "gru-desktop")
         self.error_handler = error_handler
         self.jobs = BackgroundJobs(self)
-        self.corpus = None  # core Corpus, read off the GUI thread
-        self.corpus_paths: list[str] = []  # [] = the bundled sample corpus
-        self.corpus_error = ""
-        self.last_problem = ""  # the text of the last message box, for tests and the status bar
-        self.train_worker: TrainWorker | None = None
-        self.run_id: int | None = None
-        self.paused_run_id: int | None = None  # the run shown on the Training page is paused: Pause says Resume
-        self.last_result = None
-        self.progress: Progress | None = None
-        self._read_worker = self._prepare_worker = None
-        self._prepare_again = False
-        self._painted = False
-        self._boxes: list[QMessageBox] = []
+        self.messages = Messages(self, self.jobs)
         self.confirm_close = self._ask_close  # replaced in tests
-        self.confirm_resume_queue = self._ask_resume_queue  # replaced in tests
-
-        self._build()
-        self._build_menus()
-        self._restore_settings()
-        self._debounce = QTimer(self, singleShot=True, interval=SETTINGS_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._settings_settled)
-        self.settings_form.changed.connect(self._on_settings_changed)
-        self._update_actions()
-        if load_last:
-            self.load_corpus(self.corpus_paths)
-
-    # --- layout ---------------------------------------------------------------------------------------
-    def _build(self) -> None:
-        left = QWidget(objectName="controlPanel")
-        col = QVBoxLayout(left)
-        self._build_corpus_box(col)
-
-        settings_box = QGroupBox("Network")
-        sb = QVBoxLayout(settings_box)
-        self.settings_form = SettingsForm()
-        sb.addWidget(self.settings_form)
-        col.addWidget(settings_box)
-
-        self._build_training_controls(col)
-        col.addStretch(1)
-
-        scroll = QScrollArea(widgetResizable=True, objectName="controlScroll")
-        scroll.setWidget(left)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(250)
-
+        self.confirm_resume_queue = lambda text: self.messages.ask("Resume the queue?", text)  # replaced in tests
+        self.panel = ControlPanel()  # the left panel
+        self.corpus_box, self.settings_form, self.controls = self.panel.corpus_box, self.panel.settings_form, \
+            self.panel.controls
+        # The pages; the controllers that work on them.
         self.tabs = QTabWidget(objectName="pages")
+        self.pages: list[QWidget] = []  # in tab order (add_page)
         self.corpus_view = CorpusView()
-        data_scroll = QScrollArea(widgetResizable=True)
-        data_scroll.setWidget(self.corpus_view)
-        self.tabs.addTab(data_scroll, "Data && pipeline")
         self.training_view = TrainingView()
-        self.tabs.addTab(self.training_view, "Training")
         self.autocomplete = AutocompletePage(self.jobs, self.home)
-        self.tabs.addTab(self.autocomplete, "Autocomplete")
         self.runs_page = RunsPage(self.jobs, self.autocomplete.db, self.home)
-        self.tabs.addTab(self.runs_page, "Runs")
-        self.runs_page.load_in_autocomplete.connect(self._use_run)
-        self.runs_page.open_settings.connect(self._open_run_settings)
-        self.runs_page.continue_training.connect(self.continue_run)
-        self.runs_page.problem.connect(self.problem)
-        self.runs_page.deleted.connect(self._run_deleted)
-        self.runs_page.exporting.connect(self.statusBar().showMessage)
-        self.runs_page.exported.connect(lambda message: self.statusBar().showMessage(message, 10000))
-        self.runs_page.resume_training.connect(self.resume_run)
-        from ..pages.queue_view import QueueView
-
-        self.queue_view = QueueView(self.autocomplete.db, self.settings_form.config, lambda: list(self.corpus_paths))
-        self.tabs.addTab(self.queue_view, "Queue")
-        self.queue_view.run_queue.connect(self.start_queue)
-        self.queue_view.problem.connect(self.problem)
-
+        self.data = CorpusController(self.jobs, self.corpus_box, self.settings_form, self.corpus_view,
+                                     parent=self)
+        self.queue_view = QueueView(self.autocomplete.db, self.settings_form.config, lambda: list(self.data.paths))
+        self.trainer = TrainingController(self.jobs, self.home, self.settings_form, self.data, self.training_view,
+                                          self.controls, self.messages, parent=self)
+        self.startup = Startup(self.jobs, self.collector, self.settings_form, self.messages, lambda: self.pages,
+                               parent=self)
+        self.speed_label = QLabel(objectName="speedLabel")
+        self.device_label = QLabel(objectName="deviceLabel")  # the device in use while training
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
-        self.splitter.addWidget(scroll)
+        self._debounce = QTimer(self, singleShot=True, interval=SETTINGS_DEBOUNCE_MS)
+        self.menus = WindowMenus(self, self.data, self.trainer, self.add_to_queue, self.show_about)
+        self.splitter.addWidget(self.panel)
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([330, 950])
         self.setCentralWidget(self.splitter)
-        self.speed_label = QLabel(objectName="speedLabel")
-        self.device_label = QLabel(objectName="deviceLabel")  # the device in use while training
         self.statusBar().addPermanentWidget(self.device_label)
         self.statusBar().addPermanentWidget(self.speed_label)
         self.resize(1280, 800)
+        self._add_pages()
+        self._wire()
+        self.state = WindowState(self.settings, self, {"mainSplitter": self.splitter,
+                                                       TRAINING_SPLITTER_KEY: self.training_view.splitter},
+                                 self.settings_form, self.training_view.samples)
+        self.data.paths, note = self.state.restore()
+        self.training_view.sized = TRAINING_SPLITTER_KEY in self.state.restored_splitters
+        if note:
+            self.statusBar().showMessage(note, 10000)
+        self.settings_form.changed.connect(self._update_actions)  # after restoring: no rebuild for the restore
+        self.settings_form.changed.connect(self._debounce.start)
+        self._update_actions()
+        if load_last:
+            self.load_corpus(self.data.paths)
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = self._action(file_menu, "&Open files…", QKeySequence.StandardKey.Open, self.choose_files)
-        self._action(file_menu, "Open &folder…", "Ctrl+Shift+O", self.choose_folder)
-        self._action(file_menu, "Use the &sample corpus", None, lambda: self.load_corpus([]))
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-        run_menu = self.menuBar().addMenu("&Run")
-        self.train_action = self._action(run_menu, "&Train", "Ctrl+Return", lambda: self.start_training())
-        self.cancel_action = self._action(run_menu, "&Cancel training", "Esc", self.cancel_training)
-        self.pause_action = self._action(run_menu, "&Pause / resume", "P", self.pause_or_resume)
-        self._action(run_menu, "Add to &queue", None, self.add_to_queue)
-        view_menu = self.menuBar().addMenu("&View")
-        self._action(view_menu, "&Data and pipeline", "Ctrl+1", lambda: self.tabs.setCurrentIndex(DATA_TAB))
-        self._action(view_menu, "T&raining", "Ctrl+2", lambda: self.tabs.setCurrentIndex(TRAINING_TAB))
-        self._action(view_menu, "&Autocomplete", "Ctrl+3", lambda: self.tabs.setCurrentIndex(AUTOCOMPLETE_TAB))
-        self._action(view_menu, "R&uns", "Ctrl+4", lambda: self.tabs.setCurrentIndex(RUNS_TAB))
-        self._action(view_menu, "&Queue", "Ctrl+5", lambda: self.tabs.setCurrentIndex(QUEUE_TAB))
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&About GRU Desktop", QKeySequence.StandardKey.HelpContents, self.show_about)
+    # --- the pages: add one here --------------------------------------------------------------------------
+    def _add_pages(self) -> None:
+        self.add_page(self.corpus_view, "Data && pipeline", "&Data and pipeline", scroll=True)
+        self.add_page(self.training_view, "Training", "T&raining")
+        self.add_page(self.autocomplete, "Autocomplete", "&Autocomplete")
+        self.add_page(self.runs_page, "Runs", "R&uns")
+        self.add_page(self.queue_view, "Queue", "&Queue")
 
-    def _action(self, menu, text, shortcut, slot) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
+    def add_page(self, page: QWidget, title: str, menu_text: str | None = None, scroll: bool = False) -> QWidget:
+        """A tab and a View menu entry (Ctrl+N for the first nine pages). The start-up runs the page's
+        `startup_steps()` generator, if it has one, a step per event-loop turn after the first paint."""
+        widget = page
+        if scroll:
+            widget = QScrollArea(widgetResizable=True)
+            widget.setWidget(page)
+        self.tabs.addTab(widget, title)
+        self.pages.append(page)
+        n = len(self.pages)
+        self.menus.add(self.menus.view_menu, menu_text or title, f"Ctrl+{n}" if n <= 9 else None,
+                       lambda: self.show_page(page))
+        return page
 
-    # --- dataset + pipeline trace for the current settings ---------------------------------------------
+    def show_page(self, page: QWidget) -> None:
+        self.tabs.setCurrentIndex(self.pages.index(page))
+
+    # --- wiring ---------------------------------------------------------------------------------------------
+    def _wire(self) -> None:
+        status, problem, t, d = self.statusBar().showMessage, self.messages.problem, self.trainer, self.data
+        self._debounce.timeout.connect(d.settings_settled)
+        for source in (d, t):
+            source.changed.connect(self._update_actions)
+            source.status.connect(status)
+            source.crashed.connect(self._crashed)
+        d.problem.connect(problem)
+        d.ready.connect(self.corpus_ready)
+        d.failed.connect(self.corpus_failed)
+        t.device.connect(self.device_label.setText)
+        t.speed.connect(self.speed_label.setText)
+        t.run_finished.connect(self._run_finished)
+        t.finished.connect(self.training_finished)
+        t.queue_working.connect(self.queue_view.set_working)
+        t.queue_changed.connect(self.queue_view.reload)
+        t.continue_asked.connect(lambda run_id: t.continue_run(run_id, self.runs_page.more_epochs.value()))
+        self.controls.queue_add_button.clicked.connect(self.add_to_queue)
+        r = self.runs_page
+        r.load_in_autocomplete.connect(self._use_run)
+        r.open_settings.connect(self._open_run_settings)
+        r.continue_training.connect(t.continue_run)
+        r.resume_training.connect(t.resume)
+        r.problem.connect(problem)
+        r.deleted.connect(self._run_deleted)
+        r.exporting.connect(status)
+        r.exported.connect(lambda message: status(message, 10000))
+        self.queue_view.run_queue.connect(t.start_queue)
+        self.queue_view.problem.connect(problem)
+        self.startup.first_painted.connect(self.first_painted)
+        self.startup.warmed_up.connect(self.warmed_up)
+        self.startup.crashed.connect(self._crashed)
+        self.startup.pages_started.connect(
+            lambda: t.offer_queue_resume(self.autocomplete.db(), lambda text: self.confirm_resume_queue(text)))
+
+    def _update_actions(self) -> None:
+        t, d, form, c = self.trainer, self.data, self.settings_form, self.controls
+        why_not = ("training…" if t.active else "reading the corpus…" if d.reading else
+                   "open a text file first" if d.corpus is None else
+                   "fix the settings marked in red" if not form.valid else d.error)
+        c.show_state(why_not, t.active, t.stopping, t.pausable, not t.active and t.paused_run_id is not None,
+                     form.valid and d.corpus is not None)
+        self.menus.show_state(c, t.active)
+        form.set_locked(t.active)
+        self.training_view.samples.set_locked(t.active)  # a run reads its probes once, when it starts
+        self.corpus_box.set_locked(t.active)
+
+    # --- what the window does itself --------------------------------------------------------------------------
+    def load_corpus(self, paths) -> None:
+        """Read files or folders (an empty list: the bundled sample corpus) in the background (design §7)."""
+        self.data.load(paths)
+
+    def add_to_queue(self) -> None:
+        if not self.settings_form.valid:
+            self.messages.problem("Cannot queue these settings", "fix the settings marked in red first")
+            return
+        item = self.queue_view.add(self.settings_form.config(), list(self.data.paths))
+        self.statusBar().showMessage(f"queued as item {item}: the Queue page trains it (Run queue)", 8000)
+
     def show_about(self) -> None:
         from .about import show_about
 
         show_about(self, self.home, self.settings.fileName())
 
+    def _run_finished(self, result) -> None:
+        if result.model_path:
+            self.autocomplete.refresh_runs(select=result.run_id)  # type with the new model at once
+        self.runs_page.refresh()  # in a worker: 1,000 runs took ~150 ms to read here
+
     def _use_run(self, run_id: int) -> None:
         self.autocomplete.refresh_runs(select=run_id)
-        self.tabs.setCurrentIndex(AUTOCOMPLETE_TAB)
+        self.show_page(self.autocomplete)
 
     def _open_run_settings(self, config: dict) -> None:
-        if self.training:
-            return
-        self.settings_form.set_config(TrainConfig.from_dict(config))
-        self.statusBar().showMessage("settings taken from the run: press Train to train with them", 8000)
+        if not self.trainer.active:
+            self.settings_form.set_config(TrainConfig.from_dict(config))
+            self.statusBar().showMessage("settings taken from the run: press Train to train with them", 8000)
 
     def _run_deleted(self, run_id: int) -> None:
         if self.autocomplete.run and self.autocomplete.run["id"] == run_id:
             self.autocomplete.refresh_runs()
 
-    # --- state of the buttons ------------------------------------------------------------------------------
-    def _update_actions(self) -> None:
-        training, reading = self.training, self._read_worker is not None
-        reason = ""
-        if training:
-            reason = "training…"
-        elif reading:
-            reason = "reading the corpus…"
-        elif self.corpus is None:
-            reason = "open a text file first"
-        elif not self.settings_form.valid:
-            reason = "fix the settings marked in red"
-        elif self.corpus_error:
-            reason = self.corpus_error
-        can_train = not reason
-        self.train_button.setEnabled(can_train)
-        self.train_action.setEnabled(can_train)
-        stopping = training and (self.train_worker.stop_event.is_set() or self.train_worker.pause_event.is_set())
-        self.cancel_button.setEnabled(training and not stopping)
-        self.cancel_action.setEnabled(self.cancel_button.isEnabled())
-        resumable = not training and self.paused_run_id is not None
-        self.pause_button.setText("Resume" if resumable else "Pause")
-        pausable = training and self.train_worker.pausable
-        self.pause_button.setToolTip(
-            "continue the paused run exactly where it stopped (P)" if resumable else
-            "pause after this batch with a checkpoint; Resume continues the same run exactly (P)" if not training or pausable
-            else "a run in several processes writes no checkpoints, so it cannot be paused; Cancel keeps the best "
-                 "epoch's model")
-        self.pause_button.setEnabled((pausable and not stopping) or resumable)
-        self.pause_action.setEnabled(self.pause_button.isEnabled())
-        self.queue_add_button.setEnabled(self.settings_form.valid and self.corpus is not None)
-        self.settings_form.set_locked(training)
-        self.training_view.samples.set_locked(training)  # a run reads its probes once, when it starts
-        for w in (self.load_button, self.folder_button, self.open_action):
-            w.setEnabled(not training)
-        self.train_hint.setText("" if can_train or training else reason)
-        self.train_hint.setVisible(bool(self.train_hint.text()))
-
-    # --- messages ---------------------------------------------------------------------------------------
-    def problem(self, title: str, text: str) -> None:
-        """A readable message box that does not block the event loop (workers keep running). None once the
-        window is closed: a job cancelled by the closing (e.g. a corpus still being read) would otherwise open
-        a box that keeps the app running with no window."""
-        self.last_problem = text
-        if self.jobs.closed:
-            return
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
-        box.setObjectName("problemBox")
-        box.finished.connect(lambda *_: self._boxes.remove(box) if box in self._boxes else None)
-        self._boxes.append(box)
-        box.open()
-
     def _crashed(self, text: str) -> None:
         if self.error_handler is not None:
             self.error_handler.report.emit(text)
         else:
-            self.problem("Unexpected error", text.strip().splitlines()[-1])
+            self.messages.problem("Unexpected error", text.strip().splitlines()[-1])
 
-    # --- drag and drop ------------------------------------------------------------------------------------
-    # --- closing ---------------------------------------------------------------------------------------------
+    # --- events -------------------------------------------------------------------------------------------------
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        self.startup.window_painted()
+
+    def dragEnterEvent(self, event):
+        if not self.trainer.active and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and not self.trainer.active:
+            event.acceptProposedAction()
+            self.load_corpus(paths)
+
     def _ask_close(self) -> bool:
-        answer = QMessageBox.question(self, "Stop training?",
-                                      "A model is training. Stop it and close? The best finished epoch's model is kept.")
-        return answer == QMessageBox.StandardButton.Yes
+        return self.messages.ask("Stop training?", "A model is training. Stop it and close? "
+                                 "The best finished epoch's model is kept.")
 
     def closeEvent(self, event):
-        if self.training and not self.confirm_close():
+        worker = self.trainer.worker
+        if worker is not None and not self.confirm_close():
             event.ignore()
             return
-        self.save_settings()
-        if self.training and self.train_worker.queue:
+        self.state.save(self.data.paths)
+        if worker is not None and worker.queue:
             # The queue goes on from here at the next start: pause its run (a checkpoint), and let it end
             # before shutdown() would cancel it.
-            self.train_worker.pause_event.set()
-            self.jobs.wait_for(self.train_worker, 20_000)
+            worker.pause_event.set()
+            self.jobs.wait_for(worker, 20_000)
         else:
-            self.cancel_training()
+            self.trainer.cancel()
         self.jobs.shutdown()
         super().closeEvent(event)
-
