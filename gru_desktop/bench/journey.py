@@ -156,12 +156,15 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     w.settings_form.set_config(TrainConfig(epochs=10, patience=0, embed_dim=32, hidden_size=64))
     _pump(app, 0.5)
     rec.mark("pressing Train")
+
+    def follow(worker):  # before its thread starts: no signal is missed
+        worker.run_started.connect(rec.on_run_started)
+        worker.epoch.connect(rec.on_epoch)
+        worker.stage.connect(rec.on_stage)
+        worker.run_finished.connect(rec.on_run_finished)
+
+    w.trainer.starting.connect(follow)
     w.trainer.start()
-    worker = w.trainer.worker
-    worker.run_started.connect(rec.on_run_started)
-    worker.epoch.connect(rec.on_epoch)
-    worker.stage.connect(rec.on_stage)
-    worker.run_finished.connect(rec.on_run_finished)
     _wait(w.training_finished, 900)
     result["epochs"] = rec.epochs
     result["training_tokens_per_s"] = round(sorted(rec.rates)[len(rec.rates) // 2]) if rec.rates else None

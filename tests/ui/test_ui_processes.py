@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QTableView
 
 import storage
-from ui_helpers import QUICK, click, load, set_spins
+from ui_helpers import QUICK, click, load, on_next_worker, set_spins
 
 
 def test_device_combo_enables_only_present_devices(qtbot, window):
@@ -33,8 +33,8 @@ def test_two_processes_train_through_torchrun_and_are_followed(qtbot, window, co
     window.findChild(QComboBox, "deviceCombo").setCurrentText("cpu")
     epochs = []
     with qtbot.waitSignal(window.training_finished, timeout=240_000) as finished:
+        on_next_worker(window, epoch=epochs.append)
         click(qtbot, window, "trainButton")
-        window.trainer.worker.epoch.connect(epochs.append)
         qtbot.waitUntil(lambda: window.trainer.run_id is not None, timeout=120_000)
         assert window.findChild(QLabel, "deviceLabel").text() == "training on cpu, 2 processes"
     result = finished.args[0]
@@ -56,8 +56,8 @@ def test_cancel_sends_sigint_and_the_run_is_cancelled(qtbot, window, corpus_file
     window.findChild(QComboBox, "deviceCombo").setCurrentText("cpu")
     epochs = []
     with qtbot.waitSignal(window.training_finished, timeout=240_000) as finished:
+        on_next_worker(window, epoch=epochs.append)
         click(qtbot, window, "trainButton")
-        window.trainer.worker.epoch.connect(epochs.append)
         qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=180_000)
         pause = window.findChild(QPushButton, "pauseButton")  # several processes write no checkpoints
         assert not pause.isEnabled() and "cannot be paused" in pause.toolTip()

@@ -184,6 +184,26 @@ def test_a_run_without_its_model_file_can_still_be_reviewed(qtbot, window, page,
     assert list(x) == [1, 2, 3]
 
 
+def test_autocomplete_on_a_failed_run_says_why_instead_of_loading_another(qtbot, window, page, home):
+    """A failed (or running) run keeps its last model file, but its model is not offered for suggestions: the
+    Runs page's Autocomplete button is off for it, and asked anyway, the Autocomplete page says so rather than
+    silently loading another run."""
+    d = db(home)
+    d["runs"].update(2, {"status": "failed", "error": "boom"})
+    page.reload()
+    page.select_runs([2])
+    assert not page.buttons["use"].isEnabled() and "failed" in page.buttons["use"].toolTip()
+    page.select_runs([1])
+    assert page.buttons["use"].isEnabled()
+    ac = window.autocomplete
+    with qtbot.waitSignal(ac.model_loaded, timeout=30_000):
+        ac.refresh_runs(select=1)
+    with qtbot.waitSignal(ac.runs_listed, timeout=10_000):
+        ac.refresh_runs(select=2)
+    assert ac.run["id"] == 1  # the run shown stays the one that was shown
+    assert "run 2" in ac.model_status.text() and "failed" in ac.model_status.text()
+
+
 def test_continue_training_makes_a_child_run_that_starts_where_the_parent_was(qtbot, window, page, home):
     page.select_runs([1])
     page.more_epochs.setValue(2)

@@ -215,3 +215,25 @@ def test_probes_are_remembered_between_sessions(qtbot, make_window):
     second = make_window()
     assert second.training_view.samples.probes == ["dear sir"]
     assert not second.training_view.samples.add_probe("dear   sir")  # the same probe twice
+
+
+def test_every_signal_of_the_training_worker_is_listened_to(qtbot, window, corpus_file):
+    """A worker signal nobody connects is dead code that looks alive (the `checkpoint` signal was one): when a
+    worker starts, the window listens to each of its signals."""
+    from PySide6.QtCore import QMetaMethod
+
+    load(qtbot, window, [corpus_file])
+    set_spins(window, {**QUICK, "epochsSpin": 1})
+    unheard = []
+
+    def check(worker):
+        meta = worker.metaObject()
+        for i in range(meta.methodOffset(), meta.methodCount()):
+            m = meta.method(i)
+            if m.methodType() == QMetaMethod.MethodType.Signal and not worker.isSignalConnected(m):
+                unheard.append(bytes(m.name()).decode())
+
+    window.trainer.starting.connect(check)
+    with qtbot.waitSignal(window.training_finished, timeout=60_000):
+        click(qtbot, window, "trainButton")
+    assert unheard == []

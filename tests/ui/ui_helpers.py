@@ -81,3 +81,15 @@ def on_train_worker(window, monkeypatch, **slots) -> None:
         return start(worker)
 
     monkeypatch.setattr(window.jobs, "start", start_connected)
+
+
+def on_next_worker(window, **slots) -> None:
+    """Connect `slots` (signal name → callable) to the next training worker the window starts, before its
+    thread starts (`TrainingController.starting`): connected after the click, its first signals can be gone."""
+
+    def connect(worker):
+        window.trainer.starting.disconnect(connect)
+        for name, slot in slots.items():
+            getattr(worker, name).connect(slot)
+
+    window.trainer.starting.connect(connect)

@@ -60,11 +60,16 @@ class ModelPicker:
         """List the runs that have a model (in a worker: with 1,000 runs this took 95–650 ms here); then select
         `select`, else keep the current one, else the latest completed, and load it. `runs_listed` then."""
         current = select if select is not None else (self.run["id"] if self.run else None)
-        from ...jobs.run_table import model_choices
+        from ...jobs.run_table import model_choices, why_not_offered
+
+        def read(db) -> tuple[list[dict], str]:
+            rows = model_choices(db)
+            offered = select is None or any(r["id"] == select for r in rows)
+            return rows, "" if offered else why_not_offered(db, select)
 
         if self._list_worker is not None:
             self._list_worker.stop_event.set()  # superseded: its result is ignored
-        self._list_worker = read_job(self.home, model_choices, result=self._runs_listed, failed=self._listing_failed,
+        self._list_worker = read_job(self.home, read, result=self._runs_listed, failed=self._listing_failed,
                                      current=current, select=select)
         self.jobs.start(self._list_worker)
 
@@ -73,9 +78,10 @@ class ModelPicker:
             self.model_status.setText(f"Cannot list the runs: {message}")
             self.runs_listed.emit()
 
-    def _runs_listed(self, worker, rows: list[dict]) -> None:
+    def _runs_listed(self, worker, listed: tuple[list[dict], str]) -> None:
         if worker is not self._list_worker:
             return
+        rows, why_not = listed
         current, select = worker.current, worker.select
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
@@ -87,6 +93,12 @@ class ModelPicker:
             self.runs_listed.emit()
             return
         ids = [r["id"] for r in rows]
+        if select is not None and select not in ids:  # asked for a run that cannot suggest: say so, change nothing
+            self.run_combo.setCurrentIndex(ids.index(self.run["id"]) if self.run and self.run["id"] in ids else -1)
+            self.model_status.setText(f"run {select} has no model that can suggest ({why_not}); "
+                                      + ("still showing the run above" if self.run else "pick a run above"))
+            self.runs_listed.emit()
+            return
         if current not in ids:
             completed = [r["id"] for r in rows if r["status"] == "completed"]
             current = completed[0] if completed else ids[0]

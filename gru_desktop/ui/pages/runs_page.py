@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..workers.threads import read_job
+
+USE_TIP = "load this run's model into the Autocomplete page"
+from ...jobs.run_table import offers_model
 from .cache_button import TokenCacheButton
 from .compare_area import CompareArea
 from .run_actions import RunActions
@@ -72,7 +75,7 @@ class RunsPage(RunActions, QWidget):
         self.buttons: dict[str, QPushButton] = {}
         for name, text, tip, slot in (
             ("star", "★", "mark as your reference run (S)", self.toggle_star),
-            ("use", "Autocomplete", "load this run's model into the Autocomplete page", self.use_selected),
+            ("use", "Autocomplete", USE_TIP, self.use_selected),
             ("settings", "Settings", "put this run's settings into the form on the left", self.settings_of_selected),
             ("resume", "Resume", "continue this paused or interrupted run exactly where it stopped, as the same run",
              self.resume_selected),
@@ -290,7 +293,10 @@ class RunsPage(RunActions, QWidget):
         one = len(runs) == 1
         usable = one and bool(runs[0].get("model_path")) and not runs[0].get("model_missing")  # checked per refresh
         self.buttons["star"].setEnabled(one)
-        self.buttons["use"].setEnabled(usable)
+        offered = usable and offers_model(runs[0])
+        self.buttons["use"].setEnabled(offered)
+        self.buttons["use"].setToolTip(USE_TIP if offered or not usable else
+                                       f"a {runs[0]['status']} run's model is not offered for suggestions")
         self.buttons["settings"].setEnabled(one)
         self.buttons["continue"].setEnabled(usable and runs[0]["status"] != "running")
         self.buttons["resume"].setEnabled(one and runs[0]["status"] in ("paused", "interrupted")

@@ -7,7 +7,9 @@ disable Train; nothing here raises.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -29,7 +31,7 @@ ADVANCED_FIELDS = ("batch_size", "lr", "dropout", "val_fraction", "seed", "patie
                    "time_limit", "threads", "checkpoint_minutes", "processes", "tokenizer", "schedule", "precision",
                    "device", "lowercase")
 STEPS = {"vocab_size": 500, "batch_size": 16}  # whole numbers: the arrows' step (default 1)
-DECIMALS = {"lr": 5, "dropout": 2, "val_fraction": 2, "clip": 2, "checkpoint_minutes": 1}  # numbers (default 0)
+DECIMALS = {"lr": 10, "dropout": 2, "val_fraction": 2, "clip": 2, "checkpoint_minutes": 1}  # numbers (default 0)
 CHECK_TEXT = {"tie_weights": "shares the embedding"}  # a check box's text, when its label is the row's
 SPIN_MAX = 2**31 - 1  # QSpinBox holds a C int
 
@@ -39,6 +41,35 @@ def object_name(s: Setting) -> str:
     head, *rest = s.name.split("_")
     kind = "Check" if s.kind is bool else "Combo" if s.kind is str else "Spin"
     return head + "".join(w.title() for w in rest) + kind
+
+
+PRECISE = ("lr",)  # spans orders of magnitude (1e-7 .. 10): kept to 10 decimals, shown as `1e-06`, `0.003`
+
+
+class PreciseSpinBox(QDoubleSpinBox):
+    """A double spin box for a value that spans orders of magnitude: Qt's fixed decimals would show 1e-6 as
+    0.0000010000 (or, with 5 decimals, round it to 0, which read as "auto"); here it shows as `1e-06` and
+    `0.003`, and either spelling can be typed."""
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        t = text.strip()
+        if t == self.specialValueText():
+            return QValidator.State.Acceptable, text, pos
+        try:
+            float(t)
+        except ValueError:
+            partial = t == "" or t[-1] in "eE.-+" and t.lower().count("e") <= 1
+            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
+        return QValidator.State.Acceptable, text, pos
 
 
 def spin_bounds(s: Setting) -> tuple[float, float]:
@@ -106,8 +137,12 @@ class SettingsForm(QWidget):
                 box.setGroupSeparatorShown(hi >= 10_000)
             else:
                 decimals = DECIMALS.get(s.name, 0)
-                box = QDoubleSpinBox(minimum=lo, maximum=hi, decimals=decimals)
+                box = PreciseSpinBox() if s.name in PRECISE else QDoubleSpinBox()
+                box.setDecimals(decimals)  # before the range: Qt rounds the bounds to the decimals
+                box.setRange(lo, hi)
                 box.setSingleStep(10 ** -decimals if decimals else 10)
+                if s.name in PRECISE:
+                    box.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
             if s.has_auto:
                 box.setSpecialValueText("auto")  # the minimum: epochs 0, dropout below 0 (None)
             box.valueChanged.connect(self._on_change)

@@ -29,6 +29,7 @@ class TrainingController(QObject):
     queue_working = Signal(bool)  # the queue started or stopped being worked
     queue_changed = Signal()  # the worker changed the queue's items
     continue_asked = Signal(int)  # the user chose to continue a run that cannot be resumed as a new run
+    starting = Signal(object)  # a new TrainWorker, before its thread starts: connect to it here and miss nothing
 
     def __init__(self, jobs: BackgroundJobs, home, form: SettingsForm, data: CorpusController, view: TrainingView,
                  controls: TrainingControls, messages: Messages, parent: QObject | None = None):
@@ -108,6 +109,7 @@ class TrainingController(QObject):
         self.controls.show_progress("starting…", 0)
         self.status.emit("preparing the training data…", 0)
         self.changed.emit()
+        self.starting.emit(worker)
         self.jobs.start(worker)
 
     def cancel(self) -> None:

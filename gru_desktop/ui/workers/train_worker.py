@@ -28,7 +28,6 @@ class TrainWorker(Worker):
     epoch = Signal(object)
     run_finished = Signal(object)
     stage = Signal(object)  # RunStage: what happens between the last epoch and run_finished
-    checkpoint = Signal(object)  # CheckpointSaved
     queue_changed = Signal()
     resume_refused = Signal(int, str, bool)
     pausable = True  # Pause writes a checkpoint (not for runs in several processes: ProcessTrainWorker)
@@ -100,8 +99,6 @@ class TrainWorker(Worker):
                     self.stage.emit(event)
                 elif isinstance(event, runs.RunFinished):
                     self.run_finished.emit(event)
-                elif isinstance(event, runs.CheckpointSaved):
-                    self.checkpoint.emit(event)
                 elif isinstance(event, (QueueItemStarted, QueueItemFinished)):
                     self.queue_changed.emit()
         except runs.ResumeError as exc:
