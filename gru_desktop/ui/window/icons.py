@@ -1,6 +1,6 @@
 """The application icon: the PNG sizes rendered from the package's icons/gru-desktop.svg, plus the SVG.
 
-The icons are package data (gru_desktop/resources/icons, found with importlib.resources), so a checkout
+The icons are in the top-level resources/icons (package data gru_desktop.data in a wheel: gru_desktop/resources), so a checkout
 and an installed wheel show the same icon. Where a file is missing the icon comes from the freedesktop
 theme (which `gru-desktop install-desktop` fills); an empty QIcon is never an error.
 """
