@@ -15,7 +15,7 @@ from gru_desktop.core.config import TrainConfig
 from gru_desktop.ui.pages.learn_session import LearnSession
 from ui_helpers import load, private_copy, train_runs
 
-CFG = TrainConfig(seq_len=6, embed_dim=8, hidden_size=16, vocab_size=200, epochs=2, batch_size=32)
+CFG = TrainConfig(seq_len=6, embed_dim=8, hidden_size=16, vocab_size=200, epochs=1, batch_size=128, threads=1)
 
 
 def stored_answers(home) -> list[dict]:
