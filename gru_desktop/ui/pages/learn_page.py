@@ -31,20 +31,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..widgets.learn_widgets import OPTION_STYLE, OptionButton
+from ..widgets.learn_widgets import OPTION_STYLE
 from ..workers import learn_jobs
 from ..workers.threads import read_job
-from .learn_session import LearnSession, family_title
+from .learn_question import QuestionView, rich_label
+from .learn_session import LearnSession
 from .learn_text import (
     MODE_TITLES,
-    code_html,
     esc,
-    feedback_html,
     history_html,
-    mistakes_html,
     set_summary_html,
     skipped_html,
-    solution_html,
 )
 
 MODES = (("quiz", "Quiz · 3", "learnModeQuiz", "three questions, each answer marked at once"),
@@ -54,14 +51,6 @@ MODES = (("quiz", "Quiz · 3", "learnModeQuiz", "three questions, each answer ma
                                                 "with the solutions"))
 INTRO, QUESTION, SUMMARY = 0, 1, 2
 NO_RUN = -1  # the run picker's item when there is no run yet
-
-
-def _label(name: str, rich: bool = True) -> QLabel:
-    label = QLabel(objectName=name, wordWrap=True)
-    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-    return label
 
 
 class LearnPage(QWidget):
@@ -110,14 +99,21 @@ class LearnPage(QWidget):
         self.run_combo.addItem("no run yet: questions from the corpus and settings", NO_RUN)
         top.addWidget(self.run_combo, 1)
         layout.addLayout(top)
-        self.status = _label("learnStatus")
+        self.status = rich_label("learnStatus")
         layout.addWidget(self.status)
 
         self.stack = QStackedWidget(objectName="learnStack")
-        self.intro = _label("learnIntro")
+        self.intro = rich_label("learnIntro")
         self.stack.addWidget(self._scrolled(self.intro))
-        self.stack.addWidget(self._build_question())
-        self.summary = _label("learnSummary")
+        self.question_view = QuestionView()
+        self.stack.addWidget(self.question_view)
+        qv = self.question_view
+        self.options, self.next_button, self.hint_button = qv.options, qv.next_button, qv.hint_button
+        for i, b in enumerate(self.options):
+            b.clicked.connect(lambda _=False, i=i: self.choose(i))
+        self.hint_button.clicked.connect(self.show_hint)
+        self.next_button.clicked.connect(self.next)
+        self.summary = rich_label("learnSummary")
         self.again_button = QPushButton("Another set (Enter)", objectName="learnAgainButton")
         self.again_button.clicked.connect(self.again)
         box = QWidget()
@@ -134,43 +130,6 @@ class LearnPage(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(widget)
         return scroll
-
-    def _build_question(self) -> QWidget:
-        box = QWidget()
-        col = QVBoxLayout(box)
-        head = QHBoxLayout()
-        self.progress_label = _label("learnProgress")
-        self.score_label = _label("learnScore")
-        self.score_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        head.addWidget(self.progress_label, 1)
-        head.addWidget(self.score_label)
-        col.addLayout(head)
-        self.question_label = _label("learnQuestion")
-        self.question_label.setStyleSheet("font-size: 11pt;")
-        col.addWidget(self.question_label)
-        self.options = [OptionButton(f"learnOption{i + 1}", i + 1) for i in range(4)]
-        for i, b in enumerate(self.options):
-            b.clicked.connect(lambda _=False, i=i: self.choose(i))
-            col.addWidget(b)
-        row = QHBoxLayout()
-        self.hint_button = QPushButton("Hint (H)", objectName="learnHintButton")
-        self.hint_button.clicked.connect(self.show_hint)
-        self.next_button = QPushButton("Next (Enter)", objectName="learnNextButton")
-        self.next_button.clicked.connect(self.next)
-        row.addWidget(self.hint_button)
-        row.addStretch(1)
-        row.addWidget(self.next_button)
-        col.addLayout(row)
-        self.hint_label = _label("learnHint")
-        self.hint_label.setStyleSheet("background:#fff8e1; padding:6px; border-radius:3px; color:#333;")
-        self.feedback = _label("learnFeedback")
-        self.solution = _label("learnSolution")
-        self.mistakes = _label("learnMistakes")
-        for w in (self.hint_label, self.feedback, self.solution, self.mistakes):
-            col.addWidget(w)
-        col.addStretch(1)
-        self.question_scroll = self._scrolled(box)
-        return self.question_scroll
 
     def _shortcuts(self) -> None:
         ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -285,7 +244,7 @@ class LearnPage(QWidget):
             self._refuse(f"No question could be made from this material: {reasons}")
             return
         self.stack.setCurrentIndex(QUESTION)
-        self._show_question()
+        self.question_view.show_question(self.session)
         self.generated.emit()
 
     def _generate_failed(self, *args) -> None:
@@ -298,44 +257,6 @@ class LearnPage(QWidget):
         self._show_intro()
 
     # --- asking ---------------------------------------------------------------------------------------------
-    def _show_question(self) -> None:
-        s = self.session
-        q = s.current
-        n = len(s.questions)
-        self.progress_label.setText(f"<b>{esc(MODE_TITLES[s.mode])}</b> · question {s.index + 1} of {n} · "
-                                    f"{esc(family_title(q.family))} · {esc(q.difficulty)}")
-        self.question_label.setText(f"<p>{esc(q.text)}</p>" + (code_html(q.code) if getattr(q, "code", None) else ""))
-        mono = q.family in ("shapes", "code")
-        for i, b in enumerate(self.options):
-            b.setVisible(i < len(q.options))
-            if i < len(q.options):
-                b.set_option(q.options[i], mono)
-                b.set_state("")
-                b.setEnabled(True)
-        for w in (self.hint_label, self.feedback, self.solution, self.mistakes):
-            w.setText("")
-            w.setVisible(False)
-        self.hint_button.setVisible(s.hints_allowed)
-        self.hint_button.setEnabled(bool(getattr(q, "hint", "")))
-        self._update_score()
-        self._update_next()
-        self.question_scroll.verticalScrollBar().setValue(0)
-        self.options[0].setFocus()
-
-    def _update_score(self) -> None:
-        s = self.session
-        right, answered = s.score
-        if s.feedback_at_once:
-            self.score_label.setText(f"Score <b>{right} / {answered}</b>")
-        else:
-            self.score_label.setText(f"answered <b>{answered}</b> of {len(s.questions)} — scored at the end")
-
-    def _update_next(self) -> None:
-        s = self.session
-        last = s.index == len(s.questions) - 1
-        self.next_button.setText(("See the score" if last else "Next") + " (Enter)")
-        self.next_button.setEnabled(s.can_go_on())
-
     def choose(self, option: int) -> None:
         s = self.session
         if s is None or self.stack.currentIndex() != QUESTION or s.current is None or option >= len(s.current.options):
@@ -344,32 +265,18 @@ class LearnPage(QWidget):
         if attempt is None and s.feedback_at_once:
             return  # already answered
         if attempt is None:  # a test: selected, changeable until Next
-            for i, b in enumerate(self.options):
-                b.set_state("selected" if i == option else "")
+            self.question_view.select(option)
         else:
-            self._reveal(attempt)
+            self.question_view.reveal(attempt)
             self._store(attempt)
-        self._update_score()
-        self._update_next()
+        self.question_view.update_progress(s)
         self.next_button.setFocus()
-
-    def _reveal(self, attempt) -> None:
-        q = attempt.question
-        for i, b in enumerate(self.options):
-            b.set_state("right" if i == q.answer else "wrong" if i == attempt.chosen else "faded")
-        self.hint_button.setEnabled(False)
-        self.feedback.setText(feedback_html(q, attempt.chosen))
-        self.solution.setText(solution_html(q))
-        self.mistakes.setText(mistakes_html(q, attempt.chosen))
-        for w in (self.feedback, self.solution, self.mistakes):
-            w.setVisible(bool(w.text()))
 
     def show_hint(self) -> None:
         s = self.session
         if s is None or self.stack.currentIndex() != QUESTION or not s.show_hint():
             return
-        self.hint_label.setText(f"<b>Hint:</b> {esc(s.current.hint)}")
-        self.hint_label.setVisible(True)
+        self.question_view.show_hint(s.current.hint)
 
     def next(self) -> None:
         s = self.session
@@ -381,7 +288,7 @@ class LearnPage(QWidget):
         if s.finished:
             self._show_summary()
         else:
-            self._show_question()
+            self.question_view.show_question(self.session)
 
     def _enter(self) -> None:
         if self.stack.currentIndex() == QUESTION:

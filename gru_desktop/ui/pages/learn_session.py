@@ -16,50 +16,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-FAMILY_TITLES = {
-    "shapes": "Shapes",
-    "code": "Code",
-    "padding": "Padding and packing",
-    "vocabulary": "Vocabulary",
-    "parameters": "Parameters",
-    "training": "Training trace",
-    "trace": "Training trace",
-    "behaviour": "Your model's behaviour",
-    "behavior": "Your model's behaviour",
-    "concepts": "Concepts",
-}
-
-# What a misconception tag says in "you … 3 times" (the tags are core.learn's); any other tag is shown as
-# "made the mistake “its words”".
-MISCONCEPTION_PHRASES = {
-    "swapped-batch-seq": "swapped batch and sequence",
-    "h_n-batch-first": "expected batch_first to move h_n's batch axis",
-    "embed-for-hidden": "took the embedding size E for the hidden size H",
-    "hidden-for-embed": "took the hidden size H for the embedding size E",
-    "hidden-for-vocab": "took the hidden size H for the vocabulary size V",
-    "padding-counted": "counted padding positions as real words",
-    "seq-kept": "kept the sequence axis where it is gone",
-    "seq-dropped": "dropped the sequence axis where it stays",
-    "output-for-h_n": "took the GRU's output for its last state h_n",
-    "no-biases": "left out the biases when counting parameters",
-    "tied-ignored": "forgot that the output layer shares the embedding",
-    "tied-counted-twice": "counted the shared embedding twice",
-    "lstm-gates": "counted an LSTM's four gates instead of the GRU's three",
-    "train-loss-decides": "thought the training loss picks the kept epoch",
-}
-
-
-def family_title(family: str) -> str:
-    return FAMILY_TITLES.get(family, family.replace("_", " ").replace("-", " ").capitalize())
-
-
-def misconception_phrase(tag: str) -> str:
-    return MISCONCEPTION_PHRASES.get(tag, "made the mistake “" + tag.replace("-", " ") + "”")
-
-
-def times(n: int) -> str:
-    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
-
 
 def misconception_of(question: Any, chosen: int) -> str | None:
     """The tag of the misconception behind `chosen` (None for the keyed answer or an untagged option)."""

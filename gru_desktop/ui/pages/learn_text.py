@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from .learn_session import LearnSession, family_title, misconception_phrase, mistake_for, times
+from .learn_session import LearnSession, mistake_for
+from .learn_words import family_title, misconception_phrase, times
 
 RIGHT, WRONG, MUTED = "#2e7d32", "#c62828", "#666666"
 MODE_TITLES = {"quiz": "Quiz", "practice": "Practice", "test": "Test", "predict": "Predict, then reveal"}
