@@ -179,7 +179,7 @@ def test_predict_then_reveal_on_the_pipeline_page_records_a_guess(qtbot, window,
     with qtbot.waitSignal(panel.recorded, timeout=20_000), qtbot.waitSignal(panel.asked, timeout=60_000):
         qtbot.mouseClick(button(panel, f"predictGuess{wrong + 1}"), Qt.MouseButton.LeftButton)
     assert trace.cards[2][2].isVisible() and not trace.masks[2].isVisible()
-    assert "Not quite" in panel.findChild(QLabel, "predictReveal").text()
+    assert "not quite" in panel.findChild(QLabel, "predictReveal").text()
     assert panel.question.given["tensor"] == "embedding_out" and trace.masks[3].isVisible()
     with qtbot.waitSignal(panel.asked, timeout=60_000):
         qtbot.mouseClick(button(panel, "predictSkip"), Qt.MouseButton.LeftButton)  # one click: shown, no score
@@ -188,3 +188,22 @@ def test_predict_then_reveal_on_the_pipeline_page_records_a_guess(qtbot, window,
     assert [(r["question_id"], bool(r["correct"]), r["mode"], r["chosen"]) for r in rows] == [(q.id, False, "predict", wrong)]
     panel.enabled_check.setChecked(False)  # every shape at once
     assert all(trace.cards[i][2].isVisible() for i in range(6))
+
+
+def test_without_a_run_the_questions_that_need_one_are_left_out_and_the_page_says_why(qtbot, make_window, home,
+                                                                                     corpus_file):
+    _, db = storage.open_store(home)
+    for r in storage.list_runs(db):
+        storage.delete_run(db, r["id"])
+    db.close()
+    window = make_window()
+    window.show()
+    load(qtbot, window, [corpus_file])
+    page = window.learn_page
+    with qtbot.waitSignal(page.runs_listed, timeout=20_000):
+        window.show_learn()
+    assert page.selected_run() is None and "no run yet" in page.run_combo.currentText()
+    s = start(qtbot, page, "quiz")
+    assert len(s.questions) == 3 and {q.family for q in s.questions}.isdisjoint({"training", "behaviour"})
+    status = page.findChild(QLabel, "learnStatus").text()
+    assert "Left out" in status and "Training trace" in status and "train a run" in status

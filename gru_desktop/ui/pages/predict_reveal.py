@@ -192,11 +192,12 @@ class PredictReveal(QFrame):
         attempt = Attempt(q, option, option == q.answer, misconception_of(q, option), 0.0)
         tensor = self.remaining.pop(0)
         self.results[tensor] = attempt.correct
+        stage = f"{esc(self._stage_name(tensor)).capitalize()}: "
         if attempt.correct:
-            text = f"<span style='color:{RIGHT}'><b>Right</b></span>: {esc(q.options[q.answer])}."
+            text = stage + f"<span style='color:{RIGHT}'><b>right</b></span>, {esc(q.options[q.answer])}."
         else:
             m = mistake_for(q, option)
-            text = (f"<span style='color:{WRONG}'><b>Not quite</b></span>: you guessed {esc(q.options[option])}, it is "
+            text = stage + (f"<span style='color:{WRONG}'><b>not quite</b></span>: you guessed {esc(q.options[option])}, it is "
                     f"<b>{esc(q.options[q.answer])}</b>." + (f" {esc(m.explanation)}" if m else ""))
         self.reveal.setText(text)
         self.question = None
@@ -212,7 +213,8 @@ class PredictReveal(QFrame):
         self.results[tensor] = None
         if self.question is not None:
             q = self.question
-            self.reveal.setText(f"Skipped: {esc(self._stage_name(tensor))} is <b>{esc(q.options[q.answer])}</b>.")
+            self.reveal.setText(f"{esc(self._stage_name(tensor)).capitalize()}: skipped; it is "
+                                f"<b>{esc(q.options[q.answer])}</b>.")
         self.question = None
         self._set_asking(False)
         self._ask_next()
