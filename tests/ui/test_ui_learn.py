@@ -157,7 +157,7 @@ def test_a_test_is_scored_at_the_end_with_solutions_and_the_missed_come_back_fir
     qtbot.waitUntil(lambda: not page.answers.busy, timeout=20_000)
     qtbot.waitUntil(lambda: page.history is not None and sum(t["answered"] for t in page.history.topics) == 10,
                     timeout=20_000)
-    summary = page.findChild(QLabel, "learnSummary").text()
+    summary = page.summary.toHtml()
     assert "Test: 5 of 10 right" in summary and summary.count("Solution") == 10
     assert "most frequent misconceptions" in summary and " you " in summary
     assert len(stored_answers(home)) == 10

@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
     QStackedWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -113,15 +115,17 @@ class LearnPage(QWidget):
             b.clicked.connect(lambda _=False, i=i: self.choose(i))
         self.hint_button.clicked.connect(self.show_hint)
         self.next_button.clicked.connect(self.next)
-        self.summary = rich_label("learnSummary")
+        # A text browser, not a label: a test's summary (ten solutions) took ~500 ms to lay out in a QLabel.
+        self.summary = QTextBrowser(objectName="learnSummary", openLinks=False)
+        self.summary.setFrameShape(QFrame.Shape.NoFrame)
         self.again_button = QPushButton("Another set (Enter)", objectName="learnAgainButton")
         self.again_button.clicked.connect(self.again)
         box = QWidget()
         col = QVBoxLayout(box)
-        col.addWidget(self.summary)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.summary, 1)
         col.addWidget(self.again_button, 0, Qt.AlignmentFlag.AlignLeft)
-        col.addStretch(1)
-        self.stack.addWidget(self._scrolled(box))
+        self.stack.addWidget(box)
         layout.addWidget(self.stack, 1)
         self._show_intro()
 
@@ -333,7 +337,7 @@ class LearnPage(QWidget):
             self._show_intro()
 
     def _show_summary(self) -> None:
-        self.summary.setText(set_summary_html(self.session) + history_html(self.history))
+        self.summary.setHtml(set_summary_html(self.session) + history_html(self.history))
         if self.stack.currentIndex() != SUMMARY:
             self.stack.setCurrentIndex(SUMMARY)
             self.again_button.setFocus()
