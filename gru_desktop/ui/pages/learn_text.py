@@ -85,7 +85,7 @@ def set_summary_html(s: LearnSession) -> str:
         for i, q in enumerate(s.questions):
             a = s.attempts.get(i)
             mark = ("<span style='color:%s'>✔</span>" % RIGHT) if a and a.correct else ("<span style='color:%s'>✘</span>" % WRONG)
-            yours = f"your answer {esc(q.options[a.chosen])}" if a else "not answered"
+            yours = f"Your answer: <b>{esc(q.options[a.chosen])}</b>" if a else "Not answered."
             parts.append(f"<p>{mark} <b>{i + 1}.</b> <span style='color:{MUTED}'>{esc(family_title(q.family))} · "
                          f"{esc(q.difficulty)}</span><br>{esc(q.text)}"
                          + (code_html(q.code) if getattr(q, 'code', None) else "")
