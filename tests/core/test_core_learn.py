@@ -85,6 +85,13 @@ def test_missed_first_come_back_first(full):
     assert regenerate(full, "shapes:h_n:00000000:1") is None
 
 
+def test_a_test_of_missed_questions_still_spans_difficulties(full):
+    easy = [q.id for s in range(6) for q in build_questions(full, "test", s).questions if q.difficulty == "easy"]
+    t = build_questions(full, "test", 50, missed_first=easy)
+    assert len(t.questions) == 10 and [q.difficulty for q in t.questions[:7]] == ["easy"] * 7
+    assert {q.difficulty for q in t.questions} == {"easy", "medium", "hard"}
+
+
 def test_bad_mode_and_seed(full):
     with pytest.raises(ValueError, match="mode"):
         build_questions(full, "banana", 1)

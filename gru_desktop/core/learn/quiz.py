@@ -77,8 +77,9 @@ def build_questions(material: Material, mode: str, seed: int, missed_first: Sequ
     reg = registry()
     skipped = tuple((f, material.unavailable[f]) for f in FAMILIES if f in material.unavailable)
     chosen: list[Question] = []
+    room = n - len(DIFFICULTIES) if mode == "test" else n  # a test keeps room for all three difficulties
     for qid in missed_first:
-        if len(chosen) == n:
+        if len(chosen) == room:
             break
         q = regenerate(material, qid)
         if q is not None and all(q.id != c.id for c in chosen):
@@ -86,6 +87,11 @@ def build_questions(material: Material, mode: str, seed: int, missed_first: Sequ
     plan = list(PLANS[mode])
     for q in chosen:  # the missed ones take the places of their own difficulty first
         plan.remove(q.difficulty if q.difficulty in plan else plan[-1])
+    if mode == "test":  # every difficulty the missed ones lack stays in the plan
+        for d in DIFFICULTIES:
+            if d not in plan and all(q.difficulty != d for q in chosen):
+                surplus = max(set(plan), key=plan.count)
+                plan[plan.index(surplus)] = d
     rng = random.Random(f"learn:{mode}:{seed}:{material.fingerprint}")
     families = [f for f in FAMILIES if material.available(f)]
     rng.shuffle(families)
