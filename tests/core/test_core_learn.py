@@ -92,6 +92,13 @@ def test_a_test_of_missed_questions_still_spans_difficulties(full):
     assert {q.difficulty for q in t.questions} == {"easy", "medium", "hard"}
 
 
+def test_every_misconception_tag_has_words(full):
+    from gru_desktop.core.learn import TAG_TEXT
+
+    tags = {m.misconception for s in range(25) for q in build_questions(full, "test", s).questions for m in q.mistakes}
+    assert len(tags) > 40 and tags <= set(TAG_TEXT), tags - set(TAG_TEXT)
+
+
 def test_bad_mode_and_seed(full):
     with pytest.raises(ValueError, match="mode"):
         build_questions(full, "banana", 1)
