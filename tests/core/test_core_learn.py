@@ -116,6 +116,9 @@ def test_stage_question_is_a_shapes_question(full):
         assert q.given["vocab"] == len(full.dataset.vocab) and q.given["batch"] == SMALL.batch_size
         assert stage_question(full, tensor, 5) == q
         assert regenerate(full, q.id) == q
+        for bf in (True, False):
+            p = stage_question(full, tensor, 5, batch_first=bf)
+            assert p.given["batch_first"] is bf and regenerate(full, p.id) == p
 
 
 def test_misconception_of(full):

@@ -129,9 +129,14 @@ def _one(material, reg, families, used_family, used_variant, difficulty, rng) ->
     return None
 
 
-def stage_question(material: Material, tensor: str, seed: int) -> Question:
+def stage_question(material: Material, tensor: str, seed: int, batch_first: bool | None = None) -> Question:
     """Predict, then reveal: the shape of `tensor` (padded_ids, embedding_out, gru_output, h_n, logits) for
-    this material's corpus and settings, as a shapes question."""
+    this material's corpus and settings, as a shapes question. `batch_first`: ask about that layout (the
+    model's own is True); the question is then the first from `seed` on that has it, so its id regenerates it."""
     if tensor not in shapes.TENSORS:
         raise ValueError(f"tensor must be one of {', '.join(shapes.TENSORS)}, not {tensor!r}")
-    return make(material, "shapes", tensor, seed)
+    for qseed in range(seed, seed + 64):
+        q = make(material, "shapes", tensor, qseed)
+        if batch_first is None or q.given["batch_first"] == batch_first:
+            return q
+    raise AssertionError("no seed in 64 gave the layout asked for")  # each is a fair coin: 2^-64
