@@ -14,16 +14,18 @@ audit finds them again.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audit import N_CANDIDATES, SpanScorer
 from .config import TrainConfig
-from .corpus import Corpus
-from .data import Dataset, build_dataset, make_windows
 from .errors import UserError
 from .secrets import candidates, mask_text
 from .vocab import Vocab, tokenize_sentence
+
+if TYPE_CHECKING:  # torch is imported when canaries are made into data or scored, not to check `--canaries`
+    from .corpus import Corpus
+    from .data import Dataset
 
 REPEATS = (16, 4, 1, 0)
 DIGITS = 6
@@ -59,7 +61,7 @@ def make_canaries(n: int, seed: int) -> list[Canary]:
     """n canaries per repetition count in REPEATS, drawn from `seed` (the run's)."""
     check_count(n)
     rng = np.random.default_rng([seed, 0xCA9A])
-    out = []
+    out: list[Canary] = []
     for reps in REPEATS:
         for _ in range(n):
             k = len(out)
@@ -71,6 +73,8 @@ def make_canaries(n: int, seed: int) -> list[Canary]:
 def with_canaries(corpus: Corpus, config: TrainConfig, canaries: list[Canary]) -> Dataset:
     """The dataset of `corpus` with the canaries added to its training sentences (its split and validation
     text exactly as without them). The ids are held in memory (a memory-mapped corpus is copied)."""
+    from .data import build_dataset, make_windows
+
     words, counts = list(corpus.words), corpus.counts.astype(np.int64).tolist()
     table = {w: i for i, w in enumerate(words)}
     sentences = []
@@ -103,9 +107,11 @@ def with_canaries(corpus: Corpus, config: TrainConfig, canaries: list[Canary]) -
 
 
 def canary_exposures(model, vocab: Vocab, config: TrainConfig, canaries: list[Canary],
-                     n_candidates: int = N_CANDIDATES) -> list[dict]:
+                     n_candidates: int = 1000) -> list[dict]:
     """[{"index", "reps", "masked", "exposure", "max_exposure"}] with the model as it is now. Each canary's
     candidates (same prefix, other digits) are drawn from the seed and its index: the same every epoch."""
+    from .audit import SpanScorer
+
     scorer = SpanScorer(model, vocab, config.tokenizer, config.lowercase)
     out = []
     for c in canaries:
