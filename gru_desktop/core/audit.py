@@ -22,6 +22,7 @@ the rows of one batch from that state (identical token sequences scored once).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ LOGIT_FLOATS = 1 << 24  # rows × V of one chunk of candidate logits (64 MB)
 EXTRACTION_SENTENCES = 200
 
 
+@functools.lru_cache(maxsize=65536)
 def oov_nats(token: str) -> float:
     """ln of the number of strings of this token's shape: p(<unk>) is shared among them."""
     return sum(math.log(10) if ch.isdigit() else math.log(len(LOWER)) if ch.isalpha() else 0.0 for ch in token)

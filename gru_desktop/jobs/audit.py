@@ -11,6 +11,7 @@ module's log records are masked too.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -21,11 +22,9 @@ import numpy as np
 import storage
 from storage.audit import get_audit, set_audit
 
-from ..core.audit import N_CANDIDATES, SpanScorer, extraction
 from ..core.errors import UserError
 from ..core.secrets import candidates, find_spans, mask, mask_text
 from ..core.vocab import split_last_sentence
-from .run_model import load_run_model
 
 log = logging.getLogger(__name__)
 MAX_SPANS = 300  # distinct spans scored (a seeded sample when there are more); each costs one batch
@@ -82,11 +81,14 @@ def scan_file(path: Path, tokenizer: str, found: dict[str, _Found], should_stop=
     read_text(path, feed, restart, None, should_stop)
 
 
-def audit_run(db, run_ref, *, n_candidates: int = N_CANDIDATES, max_spans: int = MAX_SPANS, should_stop=None,
+def audit_run(db, run_ref, *, n_candidates: int = 1000, max_spans: int = MAX_SPANS, should_stop=None,
               keep: bool = True) -> dict:
     """The audit of a run as a JSON-ready dict (secrets masked): spans, extraction, canaries, notes. Kept with
     the run (`keep`) for `exposed_summary`."""
+    # torch only here: the GUI thread imports this module for `summary_text`
+    from ..core.audit import SpanScorer
     from ..core.corpus import read_corpus
+    from .run_model import load_run_model
 
     run, loaded = load_run_model(db, run_ref)
     cfg, vocab, model = loaded.config, loaded.vocab, loaded.model
@@ -144,6 +146,7 @@ def audit_run(db, run_ref, *, n_candidates: int = N_CANDIDATES, max_spans: int =
 
 
 def _extraction(run: dict, loaded, corpus, unchanged: bool, notes: list[str]) -> dict:
+    from ..core.audit import extraction
     from ..core.ngram import KneserNeyTrigram
     from .blends import bounded_split, load_blend
 
@@ -185,12 +188,21 @@ def exposed_summary(db, run_id: int) -> str | None:
     """One line for a warning before a run's model is exported or served, from its kept audit: None when it
     was never audited or the audit found nothing exposed. Cheap (one database read): never audits itself."""
     audit = get_audit(db, run_id)
+    run = storage.get_run(db, run_id) or {}
+    return summary_text(audit, run_id, stale=bool(audit) and audit.get("model_mtime_ns") != _mtime(run.get("model_path")))
+
+
+def summary_text(audit: dict | str | None, run_id: int, stale: bool = False) -> str | None:
+    """`exposed_summary` from an audit already at hand (a dict, or the JSON of a runs row's `audit`)."""
+    if isinstance(audit, str):
+        try:
+            audit = json.loads(audit)
+        except ValueError:
+            return None
     if not audit or not audit.get("exposed"):
         return None
-    top = audit["spans"][0]
-    n = audit["exposed"]
-    run = storage.get_run(db, run_id) or {}
-    stale = " (audited before the model last changed)" if audit.get("model_mtime_ns") != _mtime(run.get("model_path")) else ""
-    return (f"run {run_id} exposes {n} secret-like span{'s' if n != 1 else ''} of its training text{stale}: the most "
+    top, n = audit["spans"][0], audit["exposed"]
+    when = " (audited before the model last changed)" if stale else ""
+    return (f"run {run_id} exposes {n} secret-like span{'s' if n != 1 else ''} of its training text{when}: the most "
             f"exposed, {top['masked']} ({top['kind']}, {top['exposure']:.1f} of {top['max_exposure']:.1f} bits), can "
-            "be drawn out of the model; see `gru-desktop runs audit " f"{run_id}`")
+            f"be drawn out of the model; see `gru-desktop runs audit {run_id}` or Runs → Privacy…")
