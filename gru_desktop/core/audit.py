@@ -34,7 +34,7 @@ from .secrets import LOWER
 from .vocab import BOS, PAD, UNK, Vocab, tokenize_sentence
 
 N_CANDIDATES = 1000
-LOGIT_FLOATS = 1 << 24  # rows × V of one chunk of candidate logits (64 MB)
+LOGIT_FLOATS = 1 << 25  # rows × V of one chunk of candidate logits (128 MB): 1,000 candidates of 6 tokens, V = 5000
 EXTRACTION_SENTENCES = 200
 
 

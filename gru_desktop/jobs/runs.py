@@ -166,6 +166,8 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
         from ..core.canaries import make_canaries, with_canaries
 
         dataset = with_canaries(corpus, config, make_canaries(int(run["canaries"]), config.seed))
+        if list(dataset.vocab.itos) != list(ckpt.vocab):
+            raise ResumeError(f"run {run_id} cannot be resumed: its canaries no longer give its vocabulary", run_id)
     device = training_device(config)
     model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
     state = ckpt.state
