@@ -5,7 +5,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from ..core.secrets import mask_text
+from ...core.secrets import mask_text
 from .table_base import ColumnTableModel
 
 # (header, attribute, format, tooltip)
@@ -27,7 +27,7 @@ CANARY_COLUMN = len(COLUMNS) - 1  # shown only while a row has canaries (CLI run
 
 def canary_text(row) -> str:
     """The row's canary exposure as one line ("16×: 9.1 · … bits"), or '' (an EpochResult or a stored epoch)."""
-    from ..core.canaries import canary_line
+    from ...core.canaries import canary_line
 
     found = getattr(row, "canaries", None) or getattr(row, "canary_exposure", None) or {}
     return canary_line(found["by_repeats"]) if found.get("by_repeats") else ""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .threads import function_job
+from ..workers.threads import function_job
 
 SPAN_COLUMNS = ("Exposure (bits)", "Kind", "Secret (masked)", "Where", "Times", "Outside vocabulary")
 CANARY_COLUMNS = ("Repetitions", "Canary (masked)", "Exposure (bits)", "Per epoch")
@@ -135,8 +135,8 @@ class PrivacyAudit(QObject):
         self.dialog.show()
 
         def work(progress, should_stop):
-            from ..jobs.audit import audit_run
-            from ..jobs.runs import open_store
+            from ...jobs.audit import audit_run
+            from ...jobs.runs import open_store
 
             _, db = open_store(home)
             try:
@@ -161,7 +161,7 @@ class PrivacyAudit(QObject):
 
     def export_allowed(self, run: dict) -> bool:
         """True unless the run's kept audit found exposed text and the user chose not to export it."""
-        from ..jobs.audit import summary_text
+        from ...jobs.audit import summary_text
 
         warning = summary_text(run.get("audit"), run["id"])
         if warning is None:
