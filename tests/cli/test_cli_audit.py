@@ -77,6 +77,15 @@ def test_audit_json_and_text_are_masked(trained):
     assert text.returncode == 0 and "j***@example.org" in text.stdout and "extraction:" in text.stdout
     log = home / logs.LOG_NAME
     _no_secret(r.stdout + r.stderr + text.stdout + text.stderr + (log.read_text() if log.exists() else ""))
+    import storage
+    from gru_desktop.jobs.audit import exposed_summary  # what the serve and export warnings call
+
+    _, db = storage.open_store(home, write=False)
+    line = exposed_summary(db, data["run_id"])
+    assert (line is None) == (data["exposed"] == 0)
+    if line is not None:
+        assert "exposes" in line and data["spans"][0]["masked"] in line
+        _no_secret(line)
 
 
 def test_a_gone_file_is_said_and_no_text_at_all_is_an_error(trained, tmp_path):
