@@ -30,6 +30,8 @@ def format_audit(result: dict, top: int = 10) -> str:
         out.append(f"exposed (≥ {result['exposed_bits']:g} bits): {result['exposed']}; the most exposed:")
         for r in result["spans"][:top]:
             oov = f", {r['unknown_tokens']} token(s) outside the vocabulary" if r["unknown_tokens"] else ""
+            if r.get("known_exposure") is not None:
+                oov += f", among numbers it knows: {r['known_exposure']:.2f} / {r['known_max_exposure']:.2f} bits"
             out.append(f"  {r['exposure']:5.2f} / {r['max_exposure']:.2f} bits  {r['kind']:<6} {r['masked']:<28} "
                        f"{r['file']}:{r['line']} (×{r['occurrences']}{oov})")
     ex = result["extraction"]

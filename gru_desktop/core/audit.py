@@ -182,3 +182,31 @@ def extraction(model: GRULanguageModel, counts, ids: np.ndarray, starts: np.ndar
     gru = gru_greedy_hits(model, sents, halves)
     share_counts = float(counts_greedy_hits(counts, sents, halves).mean()) if counts is not None else None
     return {"gru": float(gru.mean()), "counts": share_counts, "sentences": len(sents)}
+
+
+def known_candidates(tokens: list[str], vocab: Vocab, n: int, rng: np.random.Generator) -> list[str]:
+    """Candidates made of numbers the model knows: each all-digit token of a span replaced by a random
+    vocabulary word of the same length, all digits ("4111" by another 4-digit word with an id). Distinct,
+    without the span itself; [] when the vocabulary has too few such words to rank against (< 10 variants).
+
+    Against random strings, a number in the vocabulary is exposed by the vocabulary itself; among the
+    numbers the model knows, exposure says whether the model prefers this one at this place."""
+    pools = {}
+    for t in tokens:
+        if t.isdigit() and len(t) not in pools:
+            pools[len(t)] = [w for w in vocab.itos[3:] if w.isdigit() and len(w) == len(t)]
+    slots = [i for i, t in enumerate(tokens) if t.isdigit()]
+    if not slots or math.prod(len(pools[len(tokens[i])]) for i in slots) < 11:
+        return []
+    seen, out = {tuple(tokens)}, []
+    for _ in range(4 * n):
+        cand = list(tokens)
+        for i in slots:
+            pool = pools[len(tokens[i])]
+            cand[i] = pool[int(rng.integers(len(pool)))]
+        if tuple(cand) not in seen:
+            seen.add(tuple(cand))
+            out.append(" ".join(cand))
+            if len(out) == n:
+                break
+    return out

@@ -86,7 +86,7 @@ def audit_run(db, run_ref, *, n_candidates: int = 1000, max_spans: int = MAX_SPA
     """The audit of a run as a JSON-ready dict (secrets masked): spans, extraction, canaries, notes. Kept with
     the run (`keep`) for `exposed_summary`."""
     # torch only here: the GUI thread imports this module for `summary_text`
-    from ..core.audit import SpanScorer
+    from ..core.audit import SpanScorer, known_candidates
     from ..core.corpus import read_corpus
     from .run_model import load_run_model
 
@@ -127,10 +127,18 @@ def audit_run(db, run_ref, *, n_candidates: int = 1000, max_spans: int = MAX_SPA
         except ValueError:
             continue  # a format with fewer variants than candidates (a one-letter e-mail name): nothing to rank
         e = scorer.exposure(f.prefix, f.text, cands)
+        known = None
+        if e.unknown_tokens == 0 and f.kind not in ("email", "url"):  # numbers: also among those it knows
+            toks = scorer.tokens(f.text)
+            kc = known_candidates(toks, vocab, n_candidates, np.random.default_rng([cfg.seed, 0xA0D3, k]))
+            if kc:
+                known = scorer.exposure(f.prefix, " ".join(toks), kc)
         rows.append({"kind": f.kind, "masked": mask(f.text, f.kind),
                      "exposure": round(e.exposure, 3), "max_exposure": round(e.max_exposure, 3),
                      "file": f.file, "line": f.line, "occurrences": f.count, "rank": e.rank,
-                     "unknown_tokens": e.unknown_tokens})
+                     "unknown_tokens": e.unknown_tokens,
+                     "known_exposure": None if known is None else round(known.exposure, 3),
+                     "known_max_exposure": None if known is None else round(known.max_exposure, 3)})
     rows.sort(key=lambda r: (-r["exposure"], r["file"], r["line"]))
     result = {"run_id": run["id"], "spans": rows, "found": len(found), "candidates": n_candidates,
               "exposed": sum(1 for r in rows if r["exposure"] >= EXPOSED_BITS), "exposed_bits": EXPOSED_BITS,

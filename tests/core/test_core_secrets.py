@@ -57,3 +57,19 @@ def test_exposure_counts_ties_against_the_secret():
     assert exposure_of(0.0, np.zeros(1000)).exposure == pytest.approx(0.0)  # indistinguishable: nothing exposed
     e = exposure_of(0.0, np.r_[np.ones(9), -np.ones(991)])
     assert e.rank == 10 and e.exposure == pytest.approx(top - math.log2(10))
+
+
+def test_known_candidates_are_numbers_of_the_vocabulary():
+    from gru_desktop.core.audit import known_candidates
+    from gru_desktop.core.vocab import RESERVED, Vocab
+
+    numbers = [f"{i:04d}" for i in range(0, 10_000, 997)]  # 11 four-digit words
+    vocab = Vocab(list(RESERVED) + ["card", "is"] + numbers + ["12"])
+    tokens = ["card", numbers[0], numbers[1]]
+    cands = known_candidates(tokens, vocab, 50, np.random.default_rng(0))
+    assert len(cands) == 50 and len(set(cands)) == 50 and " ".join(tokens) not in cands
+    for c in cands:
+        first, a, b = c.split()
+        assert first == "card" and a in numbers and b in numbers
+    assert known_candidates(["card", "12"], vocab, 50, np.random.default_rng(0)) == []  # one 2-digit word: nothing to rank
+    assert known_candidates(["card", "is"], vocab, 50, np.random.default_rng(0)) == []  # no number at all

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 
 from ..workers.threads import function_job
 
-SPAN_COLUMNS = ("Exposure (bits)", "Kind", "Secret (masked)", "Where", "Times", "Outside vocabulary")
+SPAN_COLUMNS = ("Exposure (bits)", "Among known numbers", "Kind", "Secret (masked)", "Where", "Times",
+                "Outside vocabulary")
 CANARY_COLUMNS = ("Repetitions", "Canary (masked)", "Exposure (bits)", "Per epoch")
 
 
@@ -74,10 +75,11 @@ class PrivacyDialog(QDialog):
             f"(Carlini et al. 2019): how far the model prefers the real span to {result['candidates']:,} random ones "
             f"of the same format after the same words — 0 bits: not at all; {spans[0]['max_exposure'] if spans else 10:.1f}"
             " bits: above all of them. A span whose words are in the model's vocabulary is listed in the model "
-            "file itself.")
+            "file itself; \"among known numbers\" ranks it against numbers the model has words for.")
         self.spans.setRowCount(len(spans))
         for r, s in enumerate(spans):
-            self._row(self.spans, r, [f"{s['exposure']:.2f} / {s['max_exposure']:.2f}", s["kind"], s["masked"],
+            known = "—" if s.get("known_exposure") is None else f"{s['known_exposure']:.2f} / {s['known_max_exposure']:.2f}"
+            self._row(self.spans, r, [f"{s['exposure']:.2f} / {s['max_exposure']:.2f}", known, s["kind"], s["masked"],
                                       f"{s['file']}:{s['line']}", str(s.get("occurrences", 1)),
                                       str(s.get("unknown_tokens", 0)) + " tokens"],
                       warn=s["exposure"] >= result["exposed_bits"])
