@@ -49,6 +49,8 @@ def cmd_runs(args) -> int:
             print(json.dumps({**run, "epochs": epochs}, default=str))
         else:
             for k, v in run.items():
+                if k == "audit" and v:  # the kept audit (masked): `runs audit` shows it
+                    v = f"kept ({json.loads(v).get('exposed', 0)} exposed); see `gru-desktop runs audit {run_id}`"
                 print(f"{k:>20}: {v}")
             for e in epochs:
                 print(f"epoch {e['epoch']:>3}  loss {e['train_loss']:.3f}  val loss {e['val_loss']:.3f}  "
