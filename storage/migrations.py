@@ -208,3 +208,13 @@ def m008_devices(db: Database) -> None:
     # processes trained it together (torchrun). Older runs trained in one process on the CPU.
     db.execute("ALTER TABLE runs ADD COLUMN device TEXT DEFAULT 'cpu'")
     db.execute("ALTER TABLE runs ADD COLUMN processes INTEGER DEFAULT 1")
+
+
+@MIGRATIONS()
+def m012_canary_exposure(db: Database) -> None:
+    # The memorisation audit (design §17): canaries put into a run's training text (`train --canaries N`,
+    # N per repetition count), their exposure after each epoch (JSON: mean bits per repetition count and
+    # each canary's), and the run's last audit (JSON, secrets masked) for warnings before export or serving.
+    db.execute("ALTER TABLE runs ADD COLUMN canaries INTEGER DEFAULT 0")
+    db.execute("ALTER TABLE runs ADD COLUMN audit TEXT")
+    db.execute("ALTER TABLE epochs ADD COLUMN canary_exposure TEXT")
