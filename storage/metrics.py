@@ -36,6 +36,7 @@ EPOCH_COLUMNS = (
     "threads",
     "device",
     "samples",
+    "canary_exposure",  # m012: {"by_repeats": {...}, "canaries": [...]} as JSON
 )
 
 
@@ -46,6 +47,8 @@ def add_epoch(db: Database, run_id: int, epoch: dict[str, Any]) -> None:
     row = {key: epoch[key] for key in EPOCH_COLUMNS if key in epoch}
     if isinstance(row.get("samples"), list):  # [{"prefix": ..., "suggestions": [...]}, ...] as JSON
         row["samples"] = json.dumps(row["samples"])
+    if isinstance(row.get("canary_exposure"), (dict, list)):
+        row["canary_exposure"] = json.dumps(row["canary_exposure"])
     row["run_id"] = run_id
     with write_transaction(db):
         db.table("epochs").upsert(row, pk=("run_id", "epoch"))
@@ -72,6 +75,8 @@ def get_epochs(db: Database, run_id: int) -> list[dict[str, Any]]:
     rows = list(db.query("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", [run_id]))
     for row in rows:
         row["samples"] = json.loads(row["samples"]) if row.get("samples") else []
+        if row.get("canary_exposure"):
+            row["canary_exposure"] = json.loads(row["canary_exposure"])
     return rows
 
 

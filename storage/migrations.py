@@ -211,6 +211,16 @@ def m008_devices(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m012_canary_exposure(db: Database) -> None:
+    # The memorisation audit (design §17): canaries put into a run's training text (`train --canaries N`,
+    # N per repetition count), their exposure after each epoch (JSON: mean bits per repetition count and
+    # each canary's), and the run's last audit (JSON, secrets masked) for warnings before export or serving.
+    db.execute("ALTER TABLE runs ADD COLUMN canaries INTEGER DEFAULT 0")
+    db.execute("ALTER TABLE runs ADD COLUMN audit TEXT")
+    db.execute("ALTER TABLE epochs ADD COLUMN canary_exposure TEXT")
+
+
+@MIGRATIONS()
 def m010_learn_answers(db: Database) -> None:
     # Learn (design §15): every answer to a generated question — its family, difficulty, the misconception tag of
     # the chosen option (NULL when right), time taken, mode (quiz/practice/test/predict) and the run it was about.

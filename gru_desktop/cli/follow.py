@@ -64,6 +64,8 @@ def exit_code(finished, received: list[int] | None = None) -> int:
 
 def follow(events, as_json: bool, processes: int = 1):
     """Print runs' events as `train` does (a line per epoch, or JSON lines); return the last RunFinished."""
+    from ..core.canaries import canary_line
+    from ..core.secrets import mask_text
     from ..core.train import EpochResult, StepResult
     from ..jobs.runs import CheckpointSaved, RunFinished, RunStage, RunStarted
 
@@ -95,6 +97,9 @@ def follow(events, as_json: bool, processes: int = 1):
                 print("\r\033[K", end="", file=sys.stderr)
             if as_json:
                 row = {"run_id": run_id, **ev.metrics(), **ev.system, "is_best": ev.is_best}
+                row["samples"] = json.loads(mask_text(json.dumps(row["samples"])))  # design §17: masked
+                if ev.canaries:  # train --canaries: mean bits per repetition count, and each canary (masked)
+                    row["canary_exposure"], row["canaries"] = ev.canaries["by_repeats"], ev.canaries["canaries"]
                 print(json.dumps(finite(row)), flush=True)
             else:
                 print(f"epoch {ev.epoch:>3}  loss {ev.train_loss:.3f}  acc {ev.train_accuracy:.1%}  "
@@ -102,7 +107,9 @@ def follow(events, as_json: bool, processes: int = 1):
                       f"ppl {ev.val_perplexity:.1f}  {ev.seconds:.1f} s  {ev.tokens_per_s:,.0f} tok/s  "
                       f"{'*' if ev.is_best else ' '} {ev.observation}", flush=True)
                 for sample in ev.samples:
-                    print(f"      {sample['prefix']} → {' · '.join(sample['suggestions'])}", flush=True)
+                    print(mask_text(f"      {sample['prefix']} → {' · '.join(sample['suggestions'])}"), flush=True)
+                if ev.canaries:
+                    print("      canaries: " + canary_line(ev.canaries["by_repeats"]), flush=True)
         elif isinstance(ev, RunFinished):
             finished = ev
             _print_finished(ev, as_json)

@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="token cache size limit in MB: a second run on the same text skips tokenising; 0 = off (%(default)s)")
     t.add_argument("--name", help="a name for the run")
     t.add_argument("--json", action="store_true", help="one JSON object per epoch, then the result")
+    t.add_argument("--canaries", type=int, metavar="N",
+                   help="put N random secret-like sentences at each of 16, 4 and 1 repetitions into the training "
+                        "text (never validation) and report their exposure every epoch (memorisation audit)")
 
     s = sub.add_parser("suggest", help="next-word suggestions for a text")
     s.add_argument("run", metavar="RUN_ID")
@@ -80,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--torchscript", metavar="PATH", help="deprecated: the run's model for torch.jit.load; use --pt2")
     x.add_argument("--width", type=int, default=1200, help="PNG width in pixels (%(default)s)")
     x.add_argument("--json", action="store_true")
+    au = rs.add_parser("audit", help="what the model memorised: exposure of secret-like text, extraction, canaries")
+    au.add_argument("run", metavar="RUN_ID")
+    au.add_argument("--json", action="store_true")
+    au.add_argument("--top", type=int, default=10, help="spans listed in the text output (%(default)s)")
+    au.add_argument("--candidates", type=int, default=1000, help="random candidates per span (%(default)s)")
+    au.add_argument("--max-spans", type=int, default=300, help="distinct spans scored at most (%(default)s)")
 
     c = sub.add_parser("cache", help="the token cache: show its entries, or clear it")
     c.add_argument("action", nargs="?", choices=["show", "clear"], default="show")

@@ -14,7 +14,7 @@ def cmd_runs(args) -> int:
     import storage
 
     # storage's own open_store: listing runs does not import torch (a fraction of a second, not seconds)
-    home, db = storage.open_store(args.home, write=args.action in ("delete", "pause"))
+    home, db = storage.open_store(args.home, write=args.action in ("delete", "pause", "audit"))
     if args.action is None:
         runs = storage.list_runs(db)
         if args.json:
@@ -32,6 +32,10 @@ def cmd_runs(args) -> int:
         from .export import runs_export
 
         return runs_export(args, db)
+    if args.action == "audit":
+        from .audit import runs_audit
+
+        return runs_audit(args, db)
     run_id = storage.resolve_run_id(db, args.run)
     if args.action == "pause":
         return _runs_pause(db, run_id, args.wait)
@@ -45,6 +49,8 @@ def cmd_runs(args) -> int:
             print(json.dumps({**run, "epochs": epochs}, default=str))
         else:
             for k, v in run.items():
+                if k == "audit" and v:  # the kept audit (masked): `runs audit` shows it
+                    v = f"kept ({json.loads(v).get('exposed', 0)} exposed); see `gru-desktop runs audit {run_id}`"
                 print(f"{k:>20}: {v}")
             for e in epochs:
                 print(f"epoch {e['epoch']:>3}  loss {e['train_loss']:.3f}  val loss {e['val_loss']:.3f}  "

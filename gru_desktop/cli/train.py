@@ -15,6 +15,10 @@ def cmd_train(args) -> int:
     from ..core.samples import check_probes
 
     config = config_from_args(args)
+    if args.canaries is not None:
+        from ..core.canaries import check_count
+
+        check_count(args.canaries)  # 0 or -1: error, exit 2 (design §6), before anything is read
     check_probes(args.probe)  # before the corpus is read or processes start: a bad probe costs nothing
     if config.processes > 1 and args.pausable:
         raise user_error(f"--pausable needs one process: runs in {config.processes} processes write no checkpoints, "
@@ -67,6 +71,10 @@ def _train(args, config, group) -> int:
         raise user_error("--cache-mb must be between 0 and 10000000")
     cache = token_cache(args.home, args.cache_mb)
     dataset = prepare(args.paths, config, group=group, cache=cache)
+    if args.canaries:  # after the split, into the training sentences only (core/canaries.py)
+        from ..core.canaries import make_canaries, with_canaries
+
+        dataset = with_canaries(dataset.corpus, config, make_canaries(args.canaries, config.seed))
     if cache.last_problem and group.rank == 0:
         print(f"warning: {cache.last_problem}", file=sys.stderr)
     stop = threading.Event()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -263,6 +263,7 @@ class Dataset:
     val_sentences: np.ndarray
     train: Windows
     val: Windows
+    canaries: list = field(default_factory=list)  # core.canaries.Canary in `train` only, not in train_sentences
 
     @property
     def oov_share(self) -> float:

@@ -55,6 +55,7 @@ class EpochResult:
     # [{"prefix": ..., "suggestions": [...]}]: the GRU's guesses for a few prefixes after this epoch, filled
     # in by the runs job (design §11), which knows the vocabulary and the user's probes
     samples: list = field(default_factory=list)
+    canaries: dict = field(default_factory=dict)  # train --canaries: {"by_repeats", "canaries"}, by the runs job
 
     def metrics(self) -> dict:
         return {k: getattr(self, k) for k in (

@@ -83,7 +83,10 @@ def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, s
                 storage.add_steps(db, run_id, steps)
                 steps = []
                 event.system = monitor.sample()
-                storage.add_epoch(db, run_id, {**event.metrics(), **event.system})
+                if dataset.canaries:
+                    event.canaries = _canary_exposure(_on_cpu(model, device), dataset, config)
+                storage.add_epoch(db, run_id, {**event.metrics(), **event.system,
+                                               "canary_exposure": event.canaries or None})
                 if event.is_best:
                     # Saved at every new best epoch: a crash or Ctrl-C keeps the best finished epoch's model.
                     _save_best(db, run_id, path, model, config, dataset, event)
@@ -216,3 +219,11 @@ def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
         ensure_baseline(db, dataset, config)
     except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete
         log.warning("no count-based baseline for this corpus: %s: %s", type(exc).__name__, exc)
+
+
+def _canary_exposure(model: GRULanguageModel, dataset: Dataset, config: TrainConfig) -> dict:
+    """The canaries' exposure with the model as it is after this epoch (train --canaries; core/canaries.py)."""
+    from ..core.canaries import by_repeats, canary_exposures
+
+    found = canary_exposures(model, dataset.vocab, config, dataset.canaries)
+    return {"by_repeats": by_repeats(found), "canaries": found}

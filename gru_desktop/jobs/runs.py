@@ -109,6 +109,12 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
     )
     if tags:
         storage.update_run(db, run_id, tags=list(tags))
+    if dataset.canaries:  # train --canaries: the audit draws them again from the count and the seed
+        from storage.audit import set_canaries
+
+        from ..core.canaries import REPEATS
+
+        set_canaries(db, run_id, len(dataset.canaries) // len(REPEATS))
     run = storage.get_run(db, run_id)
     prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed) + probes
     yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config,
@@ -156,6 +162,12 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
     except UserError as exc:
         raise ResumeError(f"run {run_id} cannot be resumed: {exc}", run_id) from None
     dataset = build_dataset(corpus, config, vocab=Vocab(ckpt.vocab))
+    if run.get("canaries"):  # the same canaries again (drawn from the seed), with the same vocabulary
+        from ..core.canaries import make_canaries, with_canaries
+
+        dataset = with_canaries(corpus, config, make_canaries(int(run["canaries"]), config.seed))
+        if list(dataset.vocab.itos) != list(ckpt.vocab):
+            raise ResumeError(f"run {run_id} cannot be resumed: its canaries no longer give its vocabulary", run_id)
     device = training_device(config)
     model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
     state = ckpt.state

@@ -85,6 +85,20 @@ def test_missed_first_come_back_first(full):
     assert regenerate(full, "shapes:h_n:00000000:1") is None
 
 
+def test_a_test_of_missed_questions_still_spans_difficulties(full):
+    easy = [q.id for s in range(6) for q in build_questions(full, "test", s).questions if q.difficulty == "easy"]
+    t = build_questions(full, "test", 50, missed_first=easy)
+    assert len(t.questions) == 10 and [q.difficulty for q in t.questions[:7]] == ["easy"] * 7
+    assert {q.difficulty for q in t.questions} == {"easy", "medium", "hard"}
+
+
+def test_every_misconception_tag_has_words(full):
+    from gru_desktop.core.learn import TAG_TEXT
+
+    tags = {m.misconception for s in range(25) for q in build_questions(full, "test", s).questions for m in q.mistakes}
+    assert len(tags) > 40 and tags <= set(TAG_TEXT), tags - set(TAG_TEXT)
+
+
 def test_bad_mode_and_seed(full):
     with pytest.raises(ValueError, match="mode"):
         build_questions(full, "banana", 1)
@@ -102,6 +116,9 @@ def test_stage_question_is_a_shapes_question(full):
         assert q.given["vocab"] == len(full.dataset.vocab) and q.given["batch"] == SMALL.batch_size
         assert stage_question(full, tensor, 5) == q
         assert regenerate(full, q.id) == q
+        for bf in (True, False):
+            p = stage_question(full, tensor, 5, batch_first=bf)
+            assert p.given["batch_first"] is bf and regenerate(full, p.id) == p
 
 
 def test_misconception_of(full):

@@ -5,6 +5,7 @@ from .material import Material
 from .question import DIFFICULTIES, FAMILIES, Mistake, Question, Skip
 from .quiz import MODES, Quiz, build_questions, check_mode_seed, regenerate, stage_question
 from .shapes import TENSORS
+from .tags import TAG_TEXT, tag_text
 
 __all__ = ["DIFFICULTIES", "FAMILIES", "MODES", "TENSORS", "Material", "Mistake", "Question", "Quiz", "Skip",
-           "build_questions", "check_mode_seed", "regenerate", "stage_question"]
+           "build_questions", "check_mode_seed", "regenerate", "stage_question", "TAG_TEXT", "tag_text"]

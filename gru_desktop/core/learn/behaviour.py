@@ -44,8 +44,13 @@ def _ranking(material: Material, rng: random.Random) -> tuple[str, list[tuple[st
 def _source(material: Material) -> str:
     pred = material.predictor
     assert pred is not None
-    return {"blend": "your run's suggestions (GRU blended with counts)", "gru": "your run's GRU",
-            "counts": "your run's counts"}[pred.source]
+    return {"blend": "your run's suggestions (the GRU blended with counts)", "gru": "your run's suggestions (its GRU)",
+            "counts": "your run's suggestions (its counts)"}[pred.source]
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _first_question(material: Material, rng: random.Random, qid: str) -> Question:
@@ -57,7 +62,7 @@ def _first_question(material: Material, rng: random.Random, qid: str) -> Questio
     wrongs = [Wrong(w2, "runner-up", f"“{w2}” is its second choice ({p2:.1%}), behind “{w1}” ({p1:.1%})")]
     if nxt and nxt in rank and rank[nxt] > 0:
         wrongs.append(Wrong(nxt, "text-continuation", f"“{nxt}” is what really follows in your text, but the model "
-                            f"ranks it {rank[nxt] + 1}. ({ranking[rank[nxt]][1]:.1%})"))
+                            f"ranks it {ordinal(rank[nxt] + 1)} ({ranking[rank[nxt]][1]:.1%})"))
     w3, p3 = ranking[2]
     wrongs.append(Wrong(w3, "third-choice", f"“{w3}” is its third choice ({p3:.1%})"))
     far = ranking[min(len(ranking) - 1, 20 + rng.randrange(max(1, len(ranking) - 20)))]
@@ -69,7 +74,7 @@ def _first_question(material: Material, rng: random.Random, qid: str) -> Questio
              f"Quick check: its top 3 are {top3}" + (f"; the text continues with “{nxt}”." if nxt else ".")]
     return make_question(qid=qid, family="behaviour", difficulty="medium",
                          text=f"Predict, then reveal: after “{prefix} …” (from your validation text), which word "
-                         f"does {_source(material)} rank first?", correct=w1, wrongs=wrongs,
+                         f"comes first in {_source(material)}?", correct=w1, wrongs=wrongs,
                          hint="Think of what usually follows these words in your text.", solution=steps, rng=rng,
                          is_true=lambda w: w == w1,
                          given={"prefix": prefix, "top3": [[w, p] for w, p in ranking[:3]], "next_word": nxt,
@@ -85,15 +90,16 @@ def _top3_question(material: Material, rng: random.Random, qid: str) -> Question
     prob = dict(ranking)
     low = [w for w, _ in ranking[10:]]
     rng.shuffle(low)
-    wrongs = [Wrong(w, "outside-top3", f"the model ranks “{w}” {[x for x, _ in ranking].index(w) + 1}. "
-                    f"({prob[w]:.2%})") for w in low[:6]]
+    position = {w: i + 1 for i, (w, _) in enumerate(ranking)}
+    wrongs = [Wrong(w, "outside-top3", f"the model ranks “{w}” {ordinal(position[w])} ({prob[w]:.2%})")
+              for w in low[:6]]
     steps = [f"Step 1: the model reads <bos> {prefix} and scores every word.",
              "Step 2: the three highest, without reserved tokens, are the suggestions.",
              f"Final answer: “{pick}” ({prob[pick]:.1%}).",
              "Quick check: its top 3 are " + ", ".join(f"{w} {p:.1%}" for w, p in ranking[:3]) + "."]
     return make_question(qid=qid, family="behaviour", difficulty="easy",
                          text=f"After “{prefix} …” (from your validation text), which of these words is among the "
-                         f"three that {_source(material)} suggests?", correct=pick, wrongs=wrongs,
+                         f"top 3 of {_source(material)}?", correct=pick, wrongs=wrongs,
                          hint="Which of them fits the words before it best?", solution=steps, rng=rng,
                          is_true=lambda w: w in top3, given={"prefix": prefix, "top3": top3})
 

@@ -77,8 +77,9 @@ def build_questions(material: Material, mode: str, seed: int, missed_first: Sequ
     reg = registry()
     skipped = tuple((f, material.unavailable[f]) for f in FAMILIES if f in material.unavailable)
     chosen: list[Question] = []
+    room = n - len(DIFFICULTIES) if mode == "test" else n  # a test keeps room for all three difficulties
     for qid in missed_first:
-        if len(chosen) == n:
+        if len(chosen) == room:
             break
         q = regenerate(material, qid)
         if q is not None and all(q.id != c.id for c in chosen):
@@ -86,6 +87,11 @@ def build_questions(material: Material, mode: str, seed: int, missed_first: Sequ
     plan = list(PLANS[mode])
     for q in chosen:  # the missed ones take the places of their own difficulty first
         plan.remove(q.difficulty if q.difficulty in plan else plan[-1])
+    if mode == "test":  # every difficulty the missed ones lack stays in the plan
+        for d in DIFFICULTIES:
+            if d not in plan and all(q.difficulty != d for q in chosen):
+                surplus = max(set(plan), key=plan.count)
+                plan[plan.index(surplus)] = d
     rng = random.Random(f"learn:{mode}:{seed}:{material.fingerprint}")
     families = [f for f in FAMILIES if material.available(f)]
     rng.shuffle(families)
@@ -123,9 +129,14 @@ def _one(material, reg, families, used_family, used_variant, difficulty, rng) ->
     return None
 
 
-def stage_question(material: Material, tensor: str, seed: int) -> Question:
+def stage_question(material: Material, tensor: str, seed: int, batch_first: bool | None = None) -> Question:
     """Predict, then reveal: the shape of `tensor` (padded_ids, embedding_out, gru_output, h_n, logits) for
-    this material's corpus and settings, as a shapes question."""
+    this material's corpus and settings, as a shapes question. `batch_first`: ask about that layout (the
+    model's own is True); the question is then the first from `seed` on that has it, so its id regenerates it."""
     if tensor not in shapes.TENSORS:
         raise ValueError(f"tensor must be one of {', '.join(shapes.TENSORS)}, not {tensor!r}")
-    return make(material, "shapes", tensor, seed)
+    for qseed in range(seed, seed + 64):
+        q = make(material, "shapes", tensor, qseed)
+        if batch_first is None or q.given["batch_first"] == batch_first:
+            return q
+    raise AssertionError("no seed in 64 gave the layout asked for")  # each is a fair coin: 2^-64

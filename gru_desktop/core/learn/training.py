@@ -49,6 +49,12 @@ def _kept_question(material: Material, rng: random.Random, qid: str) -> Question
                     "not top-1 accuracy"),
               Wrong(f"Epoch {rows[0]['epoch']}: later epochs only memorise", "first-epoch-kept",
                     "later epochs are kept whenever their validation loss is lower")]
+    drops = [(a["train_loss"] - b["train_loss"], b["epoch"]) for a, b in zip(rows, rows[1:], strict=False)]
+    gaps = [(abs(e["val_loss"] - e["train_loss"]), e["epoch"]) for e in rows]
+    wrongs += [Wrong(f"Epoch {max(drops)[1]}: its training loss fell the most", "biggest-drop-decides",
+                     "a big step in training loss says nothing about new text; the lowest validation loss decides"),
+               Wrong(f"Epoch {min(gaps)[1]}: its training and validation losses are closest", "smallest-gap-decides",
+                     "a small gap can also mean both are bad; the run keeps the lowest validation loss")]
     steps = ["Step 1: after every epoch the run measures the loss on validation text it never trains on.",
              f"Step 2: it saves the model whenever that loss is lower than before; the lowest is {low:.3f}.",
              f"Final answer: {correct}.",

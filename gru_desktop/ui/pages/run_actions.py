@@ -80,6 +80,8 @@ class RunActions:
     def choose_model(self, fmt: str) -> None:
         runs = self.selected_runs()
         filters = {"pt2": "torch.export program (*.pt2)", "onnx": "ONNX model (*.onnx)"}
+        if runs and not self.privacy.export_allowed(runs[0]):  # its kept audit found exposed text (design §17)
+            return
         if runs and (path := self._save_path("Export the model", f"run{runs[0]['id']}.{fmt}", filters[fmt])):
             self.export_model(path, fmt)
 

@@ -28,6 +28,7 @@ USE_TIP = "load this run's model into the Autocomplete page"
 from ...jobs.run_table import offers_model
 from .cache_button import TokenCacheButton
 from .compare_area import CompareArea
+from .privacy import PrivacyAudit
 from .run_actions import RunActions
 from .runs_model import RunsFilter, RunsTableModel
 
@@ -53,7 +54,9 @@ class RunsPage(RunActions, QWidget):
         self._fetch_again = False
         self._selected: list[tuple[str, int]] = []  # the selection's keys, in the table's order
         self._model_export = None  # the worker of a model export in progress
+        self.privacy = PrivacyAudit(jobs, home, self)  # Privacy… and the warning before a model export
         self._build()
+        self.privacy.audited.connect(lambda run_id: self.refresh())
         self._timer = QTimer(self, interval=POLL_MS)
         self._timer.timeout.connect(self.poll)
 
@@ -81,6 +84,8 @@ class RunsPage(RunActions, QWidget):
              self.resume_selected),
             ("continue", "Continue", "train this run's model for more epochs: a new run that records its parent",
              self.continue_selected),
+            ("privacy", "Privacy…", "what this run's model memorised: exposure of secret-like text in its training "
+             "text, extraction, canaries (design §17)", self.privacy_of_selected),
             ("delete", "Delete", "delete the selected runs and their model files (Del)", self.delete_selected),
         ):
             b = QPushButton(text, objectName=f"{name}RunButton", toolTip=tip)
@@ -306,6 +311,13 @@ class RunsPage(RunActions, QWidget):
         self.buttons["png"].setEnabled(bool(runs))
         self.buttons["pt2"].setEnabled(usable and self._model_export is None)
         self.buttons["onnx"].setEnabled(usable and self._model_export is None)
+        self.buttons["privacy"].setEnabled(usable and self.privacy.worker is None)
+
+    def privacy_of_selected(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1 and self.privacy.audit(runs[0]["id"]) is not None:
+            self.privacy.worker.ended.connect(lambda *_: self._update_buttons())
+            self._update_buttons()
 
     @property
     def compare_plot(self):
