@@ -5,6 +5,8 @@ or Ctrl-C, the temporary file is removed and the target is left as it was.
 - `atomic_write(path)`: a context manager for exports, the launcher and the counts file.
 - `stage` / `commit` / `discard`: the same in two steps, for model files: between them the caller records the
   file elsewhere (the runs database) first, so a failure of that record leaves the old file in place.
+- `create_beside`: just the new temporary file, for a writer that needs a path of its own to fill (SQLite);
+  it then fsyncs and `commit`s it.
 
 Every file written here gets the permissions any new file gets from the process umask (0o644 under the
 usual 022), model files and checkpoints as much as exports; `perms=0o600` makes a private one. The temporary
@@ -25,9 +27,10 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def _create_beside(path: Path, perms: int) -> tuple[int, Path]:
+def create_beside(path: str | os.PathLike, perms: int = 0o666) -> tuple[int, Path]:
     """(descriptor, name) of a new empty temporary file beside `path`, open for writing, created with `perms`
     masked by the umask. O_EXCL: the name is never someone else's file (nor a link planted there)."""
+    path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
@@ -51,7 +54,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, newline: str | No
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_write: mode {mode!r} (only 'w' or 'wb')")
     path = Path(path)
-    fd, tmp = _create_beside(path, perms)
+    fd, tmp = create_beside(path, perms)
     try:
         fh = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline=newline)
         with fh:
@@ -70,7 +73,7 @@ def stage(path: str | os.PathLike, data: bytes, perms: int = 0o666) -> Path:
     a read-only folder)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_beside(path, perms)
+    fd, tmp = create_beside(path, perms)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -99,4 +102,4 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     commit(stage(path, data), path)
 
 
-__all__ = ["atomic_write", "stage", "commit", "discard", "write_atomic"]
+__all__ = ["create_beside", "atomic_write", "stage", "commit", "discard", "write_atomic"]

@@ -78,3 +78,11 @@ def test_a_file_another_thread_creates_during_a_write_keeps_the_umasks_permissio
         go.set()
         thread.join()
     assert (_mode(tmp_path / "other.txt"), _mode(tmp_path / "export.csv")) == (0o644, 0o644)
+
+
+def test_create_beside_gives_a_new_file_with_the_umasks_permissions(tmp_path, umask_022):
+    fd, tmp = atomic.create_beside(tmp_path / "table.sqlite")
+    os.close(fd)
+    assert tmp.parent == tmp_path and tmp.name.startswith("table.sqlite.") and _mode(tmp) == 0o644
+    atomic.commit(tmp, tmp_path / "table.sqlite")
+    assert [p.name for p in tmp_path.iterdir()] == ["table.sqlite"]
