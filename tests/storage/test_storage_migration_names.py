@@ -33,7 +33,8 @@ def _recorded(path: Path) -> list[str]:
 
 def test_migration_numbers_count_up_in_the_order_they_run():
     numbers = [int(re.match(r"m(\d{3})_", m.name).group(1)) for m in MIGRATIONS._migrations]
-    assert numbers == list(range(1, len(numbers) + 1))
+    assert numbers[:8] == list(range(1, 9))  # m001…m008, as they ran since the first release
+    assert numbers == sorted(set(numbers))  # later ones: each above the one before (branches may skip numbers)
 
 
 def test_a_database_of_before_the_renumbering_opens_upgrades_and_keeps_its_data(tmp_path):
