@@ -17,6 +17,7 @@ import torch
 import storage
 
 from ..core import atomic, checkpoint
+from ..core.canaries import by_repeats, canary_exposures
 from ..core.config import TrainConfig
 from ..core.data import Dataset
 from ..core.distributed import LOCAL, Group
@@ -218,7 +219,5 @@ def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
 
 def _canary_exposure(model: GRULanguageModel, dataset: Dataset, config: TrainConfig) -> dict:
     """The canaries' exposure with the model as it is after this epoch (train --canaries; core/canaries.py)."""
-    from ..core.canaries import by_repeats, canary_exposures
-
     found = canary_exposures(model, dataset.vocab, config, dataset.canaries)
     return {"by_repeats": by_repeats(found), "canaries": found}
