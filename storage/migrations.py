@@ -242,3 +242,27 @@ def m012_canary_exposure(db: Database) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN canaries INTEGER DEFAULT 0")
     db.execute("ALTER TABLE runs ADD COLUMN audit TEXT")
     db.execute("ALTER TABLE epochs ADD COLUMN canary_exposure TEXT")
+
+
+@MIGRATIONS()
+def m010_learn_answers(db: Database) -> None:
+    # Learn (design §15): every answer to a generated question — its family, difficulty, the misconception tag of
+    # the chosen option (NULL when right), time taken, mode (quiz/practice/test/predict) and the run it was about.
+    db.execute(
+        """
+        CREATE TABLE learn_answers (
+            id INTEGER PRIMARY KEY,
+            answered_at TEXT,
+            question_id TEXT NOT NULL,
+            family TEXT NOT NULL,
+            difficulty TEXT NOT NULL,
+            misconception TEXT,
+            correct INTEGER NOT NULL,
+            chosen INTEGER,
+            seconds REAL,
+            mode TEXT,
+            run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_learn_answers_question ON learn_answers(question_id)")

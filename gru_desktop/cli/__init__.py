@@ -27,6 +27,7 @@ COMMANDS = {
     "install-desktop": ("tools", "cmd_desktop"),
     "uninstall-desktop": ("tools", "cmd_desktop"),
     "bench": ("tools", "cmd_bench"),
+    "quiz": ("quiz", "cmd_quiz"),
 }
 
 

@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     qm = qs.add_parser("remove", help="take a queued run out of the queue")
     qm.add_argument("item", metavar="ID", type=int)
 
+    lq = sub.add_parser("quiz", help="questions about your own model, computed from your text, settings and run")
+    lq.add_argument("run", nargs="?", metavar="RUN", help="run id or latest (default: the latest completed run)")
+    lq.add_argument("--mode", choices=["quiz", "practice", "test"], default="quiz",
+                    help="quiz: 3 questions; practice: 5, easy to hard; test: 10 across easy, medium and hard")
+    lq.add_argument("--seed", type=int, help="the same seed and run give the same questions (default: a new one)")
+    lq.add_argument("--json", action="store_true", help="print the questions as a JSON list instead of asking")
+
     sub.add_parser("install-desktop", help="add GRU Desktop with its icon to the applications menu (current user)")
     sub.add_parser("uninstall-desktop", help="remove the applications-menu launcher and icons again")
 
