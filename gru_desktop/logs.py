@@ -2,20 +2,25 @@
 
 Everything logs to the `gru_desktop` logger (`logging.getLogger(__name__)` in each module). `setup(home)`
 gives it, once per process (a second call re-homes it):
-- a rotating log file in the data folder, `gru-desktop.log` (1 MB, 3 old files kept): warnings, and the
-  traceback of every unexpected error. It is opened at the first record, so a command that logs nothing
-  creates no file and no folder; a log that cannot be written is remembered (`log_file()` is then None),
-  never raised or printed — the log must never be what fails.
+- a rotating log file in the data folder, `gru-desktop.log` (1 MB, 3 old files kept): notes, warnings and
+  the traceback of every unexpected error (the logger's level, INFO by default, decides). It is opened at
+  the first record, so a command that logs nothing creates no file and no folder; a log that cannot be
+  written is remembered (`log_file()` is then None), never raised or printed — the log must never be what
+  fails.
 - with `stderr`, each record as one line on stderr, as the CLI always wrote them: `warning: …`, `note: …`.
 The window adds its own handler (ui/window/app.py) that shows warnings in the status bar, so a GUI user sees
-what a CLI user reads on stderr. Stdlib only, light: the window sets it up before its first paint.
+what a CLI user reads on stderr. No torch, no Qt; it imports `storage` (to find the data folder), so the
+window sets it up once it has warmed up, after its first paint (ui/window/app.py), and the CLI before each command.
 """
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+
+import storage
 
 LOG_NAME = "gru-desktop.log"
 MAX_BYTES = 1_000_000
@@ -66,8 +71,6 @@ class StderrLines(logging.StreamHandler):
 
     @property  # type: ignore[override]
     def stream(self):
-        import sys
-
         return sys.stderr
 
     @stream.setter
@@ -106,8 +109,6 @@ def ensure_file(home: str | os.PathLike | None = None) -> logging.Logger:
 
 def log_path(home: str | os.PathLike | None = None) -> Path | None:
     """Where the log file of this data folder is (None when there is no usable data folder)."""
-    import storage
-
     try:
         return storage.resolve_home(home) / LOG_NAME
     except storage.StorageError:

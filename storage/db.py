@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from sqlite_utils import Database
 
-from .migrations import MIGRATIONS
+from .migrations import MIGRATIONS, rename_recorded
 
 # Milliseconds a connection waits for another one's write lock. A training
 # worker commits an epoch in milliseconds, so ten seconds is generous.
@@ -79,10 +79,13 @@ def _migrate(db: Database) -> None:
     # pending, because apply() re-checks inside the lock. Migrations.apply
     # nests its own per-migration transactions as savepoints inside this one.
     # Foreign keys are off while migrating (SQLite ignores the pragma inside a transaction, so it is set
-    # here): a migration that rebuilds a table (m009) must not cascade-delete the rows that point at it.
+    # here): a migration that rebuilds a table (m007) must not cascade-delete the rows that point at it.
+    # A database that recorded a migration under its old name (migrations.RENAMED) shows the new name as
+    # pending; the record is renamed first, in the same transaction, so nothing runs twice.
     db.execute("PRAGMA foreign_keys=OFF")
     try:
         with write_transaction(db):
+            rename_recorded(db)
             MIGRATIONS.apply(db)
             broken = db.execute("PRAGMA foreign_key_check").fetchall()
             if broken:

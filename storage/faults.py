@@ -23,6 +23,7 @@ MB = 1_000_000
 # metadata, so a check that passes leaves room for the rows that record the work.
 MARGIN_BYTES = 4 * MB
 
+_DATA_FOLDER_PARTS = ("the data folder", "the models folder", "the database")
 _NO_SPACE_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
 # sqlite3 primary result codes (the low byte of sqlite_errorcode).
@@ -49,8 +50,10 @@ def no_space(path: str | os.PathLike, needed: int | None = None) -> StorageError
 
 
 def read_only(path: str | os.PathLike, what: str = "the data folder") -> StorageError:
-    return StorageError("read_only", f"{what} {os.fsdecode(path)} is read-only; make it writable, "
-                                     "or choose another data folder with --home or GRU_DESKTOP_HOME")
+    # The data folder's own parts can be moved with --home; any other folder (an export's) is the user's choice.
+    other = ("another data folder with --home or GRU_DESKTOP_HOME" if what in _DATA_FOLDER_PARTS
+             else "another folder")
+    return StorageError("read_only", f"{what} {os.fsdecode(path)} is read-only; make it writable, or choose {other}")
 
 
 def damaged(path: str | os.PathLike, why: str) -> StorageError:
@@ -139,9 +142,11 @@ def check_free_space(path: str | os.PathLike, needed: int, margin: int = MARGIN_
 
 
 def check_writable(folder: str | os.PathLike, what: str = "the data folder") -> None:
-    """StorageError unless a file can be created in `folder` (a probe file, removed at once).
+    """StorageError unless a file can be created in `folder` (a probe file, removed at once). The one check
+    of a folder before writing: the data folder's, the models folder's, an export's (jobs.exports.check_target).
 
-    os.access is not enough: it ignores read-only mounts for root and says nothing of a full disk.
+    os.access is not enough: it answers from permission bits (root passes them all), so it says nothing of a
+    disk without free inodes or space, or of a network mount that refuses what the bits allow.
     """
     with translated(folder, what=what):
         fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=folder)

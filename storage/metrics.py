@@ -30,7 +30,7 @@ EPOCH_COLUMNS = (
     "tokens_per_s",
     "observation",
     "lr",
-    # the system monitor (m009): the training process during the epoch
+    # the system monitor (m007): the training process during the epoch
     "cpu_percent",
     "peak_rss_mb",
     "threads",

@@ -10,6 +10,9 @@ Rules for editing this file:
   what it created the day it shipped, even if the constants change later.
 * Every migration runs in a transaction together with the record of it
   having been applied, so a failure leaves the database untouched.
+* Names count up in the order the migrations run (m001, m002, ...). A
+  migration that ever shipped under another name keeps its old name in
+  RENAMED, so databases that recorded the old name are not migrated twice.
 """
 
 from __future__ import annotations
@@ -18,6 +21,26 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 MIGRATIONS = Migrations("gru_desktop")
+
+# {name a migration was recorded under in older databases: its name now}. Until 2026-12 the migration that
+# ran seventh was called m009 (the numbers were taken in the order branches were planned, not merged);
+# `rename_recorded` rewrites such records before anything is applied.
+RENAMED = {"m009_resume_queue_monitor": "m007_resume_queue_monitor"}
+
+
+def recorded_under_old_names(db: Database) -> bool:
+    """Whether `db` recorded a migration under a name in RENAMED (read-only)."""
+    return any(m.name in RENAMED for m in MIGRATIONS.applied(db))
+
+
+def rename_recorded(db: Database) -> None:
+    """Rewrite the old names of RENAMED in sqlite-utils' record of applied migrations (inside the caller's
+    write transaction, before MIGRATIONS.apply). A new database has nothing to rename."""
+    if not recorded_under_old_names(db):
+        return
+    for old, new in RENAMED.items():
+        db.execute(f"UPDATE {Migrations.migrations_table} SET name = ? WHERE migration_set = ? AND name = ?",
+                   [new, MIGRATIONS.name, old])
 
 
 @MIGRATIONS()
@@ -157,7 +180,7 @@ def m006_blend_and_samples(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m009_resume_queue_monitor(db: Database) -> None:
+def m007_resume_queue_monitor(db: Database) -> None:  # recorded as m009_resume_queue_monitor before 2026-12
     # 1. Runs can be 'paused' (a checkpoint to resume from) and 'queued'. SQLite cannot change a CHECK
     # constraint in place, so the table is rebuilt from its own current definition (whatever columns
     # earlier migrations added) with the longer status list. storage.db runs migrations with foreign keys
@@ -166,7 +189,8 @@ def m009_resume_queue_monitor(db: Database) -> None:
     old = "('running', 'completed', 'cancelled', 'failed', 'interrupted')"
     new = "('running', 'completed', 'cancelled', 'failed', 'interrupted', 'paused', 'queued')"
     if old not in sql:
-        raise RuntimeError("m009: unexpected runs schema, status list not found")
+        raise RuntimeError("m007: unexpected runs schema, status list not found")
+    # (The temporary table keeps the name it shipped with; the rename below gives the same schema either way.)
     db.execute(sql.replace(old, new).replace("CREATE TABLE runs", "CREATE TABLE runs_m009", 1))
     db.execute("INSERT INTO runs_m009 SELECT * FROM runs")
     db.execute("DROP TABLE runs")

@@ -169,7 +169,11 @@ def set_evaluation(db: Database, run_id: int, *, perplexity: float, top1: float,
 
 
 def set_blend(db: Database, run_id: int, weights: dict[str, float] | None, lam: float | None) -> None:
-    """Record the fitted blend weights of a run's suggestions (None: the run suggests with the GRU alone)."""
+    """Record the fitted blend weights of a run's suggestions (None: the run suggests with the GRU alone).
+
+    What suggests reads the weights from the counts file beside the model; `blend_weights` here is the
+    record that `runs show` and `runs --json` report without loading that file (tests/cli/test_cli_blend.py,
+    tests/jobs/test_jobs_recorded_run.py check the two agree)."""
     _update(db, run_id, {"blend_weights": json.dumps(weights) if weights is not None else None, "blend_lambda": lam})
 
 

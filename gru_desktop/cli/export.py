@@ -26,7 +26,7 @@ def runs_export(args, db) -> int:
         raise UserError("--width must be between 100 and 10000 pixels")
     ids = list(dict.fromkeys(storage.resolve_run_id(db, ref) for ref in args.runs))  # unknown run: exit 2
     for path in targets.values():  # every path checked before anything is written
-        exports.check_writable(path)
+        exports.check_target(path)
     if args.torchscript:
         print("notice: --torchscript is deprecated (PyTorch deprecates TorchScript) and goes in the next release; "
               "use --pt2 PATH (torch.export) or --onnx PATH", file=sys.stderr)

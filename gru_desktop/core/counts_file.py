@@ -5,6 +5,7 @@ holds anything but the arrays we wrote is refused, nothing executed.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import zipfile
@@ -35,8 +36,6 @@ def counts_path(model_path: str | os.PathLike) -> Path:
 def save_counts(path: str | os.PathLike, counts: KneserNeyTrigram, weights: Weights, vocab: Vocab,
                 report: dict | None = None, theta: float = 1.0) -> None:
     """Write the counts and the fitted weights atomically (temporary file, fsync, rename)."""
-    import json
-
     path = Path(path)
     # Any: unpacked into savez's keywords, whose stub would also match the values against `allow_pickle`
     arrays: dict[str, Any] = {k: np.ascontiguousarray(v, dtype=np.int64) for k, v in counts.arrays().items()}
@@ -53,8 +52,6 @@ MAX_UNPACK_RATIO = 64  # sorted counts compress about 3–6×; far more is a cra
 
 def load_counts(path: str | os.PathLike, vocab: Vocab) -> Blend:
     """Read a counts file for a model with this vocabulary; ModelFileError for anything we did not write."""
-    import json
-
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: counts file not found")

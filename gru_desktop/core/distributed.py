@@ -19,7 +19,9 @@ from datetime import timedelta
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
+from .devices import resolve_device
 from .errors import UserError
 
 DEFAULT_TIMEOUT_S = 60.0  # a process that has died is noticed by the others within this
@@ -66,8 +68,6 @@ class TorchGroup(Group):
         return (self.rank, self.world)
 
     def wrap(self, module: nn.Module, device: torch.device) -> nn.Module:
-        from torch.nn.parallel import DistributedDataParallel
-
         ids = [device.index] if device.type == "cuda" else None
         # DDP broadcasts rank 0's weights at construction: with the same seed everywhere that is a no-op.
         return DistributedDataParallel(module, device_ids=ids)
@@ -103,8 +103,6 @@ def join(device_name: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[TorchG
 
     gloo on the CPU, nccl on CUDA (this process's GPU is cuda:LOCAL_RANK). MPS has no collective backend
     in PyTorch, so several processes on MPS are refused."""
-    from .devices import resolve_device
-
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = resolve_device(device_name, local_rank)

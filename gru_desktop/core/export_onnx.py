@@ -47,7 +47,7 @@ class OnnxExport:
 
 
 def _require() -> None:
-    try:
+    try:  # optional dependencies (the `onnx` extra), so imported only when an ONNX export is asked for
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
     except ImportError:
@@ -56,7 +56,7 @@ def _require() -> None:
 
 def onnx_bytes(loaded: LoadedModel, exporter: str) -> bytes:
     """The ONNX file's content from one exporter, with the vocabulary and config as metadata."""
-    import onnx
+    import onnx  # optional (the `onnx` extra): checked by _require() before
 
     module, args = step_module(loaded), example_inputs(loaded)
     quiet, log = io.StringIO(), logging.getLogger("torch.onnx")
@@ -66,7 +66,7 @@ def onnx_bytes(loaded: LoadedModel, exporter: str) -> bytes:
         restore.callback(log.setLevel, level)
         warnings.simplefilter("ignore")  # the exporters narrate and warn about their own internals
         if exporter == "dynamo":
-            try:
+            try:  # optional: the dynamo exporter's own dependency
                 import onnxscript  # noqa: F401
             except ImportError:
                 raise ExportError(MISSING) from None
@@ -86,7 +86,7 @@ def onnx_bytes(loaded: LoadedModel, exporter: str) -> bytes:
 
 def onnxruntime_step(data: bytes):
     """The ONNX bytes as a step function (token, state) → (probs, state), run by onnxruntime on the CPU."""
-    import onnxruntime
+    import onnxruntime  # optional (the `onnx` extra): checked by _require() before
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1  # a few tiny steps: threads only add noise

@@ -19,16 +19,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from .config import TrainConfig
+from .devices import bf16_is_fast
 from .vocab import PAD
-
-
-def native_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 matrices in hardware (AVX512-BF16 or AMX), where the dense
-    layer's products run ~2.5× faster than float32. Elsewhere bfloat16 is emulated and no faster."""
-    cpu = getattr(torch, "cpu", None)
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
-
 
 EMBEDDING_INIT = 0.5  # embeddings start uniform in ±0.5, not N(0, 1)
 
@@ -61,8 +53,6 @@ class GRULanguageModel(nn.Module):
     @classmethod
     def from_config(cls, config: TrainConfig, vocab_size: int, device: torch.device | None = None) -> "GRULanguageModel":
         """The model on the CPU; `device` (where it will train) decides what precision `auto` means."""
-        from .devices import bf16_is_fast
-
         model = cls(vocab_size, config.embed_dim, config.hidden_size, config.layers, config.dropout or 0.0,  # None: not resolved
                     config.tie_weights)
         auto = config.precision == "auto" and bf16_is_fast(device or torch.device("cpu"))

@@ -27,6 +27,7 @@ class CorpusSummary:
 
 
 def summarize(dataset, config) -> CorpusSummary:
+    # here, not at the top: the window imports CorpusSummary before its first paint, numpy loads in the worker
     import numpy as np
 
     corpus = dataset.corpus

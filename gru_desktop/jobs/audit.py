@@ -53,7 +53,7 @@ class _Found:
 
 def scan_file(path: Path, tokenizer: str, found: dict[str, _Found], should_stop=None) -> None:
     """Add the secret-like spans of one file to `found` (by text: first place, and how often), streamed."""
-    from ..core.textfile import read_text
+    from ..core.textfile import read_text  # here, not above: exposed_summary's callers need no torch
 
     state = {"carry": "", "line": 0, "prev": ""}
 
@@ -88,7 +88,7 @@ def audit_run(db, run_ref, *, n_candidates: int = 1000, max_spans: int = MAX_SPA
     # torch only here: the GUI thread imports this module for `summary_text`
     from ..core.audit import SpanScorer, known_candidates
     from ..core.corpus import read_corpus
-    from .run_model import load_run_model
+    from .recorded_run import load_run_model
 
     run, loaded = load_run_model(db, run_ref)
     cfg, vocab, model = loaded.config, loaded.vocab, loaded.model
@@ -154,6 +154,7 @@ def audit_run(db, run_ref, *, n_candidates: int = 1000, max_spans: int = MAX_SPA
 
 
 def _extraction(run: dict, loaded, corpus, unchanged: bool, notes: list[str]) -> dict:
+    # here, not above: importing this module for exposed_summary (export and serve warnings) loads no torch
     from ..core.audit import extraction
     from ..core.ngram import KneserNeyTrigram
     from .blends import bounded_split, load_blend
@@ -175,7 +176,7 @@ def _canaries(db, run: dict, loaded) -> list[dict]:
     n = int(run.get("canaries") or 0)
     if n <= 0:
         return []
-    from ..core.canaries import canary_exposures, make_canaries
+    from ..core.canaries import canary_exposures, make_canaries  # torch: only when a run has canaries
 
     now = canary_exposures(loaded.model, loaded.vocab, loaded.config, make_canaries(n, loaded.config.seed))
     history: dict[int, list] = {}

@@ -2,7 +2,8 @@
 
 Where core (gru_desktop.core.blend / evaluate) and storage meet for the blend, as runs.py does for training.
 A run gets its blend when training ends; a run trained before blends existed gets it on first use (the
-Autocomplete page, `suggest`, `evaluate`), from its own text read again and checked by sha256. The counts go
+Autocomplete page, `suggest`, `evaluate`), from its own text read again and checked by sha256. `evaluate_run`
+scores a recorded run's blend again on its validation text. The counts go
 to `models/<run id>.counts.npz` beside the model; the weights, λ and the sources' numbers to the database.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..core.errors import ModelFileError, UserError
 from ..core.evaluate import EvalReport, evaluate_parts, first_tokens, fit_blend
 from ..core.modelfile import LoadedModel
 from .faults import user_message
+from .recorded_run import load_run_model, run_corpus
 
 # Words of a corpus the counts (and the blend's weights and numbers) are fitted and scored on: the first
 # sentences up to this many. Counting takes ~60 bytes a word at its peak (measured on a generated corpus), so
@@ -116,8 +118,6 @@ def ensure_blend(db, run: dict, loaded: LoadedModel, should_stop=None) -> BlendS
         return state
     if Path(counts_path(run["model_path"])).is_file():
         return state  # a damaged file is reported, never silently replaced
-    from .run_model import run_corpus
-
     try:
         corpus = run_corpus(run, loaded.config, should_stop)
         blend, parts = fit_run_blend(loaded, corpus)
@@ -131,6 +131,28 @@ def ensure_blend(db, run: dict, loaded: LoadedModel, should_stop=None) -> BlendS
             raise
         return BlendState(blend, f"fitted for this session only ({message})")
     return BlendState(blend)
+
+
+def evaluate_run(db, run_id: int, should_stop=None):
+    """Score what suggests for the run — its blend (fitted now if it has none yet), else the GRU — on its own
+    validation sentences (perplexity, top-1, top-3, keystroke savings), with the GRU's and the counts' numbers
+    on the same positions, and store them with the run. The corpus is read again from the run's files and
+    must be the text the run was trained on (same sha256), or the split would differ."""
+    run, loaded = load_run_model(db, run_id)
+    cfg = loaded.config
+    corpus = run_corpus(run, cfg, should_stop)
+    state = load_blend(run, loaded)
+    if state.blend is None and not counts_path(run["model_path"]).is_file():
+        _, parts = fit_and_store(db, run_id, loaded, corpus, run["model_path"], should_stop)
+        return parts["blend"]
+    part, _, val = bounded_split(corpus, cfg)  # the validation text the blend was scored on when it was fitted
+    parts = evaluate_parts(loaded.model, loaded.vocab, cfg, part, val, blend=state.blend)
+    try:
+        record(db, run_id, state.blend, parts)
+    except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: the numbers, just not stored
+        if user_message(exc) is None:
+            raise
+    return parts["blend" if state.blend is not None else "gru"]
 
 
 def _numbers(r: EvalReport) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.config import stored_settings
+
 MAX_COMPARED = 8  # runs drawn at once: 4 curves each, one colour each; more would be unreadable and slow
 
 
@@ -30,7 +32,7 @@ def compared(runs: list[dict]) -> tuple[list[dict], str]:
 
 def compare_data(db, runs: list[dict]) -> Comparison:
     """Read the runs' epochs and diff their settings (run dicts as `storage.list_runs` gives them)."""
-    from .exports import run_series
+    from .exports import run_series  # here, not at the top: `exports` loads storage, after the window's first paint
 
     series = run_series(db, [r["id"] for r in runs])
     return Comparison(series, settings_rows(runs, False), settings_rows(runs, True))
@@ -42,8 +44,6 @@ def settings_rows(runs: list[dict], show_all: bool) -> list[tuple[str, list]]:
         return []
     extra = {"corpus": [r.get("corpus") for r in runs], "vocabulary (actual)": [r.get("vocab_size") for r in runs],
              "parent run": [r.get("parent_run_id") for r in runs]}
-    from ..core.config import stored_settings
-
     # A run stored before a setting existed was made with its legacy value (e.g. untied), not "missing".
     configs = [stored_settings(r["config"]) if r.get("config") else {} for r in runs]
     keys = sorted({k for c in configs for k in c})

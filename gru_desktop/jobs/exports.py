@@ -26,18 +26,26 @@ CSV_COLUMNS = ("run_id", "run_name", "epoch", "train_loss", "train_accuracy", "v
                "cpu_percent", "peak_rss_mb", "threads", "device")
 
 
-def check_writable(path: str | os.PathLike) -> Path:
-    """The path, if a file can be created there; else a UserError that says why, naming the path."""
+def check_target(path: str | os.PathLike) -> Path:
+    """The path, if an export can be written there; else a UserError that says why, naming the path.
+
+    What is particular to a target file is checked here (a folder, a missing folder, a read-only file); whether
+    its folder takes a new file is `storage.check_writable`'s probe (a file created and removed), which also
+    finds what permission bits do not show: a folder whose disk has no free inodes, a network mount that
+    refuses root, a read-only mount.
+    """
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise UserError(f"cannot write {path}: it is a folder")
     if not parent.is_dir():
         raise UserError(f"cannot write {path}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UserError(f"cannot write {path}: no permission to write in {parent}")
     if path.exists() and not os.access(path, os.W_OK):
         raise UserError(f"cannot write {path}: the file is read-only")
+    try:
+        storage.check_writable(parent, what="the folder")
+    except storage.StorageError as exc:
+        raise UserError(f"cannot write {path}: {exc}") from None
     return path
 
 
@@ -80,7 +88,7 @@ def epochs_csv(db, run_ids: Iterable[int | str], path: str | os.PathLike) -> int
     """Write the epochs of the runs to a UTF-8 CSV with a header row; return the number of data rows.
 
     Numbers are written in full precision (Python's repr), a missing value as an empty field."""
-    path = check_writable(path)
+    path = check_target(path)
     rows = epoch_rows(db, run_ids)
     try:
         with atomic_write(path, "w", newline="") as fh:
@@ -119,24 +127,25 @@ class ModelExport:
 def export_model(db, run_id: int | str, path: str | os.PathLike, fmt: str) -> ModelExport:
     """Export the run's best model as `fmt` (pt2, onnx or the deprecated torchscript), verified where the
     format allows (see core.step_module); nothing is written unless it matches. Returns what was written."""
-    from .run_model import load_run_model
+    # here, not at the top: a model export loads torch; CSV exports and run labels (the Runs page) do not
+    from .recorded_run import load_run_model
 
     if fmt not in MODEL_FORMATS:
         raise UserError(f"unknown model format {fmt!r} (pt2, onnx)")
-    path = check_writable(path)
+    path = check_target(path)
     run, loaded = load_run_model(db, run_id)  # ModelFileError (a UserError) for a run without a model
     try:
         if fmt == "pt2":
-            from ..core.export_pt2 import export_pt2
+            from ..core.export_pt2 import export_pt2  # each exporter loads what it needs only for its format
 
             done = export_pt2(loaded, path)
             return ModelExport(path, fmt, run["id"], done.parity.max_difference, done.parity.steps)
         if fmt == "onnx":
-            from ..core.export_onnx import EXPORTERS, export_onnx
+            from ..core.export_onnx import EXPORTERS, export_onnx  # as above (onnx is optional)
 
             done = export_onnx(loaded, path)
             return ModelExport(path, fmt, run["id"], done.parity.max_difference, done.parity.steps, EXPORTERS[done.exporter])
-        from ..core.export_torchscript import export_torchscript
+        from ..core.export_torchscript import export_torchscript  # as above
 
         export_torchscript(loaded, path)
         return ModelExport(path, fmt, run["id"])
@@ -149,5 +158,5 @@ def torchscript(db, run_id: int | str, path: str | os.PathLike) -> Path:
     return export_model(db, run_id, path, "torchscript").path
 
 
-__all__ = ["CSV_COLUMNS", "MODEL_FORMATS", "ModelExport", "check_writable", "run_label", "run_series", "epoch_rows",
+__all__ = ["CSV_COLUMNS", "MODEL_FORMATS", "ModelExport", "check_target", "run_label", "run_series", "epoch_rows",
            "epochs_csv", "export_model", "torchscript"]

@@ -4,7 +4,9 @@ A UserError (bad file or setting), a StorageError (full disk, read-only or damag
 busy run are the user's to fix: the CLI prints one `error:` line and exits 2, the GUI shows the message.
 A raw OSError or sqlite3 error that is a disk fault (no space, read-only, a damaged database) is turned
 into the same kind of message; anything else is a bug and keeps its traceback (in the log file).
-Light on purpose (no torch, no Qt): the GUI imports it before its first paint.
+No torch and no Qt (tests/core/test_core_imports.py checks it), so wording an error never loads the engine.
+It does load `storage` (sqlite-utils), so the window imports it only when an error comes (ui/threads.py,
+ui/errors.py), never before its first paint.
 """
 from __future__ import annotations
 

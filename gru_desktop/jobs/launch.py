@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import sys
 
+from torch.distributed.elastic.multiprocessing.api import SignalException
+from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+from torch.distributed.run import parse_args, run
+
 from ..core.config import TrainConfig
+from ..core.devices import resolve_device
+from ..core.distributed import threads_per_process
 from ..core.errors import UserError
 
 # Options of `train` that the launcher itself consumes; the workers get everything else.
@@ -55,21 +62,13 @@ def check_port(port: int) -> None:
 
 def launch_processes(argv: list[str], config: TrainConfig, port: int = 0) -> int:
     """Run `gru_desktop <argv>` in config.processes processes under torchrun; rank 0's exit code."""
-    from ..core.devices import resolve_device
-
     resolve_device(config.device)  # an absent device: one error line here, before any process starts
     if port:
         check_port(port)
     else:
         port = free_port()
     n = config.processes
-    from ..core.distributed import threads_per_process
-
     os.environ.setdefault("OMP_NUM_THREADS", str(config.threads or threads_per_process(n)))
-    from torch.distributed.elastic.multiprocessing.api import SignalException
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    from torch.distributed.run import parse_args, run
-
     for name in list(logging.root.manager.loggerDict):  # torchrun's own log: the workers say what matters
         if name.startswith("torch.distributed"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -84,8 +83,6 @@ def launch_processes(argv: list[str], config: TrainConfig, port: int = 0) -> int
     except ChildFailedError as exc:
         return _exit_code(exc)
     except SignalException as exc:  # Ctrl-C or SIGTERM: torchrun has passed it on to the workers and waited
-        import signal
-
         return 130 if exc.sigval == signal.SIGINT else 143
     except KeyboardInterrupt:
         return 130
@@ -106,8 +103,6 @@ def _exit_code(exc) -> int:
 
 
 def _signal_name(code) -> str:
-    import signal
-
     try:
         return signal.Signals(-code).name
     except (TypeError, ValueError):

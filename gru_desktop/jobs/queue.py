@@ -104,6 +104,8 @@ def work_queue(home=None, stop: threading.Event | None = None, pause: threading.
     head of the queue) and ends the work. A queued item whose settings or text cannot be used is marked
     failed with the reason and the next one is taken.
     """
+    # here, not at the top: the Queue page imports this module (parse_values, queue_configs) on the GUI
+    # thread, and `runs` loads torch
     from .runs import RunFinished, RunStarted, open_store, prepare, resume_run, train_run
 
     home, db = open_store(home)

@@ -6,6 +6,7 @@ the run finished; a full or read-only disk never loses the run's status or its l
 """
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -15,7 +16,8 @@ import torch
 
 import storage
 
-from ..core import atomic
+from ..core import atomic, checkpoint
+from ..core.canaries import by_repeats, canary_exposures
 from ..core.config import TrainConfig
 from ..core.data import Dataset
 from ..core.distributed import LOCAL, Group
@@ -23,8 +25,11 @@ from ..core.model import GRULanguageModel
 from ..core.modelfile import LoadedModel, model_bytes
 from ..core.samples import epoch_samples
 from ..core.train import EpochResult, Snapshot, StepResult, TrainingDone, train
+from . import baselines
+from .blends import fit_and_store
 from .faults import user_message
 from .run_events import CheckpointSaved, RunFinished, RunStage
+from .sysmon import SystemMonitor
 
 log = logging.getLogger(__name__)
 STEP_FLUSH_SECONDS = 1.0
@@ -36,9 +41,6 @@ _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "c
 def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, stop, pause, resume, prefixes,
            saved=False, device: torch.device | None = None, group: Group = LOCAL, probes: list[str] = ()):
     """Train and record: steps, epochs (with the system monitor), best models, checkpoints; then finish."""
-    from ..core.checkpoint import save_checkpoint
-    from .sysmon import SystemMonitor
-
     path = storage.model_path(home, run_id)
     ckpt_path = storage.checkpoint_path(home, run_id)
     pause = pause if pause is not None else threading.Event()  # also set by `runs pause` from another process
@@ -67,7 +69,7 @@ def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, s
                 storage.add_steps(db, run_id, steps)  # the chart up to the checkpoint is on disk with it
                 steps = []
                 try:
-                    save_checkpoint(ckpt_path, event.state, run_id=run_id, config=config.to_dict(),
+                    checkpoint.save_checkpoint(ckpt_path, event.state, run_id=run_id, config=config.to_dict(),
                                     vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256, probes=probes)
                     storage.set_checkpoint(db, run_id, ckpt_path)
                     have_checkpoint, saved_where = True, event.where
@@ -129,8 +131,6 @@ def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, s
 def _fit_blend(db, run_id: int, path: Path, model: GRULanguageModel, dataset: Dataset, config: TrainConfig):
     """Fit and store what will suggest: the GRU blended with counts (design §11); λ, or None when it failed
     (the run stays complete and suggests with the GRU alone until the blend is fitted on first use)."""
-    from .blends import fit_and_store
-
     try:
         blend, _ = fit_and_store(db, run_id, LoadedModel(model, config, dataset.vocab, {}), dataset.corpus, path)
         return blend.weights.lam
@@ -204,8 +204,6 @@ def _on_cpu(model: GRULanguageModel, device: torch.device) -> GRULanguageModel:
     """The model itself when it trains on the CPU, else a CPU copy (typing suggestions run on the CPU)."""
     if device.type == "cpu":
         return model
-    import copy
-
     twin = copy.deepcopy(model).to("cpu")
     return twin
 
@@ -213,17 +211,13 @@ def _on_cpu(model: GRULanguageModel, device: torch.device) -> GRULanguageModel:
 def _baseline(db, dataset: Dataset, config: TrainConfig) -> None:
     """The count-based baseline for this corpus and split (computed once, ~1 s on WikiText-2), so the runs
     table can show whether the GRU beats counting. It never fails a run that has already finished."""
-    from .baselines import ensure_baseline
-
     try:
-        ensure_baseline(db, dataset, config)
+        baselines.ensure_baseline(db, dataset, config)
     except Exception as exc:  # noqa: BLE001 - reported, not fatal: the run itself is complete
         log.warning("no count-based baseline for this corpus: %s: %s", type(exc).__name__, exc)
 
 
 def _canary_exposure(model: GRULanguageModel, dataset: Dataset, config: TrainConfig) -> dict:
     """The canaries' exposure with the model as it is after this epoch (train --canaries; core/canaries.py)."""
-    from ..core.canaries import by_repeats, canary_exposures
-
     found = canary_exposures(model, dataset.vocab, config, dataset.canaries)
     return {"by_repeats": by_repeats(found), "canaries": found}

@@ -156,7 +156,7 @@ def sort_key(row: dict, key: str):
 def table_rows(db) -> list[dict]:
     """Every run (newest first), then the count-based baselines, prepared for the table. Whether each model
     file is there is checked here, once per refresh: never while painting."""
-    import storage
+    import storage  # here, not at the top: the Runs page imports COLUMNS before the first paint, storage after
 
     rows = [{**r, "kind": "run", "model_missing": bool(r.get("model_path")) and not Path(r["model_path"]).is_file()}
             for r in storage.list_runs(db)]
@@ -192,6 +192,7 @@ def why_not_offered(db, run_id: int) -> str:
 def model_choices(db) -> list[dict]:
     """The runs the Autocomplete picker offers — those whose model storage trusts (not a failed run's),
     newest first — each with `label` (what the picker shows) and `model_missing` (checked here, once)."""
+    # here, not at the top: the Runs page imports COLUMNS before the first paint, storage after
     import storage
 
     from .exports import run_label

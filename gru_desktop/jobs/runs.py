@@ -8,7 +8,8 @@ and `storage.mark_interrupted` turns that into `interrupted` on the next start.
 
 Here: starting a job (a new run, a resumed one, a follower process under torchrun). The loop that trains and
 records is `run_driver`; the events it yields are in `run_events`; what is done with a recorded run
-afterwards (load, continue, evaluate, delete) in `run_model`. The names callers use are re-exported here.
+afterwards (load, continue, delete) in `recorded_run`, and scoring what suggests for it in `blends`. The names
+callers use are re-exported here.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import torch
 
 import storage
 
+from ..core.checkpoint import CheckpointError, load_checkpoint
 from ..core.config import TrainConfig
 from ..core.corpus import SAMPLE_CORPUS, read_corpus
 from ..core.data import Dataset, build_dataset
@@ -31,9 +33,11 @@ from ..core.modelfile import estimate_file_bytes
 from ..core.samples import check_probes, validation_prefixes
 from ..core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
 from ..core.train import TrainingDone, train
+from ..core.vocab import Vocab
+from .blends import evaluate_run
+from .recorded_run import continue_dataset, delete_run, load_run_model, run_corpus
 from .run_driver import drive
 from .run_events import CheckpointSaved, ResumeError, RunFinished, RunStage, RunStarted
-from .run_model import continue_dataset, delete_run, evaluate_run, load_run_model, run_corpus
 
 
 def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: Group = LOCAL,
@@ -131,9 +135,6 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
     format, when the corpus files changed (sha256), or when another live process is training the run.
     Yields what `train_run` yields; RunStarted carries the run's recorded epochs and steps for the chart.
     """
-    from ..core.checkpoint import CheckpointError, load_checkpoint
-    from ..core.vocab import Vocab
-
     home, db = open_store(home)
     run_id = storage.resolve_run_id(db, run_ref)
     run = storage.get_run(db, run_id)

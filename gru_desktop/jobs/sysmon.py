@@ -13,7 +13,7 @@ import time
 
 class SystemMonitor:
     def __init__(self, device: str = "cpu"):
-        import psutil  # here, not at import: the GUI imports this module for `describe` before its first paint
+        import psutil  # here, not at the top: the GUI thread imports this module for `describe` at each epoch's end
 
         self.device = device
         self.process = psutil.Process()
@@ -26,7 +26,7 @@ class SystemMonitor:
     def peak_rss_mb(self) -> float:
         rss = self.process.memory_info()
         peak = getattr(rss, "peak_wset", 0) or rss.rss  # Windows has the peak; elsewhere getrusage below
-        try:
+        try:  # POSIX only (no `resource` on Windows)
             import resource
 
             maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

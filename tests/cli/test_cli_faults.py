@@ -59,7 +59,7 @@ def home_copy(trained, tmp_path) -> Path:
 # ------------------------------------------------------------------------------------------- full disk
 
 _ENOSPC_AT_WRITE = """
-    import errno, os
+    import errno, os, types
     import gru_desktop.core.atomic as atomic
     real_fdopen, calls = os.fdopen, []
 
@@ -77,7 +77,7 @@ _ENOSPC_AT_WRITE = """
         fh = real_fdopen(fd, *a, **k)
         return HalfWriter(fh) if len(calls) >= {nth} else fh
 
-    atomic.os = type("os", (), {{"fdopen": staticmethod(fdopen), "fsync": os.fsync, "replace": os.replace}})
+    atomic.os = types.SimpleNamespace(**{{**vars(os), "fdopen": fdopen}})  # atomic's own `os`, fdopen replaced
 """
 
 

@@ -9,10 +9,10 @@ import torch.nn.functional as F
 
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.core.data import build_dataset
-from gru_desktop.core.devices import bf16_is_fast, present_devices, resolve_device
+from gru_desktop.core.devices import bf16_is_fast, native_bf16, present_devices, resolve_device
 from gru_desktop.core.distributed import Group
 from gru_desktop.core.errors import ConfigError, UserError
-from gru_desktop.core.model import GRULanguageModel, native_bf16
+from gru_desktop.core.model import GRULanguageModel
 from gru_desktop.core.modelfile import load_model, save_model
 from gru_desktop.core.train import TrainingDone, train
 

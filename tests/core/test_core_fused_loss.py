@@ -66,7 +66,8 @@ def test_fused_loss_exact_when_target_probability_underflows():
 
 def test_precision_auto_follows_the_cpu():
     from gru_desktop.core.config import TrainConfig
-    from gru_desktop.core.model import GRULanguageModel, native_bf16
+    from gru_desktop.core.devices import native_bf16
+    from gru_desktop.core.model import GRULanguageModel
 
     assert GRULanguageModel.from_config(TrainConfig(precision="auto"), 50).bf16_dense == native_bf16()
     assert GRULanguageModel.from_config(TrainConfig(precision="fp32"), 50).bf16_dense is False

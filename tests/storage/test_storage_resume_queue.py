@@ -1,4 +1,4 @@
-"""m009: paused/queued statuses (table rebuilt without losing epochs), pause/resume bookkeeping, the queue."""
+"""m007 (recorded as m009 before it was renumbered): paused/queued statuses (table rebuilt without losing epochs), pause/resume bookkeeping, the queue."""
 from __future__ import annotations
 
 import os
@@ -12,11 +12,11 @@ from storage import queue
 from storage.migrations import MIGRATIONS
 
 
-def test_m009_keeps_runs_epochs_and_steps_of_an_older_database(tmp_path):
+def test_m007_keeps_runs_epochs_and_steps_of_an_older_database(tmp_path):
     path = tmp_path / "runs.db"
     old = Database(path)
     old.execute("PRAGMA foreign_keys=ON")
-    MIGRATIONS.apply(old, stop_before="m009_resume_queue_monitor")
+    MIGRATIONS.apply(old, stop_before="m007_resume_queue_monitor")
     old.execute("INSERT INTO runs (id, name, status, config, tags) VALUES (1, 'old', 'completed', '{}', '[\"a\"]')")
     old.execute("INSERT INTO runs (id, name, status, config, parent_run_id) VALUES (2, 'child', 'interrupted', '{}', 1)")
     old.execute("INSERT INTO epochs (run_id, epoch, val_loss) VALUES (1, 1, 2.5), (1, 2, 2.0)")

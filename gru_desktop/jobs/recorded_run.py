@@ -1,5 +1,6 @@
-"""A recorded run's model and text, for what comes after training: load its model, continue it as a new run,
-read its corpus again, evaluate what suggests for it, delete it with its files.
+"""Jobs on a recorded run, after training: load its model, continue it as a new run, read its text again,
+delete it with its files. (Scoring what suggests for it is `blends.evaluate_run`.) Not to be confused with
+the GUI's table model of the runs, ui/runs_model.py.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from ..core.counts_file import counts_path
 from ..core.data import build_dataset
 from ..core.errors import ModelFileError, UserError
 from ..core.modelfile import LoadedModel, load_model
-from .faults import user_message
 
 
 def load_run_model(db, run_ref, home=None) -> tuple[dict, LoadedModel]:
@@ -43,31 +43,6 @@ def run_corpus(run: dict, config: TrainConfig, should_stop=None):
     if run.get("corpus_sha256") and corpus.sha256 != run["corpus_sha256"]:
         raise UserError(f"the text of run {run['id']} has changed since it was trained ({run['corpus']})")
     return corpus
-
-
-def evaluate_run(db, run_id: int, should_stop=None):
-    """Score what suggests for the run — its blend (fitted now if it has none yet), else the GRU — on its own
-    validation sentences (perplexity, top-1, top-3, keystroke savings), with the GRU's and the counts' numbers
-    on the same positions, and store them with the run. The corpus is read again from the run's files and
-    must be the text the run was trained on (same sha256), or the split would differ."""
-    from ..core.evaluate import evaluate_parts
-    from .blends import bounded_split, fit_and_store, load_blend, record
-
-    run, loaded = load_run_model(db, run_id)
-    cfg = loaded.config
-    corpus = run_corpus(run, cfg, should_stop)
-    state = load_blend(run, loaded)
-    if state.blend is None and not counts_path(run["model_path"]).is_file():
-        _, parts = fit_and_store(db, run_id, loaded, corpus, run["model_path"], should_stop)
-        return parts["blend"]
-    part, _, val = bounded_split(corpus, cfg)  # the validation text the blend was scored on when it was fitted
-    parts = evaluate_parts(loaded.model, loaded.vocab, cfg, part, val, blend=state.blend)
-    try:
-        record(db, run_id, state.blend, parts)
-    except Exception as exc:  # noqa: BLE001 - a read-only folder or a full disk: the numbers, just not stored
-        if user_message(exc) is None:
-            raise
-    return parts["blend" if state.blend is not None else "gru"]
 
 
 def delete_run(db, run_id: int) -> dict:
