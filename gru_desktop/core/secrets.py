@@ -21,8 +21,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # only a type here: the window's epoch table masks text before numpy is loaded
+    import numpy as np
 
 KINDS = ("email", "url", "iban", "card", "phone", "number")
 
