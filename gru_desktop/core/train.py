@@ -65,10 +65,11 @@ class EpochResult:
 @dataclass
 class Snapshot:
     """The loop's state between two batches, to be written as a checkpoint (core/checkpoint.py) before the
-    caller asks for the next event. Yielded every `config.checkpoint_minutes` and at a pause."""
+    caller asks for the next event. Yielded every `config.checkpoint_minutes`, at each epoch's start after the
+    first (`config.checkpoint_epochs`) and at a pause."""
 
     state: TrainState = field(repr=False)
-    reason: str  # periodic | pause
+    reason: str  # periodic | epoch | pause
 
     @property
     def where(self) -> str:
@@ -155,6 +156,11 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
         # (layers, lanes, H): one row per lane of this process
         state = resume.lanes.clone().to(device) if resume is not None and resuming else model.init_state(len(plan.lanes))
         planned_steps = planned_steps or max(len(plan) * config.max_epochs, 1)
+        if config.checkpoint_epochs and epoch > 1 and not resuming:
+            # The previous epoch has ended (its result, the plateau halving and `prev` are in): a checkpoint at
+            # this epoch's batch 0, so a run killed after an epoch resumes from there (design §14).
+            yield Snapshot(snapshot(0), "epoch")
+            last_snapshot = time.perf_counter()
         for i, batch in enumerate(plan, start=1):
             if i <= skip:  # trained before the pause
                 continue

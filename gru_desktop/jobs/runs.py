@@ -182,7 +182,7 @@ def _check_room(home: Path, model, dataset: Dataset) -> None:
 
 def _for_processes(config: TrainConfig, group: Group) -> TrainConfig:
     """Several processes write no checkpoints: one would hold only rank 0's lanes, and resuming is one process."""
-    return config.replace(checkpoint_minutes=0.0) if group.distributed else config
+    return config.replace(checkpoint_minutes=0.0, checkpoint_epochs=False) if group.distributed else config
 
 
 def train_follower(dataset: Dataset, config: TrainConfig, group: Group, stop: threading.Event | None = None) -> str:
