@@ -208,3 +208,12 @@ def m008_devices(db: Database) -> None:
     # processes trained it together (torchrun). Older runs trained in one process on the CPU.
     db.execute("ALTER TABLE runs ADD COLUMN device TEXT DEFAULT 'cpu'")
     db.execute("ALTER TABLE runs ADD COLUMN processes INTEGER DEFAULT 1")
+
+
+@MIGRATIONS()
+def m013_run_token(db: Database) -> None:
+    # The token a launcher gives a child process (`train --run-token T`), stored on the run the child creates,
+    # so the launcher follows exactly that run, not "the first run after the highest id" (another process may
+    # create one meanwhile). NULL for runs nobody follows.
+    db.execute("ALTER TABLE runs ADD COLUMN run_token TEXT")
+    db.execute("CREATE INDEX idx_runs_run_token ON runs(run_token)")

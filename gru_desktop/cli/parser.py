@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="token cache size limit in MB: a second run on the same text skips tokenising; 0 = off (%(default)s)")
     t.add_argument("--name", help="a name for the run")
     t.add_argument("--json", action="store_true", help="one JSON object per epoch, then the result")
+    t.add_argument("--run-token", metavar="TOKEN",
+                   help="stored on the run, so the program that started this one can find its run (the window)")
 
     s = sub.add_parser("suggest", help="next-word suggestions for a text")
     s.add_argument("run", metavar="RUN_ID")

@@ -82,5 +82,5 @@ def _train(args, config, group) -> int:
     stop, pause = threading.Event(), threading.Event()
     with ctrl_c(stop, pause if args.pausable and not group.distributed else None) as received:
         finished = follow(train_run(dataset, config, home=args.home, name=args.name, stop=stop, pause=pause,
-                                     probes=args.probe, group=group), args.json, group.world)
+                                     probes=args.probe, group=group, run_token=args.run_token), args.json, group.world)
     return exit_code(finished, received)

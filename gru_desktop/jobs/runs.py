@@ -81,13 +81,14 @@ def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
               stop: threading.Event | None = None, pause: threading.Event | None = None,
               parent_run_id: int | None = None, initial_state: dict | None = None, probes: list[str] | None = None,
-              tags: list[str] | None = None, group: Group = LOCAL):
+              tags: list[str] | None = None, group: Group = LOCAL, run_token: str | None = None):
     """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, CheckpointSaved, then RunFinished.
 
     `initial_state`: start from these weights (a parent run's model, to continue training it; the
     dataset must then use that model's vocabulary) instead of fresh ones. `probes`: the user's own prefixes
     whose sample suggestions are recorded every epoch, after five drawn from the validation text. `pause`:
     stop after the current batch with a checkpoint; the run is then 'paused' and `resume_run` continues it.
+    `run_token`: stored on the run row, so the process that launched this one finds its run by it.
     `group`: under torchrun, this is rank 0 of the job (the only process that opens the database and
     writes the model file); the other ranks run `train_follower`.
     """
@@ -107,6 +108,8 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         train_tokens=dataset.train.n_tokens, val_tokens=dataset.val.n_tokens, parent_run_id=parent_run_id,
         corpus_paths=[f.path for f in corpus.files], device=str(device), processes=group.world,
     )
+    if run_token:  # the launcher that started this process follows the run by it (jobs/run_follower.py)
+        storage.set_run_token(db, run_id, run_token)
     if tags:
         storage.update_run(db, run_id, tags=list(tags))
     run = storage.get_run(db, run_id)
