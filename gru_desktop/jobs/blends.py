@@ -119,7 +119,7 @@ def ensure_blend(db, run: dict, loaded: LoadedModel, should_stop=None) -> BlendS
     from .run_model import run_corpus
 
     try:
-        corpus = run_corpus(run, loaded.config, should_stop)
+        corpus = run_corpus(run, loaded.config, should_stop, home=storage.db_folder(db))
         blend, parts = fit_run_blend(loaded, corpus)
     except (UserError, OSError, ValueError) as exc:
         return BlendState(None, f"counts could not be fitted: {str(exc).splitlines()[0]}")

@@ -155,7 +155,7 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
     if ckpt.corpus_sha256 != run.get("corpus_sha256"):
         raise ResumeError(f"run {run_id} cannot be resumed: its checkpoint is of other text than the run", run_id)
     try:
-        corpus = run_corpus(run, config, should_stop)
+        corpus = run_corpus(run, config, should_stop, home=home)
     except UserError as exc:
         raise ResumeError(f"run {run_id} cannot be resumed: {exc}", run_id) from None
     dataset = build_dataset(corpus, config, vocab=Vocab(ckpt.vocab))
