@@ -79,14 +79,44 @@ def train_in_child(paths: list[str], config: TrainConfig, home=None, probes: lis
                     proc.wait()
         err.seek(0)
         text = err.read().strip()
-    if follower.run_id is None:
-        lines = [ln for ln in text.splitlines() if ln.startswith("error:")]
-        raise UserError(lines[-1][len("error:"):].strip() if lines else f"training did not start ({text[-300:]})")
+    if follower.run is None:
+        why = _last_error(text) or f"training did not start ({text[-300:]})"
+        if run_id is not None:  # `runs resume` refused (nothing changed)
+            from .run_events import ResumeError
+
+            raise ResumeError(why, run_id)
+        raise UserError(why)
     run = follower.finished()
     status = run["status"] if run["status"] not in ("running", "interrupted") else "failed"
     message = run.get("stop_reason") or run.get("error") or _last_error(text) or status
     yield RunFinished(follower.run_id, status, message, run.get("best_epoch") or 0, run.get("model_path") or None,
                       run.get("blend_lambda"))
+
+
+def trains_in_processes(home, run_id: int) -> bool:
+    """Whether resuming run `run_id` needs several processes (it trained in several and has a checkpoint)."""
+    from pathlib import Path
+
+    from .runs import open_store
+
+    home, db = open_store(home)
+    run = storage.get_run(db, run_id)
+    ckpt = Path(run.get("checkpoint_path") or storage.checkpoint_path(home, run_id))
+    return (run.get("processes") or 1) > 1 and ckpt.is_file()
+
+
+def resume_in_child(run_id: int, home=None, stop: threading.Event | None = None,
+                    pause: threading.Event | None = None, on_start=None):
+    """`runs resume RUN_ID` in a child process (torchrun again, with the run's number of processes),
+    followed as `train_in_child` follows a new run; ResumeError (the child's reason) when it refused."""
+    import sys
+
+    from .runs import open_store
+
+    home, _ = open_store(home)
+    command = [sys.executable, "-m", "gru_desktop", f"--home={home}", "runs", "resume", str(run_id)]
+    return train_in_child([], TrainConfig(), home, stop=stop, pause=pause, command=command, run_id=run_id,
+                          on_start=on_start)
 
 
 def _started(run: dict, home) -> RunStarted:

@@ -133,6 +133,8 @@ class RunFollower:
     def __init__(self, db, token: str, batch_estimate=None, run_id: int | None = None):
         self.db, self.token = db, token
         self.run_id: int | None = run_id  # given when the child trains a known run (runs resume RUN_ID)
+        # ... which is the child's once it has claimed it (its pid on the row; before, it is still the old one)
+        self._old_pid = storage.get_run(db, run_id).get("pid") if run_id is not None else None
         self.run: dict | None = None
         self.last_step = 0
         self.last_epoch = 0
@@ -142,6 +144,10 @@ class RunFollower:
     def find(self) -> dict | None:
         if self.run is None:
             run_id = self.run_id if self.run_id is not None else storage.run_by_token(self.db, self.token)
+            if run_id is not None and self.run_id is not None:
+                row = storage.get_run(self.db, run_id)
+                if row["status"] != "running" or row.get("pid") == self._old_pid:
+                    return None  # not claimed by the child (yet)
             if run_id is not None:
                 self.run_id, self.run = run_id, storage.get_run(self.db, run_id)
                 self.events.train_tokens = self.run.get("train_tokens") or 0

@@ -23,6 +23,9 @@ def configure_process() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .crash_log import enable_early, to_log_file
+
+    enable_early()  # a fatal signal prints every thread's stack (to the log file once it is known)
     configure_process()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -44,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging_handlers = []  # once warmed up: the log file's setup needs storage, which loads in a worker
     window.warmed_up.connect(lambda: logging_handlers.append(status_log.install(window, window.home)))
+    window.warmed_up.connect(lambda: to_log_file(window.home))
     if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):  # `bench startup`: report first paint, then quit
         window.first_painted.connect(lambda: QTimer.singleShot(0, window.close))
     from .signals import SignalBridge

@@ -18,14 +18,16 @@ def train_command(paths: list[str], config, home, probes: list[str] = ()) -> lis
 
 
 class ProcessTrainWorker(TrainWorker):
-    pausable = False  # several processes write no checkpoints (the window disables Pause for this worker)
+    pausable = True  # Pause asks for a pause through the database; the processes agree on the step
 
     def _events(self):
-        from ..jobs.child_run import train_in_child
+        from ..jobs.child_run import resume_in_child, train_in_child
 
+        if self.resume is not None:
+            return resume_in_child(self.resume, self.home, self.stop_event, self.pause_event, on_start=self._started)
         self.config.validate()
         return train_in_child([f.path for f in self.corpus.files], self.config, self.home, self.probes,
-                              self.stop_event, name=self.name, on_start=self._started)
+                              self.stop_event, self.pause_event, name=self.name, on_start=self._started)
 
     def _started(self, process) -> None:
         self.process = process

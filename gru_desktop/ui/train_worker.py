@@ -50,6 +50,10 @@ class TrainWorker(Worker):
 
             return work_queue(self.home, self.stop_event, self.pause_event)
         if self.resume is not None:
+            from ..jobs.child_run import resume_in_child, trains_in_processes
+
+            if trains_in_processes(self.home, self.resume):  # torchrun again, followed from the database
+                return resume_in_child(self.resume, self.home, self.stop_event, self.pause_event)
             return runs.resume_run(self.resume, home=self.home, stop=self.stop_event, pause=self.pause_event,
                                    should_stop=self.stop_event.is_set)
         initial = None
