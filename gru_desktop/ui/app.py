@@ -62,8 +62,34 @@ def main(argv: list[str] | None = None) -> int:
 
     bridge = SignalBridge(stop_for_signal, app)
     code = app.exec()
-    window.jobs.shutdown()  # the window normally did this on close; never leave a thread running
+    if not window.jobs.shutdown():  # the window normally did this on close; never leave a thread running
+        code = _outlive_workers(window.jobs, code)
     for handler in logging_handlers:
         status_log.uninstall(handler)
     bridge.close()
     return 128 + received[0] if received else code
+
+
+LAST_WAIT_S = 300
+
+
+def _outlive_workers(jobs, code: int) -> int:
+    """Wait for workers that did not stop within shutdown's 10 s: work that cannot be interrupted (the
+    warm-up's `import torch` took over 25 s on a 2-core machine with a load of 10). Returning while one runs
+    crashed the app as it ended (tools/stress_launch.py: "QThread: Destroyed while thread is still running",
+    SIGABRT, with the warm-up worker's stack inside torch's import), as does Python finalizing under a thread
+    that still runs Python code. The window is closed already; if they still run after LAST_WAIT_S, leave
+    without tearing anything down (os._exit) rather than crash."""
+    import logging
+    import time
+
+    deadline = time.monotonic() + LAST_WAIT_S
+    while time.monotonic() < deadline:
+        if jobs.stop_all(1000):
+            return code
+    logging.getLogger("gru_desktop").warning("a background task did not end within %d s of closing; leaving "
+                                             "without waiting for it", LAST_WAIT_S)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
