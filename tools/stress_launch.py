@@ -34,7 +34,7 @@ def close():
     QTimer.singleShot(50, close)  # not built yet: try again
 
 QTimer.singleShot(int(float(sys.argv[1]) * 1000), close)
-from gru_desktop.ui.app import main
+from gru_desktop.ui.window.app import main
 raise SystemExit(main([]))
 """
 

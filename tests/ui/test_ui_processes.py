@@ -18,7 +18,7 @@ def test_device_combo_enables_only_present_devices(qtbot, window):
     assert items == {"auto": True, "cpu": True, "cuda": False, "mps": False}
     combo.setCurrentText("cuda")
     assert not window.settings_form.valid and "not present" in window.settings_form.errors["device"]
-    assert not window.train_button.isEnabled()
+    assert not window.controls.train_button.isEnabled()
     combo.setCurrentText("cpu")
     assert window.settings_form.valid
     window.settings_form.set_present_devices(["cpu", "cuda:0", "cuda:1"])  # a machine with two GPUs
@@ -34,8 +34,8 @@ def test_two_processes_train_through_torchrun_and_are_followed(qtbot, window, co
     epochs = []
     with qtbot.waitSignal(window.training_finished, timeout=240_000) as finished:
         click(qtbot, window, "trainButton")
-        window.train_worker.epoch.connect(epochs.append)
-        qtbot.waitUntil(lambda: window.run_id is not None, timeout=120_000)
+        window.trainer.worker.epoch.connect(epochs.append)
+        qtbot.waitUntil(lambda: window.trainer.run_id is not None, timeout=120_000)
         assert window.findChild(QLabel, "deviceLabel").text() == "training on cpu, 2 processes"
     result = finished.args[0]
     assert result.status == "completed", result.message
@@ -57,11 +57,11 @@ def test_cancel_sends_sigint_and_the_run_is_cancelled(qtbot, window, corpus_file
     epochs = []
     with qtbot.waitSignal(window.training_finished, timeout=240_000) as finished:
         click(qtbot, window, "trainButton")
-        window.train_worker.epoch.connect(epochs.append)
+        window.trainer.worker.epoch.connect(epochs.append)
         qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=180_000)
         pause = window.findChild(QPushButton, "pauseButton")  # several processes pause too (agreed by all)
         assert pause.isEnabled()
-        window.cancel_training()
+        window.trainer.cancel()
     result = finished.args[0]
     assert result.status == "cancelled", result.message
     assert result.model_path
@@ -73,7 +73,7 @@ def test_train_command_spells_every_setting_so_the_cli_reads_it_back():
     """The child's command line: every setting, "auto" ones included, read back to the same config."""
     from gru_desktop.cli.parser import build_parser, config_from_args
     from gru_desktop.core.config import TrainConfig
-    from gru_desktop.ui.process_worker import train_command
+    from gru_desktop.ui.workers.process_worker import train_command
 
     for config in (TrainConfig(), TrainConfig(lr=0.01, dropout=0.2, epochs=3, processes=2)):
         cmd = train_command(["a.txt"], config, None)
@@ -91,7 +91,7 @@ def test_pause_and_resume_a_run_in_two_processes_from_the_window(qtbot, window, 
     window.findChild(QComboBox, "deviceCombo").setCurrentText("cpu")
     epochs = []
     click(qtbot, window, "trainButton")
-    window.train_worker.epoch.connect(epochs.append)
+    window.trainer.worker.epoch.connect(epochs.append)
     qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=180_000)
     with qtbot.waitSignal(window.training_finished, timeout=120_000) as finished:
         click(qtbot, window, "pauseButton")
@@ -105,12 +105,12 @@ def test_pause_and_resume_a_run_in_two_processes_from_the_window(qtbot, window, 
     assert pause.text() == "Resume" and pause.isEnabled()
     started, resumed_epochs = [], []
     click(qtbot, window, "pauseButton")  # now: Resume
-    window.train_worker.run_started.connect(started.append)
-    window.train_worker.epoch.connect(resumed_epochs.append)
+    window.trainer.worker.run_started.connect(started.append)
+    window.trainer.worker.epoch.connect(resumed_epochs.append)
     qtbot.waitUntil(lambda: bool(started), timeout=180_000)
     assert started[0].run_id == result.run_id
     qtbot.waitUntil(lambda: storage.get_run(db, result.run_id)["status"] == "running", timeout=60_000)
     with qtbot.waitSignal(window.training_finished, timeout=120_000) as finished:
-        window.cancel_training()
+        window.trainer.cancel()
     assert finished.args[0].run_id == result.run_id
     assert len(storage.list_runs(db)) == 1 and storage.get_run(db, result.run_id)["processes"] == 2
