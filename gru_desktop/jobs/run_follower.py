@@ -15,6 +15,7 @@ import math
 import secrets
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import storage
 
@@ -101,7 +102,7 @@ class RowEvents:
             improved = val is not None and val < self.best_loss
             if improved:
                 self.best_loss, self.best_epoch = val, r["epoch"]
-            values = {k: r.get(k) for k in EPOCH_KEYS}
+            values: dict[str, Any] = {k: r.get(k) for k in EPOCH_KEYS}
             if values["val_perplexity"] is None:
                 values["val_perplexity"] = math.exp(min(val, 700)) if val is not None else math.nan
             values["lr"] = values["lr"] or 0.0
@@ -134,7 +135,7 @@ class RunFollower:
         self.db, self.token = db, token
         self.run_id: int | None = run_id  # given when the child trains a known run (runs resume RUN_ID)
         # ... which is the child's once it has claimed it (its pid on the row; before, it is still the old one)
-        self._old_pid = storage.get_run(db, run_id).get("pid") if run_id is not None else None
+        self._old_pid = _run(db, run_id).get("pid") if run_id is not None else None
         self.run: dict | None = None
         self.last_step = 0
         self.last_epoch = 0
@@ -145,13 +146,14 @@ class RunFollower:
         if self.run is None:
             run_id = self.run_id if self.run_id is not None else storage.run_by_token(self.db, self.token)
             if run_id is not None and self.run_id is not None:
-                row = storage.get_run(self.db, run_id)
+                row = _run(self.db, run_id)
                 if row["status"] != "running" or row.get("pid") == self._old_pid:
                     return None  # not claimed by the child (yet)
             if run_id is not None:
-                self.run_id, self.run = run_id, storage.get_run(self.db, run_id)
-                self.events.train_tokens = self.run.get("train_tokens") or 0
-                self.events.estimate = (self._estimate or batches_estimate)(self.run)
+                run = _run(self.db, run_id)
+                self.run_id, self.run = run_id, run
+                self.events.train_tokens = run.get("train_tokens") or 0
+                self.events.estimate = (self._estimate or batches_estimate)(run)
         return self.run
 
     def poll(self, elapsed: float = 0.0) -> tuple[list[StepResult], list[EpochResult]]:
@@ -170,7 +172,14 @@ class RunFollower:
         """The run's row once its process has ended; one left `running` (killed) is marked interrupted."""
         assert self.run_id is not None
         storage.mark_interrupted(self.db)
-        return storage.get_run(self.db, self.run_id)
+        return _run(self.db, self.run_id)
+
+
+def _run(db, run_id: int) -> dict:
+    run = storage.get_run(db, run_id)
+    if run is None:
+        raise storage.RunNotFound(run_id)
+    return run
 
 
 def batches_estimate(run: dict) -> int:
