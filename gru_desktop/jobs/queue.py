@@ -117,7 +117,12 @@ def work_queue(home=None, stop: threading.Event | None = None, pause: threading.
         try:
             run = storage.get_run(db, run_id) if run_id else None
             if run is not None and run["status"] in storage.RESUMABLE_STATUSES + ("running",):
-                events = resume_run(run_id, home=home, stop=stop, pause=pause)
+                from .child_run import resume_in_child, trains_in_processes
+
+                if trains_in_processes(home, run_id):  # torchrun again, with the run's number of processes
+                    events = resume_in_child(run_id, home, stop, pause)
+                else:
+                    events = resume_run(run_id, home=home, stop=stop, pause=pause)
             else:
                 config = TrainConfig.from_dict(item["config"]).validate()
                 tags = [SWEEP_TAG + item["sweep"]] if item.get("sweep") else None
