@@ -12,6 +12,7 @@ from .faults import StorageError, check_free_space, check_writable, describe, tr
 from .paths import checkpoint_path, data_dir, db_path, ensure_data_dir, model_path
 from .pause import RunNotRunning, claim_for_resume, pause_requested, pause_run, request_pause, set_checkpoint, truncate_run
 from .queue import QueueItemBusy, QueueItemNotFound
+from .run_token import epochs_after, run_by_token, set_run_token, steps_after
 from .runs import (
     RESUMABLE_STATUSES,
     STATUSES,
@@ -87,4 +88,8 @@ __all__ = [
     "set_blend",
     "set_evaluation",
     "update_run",
+    "epochs_after",
+    "run_by_token",
+    "set_run_token",
+    "steps_after",
 ]

@@ -235,7 +235,7 @@ def m008_devices(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m012_canary_exposure(db: Database) -> None:
+def m009_canary_exposure(db: Database) -> None:
     # The memorisation audit (design §17): canaries put into a run's training text (`train --canaries N`,
     # N per repetition count), their exposure after each epoch (JSON: mean bits per repetition count and
     # each canary's), and the run's last audit (JSON, secrets masked) for warnings before export or serving.
@@ -266,3 +266,12 @@ def m010_learn_answers(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX idx_learn_answers_question ON learn_answers(question_id)")
+
+
+@MIGRATIONS()
+def m011_run_token(db: Database) -> None:
+    # The token a launcher gives a child process (`train --run-token T`), stored on the run the child creates,
+    # so the launcher follows exactly that run, not "the first run after the highest id" (another process may
+    # create one meanwhile). NULL for runs nobody follows.
+    db.execute("ALTER TABLE runs ADD COLUMN run_token TEXT")
+    db.execute("CREATE INDEX idx_runs_run_token ON runs(run_token)")

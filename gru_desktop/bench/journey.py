@@ -21,7 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-from .lateness import Recorder
+from .lateness import Recorder, action_table, per_action
 
 LICENCES = ("/usr/share/common-licenses/GPL-3", "/usr/share/common-licenses/GFDL-1.3",
             "/usr/share/common-licenses/LGPL-2.1")
@@ -122,6 +122,8 @@ def journey(corpus: list[str], runs: int = 1000, parts: tuple[str, ...] = ("corp
         result["small corpus"] = rec.summary("small corpus")
     if "runs" in parts:
         result[f"{runs} runs"] = rec.summary(f"{runs} runs")
+    result["per action"] = per_action(rec.ticks)  # the worst tick in each action's own window
+    result["per action table"] = action_table(result["per action"]).splitlines()
     return result
 
 
@@ -179,9 +181,18 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     w.autocomplete.refresh_runs(select=run_id)
     _wait(w.autocomplete.model_loaded, 60)
     _pump(app, 0.5)
-    rec.mark("typing")
+    rec.mark("typing in Autocomplete")
     _type(app, w.autocomplete.edit, "the licensee may convey the work under the terms of this ")
     _pump(app, 0.5)
+    from PySide6.QtWidgets import QLineEdit
+
+    probe = w.findChild(QLineEdit, "probeEdit")
+    if probe is not None:
+        w.show_page(w.training_view)
+        _pump(app, 0.5)
+        rec.mark("typing in the probe field")
+        _type(app, probe, "thank you for your")
+        _pump(app, 0.5)
     rec.mark("closing")
     w.close()
     _pump(app, 0.5)
@@ -199,6 +210,12 @@ def _many_runs(app, rec, big: Path, tmp: Path, runs: int) -> None:
     w.show_page(w.runs_page)
     page = w.runs_page
     _wait(None, 10, until=lambda: page.proxy.rowCount() >= runs)
+    _pump(app, 1.0)
+    for other in (*w.pages, w.training_view):  # every page with 1,000 runs in the folder
+        rec.mark(f"switching pages with {runs} runs: " + w.tabs.tabText(w.pages.index(other)).replace("&&", "&"))
+        w.show_page(other)
+        _pump(app, 0.4)
+    w.show_page(page)
     _pump(app, 1.0)
     rec.mark("typing a filter")
     _type(app, page.filter_edit, "run 1")

@@ -119,6 +119,37 @@ class Recorder(QObject):
                            for k, v in sorted(stalls.items(), key=lambda kv: -max(kv[1]))}}
 
 
+EPOCH_END_BUDGET_MS = 16.0  # one frame (design §18)
+# Steps that are not a user's action: the time between actions, and the launch (the startup bench's)
+NOT_ACTIONS = ("start", "training", "launch")
+
+
+def per_action(ticks: list[tuple[float, str, str]], phase: str | None = None) -> list[dict]:
+    """The worst tick inside each action's own window (design §18: budgets are per user action, measured
+    separately, not as a journey-wide percentile): one row per step in the order first seen, with its budget
+    (an epoch end 16 ms, any other action 50 ms) and whether it kept it. `ticks`: Recorder.ticks."""
+    rows: dict[str, dict] = {}
+    for late, step, p in ticks:
+        if (phase is not None and p != phase) or step.startswith(NOT_ACTIONS):
+            continue
+        row = rows.setdefault(step, {"action": step, "phase": p, "ticks": 0, "worst_ms": 0.0,
+                                     "budget_ms": EPOCH_END_BUDGET_MS if step.startswith("epoch end") else STALL_MS})
+        row["ticks"] += 1
+        row["worst_ms"] = max(row["worst_ms"], round(late, 1))
+    for row in rows.values():
+        row["ok"] = row["worst_ms"] <= row["budget_ms"]
+    return list(rows.values())
+
+
+def action_table(rows: list[dict]) -> str:
+    """The per-action report as aligned text lines (for the performance document)."""
+    width = max((len(r["action"]) for r in rows), default=10)
+    lines = [f"{'action':<{width}}  worst ms  budget  ticks"]
+    lines += [f"{r['action']:<{width}}  {r['worst_ms']:>8.1f}  {r['budget_ms']:>6.0f}  {r['ticks']:>5}"
+              f"{'' if r['ok'] else '  OVER'}" for r in rows]
+    return "\n".join(lines)
+
+
 def stack_summary(frame, depth: int = 3) -> str:
     """The GUI thread's innermost frames outside this file ("in the event loop" when none: Qt's own C++
     work, such as painting or layout, or waiting for the GIL)."""

@@ -76,6 +76,8 @@ def follow(events, as_json: bool, processes: int = 1):
             run_id = ev.run_id
             if ev.resumed and not as_json:
                 print(f"run {ev.run_id}: resumed at {ev.resumed}", flush=True)
+            elif not as_json and ev.dataset is None:  # trained by a child process (a queued run in several)
+                print(f"run {ev.run_id}: training in {ev.config.processes} processes", flush=True)
             elif not as_json:
                 c, ds = ev.dataset.corpus, ev.dataset
                 print(f"run {ev.run_id}: {c.description}, {c.n_sentences:,} sentences, {c.n_tokens:,} words, "

@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--canaries", type=int, metavar="N",
                    help="put N random secret-like sentences at each of 16, 4 and 1 repetitions into the training "
                         "text (never validation) and report their exposure every epoch (memorisation audit)")
+    t.add_argument("--run-token", metavar="TOKEN",
+                   help="stored on the run, so the program that started this one can find its run (the window)")
 
     s = sub.add_parser("suggest", help="next-word suggestions for a text")
     s.add_argument("run", metavar="RUN_ID")
@@ -74,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --new-run: how many epochs (default: those it had left, or auto)")
     rz.add_argument("--pausable", action="store_true", help="Ctrl-C pauses again instead of cancelling")
     rz.add_argument("--json", action="store_true")
+    rz.add_argument("--dist-timeout", type=float, default=60.0,
+                    help="a run in several processes: seconds after which the others give up on one that stopped "
+                         "(%(default)s)")
+    rz.add_argument("--device", help=argparse.SUPPRESS)  # set by the launcher for its processes: the run's device
     x = rs.add_parser("export", help="epoch metrics to CSV, the loss/accuracy chart to PNG, a model to .pt2 or ONNX")
     x.add_argument("runs", nargs="+", metavar="RUN_ID")
     x.add_argument("--csv", metavar="PATH", help="every epoch of the runs, one row each (UTF-8, header row)")

@@ -6,13 +6,20 @@ import json
 import sys
 import threading
 
-from .common import EXIT_USAGE, user_error
+from .common import EXIT_USAGE
 from .follow import ctrl_c, exit_code, follow
 
 
 def cmd_runs(args) -> int:
     import storage
 
+    if args.action == "resume":
+        from ..core.distributed import launched_by_torchrun
+
+        if launched_by_torchrun():  # one of the processes resuming a run in several: rank 0 alone opens the db
+            from .resume_ranks import resume_in_ranks
+
+            return resume_in_ranks(args)
     # storage's own open_store: listing runs does not import torch (a fraction of a second, not seconds)
     home, db = storage.open_store(args.home, write=args.action in ("delete", "pause", "audit"))
     if args.action is None:
@@ -40,7 +47,12 @@ def cmd_runs(args) -> int:
     if args.action == "pause":
         return _runs_pause(db, run_id, args.wait)
     if args.action == "resume":
+        run = storage.get_run(db, run_id)
         db.close()
+        if (run.get("processes") or 1) > 1 and _checkpoint_file(home, run):
+            from .resume_ranks import relaunch
+
+            return relaunch(args, run)  # torchrun again, with the same number of processes
         return _runs_resume(args, run_id)
     if args.action == "show":
         run = storage.get_run(db, run_id)
@@ -69,11 +81,7 @@ def _runs_pause(db, run_id: int, wait: float) -> int:
 
     import storage
 
-    run = storage.get_run(db, run_id)
-    if run["status"] == "running" and (run.get("processes") or 1) > 1:
-        raise user_error(f"run {run_id} trains in {run['processes']} processes, which write no checkpoints: it cannot "
-                         "be paused (cancel it with Ctrl-C where it runs; the best epoch's model is kept)")
-    storage.request_pause(db, run_id)
+    storage.request_pause(db, run_id)  # with several processes: rank 0 asks, all agree at the next step
     deadline = time.monotonic() + max(wait, 0.0)
     while True:
         run = storage.get_run(db, run_id)
@@ -88,6 +96,14 @@ def _runs_pause(db, run_id: int, wait: float) -> int:
         return 0
     print(f"error: run {run_id} ended {run['status']} before it could pause", file=sys.stderr)
     return EXIT_USAGE
+
+
+def _checkpoint_file(home, run: dict) -> bool:
+    from pathlib import Path
+
+    import storage
+
+    return Path(run.get("checkpoint_path") or storage.checkpoint_path(home, run["id"])).is_file()
 
 
 def _runs_resume(args, run_id: int) -> int:

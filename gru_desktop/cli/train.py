@@ -20,9 +20,6 @@ def cmd_train(args) -> int:
 
         check_count(args.canaries)  # 0 or -1: error, exit 2 (design §6), before anything is read
     check_probes(args.probe)  # before the corpus is read or processes start: a bad probe costs nothing
-    if config.processes > 1 and args.pausable:
-        raise user_error(f"--pausable needs one process: runs in {config.processes} processes write no checkpoints, "
-                         "so they cannot be paused or resumed (Ctrl-C cancels and keeps the best epoch's model)")
     if not distributed.launched_by_torchrun():
         if config.processes > 1:
             from ..jobs.launch import launch_processes
@@ -79,16 +76,17 @@ def _train(args, config, group) -> int:
         print(f"warning: {cache.last_problem}", file=sys.stderr)
     stop = threading.Event()
     if group.rank != 0:  # quiet: rank 0 reports and records
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+        pause = threading.Event()  # Ctrl-C with --pausable: a pause, agreed with the others at the next step
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: (pause if args.pausable else stop).set())
         try:
-            reason = train_follower(dataset, config, group, stop)
+            reason = train_follower(dataset, config, group, stop, pause)
         finally:
             signal.signal(signal.SIGINT, previous)
-        return EXIT_INTERRUPTED if reason == "cancelled" else 0
+        return EXIT_INTERRUPTED if reason in ("cancelled", "paused") else 0
     for w in dataset.corpus.warnings:
         print(f"warning: {w}", file=sys.stderr)
     stop, pause = threading.Event(), threading.Event()
-    with ctrl_c(stop, pause if args.pausable and not group.distributed else None) as received:
+    with ctrl_c(stop, pause if args.pausable else None) as received:
         finished = follow(train_run(dataset, config, home=args.home, name=args.name, stop=stop, pause=pause,
-                                     probes=args.probe, group=group), args.json, group.world)
+                                     probes=args.probe, group=group, run_token=args.run_token), args.json, group.world)
     return exit_code(finished, received)

@@ -10,7 +10,8 @@ previous one stays usable), and loaded only with `torch.load(weights_only=True)`
         "model": state_dict, "optimizer": Adam's state_dict, "lanes": (layers, B, H) carried GRU state,
         "best_state": state_dict | None, "rng": {"torch": uint8 tensor, "numpy": {...}, "python": [...]},
         "loop": {"epoch", "batches_done", "step", "tokens_total", "elapsed", "epoch_seconds", "planned_steps",
-                 "lr", "loss_sum", "correct", "n_tok", "best_loss", "best_epoch", "since_best", "prev"}}}
+                 "lr", "loss_sum", "correct", "n_tok", "best_loss", "best_epoch", "since_best", "prev"},
+        "ranks": [{"lanes", "rng_torch", "rng_python"} per process]}}   # only for a run in several processes
 
 The batch order of an epoch is not stored: the numpy generator's state from *before* the epoch's
 shuffle is, and resuming shuffles again from it, so the same order comes out.
@@ -76,13 +77,40 @@ class TrainState:
     best_state: dict | None
     rng_torch: torch.Tensor
     rng_python: list
+    # A run in several processes: what differs between them, by rank — [{"lanes", "rng_torch", "rng_python"}]
+    # (each trains its own lanes and draws its own dropout masks); the rest is the same in every process.
+    # None for one process.
+    ranks: list[dict] | None = None
+
+    @property
+    def world(self) -> int:
+        """How many processes this state is for (1 when it is one process's)."""
+        return len(self.ranks) if self.ranks else 1
+
+    def rank_part(self) -> dict:
+        return {"lanes": self.lanes.detach().cpu(), "rng_torch": self.rng_torch, "rng_python": self.rng_python}
+
+    def for_rank(self, rank: int, world: int) -> "TrainState":
+        """This process's view of a state of `world` processes (its lanes and generators); ValueError when
+        the state was taken with another number of processes."""
+        if self.world != world:
+            raise ValueError(f"the checkpoint holds {self.world} process(es)' state; this is {world}")
+        if self.ranks is None:
+            return self
+        mine = self.ranks[rank]
+        return TrainState(self.loop, self.model, self.optimizer, mine["lanes"], self.best_state, mine["rng_torch"],
+                          list(mine["rng_python"]), None)
 
     def to_payload(self) -> dict:
         loop = asdict(self.loop)
         epoch_rng = loop.pop("epoch_rng")
-        return {"model": self.model, "optimizer": self.optimizer, "lanes": self.lanes, "best_state": self.best_state,
-                "rng": {"torch": self.rng_torch, "numpy": _numpy_state_out(epoch_rng), "python": self.rng_python},
-                "loop": loop}
+        out = {"model": self.model, "optimizer": self.optimizer, "lanes": self.lanes, "best_state": self.best_state,
+               "rng": {"torch": self.rng_torch, "numpy": _numpy_state_out(epoch_rng), "python": self.rng_python},
+               "loop": loop}
+        if self.ranks is not None:
+            out["ranks"] = [{"lanes": r["lanes"], "rng_torch": r["rng_torch"], "rng_python": r["rng_python"]}
+                            for r in self.ranks]
+        return out
 
     @classmethod
     def from_payload(cls, data: dict) -> "TrainState":
@@ -99,6 +127,14 @@ class TrainState:
             raise ValueError("tensors missing")
         if not isinstance(state.model, dict) or not isinstance(state.optimizer, dict):
             raise ValueError("model or optimizer state missing")
+        ranks = data.get("ranks")
+        if ranks is not None:
+            if not isinstance(ranks, list) or not ranks or not all(
+                    isinstance(r, dict) and isinstance(r.get("lanes"), torch.Tensor)
+                    and isinstance(r.get("rng_torch"), torch.Tensor) and isinstance(r.get("rng_python"), list)
+                    for r in ranks):
+                raise ValueError("the processes' states are incomplete")
+            state.ranks = ranks
         return state
 
 

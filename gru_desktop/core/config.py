@@ -129,7 +129,11 @@ class TrainConfig:
     threads: int = setting(0, "Torch threads", "CPU threads for training (0 = one per core)", range=(0, 256))
     checkpoint_minutes: float = setting(2.0, "Checkpoint every (min)", "write a resumable checkpoint this often "
                                         "while training, so a crash or power cut loses at most this much "
-                                        "(0 = only when pausing)", range=(0.0, 1440.0))
+                                        "(0 = only when pausing and at epoch ends)", range=(0.0, 1440.0))
+    checkpoint_epochs: bool = setting(True, "Checkpoint at epoch ends", "write a resumable checkpoint when each "
+                                      "epoch ends, so a run killed after an epoch resumes from there",
+                                      flag=("no-epoch-checkpoints", "write no checkpoint at epoch ends (only every "
+                                                                    "--checkpoint-minutes and at a pause)"))
     precision: str = setting("auto", "Dense precision", "bf16: the dense layer's matrix products in bfloat16 "
                              "while training, faster on CPUs with AVX512-BF16 or AMX; auto: bf16 where the "
                              "device does it well", choices=PRECISIONS)

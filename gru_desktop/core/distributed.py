@@ -50,6 +50,14 @@ class Group:
     def same_everywhere(self, what: str, value: str) -> None:
         """UserError unless every process has the same `value` (e.g. the corpus sha256)."""
 
+    def gather(self, value) -> list | None:
+        """Every process's `value` (plain data and CPU tensors), by rank, on rank 0; None elsewhere."""
+        return [value]
+
+    def share(self, value):
+        """Rank 0's `value` (plain data), in every process (what the others pass is ignored)."""
+        return value
+
     def close(self) -> None:
         pass
 
@@ -84,6 +92,16 @@ class TorchGroup(Group):
         if len(set(seen)) > 1:
             raise UserError(f"the processes disagree about {what} ({', '.join(sorted(set(map(str, seen))))}): "
                             "every process must read the same files")
+
+    def gather(self, value) -> list | None:
+        out: list | None = [None] * self.world if self.rank == 0 else None
+        torch.distributed.gather_object(value, out, dst=0)
+        return out
+
+    def share(self, value):
+        box = [value if self.rank == 0 else None]
+        torch.distributed.broadcast_object_list(box, src=0)
+        return box[0]
 
     def close(self) -> None:
         if torch.distributed.is_initialized():

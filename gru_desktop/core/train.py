@@ -6,6 +6,7 @@ touches files, the database or Qt: the runs job (gru_desktop/jobs/runs.py, its l
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -23,6 +24,7 @@ from .distributed import LOCAL, Group
 from .model import GRULanguageModel
 from .observe import observe
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class StepResult:
@@ -66,10 +68,15 @@ class EpochResult:
 @dataclass
 class Snapshot:
     """The loop's state between two batches, to be written as a checkpoint (core/checkpoint.py) before the
-    caller asks for the next event. Yielded every `config.checkpoint_minutes` and at a pause."""
+    caller asks for the next event. Yielded every `config.checkpoint_minutes`, at each epoch's start after the
+    first (`config.checkpoint_epochs`) and at a pause."""
 
     state: TrainState = field(repr=False)
-    reason: str  # periodic | pause
+    reason: str  # periodic | epoch | pause
+    # Set by the caller that writes it (rank 0) once it is on disk; with several processes train() then
+    # tells every process whether it was (one all-reduce), so none goes on believing in a checkpoint that
+    # a full disk refused.
+    saved: bool = False
 
     @property
     def where(self) -> str:
@@ -107,10 +114,17 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
     was never paused (a step-based schedule; a time limit counts only time spent training).
     `device`: where to train (the model is moved there). `group`: this process's share of a job of several
     (core.distributed); the results it yields are then those of the whole job, the same in every process.
+    With several processes every checkpoint (epoch ends, every `checkpoint_minutes` as rank 0's clock says,
+    a pause asked for in any process) is agreed in the per-step all-reduce and taken at the same step by all;
+    each process's lanes and generators are gathered on rank 0 (`TrainState.ranks`), which alone writes it.
+    `resume` may then be such a state, taken with the same number of processes.
     """
     # "auto" learning rate, for a caller that did not resolve it (a run resolves it and stores it)
     lr0 = config.lr if config.lr is not None else auto_lr(train_windows.n_tokens)
     config = config.replace(lr=lr0)
+    dist = group.distributed
+    if resume is not None:
+        resume = resume.for_rank(group.rank, group.world)  # ValueError for another number of processes
     device = device or torch.device("cpu")
     model.to(device)
     step_module = group.wrap(_TrainStep(model), device)
@@ -144,6 +158,18 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
                          correct, n_tok, best_loss, best_epoch, since_best, prev, epoch_rng)
         return capture(loop, model, optimizer, state, best_state)
 
+    def taken(done: int, reason: str) -> Snapshot:  # with several processes: every rank's part, on rank 0
+        st = snapshot(done)
+        if dist:
+            st.ranks = group.gather(st.rank_part())
+        return Snapshot(st, reason)
+
+    def agree(snap: Snapshot) -> None:  # after rank 0 has written it (or failed): all ranks learn which
+        if dist:
+            snap.saved = group.sum([1.0 if group.rank == 0 and snap.saved else 0.0])[0] > 0
+            if not snap.saved and group.rank != 0:
+                log.warning("process %d: rank 0 could not write the checkpoint at %s", group.rank, snap.where)
+
     for epoch in range(s.epoch, config.max_epochs + 1):
         model.train()
         resuming = resume is not None and epoch == s.epoch
@@ -156,13 +182,20 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
         # (layers, lanes, H): one row per lane of this process
         state = resume.lanes.clone().to(device) if resume is not None and resuming else model.init_state(len(plan.lanes))
         planned_steps = planned_steps or max(len(plan) * config.max_epochs, 1)
+        if config.checkpoint_epochs and epoch > 1 and not resuming:
+            # The previous epoch has ended (its result, the plateau halving and `prev` are in): a checkpoint at
+            # this epoch's batch 0, so a run killed after an epoch resumes from there (design §14).
+            snap = taken(0, "epoch")
+            yield snap
+            agree(snap)
+            last_snapshot = time.perf_counter()
         for i, batch in enumerate(plan, start=1):
             if i <= skip:  # trained before the pause
                 continue
             if not group.distributed and stop is not None and stop.is_set():
                 yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
                 return
-            if pause is not None and pause.is_set():
+            if not dist and pause is not None and pause.is_set():
                 snap = Snapshot(snapshot(i - 1), "pause")
                 yield snap
                 yield _restore(model, TrainingDone("paused", f"paused at {snap.where} of {len(plan)}", best_epoch, best_state))
@@ -189,8 +222,11 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
             # the stop flags, so that every process stops at the same step (Cancel anywhere, time on rank 0).
             cancel_here = stop is not None and stop.is_set()
             late_here = group.rank == 0 and time.perf_counter() >= deadline
-            loss_x_n, hits_n, n, cancel, late = group.sum(
-                [loss.item() * batch.n_tokens, float(hits), batch.n_tokens, cancel_here, late_here])
+            pause_here = dist and pause is not None and pause.is_set()
+            snap_here = dist and group.rank == 0 and every > 0 and time.perf_counter() - last_snapshot >= every
+            loss_x_n, hits_n, n, cancel, late, pause_all, snap_all = group.sum(
+                [loss.item() * batch.n_tokens, float(hits), batch.n_tokens, cancel_here, late_here, pause_here,
+                 snap_here])
             value, n = loss_x_n / max(n, 1), int(n)
             step += 1
             tokens_total += n
@@ -205,8 +241,16 @@ def train(model: GRULanguageModel, train_windows: Windows, val_windows: Windows,
             if group.distributed and cancel:
                 yield _restore(model, TrainingDone("cancelled", "cancelled by the user", best_epoch, best_state))
                 return
-            if every > 0 and time.perf_counter() - last_snapshot >= every:
-                yield Snapshot(snapshot(i), "periodic")
+            if dist and pause_all:  # asked for in some process, agreed by all at this step
+                snap = taken(i, "pause")
+                yield snap
+                agree(snap)
+                yield _restore(model, TrainingDone("paused", f"paused at {snap.where} of {len(plan)}", best_epoch, best_state))
+                return
+            if snap_all if dist else (every > 0 and time.perf_counter() - last_snapshot >= every):
+                snap = taken(i, "periodic")
+                yield snap
+                agree(snap)
                 last_snapshot = time.perf_counter()
             if late:
                 timed_out = True

@@ -119,7 +119,7 @@ def ensure_blend(db, run: dict, loaded: LoadedModel, should_stop=None) -> BlendS
     if Path(counts_path(run["model_path"])).is_file():
         return state  # a damaged file is reported, never silently replaced
     try:
-        corpus = run_corpus(run, loaded.config, should_stop)
+        corpus = run_corpus(run, loaded.config, should_stop, home=storage.db_folder(db))
         blend, parts = fit_run_blend(loaded, corpus)
     except (UserError, OSError, ValueError) as exc:
         return BlendState(None, f"counts could not be fitted: {str(exc).splitlines()[0]}")
@@ -140,7 +140,7 @@ def evaluate_run(db, run_id: int, should_stop=None):
     must be the text the run was trained on (same sha256), or the split would differ."""
     run, loaded = load_run_model(db, run_id)
     cfg = loaded.config
-    corpus = run_corpus(run, cfg, should_stop)
+    corpus = run_corpus(run, cfg, should_stop, home=storage.db_folder(db))
     state = load_blend(run, loaded)
     if state.blend is None and not counts_path(run["model_path"]).is_file():
         _, parts = fit_and_store(db, run_id, loaded, corpus, run["model_path"], should_stop)

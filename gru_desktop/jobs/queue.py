@@ -119,16 +119,32 @@ def work_queue(home=None, stop: threading.Event | None = None, pause: threading.
         try:
             run = storage.get_run(db, run_id) if run_id else None
             if run is not None and run["status"] in storage.RESUMABLE_STATUSES + ("running",):
-                events = resume_run(run_id, home=home, stop=stop, pause=pause)
+                from .child_run import resume_in_child, trains_in_processes
+
+                if trains_in_processes(home, run_id):  # torchrun again, with the run's number of processes
+                    events = resume_in_child(run_id, home, stop, pause)
+                else:
+                    events = resume_run(run_id, home=home, stop=stop, pause=pause)
             else:
                 config = TrainConfig.from_dict(item["config"]).validate()
-                dataset = prepare(item["corpus_paths"], config, should_stop=stop.is_set if stop else None)
                 tags = [SWEEP_TAG + item["sweep"]] if item.get("sweep") else None
-                events = train_run(dataset, config, home=home, name=item.get("name"), stop=stop, pause=pause, tags=tags)
+                if config.processes > 1:
+                    # As the window's several-processes path does: the CLI under torchrun in a child process,
+                    # followed through the database (this process cannot host ranks).
+                    from .child_run import train_in_child
+
+                    events = train_in_child(item["corpus_paths"], config, home, stop=stop, pause=pause,
+                                            name=item.get("name"))
+                else:
+                    dataset = prepare(item["corpus_paths"], config, should_stop=stop.is_set if stop else None)
+                    events = train_run(dataset, config, home=home, name=item.get("name"), stop=stop, pause=pause,
+                                       tags=tags)
             for ev in events:
                 if isinstance(ev, RunStarted):
                     run_id = ev.run_id
                     storage.queue.set_item_run(db, item["id"], run_id)
+                    if tags and ev.dataset is None:  # trained by a child process: tagged from here
+                        storage.update_run(db, run_id, tags=tags)
                 elif isinstance(ev, RunFinished):
                     state = {"completed": "done", "paused": "queued"}.get(ev.status, "failed")
                     message = f"run {ev.run_id} {ev.status}: {ev.message}"

@@ -21,6 +21,7 @@ from ..core.canaries import by_repeats, canary_exposures
 from ..core.config import TrainConfig
 from ..core.data import Dataset
 from ..core.distributed import LOCAL, Group
+from ..core.errors import UserError
 from ..core.model import GRULanguageModel
 from ..core.modelfile import LoadedModel, model_bytes
 from ..core.samples import epoch_samples
@@ -55,8 +56,9 @@ def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, s
     reserve = None
     try:
         reserve = _reserve(path)
-        # Several processes neither pause nor checkpoint (a checkpoint would hold rank 0's lanes only).
-        for event in train(model, dataset.train, dataset.val, config, stop, pause=None if group.distributed else pause,
+        # With several processes this is rank 0: a pause asked for here is agreed by all in the per-step
+        # all-reduce, and the checkpoints it writes hold every process's part (gathered by train()).
+        for event in train(model, dataset.train, dataset.val, config, stop, pause=pause,
                            resume=resume, device=device, group=group):
             if isinstance(event, StepResult):
                 steps.append((event.step, event.epoch, event.loss))
@@ -72,6 +74,7 @@ def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, s
                     checkpoint.save_checkpoint(ckpt_path, event.state, run_id=run_id, config=config.to_dict(),
                                     vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256, probes=probes)
                     storage.set_checkpoint(db, run_id, ckpt_path)
+                    event.saved = True  # with several processes, train() tells the others
                     have_checkpoint, saved_where = True, event.where
                     event = CheckpointSaved(run_id, str(ckpt_path), event.where, event.reason)
                 except OSError as exc:  # e.g. disk full: the temporary file is gone, the previous checkpoint intact
@@ -107,10 +110,15 @@ def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, s
     except BaseException as exc:
         status, error = "failed", user_message(exc, home) or f"{type(exc).__name__}: {exc}"
         message = error
+        if group.distributed and have_checkpoint and not isinstance(exc, UserError):
+            # Another process died or was stopped (torchrun then stops the rest): the run is resumable
+            # from its last checkpoint, which holds every process's part.
+            status = "interrupted"
+            message = f"another training process stopped ({error}); resumable from the checkpoint at {saved_where}"
         raise
     finally:
         _finish(db, run_id, steps, status, error, message, reserve)
-        if status != "paused" and have_checkpoint:  # a finished run is not resumed: its checkpoint only takes space
+        if status not in ("paused", "interrupted") and have_checkpoint:  # a finished run is not resumed: its checkpoint only takes space
             ckpt_path.unlink(missing_ok=True)
             try:
                 storage.set_checkpoint(db, run_id, None)
@@ -187,6 +195,8 @@ def _finish(db, run_id: int, steps: list, status: str, error: str | None, messag
         try:
             if status == "paused":
                 storage.pause_run(db, run_id, message)
+            elif status == "interrupted":
+                storage.finish_run(db, run_id, "interrupted", error, stop_reason=message)
             else:
                 storage.finish_run(db, run_id, status, error, stop_reason=message)
             break

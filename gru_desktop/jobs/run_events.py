@@ -47,7 +47,7 @@ class CheckpointSaved:
     run_id: int
     path: str | None  # None when writing it failed (the previous checkpoint, if any, is still there)
     where: str  # "epoch 3, batch 12"
-    reason: str  # periodic | pause
+    reason: str  # periodic | epoch | pause
     error: str = ""
 
 

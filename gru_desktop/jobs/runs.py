@@ -85,18 +85,19 @@ def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
 def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | None = None,
               stop: threading.Event | None = None, pause: threading.Event | None = None,
               parent_run_id: int | None = None, initial_state: dict | None = None, probes: list[str] | None = None,
-              tags: list[str] | None = None, group: Group = LOCAL):
+              tags: list[str] | None = None, group: Group = LOCAL, run_token: str | None = None):
     """Yield RunStarted, then the core's StepResult/EpochResult/TrainingDone, CheckpointSaved, then RunFinished.
 
     `initial_state`: start from these weights (a parent run's model, to continue training it; the
     dataset must then use that model's vocabulary) instead of fresh ones. `probes`: the user's own prefixes
     whose sample suggestions are recorded every epoch, after five drawn from the validation text. `pause`:
     stop after the current batch with a checkpoint; the run is then 'paused' and `resume_run` continues it.
+    `run_token`: stored on the run row, so the process that launched this one finds its run by it.
     `group`: under torchrun, this is rank 0 of the job (the only process that opens the database and
     writes the model file); the other ranks run `train_follower`.
     """
     probes = check_probes(probes or [])
-    config = _for_processes(config.resolved(dataset.train.n_tokens), group)  # "auto" dropout by the size of this text
+    config = config.resolved(dataset.train.n_tokens)  # "auto" dropout by the size of this text
     device = training_device(config, group)
     home, db = open_store(home)
     torch.manual_seed(config.seed)  # the same seed gives the same initial weights, in every process
@@ -111,6 +112,8 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
         train_tokens=dataset.train.n_tokens, val_tokens=dataset.val.n_tokens, parent_run_id=parent_run_id,
         corpus_paths=[f.path for f in corpus.files], device=str(device), processes=group.world,
     )
+    if run_token:  # the launcher that started this process follows the run by it (jobs/run_follower.py)
+        storage.set_run_token(db, run_id, run_token)
     if tags:
         storage.update_run(db, run_id, tags=list(tags))
     if dataset.canaries:  # train --canaries: the audit draws them again from the count and the seed
@@ -128,14 +131,31 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
 
 
 def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause: threading.Event | None = None,
-               should_stop=None):
+               should_stop=None, group: Group = LOCAL):
     """Continue a paused or interrupted run as the same run id from its checkpoint, bit-exactly.
 
     Refused (ResumeError, before anything changes) when the checkpoint is missing, damaged or of another
-    format, when the corpus files changed (sha256), or when another live process is training the run.
-    Yields what `train_run` yields; RunStarted carries the run's recorded epochs and steps for the chart.
+    format, when the corpus files changed (sha256), when another live process is training the run, or when
+    the checkpoint was taken by another number of processes than `group`'s. Yields what `train_run` yields;
+    RunStarted carries the run's recorded epochs and steps for the chart. Under torchrun this is rank 0: it
+    alone checks and touches the database, then shares the checkpoint's and the text's paths with the other
+    processes (`resume_follower`), or None when it refused.
     """
     home, db = open_store(home)
+    try:
+        run_id, run, ckpt, config, probes, corpus = _resume_checks(db, home, run_ref, should_stop, group)
+    except BaseException:
+        if group.distributed:
+            group.share(None)  # the others stop too (rank 0 says why)
+        raise
+    if group.distributed:
+        group.share({"checkpoint": str(run.get("checkpoint_path") or storage.checkpoint_path(home, run_id)),
+                     "corpus_paths": list(run["corpus_paths"]), "home": str(home)})
+    yield from _resumed(db, home, run_id, run, ckpt, config, probes, corpus, stop, pause, group)
+
+
+def _resume_checks(db, home, run_ref, should_stop, group: Group):
+
     run_id = storage.resolve_run_id(db, run_ref)
     run = storage.get_run(db, run_id)
     if run["status"] == "running" and storage.is_alive(run):
@@ -145,9 +165,6 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
                           as_new_run=bool(run.get("model_path")))
     offer = bool(run.get("model_path"))
     new_run = " Continue it as a new run instead (its best model, a fresh optimizer)." if offer else ""
-    if (run.get("processes") or 1) > 1 and not run.get("checkpoint_path"):
-        raise ResumeError(f"run {run_id} cannot be resumed: it trained in {run['processes']} processes, which write "
-                          f"no checkpoints.{new_run}", run_id, as_new_run=offer)
     try:
         ckpt = load_checkpoint(run.get("checkpoint_path") or storage.checkpoint_path(home, run_id))
         if ckpt.run_id != run_id:
@@ -158,10 +175,20 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
         raise ResumeError(f"run {run_id} cannot be resumed: {exc}.{new_run}", run_id, as_new_run=offer) from None
     if ckpt.corpus_sha256 != run.get("corpus_sha256"):
         raise ResumeError(f"run {run_id} cannot be resumed: its checkpoint is of other text than the run", run_id)
+    if ckpt.state.world != group.world:
+        how = (f"`gru-desktop runs resume {run_id}` starts {ckpt.state.world} processes" if ckpt.state.world > 1
+               else f"resume it in one process: `gru-desktop runs resume {run_id}`")
+        raise ResumeError(f"run {run_id} cannot be resumed in {group.world} process(es): its checkpoint holds the "
+                          f"state of {ckpt.state.world} (each process trains its own lanes); {how}", run_id)
     try:
-        corpus = run_corpus(run, config, should_stop)
+        corpus = run_corpus(run, config, should_stop, home=home)
     except UserError as exc:
         raise ResumeError(f"run {run_id} cannot be resumed: {exc}", run_id) from None
+    return run_id, run, ckpt, config, probes, corpus
+
+
+def _resumed(db, home, run_id, run, ckpt, config, probes, corpus, stop, pause, group: Group):
+
     dataset = build_dataset(corpus, config, vocab=Vocab(ckpt.vocab))
     if run.get("canaries"):  # the same canaries again (drawn from the seed), with the same vocabulary
         from ..core.canaries import make_canaries, with_canaries
@@ -169,7 +196,7 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
         dataset = with_canaries(corpus, config, make_canaries(int(run["canaries"]), config.seed))
         if list(dataset.vocab.itos) != list(ckpt.vocab):
             raise ResumeError(f"run {run_id} cannot be resumed: its canaries no longer give its vocabulary", run_id)
-    device = training_device(config)
+    device = training_device(config, group)
     model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
     state = ckpt.state
     storage.claim_for_resume(db, run_id)  # RunIsRunning if another process got here first
@@ -182,7 +209,7 @@ def resume_run(run_ref, *, home=None, stop: threading.Event | None = None, pause
     yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config, where, history,
                      device=str(device), train_tokens=dataset.train.n_tokens, probes=probes)
     yield from drive(db, home, run_id, model, dataset, config, stop, pause, state, prefixes,
-                      saved=bool(run.get("model_path")), device=device, probes=probes)
+                      saved=bool(run.get("model_path")), device=device, probes=probes, group=group)
 
 
 def _check_room(home: Path, model, dataset: Dataset) -> None:
@@ -193,24 +220,40 @@ def _check_room(home: Path, model, dataset: Dataset) -> None:
     storage.check_free_space(models, 2 * estimate_file_bytes(model, dataset.vocab))
 
 
-def _for_processes(config: TrainConfig, group: Group) -> TrainConfig:
-    """Several processes write no checkpoints: one would hold only rank 0's lanes, and resuming is one process."""
-    return config.replace(checkpoint_minutes=0.0) if group.distributed else config
-
-
-def train_follower(dataset: Dataset, config: TrainConfig, group: Group, stop: threading.Event | None = None) -> str:
+def train_follower(dataset: Dataset, config: TrainConfig, group: Group, stop: threading.Event | None = None,
+                   pause: threading.Event | None = None, resume=None) -> str:
     """A process of rank > 0 under torchrun: the same model and schedule as rank 0, its own lanes, no
-    database and no files. Returns how training ended (the same in every process: stops are agreed)."""
+    database and no files (rank 0 writes the checkpoints, with this process's part gathered by train()).
+    `pause`: a pause asked for here (Ctrl-C with --pausable); `resume`: the checkpoint's TrainState. Returns how
+    training ended (the same in every process: stops and pauses are agreed)."""
     assert group.rank != 0
-    config = _for_processes(config.resolved(dataset.train.n_tokens), group)  # as rank 0 resolves it
+    config = config.resolved(dataset.train.n_tokens)  # as rank 0 resolves it
     device = training_device(config, group)
     torch.manual_seed(config.seed)
     model = GRULanguageModel.from_config(config, len(dataset.vocab), device)
     reason = "failed"
-    for event in train(model, dataset.train, dataset.val, config, stop, device=device, group=group):
+    for event in train(model, dataset.train, dataset.val, config, stop, pause=pause, resume=resume, device=device,
+                       group=group):
         if isinstance(event, TrainingDone):
             reason = event.reason
     return reason
+
+
+def resume_follower(group: Group, stop: threading.Event | None = None, pause: threading.Event | None = None) -> str:
+    """A process of rank > 0 resuming a run with the others (`runs resume` under torchrun): what rank 0 shares
+    after its checks (the checkpoint's and the text's paths) → its own part of the checkpoint, then training.
+    'refused' when rank 0 refused the resume (it says why)."""
+    from ..core.vocab import Vocab
+
+    info = group.share(None)
+    if info is None:
+        return "refused"
+    ckpt = load_checkpoint(info["checkpoint"])
+    config = TrainConfig.from_dict(ckpt.config)
+    cache = token_cache(info["home"])
+    corpus = cache.read_corpus(info["corpus_paths"], config.tokenizer, config.lowercase)
+    dataset = build_dataset(corpus, config, vocab=Vocab(ckpt.vocab))
+    return train_follower(dataset, config, group, stop, pause, resume=ckpt.state)
 
 
 __all__ = ["RunStarted", "RunFinished", "RunStage", "CheckpointSaved", "ResumeError", "prepare", "open_store", "train_run", "resume_run",

@@ -229,20 +229,17 @@ def _running_two_process_run(home: Path) -> int:
     return run_id
 
 
-def test_a_run_in_several_processes_cannot_be_paused_or_resumed(tmp_path):
-    """They write no checkpoints (one would hold rank 0's lanes only): pausing and resuming say so clearly."""
+def test_a_run_in_several_processes_without_a_checkpoint_is_refused_with_the_reason(tmp_path):
+    """Runs in several processes pause and resume (tests/cli/test_cli_distributed_resume.py); one that died
+    before its first checkpoint cannot, and says so (a new run from its best model is offered)."""
     import storage
 
     home = tmp_path / "home"
     run_id = _running_two_process_run(home)
-    r = cli(home, "runs", "pause", str(run_id), "--wait", "5")
-    assert_user_error(r, "trains in 2 processes, which write no checkpoints: it cannot be paused")
     _, db = storage.open_store(home)
-    assert not storage.pause_requested(db, run_id)  # nothing was asked of the run
     db.execute("UPDATE runs SET status = ?, pid = NULL WHERE id = ?", ["interrupted", run_id])  # as if it died
     db.close()
     r = cli(home, "runs", "resume", str(run_id))
-    assert_user_error(r, "it trained in 2 processes, which write no checkpoints")
-    r = cli(home, "train", "--processes", "2", "--pausable")
-    assert_user_error(r, "--pausable needs one process")
+    assert_user_error(r, f"run {run_id} cannot be resumed: its checkpoint")
+    assert "is missing" in r.stderr
     assert [x["id"] for x in runs_json(home)] == [run_id]

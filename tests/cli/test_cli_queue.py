@@ -58,3 +58,23 @@ def test_queue_run_works_the_queue_until_empty(tmp_path):
     assert runs[items[1]["run_id"]]["tags"] == ["sweep:s"] and runs[items[2]["run_id"]]["config"]["hidden_size"] == 12
     r = cli(home, "queue", "run")
     assert r.returncode == 0 and "0 runs done" in r.stderr
+
+
+def test_a_queued_run_in_two_processes_trains_in_two_processes(tmp_path):
+    """Processes > 1 is not dropped by the queue (which works in one process): the run is trained by the CLI
+    under torchrun in a child process, as the window does, and recorded as trained in 2 processes."""
+    home, corpus = tmp_path / "home", _corpus(tmp_path)
+    r = cli(home, "queue", "sweep", corpus, "--processes", "2,1", "--hidden-size", "8", "--embed-dim", "8",
+            "--epochs", "1", "--threads", "1", "--batch-size", "16", "--device", "cpu", "--name", "s")
+    assert r.returncode == 0, r.stderr
+    r = cli(home, "queue", "run", "--json", timeout=300)
+    assert r.returncode == 0, r.stderr
+    finished = [json.loads(x) for x in r.stdout.splitlines() if '"status"' in x]
+    assert [f["status"] for f in finished] == ["completed"] * 2, r.stdout + r.stderr
+    items = _items(home, "--all")
+    assert [i["state"] for i in items] == ["done"] * 2
+    runs = {x["id"]: x for x in runs_json(home)}
+    for item, processes in zip(items, (2, 1), strict=True):  # one in a child under torchrun, one in-process
+        run = runs[item["run_id"]]
+        assert run["processes"] == processes and run["epochs_done"] == 1 and run["tags"] == ["sweep:s"]
+        assert run["name"] == item["name"] == f"processes={processes}"

@@ -249,3 +249,70 @@ def test_a_second_resumer_is_refused(paused_home, tmp_path):
     finally:
         p.kill()
         p.wait(10)
+
+
+def _weights(home: Path, run_id: int) -> dict:
+    import torch
+
+    return torch.load(home / "models" / f"{run_id}.pt", map_location="cpu", weights_only=True)["state_dict"]
+
+
+def _epoch_checkpoint(path: Path) -> bool:
+    """The run's checkpoint exists and was taken at an epoch's start (after epoch 1 ended)."""
+    from gru_desktop.core.checkpoint import CheckpointError, load_checkpoint
+
+    try:
+        loop = load_checkpoint(path).state.loop
+    except CheckpointError:
+        return False
+    return loop.epoch >= 2 and loop.batches_done == 0
+
+
+def test_kill_9_after_the_first_epoch_resumes_from_the_epoch_end_checkpoint_bit_exactly(tmp_path, corpus):
+    """No time-based checkpoint (--checkpoint-minutes 0): the one written when epoch 1 ended is enough to
+    resume the run as itself, and it ends with the weights and metrics of the same run never killed."""
+    args = ["train", str(corpus), "--epochs", "3", "--checkpoint-minutes", "0", *SMALL, "--json"]
+    ref = tmp_path / "ref"
+    r = cli(ref, *args, timeout=300)
+    assert r.returncode == 0, r.stderr
+    ref_epochs = [json.loads(x) for x in r.stdout.splitlines() if x.strip()][:-1]
+    home = tmp_path / "home"
+    p = _start(home, *args)
+    try:
+        first = json.loads(p.stdout.readline())
+        assert first["epoch"] == 1
+        run_id = first["run_id"]
+        _step_until(p, lambda: _epoch_checkpoint(_ckpt(home, run_id)), what="the checkpoint at epoch 1's end")
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+    assert _run(home, run_id)["status"] == "interrupted"
+    r = cli(home, "runs", "resume", str(run_id), "--json", timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+    assert lines[0]["resumed"] == "epoch 2, batch 0"
+    assert lines[-1]["status"] == "completed" and lines[-1]["run_id"] == run_id
+    assert _epochs(home, run_id) == [1, 2, 3]
+    shown = json.loads(cli(home, "runs", "show", str(run_id), "--json").stdout)["epochs"]
+    assert [e["val_loss"] for e in shown] == [e["val_loss"] for e in ref_epochs]
+    mine, theirs = _weights(home, run_id), _weights(ref, 1)
+    assert mine.keys() == theirs.keys()
+    assert all(mine[k].equal(theirs[k]) for k in mine)  # bit-exact
+    assert not _ckpt(home, run_id).exists()  # a finished run keeps its model, not its checkpoint
+
+
+def test_no_epoch_checkpoints_switch_writes_none(tmp_path, corpus):
+    home = tmp_path / "home"
+    p = _start(home, "train", str(corpus), "--epochs", "3", "--checkpoint-minutes", "0", "--no-epoch-checkpoints",
+               *SMALL, "--json")
+    try:
+        run_id = json.loads(p.stdout.readline())["run_id"]
+        json.loads(p.stdout.readline())  # epoch 2 ended: an epoch-end checkpoint would have been written by now
+        p.send_signal(signal.SIGSTOP)
+        assert not _ckpt(home, run_id).exists()
+    finally:
+        p.kill()
+        p.wait(10)

@@ -67,8 +67,8 @@ def test_pause_at_a_random_batch_and_resume_is_bit_identical(ds, straight, tmp_p
     # one random batch in the middle of an epoch, one right at an epoch's end, one random anywhere
     step = [random.Random(11).randint(per_epoch + 1, 2 * per_epoch - 1), per_epoch, random.Random(5).randint(1, total - 1)][pick]
     _, first = _paused_at(ds, step, pick)
-    snaps = [e for e in first if isinstance(e, Snapshot)]
-    assert len(snaps) == 1 and snaps[0].reason == "pause"
+    snaps = [e for e in first if isinstance(e, Snapshot) and e.reason == "pause"]  # (and one per epoch end)
+    assert len(snaps) == 1
     assert isinstance(first[-1], TrainingDone) and first[-1].reason == "paused"
     assert _losses(first)[-1][0] == step
 
@@ -114,6 +114,23 @@ def test_periodic_snapshots(ds):
     steps = _losses(events)
     assert len(snaps) == len(steps) and all(s.reason == "periodic" for s in snaps)
     assert [s.state.loop.batches_done for s in snaps] == list(range(1, len(steps) + 1))
+
+
+def test_a_checkpoint_at_every_epoch_end_resumes_bit_identically(ds, straight, tmp_path):
+    full_model, full = straight
+    snaps = [e for e in full if isinstance(e, Snapshot)]
+    assert [s.reason for s in snaps] == ["epoch"] * (CFG.epochs - 1)  # at the start of epochs 2..4
+    assert [(s.state.loop.epoch, s.state.loop.batches_done) for s in snaps] == [(e, 0) for e in range(2, CFG.epochs + 1)]
+    save_checkpoint(tmp_path / "e.ckpt", snaps[0].state, run_id=1, config={}, vocab=[], corpus_sha256="")
+    torch.manual_seed(999)
+    random.seed(999)
+    model = _model(ds, 12345)
+    second = list(train(model, ds.train, ds.val, CFG, resume=load_checkpoint(tmp_path / "e.ckpt").state))
+    assert _metrics(second) == _metrics(full)[1:]
+    for k, v in full_model.state_dict().items():
+        assert torch.equal(model.state_dict()[k], v), k
+    off = list(train(_model(ds, 0), ds.train, ds.val, CFG.replace(checkpoint_epochs=False, epochs=2)))
+    assert not [e for e in off if isinstance(e, Snapshot)]
 
 
 def test_damaged_missing_and_foreign_checkpoints_are_refused(ds, straight, tmp_path):

@@ -59,10 +59,8 @@ def test_cancel_sends_sigint_and_the_run_is_cancelled(qtbot, window, corpus_file
         on_next_worker(window, epoch=epochs.append)
         click(qtbot, window, "trainButton")
         qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=180_000)
-        pause = window.findChild(QPushButton, "pauseButton")  # several processes write no checkpoints
-        assert not pause.isEnabled() and "cannot be paused" in pause.toolTip()
-        window.trainer.pause()  # the shortcut's way in does nothing either: Cancel still works
-        assert not window.trainer.worker.pause_event.is_set()
+        pause = window.findChild(QPushButton, "pauseButton")  # several processes pause too (agreed by all)
+        assert pause.isEnabled()
         window.trainer.cancel()
     result = finished.args[0]
     assert result.status == "cancelled", result.message
@@ -81,3 +79,38 @@ def test_train_command_spells_every_setting_so_the_cli_reads_it_back():
         cmd = train_command(["a.txt"], config, None)
         args = build_parser().parse_args(cmd[3:])
         assert config_from_args(args) == config
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_pause_and_resume_a_run_in_two_processes_from_the_window(qtbot, window, corpus_file, home):
+    """Pause asks the processes through the database (they agree at a step, rank 0 writes every process's part);
+    Resume starts torchrun again with 2 processes and the window follows the same run."""
+    load(qtbot, window, [corpus_file])
+    set_spins(window, {**QUICK, "epochsSpin": 500, "patienceSpin": 0, "processesSpin": 2, "threadsSpin": 1,
+                       "batchSizeSpin": 16})
+    window.findChild(QComboBox, "deviceCombo").setCurrentText("cpu")
+    epochs = []
+    click(qtbot, window, "trainButton")
+    window.trainer.worker.epoch.connect(epochs.append)
+    qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=180_000)
+    with qtbot.waitSignal(window.training_finished, timeout=120_000) as finished:
+        click(qtbot, window, "pauseButton")
+    result = finished.args[0]
+    assert result.status == "paused", result.message
+    db = storage.open_db(storage.db_path(home))
+    run = storage.get_run(db, result.run_id)
+    assert run["status"] == "paused" and run["checkpoint_path"]
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=10_000)
+    pause = window.findChild(QPushButton, "pauseButton")
+    assert pause.text() == "Resume" and pause.isEnabled()
+    started, resumed_epochs = [], []
+    click(qtbot, window, "pauseButton")  # now: Resume
+    window.trainer.worker.run_started.connect(started.append)
+    window.trainer.worker.epoch.connect(resumed_epochs.append)
+    qtbot.waitUntil(lambda: bool(started), timeout=180_000)
+    assert started[0].run_id == result.run_id
+    qtbot.waitUntil(lambda: storage.get_run(db, result.run_id)["status"] == "running", timeout=60_000)
+    with qtbot.waitSignal(window.training_finished, timeout=120_000) as finished:
+        window.trainer.cancel()
+    assert finished.args[0].run_id == result.run_id
+    assert len(storage.list_runs(db)) == 1 and storage.get_run(db, result.run_id)["processes"] == 2

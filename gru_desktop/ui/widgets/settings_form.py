@@ -28,7 +28,7 @@ from ...core.config import SETTINGS, Setting, TrainConfig
 # core's (core.config.SETTINGS, read from TrainConfig's field metadata), like validate() and the CLI.
 MAIN_FIELDS = ("seq_len", "embed_dim", "hidden_size", "layers", "vocab_size", "epochs", "budget", "tie_weights")
 ADVANCED_FIELDS = ("batch_size", "lr", "dropout", "val_fraction", "seed", "patience", "min_count", "clip",
-                   "time_limit", "threads", "checkpoint_minutes", "processes", "tokenizer", "schedule", "precision",
+                   "time_limit", "threads", "checkpoint_minutes", "checkpoint_epochs", "processes", "tokenizer", "schedule", "precision",
                    "device", "lowercase")
 STEPS = {"vocab_size": 500, "batch_size": 16}  # whole numbers: the arrows' step (default 1)
 DECIMALS = {"lr": 10, "dropout": 2, "val_fraction": 2, "clip": 2, "checkpoint_minutes": 1}  # numbers (default 0)

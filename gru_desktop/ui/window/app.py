@@ -23,6 +23,9 @@ def configure_process() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .crash_log import enable_early, to_log_file
+
+    enable_early()  # a fatal signal prints every thread's stack (to the log file once it is known)
     configure_process()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -44,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging_handlers = []  # once warmed up: the log file's setup needs storage, which loads in a worker
     window.warmed_up.connect(lambda: logging_handlers.append(status_log.install(window, window.home)))
+    window.warmed_up.connect(lambda: to_log_file(window.home))
     if os.environ.get("GRU_DESKTOP_STARTUP_PROBE"):  # `bench startup`: report first paint, then quit
         window.first_painted.connect(lambda: QTimer.singleShot(0, window.close))
     from .signals import SignalBridge
@@ -58,8 +62,34 @@ def main(argv: list[str] | None = None) -> int:
 
     bridge = SignalBridge(stop_for_signal, app)
     code = app.exec()
-    window.jobs.shutdown()  # the window normally did this on close; never leave a thread running
+    if not window.jobs.shutdown():  # the window normally did this on close; never leave a thread running
+        code = _outlive_workers(window.jobs, code)
     for handler in logging_handlers:
         status_log.uninstall(handler)
     bridge.close()
     return 128 + received[0] if received else code
+
+
+LAST_WAIT_S = 300
+
+
+def _outlive_workers(jobs, code: int) -> int:
+    """Wait for workers that did not stop within shutdown's 10 s: work that cannot be interrupted (the
+    warm-up's `import torch` took over 25 s on a 2-core machine with a load of 10). Returning while one runs
+    crashed the app as it ended (tools/stress_launch.py: "QThread: Destroyed while thread is still running",
+    SIGABRT, with the warm-up worker's stack inside torch's import), as does Python finalizing under a thread
+    that still runs Python code. The window is closed already; if they still run after LAST_WAIT_S, leave
+    without tearing anything down (os._exit) rather than crash."""
+    import logging
+    import time
+
+    deadline = time.monotonic() + LAST_WAIT_S
+    while time.monotonic() < deadline:
+        if jobs.stop_all(1000):
+            return code
+    logging.getLogger("gru_desktop").warning("a background task did not end within %d s of closing; leaving "
+                                             "without waiting for it", LAST_WAIT_S)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

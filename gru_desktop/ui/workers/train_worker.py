@@ -2,7 +2,6 @@
 turned into throttled signals."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 
@@ -50,6 +49,10 @@ class TrainWorker(Worker):
 
             return work_queue(self.home, self.stop_event, self.pause_event)
         if self.resume is not None:
+            from ...jobs.child_run import resume_in_child, trains_in_processes
+
+            if trains_in_processes(self.home, self.resume):  # torchrun again, followed from the database
+                return resume_in_child(self.resume, self.home, self.stop_event, self.pause_event)
             return runs.resume_run(self.resume, home=self.home, stop=self.stop_event, pause=self.pause_event,
                                    should_stop=self.stop_event.is_set)
         initial = None
@@ -106,30 +109,8 @@ class TrainWorker(Worker):
 
 
 def history_events(history: dict):
-    """A resumed run's recorded steps and epochs (database rows) as the StepResults and EpochResults the
-    chart and the epoch table take, so they continue where the run stopped."""
-    from ...core.train import EpochResult, StepResult
+    """A resumed run's recorded steps and epochs as events (jobs.run_follower, shared with the follower of a
+    run trained in a child process, so both show a run the same way)."""
+    from ...jobs.run_follower import history_events as events
 
-    steps_rows, epoch_rows = history.get("steps") or [], history.get("epochs") or []
-    per_epoch: dict[int, int] = {}
-    for r in steps_rows:
-        per_epoch[r["epoch"]] = per_epoch.get(r["epoch"], 0) + 1
-    full = max(per_epoch.values(), default=1)  # an interrupted epoch has fewer recorded steps than a whole one
-    seen: dict[int, int] = {}
-    steps = []
-    for r in steps_rows:
-        seen[r["epoch"]] = seen.get(r["epoch"], 0) + 1
-        steps.append(StepResult(r["step"], r["epoch"], seen[r["epoch"]], full, r["loss"], 0, 0.0))
-    epochs, best, best_loss = [], 0, float("inf")
-    for r in epoch_rows:
-        if r["val_loss"] is not None and r["val_loss"] < best_loss:
-            best, best_loss = r["epoch"], r["val_loss"]
-        keys = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3", "val_perplexity",
-                "seconds", "tokens_per_s", "lr", "observation")
-        system = {k: r.get(k) for k in ("cpu_percent", "peak_rss_mb", "threads", "device") if r.get(k) is not None}
-        samples = r.get("samples")
-        if isinstance(samples, str):
-            samples = json.loads(samples or "[]")
-        epochs.append(EpochResult(**{k: r.get(k) for k in keys}, is_best=best == r["epoch"], best_epoch=best,
-                                  system=system, samples=samples or []))
-    return steps, epochs
+    return events(history)
