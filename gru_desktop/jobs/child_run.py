@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import storage
 
@@ -35,7 +37,7 @@ def train_in_child(paths: list[str], config: TrainConfig, home=None, probes: lis
     `command`: another child command line (e.g. `runs resume RUN_ID`); then `run_id` names the run it
     trains, else the child's run is found by a fresh token. `on_start(process)`: called once it is running.
     UserError (the child's own `error:` line) when it ended before its run existed."""
-    from .runs import open_store
+    from .runs import open_store  # here: jobs.runs loads torch, which following a child needs not
 
     home, db = open_store(home)
     token = new_token()
@@ -95,9 +97,7 @@ def train_in_child(paths: list[str], config: TrainConfig, home=None, probes: lis
 
 def trains_in_processes(home, run_id: int) -> bool:
     """Whether resuming run `run_id` needs several processes (it trained in several and has a checkpoint)."""
-    from pathlib import Path
-
-    from .runs import open_store
+    from .runs import open_store  # here: jobs.runs loads torch, which following a child needs not
 
     home, db = open_store(home)
     run = storage.get_run(db, run_id)
@@ -109,9 +109,7 @@ def resume_in_child(run_id: int, home=None, stop: threading.Event | None = None,
                     pause: threading.Event | None = None, on_start=None):
     """`runs resume RUN_ID` in a child process (torchrun again, with the run's number of processes),
     followed as `train_in_child` follows a new run; ResumeError (the child's reason) when it refused."""
-    import sys
-
-    from .runs import open_store
+    from .runs import open_store  # here: jobs.runs loads torch, which following a child needs not
 
     home, _ = open_store(home)
     command = [sys.executable, "-m", "gru_desktop", f"--home={home}", "runs", "resume", str(run_id)]

@@ -15,6 +15,7 @@ import storage
 
 from ..core.config import SETTINGS, TrainConfig
 from ..core.errors import ConfigError, UserError
+from .child_run import resume_in_child, trains_in_processes
 
 SWEEP_TAG = "sweep:"
 
@@ -119,8 +120,6 @@ def work_queue(home=None, stop: threading.Event | None = None, pause: threading.
         try:
             run = storage.get_run(db, run_id) if run_id else None
             if run is not None and run["status"] in storage.RESUMABLE_STATUSES + ("running",):
-                from .child_run import resume_in_child, trains_in_processes
-
                 if trains_in_processes(home, run_id):  # torchrun again, with the run's number of processes
                     events = resume_in_child(run_id, home, stop, pause)
                 else:

@@ -14,6 +14,7 @@ from ..core.counts_file import counts_path
 from ..core.data import build_dataset
 from ..core.errors import ModelFileError, UserError
 from ..core.modelfile import LoadedModel, load_model
+from ..core.token_cache import TokenCache
 
 
 def load_run_model(db, run_ref, home=None) -> tuple[dict, LoadedModel]:
@@ -42,8 +43,6 @@ def run_corpus(run: dict, config: TrainConfig, should_stop=None, *, home=None):
     if not paths:
         raise UserError(f"run {run['id']} does not record its corpus files")
     if home is not None:
-        from ..core.token_cache import TokenCache
-
         corpus = TokenCache(Path(home) / "cache").read_corpus(paths, config.tokenizer, config.lowercase, None,
                                                              should_stop)
     else:

@@ -172,14 +172,14 @@ def same_row(old: dict, new: dict) -> bool:
 def offers_model(run: dict) -> bool:
     """Whether a run's model is offered for suggestions: it has one, and storage trusts it (not a failed or a
     running run's last file). The Autocomplete picker and the Runs page's Autocomplete button both ask this."""
-    import storage
+    import storage  # here: the window imports this module before its first paint, storage (sqlite-utils) later
 
     return bool(run.get("model_path")) and run.get("status") in storage.runs.MODEL_STATUSES
 
 
 def why_not_offered(db, run_id: int) -> str:
     """Why run `run_id`'s model is not among `model_choices` (for a message), e.g. "it is failed"."""
-    import storage
+    import storage  # here: the window imports this module before its first paint, storage (sqlite-utils) later
 
     run = storage.get_run(db, run_id)
     if run is None:
@@ -193,7 +193,7 @@ def model_choices(db) -> list[dict]:
     """The runs the Autocomplete picker offers — those whose model storage trusts (not a failed run's),
     newest first — each with `label` (what the picker shows) and `model_missing` (checked here, once)."""
     # here, not at the top: the Runs page imports COLUMNS before the first paint, storage after
-    import storage
+    import storage  # here: the window imports this module before its first paint, storage (sqlite-utils) later
 
     from .exports import run_label
 

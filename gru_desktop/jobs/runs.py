@@ -243,8 +243,6 @@ def resume_follower(group: Group, stop: threading.Event | None = None, pause: th
     """A process of rank > 0 resuming a run with the others (`runs resume` under torchrun): what rank 0 shares
     after its checks (the checkpoint's and the text's paths) → its own part of the checkpoint, then training.
     'refused' when rank 0 refused the resume (it says why)."""
-    from ..core.vocab import Vocab
-
     info = group.share(None)
     if info is None:
         return "refused"
