@@ -57,7 +57,6 @@ class AutocompletePage(ModelPicker, QWidget):
         self.latencies_ms: list[float] = []
         self.prefix = ""  # the half-typed word the chips complete
         self._last_text: str | None = None
-        self._db = None
         self._load_worker = self._eval_worker = self._list_worker = None
         self._catching_up = False
         self._build()

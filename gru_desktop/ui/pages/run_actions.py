@@ -40,26 +40,26 @@ class RunActions:
             self.continue_training.emit(runs[0]["id"], self.more_epochs.value())
 
     def delete_selected(self) -> None:
-        import storage
-
-        from ...jobs import runs as jobs
-
+        """Delete the selected runs with their model files, in the background (RunsStore); a running run is
+        refused with a message."""
         runs = self.selected_runs()
         if not runs:
             return
         names = ", ".join(run_title(r) for r in runs[:5]) + (" …" if len(runs) > 5 else "")
         if not self.confirm(f"Delete {names} with {'their' if len(runs) > 1 else 'its'} model file? This cannot be undone."):
             return
-        for r in runs:
-            try:
-                jobs.delete_run(self._db(), r["id"])
-                self.compare.forget(r["id"])
-                self.model.remove([("run", r["id"])])
-                self.deleted.emit(r["id"])
-            except storage.RunIsRunning:
-                self.problem.emit("Cannot delete a running run",
-                                  f"{run_title(r)} is training right now. Cancel it first (in the window or process that trains it).")
-        self.refresh()
+        titles = {r["id"]: run_title(r) for r in runs}
+        self.store.delete_runs(list(titles), lambda result: self._deleted(result, titles))
+
+    def _deleted(self, result: tuple[list[int], list[int]], titles: dict[int, str]) -> None:
+        deleted, refused = result
+        for run_id in deleted:
+            self.compare.forget(run_id)
+            self.model.remove([("run", run_id)])
+            self.deleted.emit(run_id)
+        for run_id in refused:
+            self.problem.emit("Cannot delete a running run", f"{titles[run_id]} is training right now. Cancel it "
+                              "first (in the window or process that trains it).")
 
     def _ask(self, text: str) -> bool:
         return QMessageBox.question(self, "Delete runs", text) == QMessageBox.StandardButton.Yes
@@ -96,10 +96,26 @@ class RunActions:
         return False
 
     def export_csv(self, path) -> bool:
-        from ...jobs import exports
-
+        """Write the selected runs' epochs as CSV in a worker (a read and a file write: never on the GUI thread);
+        `exported` or `problem` tells how it went. False when nothing is selected."""
         ids = [r["id"] for r in self.selected_runs()]
-        return self._export("the metrics", lambda: exports.epochs_csv(self._db(), ids, path))
+        if not ids:
+            return False
+
+        def write(db):
+            from ...jobs import exports
+
+            exports.epochs_csv(db, ids, path)
+
+        self.store.read(write, result=self._csv_written, failed=self._csv_failed, path=str(path))
+        return True
+
+    # Slots of the page, never lambdas: a worker's signal reaches a QObject's method on the GUI thread.
+    def _csv_written(self, worker, _) -> None:
+        self.exported.emit(f"wrote {worker.path}")
+
+    def _csv_failed(self, worker, message: str) -> None:
+        self.problem.emit("Cannot export the metrics", message)
 
     def export_png(self, path) -> bool:
         self.compare.finish()

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..workers.threads import read_job
+from ..workers.runs_store import RunsStore
+from ..workers.threads import BackgroundJobs, read_job
 
 USE_TIP = "load this run's model into the Autocomplete page"
 from ...jobs.run_table import offers_model
@@ -30,8 +31,6 @@ from .cache_button import TokenCacheButton
 from .compare_area import CompareArea
 from .run_actions import RunActions
 from .runs_model import RunsFilter, RunsTableModel
-
-POLL_MS = 1000  # how often the database is checked for changes made by other connections
 
 
 class RunsPage(RunActions, QWidget):
@@ -44,18 +43,17 @@ class RunsPage(RunActions, QWidget):
     exporting = Signal(str)  # a model export started: for the status bar until it ends
     exported = Signal(str)  # what was written: for the status bar
 
-    def __init__(self, jobs, db_provider, home=None, parent=None):
+    def __init__(self, jobs: BackgroundJobs, store: RunsStore, home=None, parent=None):
         super().__init__(parent)
-        self.jobs, self.home, self._db = jobs, home, db_provider
+        self.jobs, self.store, self.home = jobs, store, home
         self.confirm = self._ask  # replaced in tests
-        self._data_version = None
+        self.started = False  # start() ran: the table follows the store
         self._fetch = None  # the worker reading the runs table, and whether to read again after it
         self._fetch_again = False
         self._selected: list[tuple[str, int]] = []  # the selection's keys, in the table's order
         self._model_export = None  # the worker of a model export in progress
         self._build()
-        self._timer = QTimer(self, interval=POLL_MS)
-        self._timer.timeout.connect(self.poll)
+        store.runs_changed.connect(self._runs_changed)
 
     # --- layout ---------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -114,7 +112,7 @@ class RunsPage(RunActions, QWidget):
         layout.addLayout(bar)
         layout.addLayout(export)
 
-        self.model = RunsTableModel(self._db, self)
+        self.model = RunsTableModel(lambda run_id, fields: self.store.update_run(run_id, **fields), self)
         self.proxy = RunsFilter(self)
         self.proxy.setSourceModel(self.model)
         self.table = QTableView(objectName="runsTable")
@@ -164,10 +162,11 @@ class RunsPage(RunActions, QWidget):
 
     # --- live updates -------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Load the table and watch the database (called once the window is up)."""
+        """Load the table and follow the store (called once the window is up)."""
+        self.started = True
+        self.store.start()  # watch for other connections' commits (once)
         self.refresh()
         self.cache_button.refresh()
-        self._timer.start()
 
     def startup_steps(self):
         """The window's start-up, a step per event-loop turn: the table, then the compare chart a plot at a time."""
@@ -178,13 +177,12 @@ class RunsPage(RunActions, QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._timer.isActive():  # started: the cache may have grown (CLI runs, the queue) since
+        if self.started:  # the cache may have grown (CLI runs, the queue) since
             self.cache_button.refresh()
 
-    def poll(self) -> None:
-        """Read again when another connection (a training thread, the CLI) committed since the last look."""
-        version = self._db().execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:
+    def _runs_changed(self, ids) -> None:
+        """The store wrote, or another connection (a training thread, the CLI) committed: read again."""
+        if self.started:
             self.refresh()
 
     def refresh(self) -> None:
@@ -192,7 +190,6 @@ class RunsPage(RunActions, QWidget):
         if self._fetch is not None:
             self._fetch_again = True
             return
-        self._data_version = self._db().execute("PRAGMA data_version").fetchone()[0]
         from ...jobs.run_table import table_rows
 
         self._fetch = read_job(self.home, table_rows, result=self._fetched_rows, failed=self._fetch_failed,
@@ -212,11 +209,16 @@ class RunsPage(RunActions, QWidget):
             self.refresh()
 
     def reload(self) -> None:
-        """Read the runs on this thread and show them at once."""
+        """Read the runs on this thread and show them at once: for tests only (the window uses `refresh`)."""
+        import storage
+
         from ...jobs.run_table import table_rows
 
-        self._data_version = self._db().execute("PRAGMA data_version").fetchone()[0]
-        self._show_rows(table_rows(self._db()))
+        _, db = storage.open_store(self.home, write=False)
+        try:
+            self._show_rows(table_rows(db))
+        finally:
+            db.close()
 
     def _show_rows(self, rows: list[dict]) -> None:
         keys, before = self._selected, self.selected_runs()
