@@ -87,13 +87,13 @@ class MainWindow(QMainWindow):
         self._wire()
         self.state = WindowState(self.settings, self, {"mainSplitter": self.splitter,
                                                        TRAINING_SPLITTER_KEY: self.training_view.splitter},
-                                 self.settings_form, self.training_view.samples)
+                                 self.settings_form, self.training_view.samples, {"trainingDetailsTab": self.training_view.details})
         self.data.paths, note = self.state.restore()
-        self.training_view.sized = TRAINING_SPLITTER_KEY in self.state.restored_splitters
-        if note:
-            self.statusBar().showMessage(note, 10000)
-        self.settings_form.changed.connect(self._update_actions)  # after restoring: no rebuild for the restore
-        self.settings_form.changed.connect(self._debounce.start)
+        if TRAINING_SPLITTER_KEY in self.state.restored_splitters:
+            self.training_view.restored()
+        self.statusBar().showMessage(note, 10000)  # "" when every remembered file is still there
+        for slot in (self._update_actions, self._debounce.start):  # after restoring: no rebuild for the restore
+            self.settings_form.changed.connect(slot)
         self._update_actions()
         if load_last:
             self.load_corpus(self.data.paths)
@@ -123,7 +123,6 @@ class MainWindow(QMainWindow):
     def show_page(self, page: QWidget) -> None:
         self.tabs.setCurrentIndex(self.pages.index(page))
 
-    # --- wiring ---------------------------------------------------------------------------------------------
     def _wire(self) -> None:
         status, problem, t, d = self.statusBar().showMessage, self.messages.problem, self.trainer, self.data
         self._debounce.timeout.connect(d.settings_settled)
@@ -136,6 +135,7 @@ class MainWindow(QMainWindow):
             source.problem.connect(problem)
         d.ready.connect(self.corpus_ready)
         d.failed.connect(self.corpus_failed)
+        t.starting.connect(lambda _: self.show_page(self.training_view))  # a run starts: watch it
         t.device.connect(self.device_label.setText)
         t.speed.connect(self.speed_label.setText)
         t.run_finished.connect(self._run_finished)
