@@ -58,8 +58,17 @@ def main(argv: list[str] | None = None) -> int:
 
     bridge = SignalBridge(stop_for_signal, app)
     code = app.exec()
-    window.jobs.shutdown()  # the window normally did this on close; never leave a thread running
+    # The window normally did this on close; never leave a thread running. A thread that cannot stop is the
+    # warm-up still importing torch (closed right after the first paint: a fresh install compiles torch's
+    # modules, tens of seconds on a busy machine): its QThread must not be destroyed while it runs (Qt aborts
+    # the process), so the process ends without tearing down Qt.
+    ended = window.jobs.shutdown(60_000)
     for handler in logging_handlers:
         status_log.uninstall(handler)
     bridge.close()
-    return 128 + received[0] if received else code
+    result = 128 + received[0] if received else code
+    if not ended:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(result)
+    return result
