@@ -64,7 +64,7 @@ class StderrLines(logging.StreamHandler):
         except (AttributeError, ValueError):
             return line
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         import sys
 

@@ -49,7 +49,9 @@ def _get_runs(db, run_ids: Iterable[int | str]) -> list[dict]:
     runs = []
     for ref in run_ids:
         run_id = storage.resolve_run_id(db, ref)  # RunNotFound for an unknown id
-        runs.append(storage.get_run(db, run_id))
+        run = storage.get_run(db, run_id)
+        assert run is not None  # resolve_run_id found it
+        runs.append(run)
     if not runs:
         raise UserError("no runs to export")
     return runs
@@ -134,8 +136,8 @@ def export_model(db, run_id: int | str, path: str | os.PathLike, fmt: str) -> Mo
         if fmt == "onnx":
             from ..core.export_onnx import EXPORTERS, export_onnx
 
-            done = export_onnx(loaded, path)
-            return ModelExport(path, fmt, run["id"], done.parity.max_difference, done.parity.steps, EXPORTERS[done.exporter])
+            onnx = export_onnx(loaded, path)
+            return ModelExport(path, fmt, run["id"], onnx.parity.max_difference, onnx.parity.steps, EXPORTERS[onnx.exporter])
         from ..core.export_torchscript import export_torchscript
 
         export_torchscript(loaded, path)

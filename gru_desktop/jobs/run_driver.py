@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -34,7 +35,7 @@ _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "c
 
 
 def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, stop, pause, resume, prefixes,
-           saved=False, device: torch.device | None = None, group: Group = LOCAL, probes: list[str] = ()):
+           saved=False, device: torch.device | None = None, group: Group = LOCAL, probes: Sequence[str] = ()):
     """Train and record: steps, epochs (with the system monitor), best models, checkpoints; then finish."""
     from ..core.checkpoint import save_checkpoint
     from .sysmon import SystemMonitor
@@ -68,7 +69,7 @@ def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, s
                 steps = []
                 try:
                     save_checkpoint(ckpt_path, event.state, run_id=run_id, config=config.to_dict(),
-                                    vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256, probes=probes)
+                                    vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256, probes=list(probes))
                     storage.set_checkpoint(db, run_id, ckpt_path)
                     have_checkpoint, saved_where = True, event.where
                     event = CheckpointSaved(run_id, str(ckpt_path), event.where, event.reason)

@@ -233,7 +233,7 @@ def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
     page.select_runs([1, 2])
     out = tmp_path / "runs.csv"
     with qtbot.waitSignal(page.exported, timeout=10_000) as done:  # written in a worker
-        assert page.export_csv(out)
+        assert page.run_actions.export_csv(out)
     assert done.args[0] == f"wrote {out}"
     with open(out, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -248,7 +248,7 @@ def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
 def test_png_export(qtbot, window, page, tmp_path):
     page.select_runs([1])
     png = tmp_path / "chart.png"
-    assert page.export_png(png)
+    assert page.run_actions.export_png(png)
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 1000
 
 
@@ -259,7 +259,7 @@ def test_model_export_buttons_write_a_checked_pt2_in_the_background(qtbot, windo
     assert page.buttons["pt2"].isEnabled() and page.buttons["onnx"].isEnabled()
     out = tmp_path / "model.pt2"
     with qtbot.waitSignal(page.exported, timeout=120_000) as done:
-        assert page.export_model(out, "pt2") is not None
+        assert page.run_actions.export_model(out, "pt2") is not None
         assert not page.buttons["pt2"].isEnabled()  # one model export at a time
         assert window.statusBar().currentMessage().startswith("exporting run 1's model to")
     assert done.args[0].startswith(f"wrote {out}: torch.export program (.pt2) of run 1; ")
@@ -274,7 +274,7 @@ def test_a_model_export_that_fails_says_so_and_writes_nothing(qtbot, window, pag
     out = tmp_path / "out" / "missing" / "model.onnx"
     (tmp_path / "out").mkdir()
     with qtbot.waitSignal(page.problem, timeout=120_000) as problem:
-        page.export_model(out, "onnx")
+        page.run_actions.export_model(out, "onnx")
     assert problem.args[0] == "Cannot export the model" and "does not exist" in problem.args[1]
     assert list((tmp_path / "out").iterdir()) == []
 
@@ -282,13 +282,13 @@ def test_a_model_export_that_fails_says_so_and_writes_nothing(qtbot, window, pag
 def test_export_to_an_unwritable_path_says_so(qtbot, window, page, tmp_path):
     page.select_runs([1])
     with qtbot.waitSignal(page.problem) as problem:  # written in a worker: the message comes back
-        page.export_csv(tmp_path / "no" / "such" / "folder" / "x.csv")
+        page.run_actions.export_csv(tmp_path / "no" / "such" / "folder" / "x.csv")
     assert "x.csv" in problem.args[1] or "folder" in problem.args[1]
     if os.geteuid() != 0:  # root can write anywhere
         ro = tmp_path / "ro"
         ro.mkdir(mode=0o500)
         with qtbot.waitSignal(page.problem):
-            page.export_csv(ro / "x.csv")
+            page.run_actions.export_csv(ro / "x.csv")
 
 
 def test_baseline_rows_appear_as_their_own_kind(qtbot, window, page, home):

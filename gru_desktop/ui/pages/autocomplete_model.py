@@ -48,6 +48,8 @@ def quality_text(r: dict) -> str:
 
 
 class ModelPicker:
+    _last_text: str | None  # the page's: the text the suggestions were last shown for (None: show again)
+
     def refresh_runs(self, select: int | None = None) -> None:
         """List the runs that have a model (in a worker: with 1,000 runs this took 95–650 ms here); then select
         `select`, else keep the current one, else the latest completed, and load it. `runs_listed` then."""

@@ -61,6 +61,12 @@ class AutocompletePage(ModelPicker, QWidget):
         self._catching_up = False
         self._build()
 
+    def runs_changed(self, ids) -> None:
+        """The window's own writes (RunsStore: a rename, a delete) change the picker's labels: list them again.
+        Commits by others (`ids` None: training, the CLI) are too frequent to follow here."""
+        if ids is not None:
+            self.refresh_runs()
+
     def startup_steps(self):
         self.refresh_runs()  # the latest trained model, loaded in the background
         yield

@@ -151,7 +151,7 @@ class QueueView(QWidget):
             return None
         return self.items[rows[0].row()]["id"]
 
-    def move(self, delta: int) -> None:
+    def move(self, delta: int) -> None:  # type: ignore[override]  # not QWidget.move: the queue item's place
         """Move the selected item up (-1) or down (1), in the background; the table follows when it lands."""
         item = self.selected_id()
         if item is None:
@@ -206,7 +206,8 @@ class QueueView(QWidget):
         from ...jobs.queue import queue_configs, sweep_label
 
         configs, grid, name = dialog.result_configs
-        paths, names = self._paths(), [sweep_label(c, grid) for c in configs]
+        paths = self._paths()
+        names: list[str | None] = [sweep_label(c, grid) for c in configs]
         self.store.queue_write("Cannot queue the sweep",
                                lambda db: queue_configs(db, configs, paths, names=names, sweep=name))
 

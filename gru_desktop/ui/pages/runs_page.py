@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..workers.runs_store import RunsStore
-from ..workers.threads import BackgroundJobs, read_job
+from ..workers.threads import BackgroundJobs, FunctionWorker, read_job
 
 USE_TIP = "load this run's model into the Autocomplete page"
 from ...jobs.run_table import offers_model
@@ -33,7 +34,7 @@ from .run_actions import RunActions
 from .runs_model import RunsFilter, RunsTableModel
 
 
-class RunsPage(RunActions, QWidget):
+class RunsPage(QWidget):
     load_in_autocomplete = Signal(int)  # run id
     open_settings = Signal(dict)  # the run's config
     continue_training = Signal(int, int)  # run id, epochs
@@ -48,10 +49,10 @@ class RunsPage(RunActions, QWidget):
         self.jobs, self.store, self.home = jobs, store, home
         self.confirm = self._ask  # replaced in tests
         self.started = False  # start() ran: the table follows the store
-        self._fetch = None  # the worker reading the runs table, and whether to read again after it
+        self._fetch: FunctionWorker | None = None  # the worker reading the runs table, and whether to read again after it
         self._fetch_again = False
         self._selected: list[tuple[str, int]] = []  # the selection's keys, in the table's order
-        self._model_export = None  # the worker of a model export in progress
+        self.run_actions = RunActions(self)  # star, delete, exports…: on the selected runs
         self._build()
         store.runs_changed.connect(self._runs_changed)
 
@@ -72,14 +73,14 @@ class RunsPage(RunActions, QWidget):
         bar = QHBoxLayout()  # actions on a row of their own: the page stays usable in a narrow window
         self.buttons: dict[str, QPushButton] = {}
         for name, text, tip, slot in (
-            ("star", "★", "mark as your reference run (S)", self.toggle_star),
-            ("use", "Autocomplete", USE_TIP, self.use_selected),
-            ("settings", "Settings", "put this run's settings into the form on the left", self.settings_of_selected),
+            ("star", "★", "mark as your reference run (S)", self.run_actions.toggle_star),
+            ("use", "Autocomplete", USE_TIP, self.run_actions.use_selected),
+            ("settings", "Settings", "put this run's settings into the form on the left", self.run_actions.settings_of_selected),
             ("resume", "Resume", "continue this paused or interrupted run exactly where it stopped, as the same run",
-             self.resume_selected),
+             self.run_actions.resume_selected),
             ("continue", "Continue", "train this run's model for more epochs: a new run that records its parent",
-             self.continue_selected),
-            ("delete", "Delete", "delete the selected runs and their model files (Del)", self.delete_selected),
+             self.run_actions.continue_selected),
+            ("delete", "Delete", "delete the selected runs and their model files (Del)", self.run_actions.delete_selected),
         ):
             b = QPushButton(text, objectName=f"{name}RunButton", toolTip=tip)
             b.clicked.connect(slot)
@@ -90,15 +91,16 @@ class RunsPage(RunActions, QWidget):
                                     toolTip="how many more epochs Continue training runs")
         bar.insertWidget(bar.indexOf(self.buttons["continue"]) + 1, self.more_epochs)
         export = QHBoxLayout()
-        export.addWidget(self.buttons.pop("delete"))
-        self.buttons["delete"] = export.itemAt(0).widget()
+        delete = self.buttons.pop("delete")
+        export.addWidget(delete)
+        self.buttons["delete"] = delete
         export.addSpacing(12)
         export.addWidget(QLabel("Export:"))
         for name, text, slot, tip in (
-            ("csv", "Metrics CSV…", self.choose_csv, "every epoch of the selected runs"),
-            ("png", "Chart PNG…", self.choose_png, "the compare chart"),
-            ("pt2", "Model .pt2…", lambda: self.choose_model("pt2"), "the run's model for torch.export.load"),
-            ("onnx", "Model ONNX…", lambda: self.choose_model("onnx"), "the run's model as ONNX, checked in onnxruntime"),
+            ("csv", "Metrics CSV…", self.run_actions.choose_csv, "every epoch of the selected runs"),
+            ("png", "Chart PNG…", self.run_actions.choose_png, "the compare chart"),
+            ("pt2", "Model .pt2…", lambda: self.run_actions.choose_model("pt2"), "the run's model for torch.export.load"),
+            ("onnx", "Model ONNX…", lambda: self.run_actions.choose_model("onnx"), "the run's model as ONNX, checked in onnxruntime"),
         ):
             b = QPushButton(text, objectName=f"export{name.capitalize()}Button", toolTip=tip)
             b.clicked.connect(slot)
@@ -142,11 +144,11 @@ class RunsPage(RunActions, QWidget):
             lambda t: self.proxy.set_status("" if t == "all statuses" else t))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(self._restore_selection)
-        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
-        QShortcut(QKeySequence("S"), self.table, self.toggle_star)
+        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.run_actions.delete_selected)
+        QShortcut(QKeySequence("S"), self.table, self.run_actions.toggle_star)
 
         self.compare = CompareArea(self.jobs, self.home)
-        self.lower = self.compare
+        self.lower: CompareArea = self.compare  # type: ignore[assignment]  # QWidget.lower: not used
         # the compare area's parts, under the names tests and the window use
         self.diff, self.show_all = self.compare.diff, self.compare.show_all
         self.compare_input, self.compare_table = self.compare.compare_input, self.compare.compare_table
@@ -276,7 +278,8 @@ class RunsPage(RunActions, QWidget):
         cell (selectedRows() asks flags() of every cell, and mapSelectionToSource maps every cell: seconds and
         ~100 ms for 1,000 and 10 runs)."""
         proxy = self.proxy
-        proxy_rows = {r for rng in self.table.selectionModel().selection() for r in range(rng.top(), rng.bottom() + 1)}
+        ranges = self.table.selectionModel().selection()
+        proxy_rows = {r for i in range(ranges.count()) for r in range(ranges.at(i).top(), ranges.at(i).bottom() + 1)}
         rows = sorted(proxy.mapToSource(proxy.index(r, 0)).row() for r in proxy_rows)
         model_rows = self.model.rows
         return [(model_rows[r]["kind"], model_rows[r]["id"]) for r in rows if r < len(model_rows)]
@@ -289,6 +292,9 @@ class RunsPage(RunActions, QWidget):
         self._selected = self.selected_keys()
         self._update_buttons()
         self.compare.show_runs(self.selected_runs())
+
+    def _ask(self, text: str) -> bool:
+        return QMessageBox.question(self, "Delete runs", text) == QMessageBox.StandardButton.Yes
 
     def _update_buttons(self) -> None:
         runs = self.selected_runs()
@@ -306,8 +312,8 @@ class RunsPage(RunActions, QWidget):
         self.buttons["delete"].setEnabled(bool(runs))
         self.buttons["csv"].setEnabled(bool(runs))
         self.buttons["png"].setEnabled(bool(runs))
-        self.buttons["pt2"].setEnabled(usable and self._model_export is None)
-        self.buttons["onnx"].setEnabled(usable and self._model_export is None)
+        self.buttons["pt2"].setEnabled(usable and self.run_actions.model_export is None)
+        self.buttons["onnx"].setEnabled(usable and self.run_actions.model_export is None)
 
     @property
     def compare_plot(self):

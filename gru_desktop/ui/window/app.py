@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import cast
 
 
 def configure_process() -> None:
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1] if argv is None else ["gru-desktop", *argv])
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1] if argv is None else
+                                                                     ["gru-desktop", *argv]))
     app.setApplicationName("gru-desktop")
     app.setOrganizationName("gru-desktop")
     app.setApplicationDisplayName("GRU Desktop")
@@ -63,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     # modules, tens of seconds on a busy machine): its QThread must not be destroyed while it runs (Qt aborts
     # the process), so the process ends without tearing down Qt.
     ended = window.jobs.shutdown(60_000)
-    for handler in logging_handlers:
-        status_log.uninstall(handler)
+    for log_handler in logging_handlers:
+        status_log.uninstall(log_handler)
     bridge.close()
     result = 128 + received[0] if received else code
     if not ended:

@@ -126,13 +126,13 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         status, problem, t, d = self.statusBar().showMessage, self.messages.problem, self.trainer, self.data
         self._debounce.timeout.connect(d.settings_settled)
-        for source in (d, t):
-            source.changed.connect(self._update_actions)
-            source.status.connect(status)
-        for source in (d, t, self.store):
-            source.crashed.connect(self._crashed)
-        for source in (d, self.runs_page, self.queue_view, self.store):
-            source.problem.connect(problem)
+        for controller in (d, t):
+            controller.changed.connect(self._update_actions)
+            controller.status.connect(status)
+        for buggy in (d, t, self.store):
+            buggy.crashed.connect(self._crashed)
+        for reporter in (d, self.runs_page, self.queue_view, self.store):
+            reporter.problem.connect(problem)
         d.ready.connect(self.corpus_ready)
         d.failed.connect(self.corpus_failed)
         t.starting.connect(lambda _: self.show_page(self.training_view))  # a run starts: watch it
@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         self.startup.crashed.connect(self._crashed)
         self.startup.pages_started.connect(self.store.start)
         self.startup.pages_started.connect(lambda: t.offer_queue_resume(self.store, lambda x: self.confirm_resume_queue(x)))
-        self.store.runs_changed.connect(lambda ids: ids is None or self.autocomplete.refresh_runs())
+        self.store.runs_changed.connect(self.autocomplete.runs_changed)
 
     def _update_actions(self) -> None:
         t, d, form, c = self.trainer, self.data, self.settings_form, self.controls

@@ -19,7 +19,7 @@ TRAINING_SPLITTER_KEY = "trainingSplitter4"  # chart | tabs (epochs, samples) si
 def _json(settings: QSettings, key: str, default):
     """A JSON value stored as text; `default` when it is missing or damaged."""
     try:
-        value = json.loads(settings.value(key, "") or "null")
+        value = json.loads(str(settings.value(key, "") or "null"))
     except (ValueError, TypeError):
         return default
     return default if value is None else value
@@ -27,7 +27,9 @@ def _json(settings: QSettings, key: str, default):
 
 def _bytes(settings: QSettings, key: str) -> QByteArray | None:
     value = settings.value(key)
-    return value if isinstance(value, QByteArray | bytes) and len(value) else None
+    if isinstance(value, bytes):
+        value = QByteArray(value)
+    return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
 
 class WindowState:

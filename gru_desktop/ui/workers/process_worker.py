@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 
 from ...core.config import TrainConfig
 from ...core.errors import UserError
@@ -29,7 +30,7 @@ _FLAGS = {  # TrainConfig field → the CLI's flag (booleans are handled below)
 }
 
 
-def train_command(paths: list[str], config: TrainConfig, home, probes: list[str] = ()) -> list[str]:
+def train_command(paths: list[str], config: TrainConfig, home, probes: Sequence[str] = ()) -> list[str]:
     """The command line that trains `config` on `paths` (every setting spelled out)."""
     cmd = [sys.executable, "-m", "gru_desktop"]
     if home:
