@@ -10,11 +10,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
+from ...jobs.run_table import offers_model
 from ..workers.threads import FunctionWorker, function_job
 from .runs_model import run_title
 
 if TYPE_CHECKING:
     from .runs_page import RunsPage
+
+USE_TIP = "load this run's model into the Autocomplete page"
 
 
 class RunActions(QObject):
@@ -74,6 +77,27 @@ class RunActions(QObject):
         for run_id in refused:
             self.page.problem.emit("Cannot delete a running run", f"{titles[run_id]} is training right now. Cancel it "
                               "first (in the window or process that trains it).")
+
+    def update_buttons(self) -> None:
+        """What can be done with the selected runs."""
+        page = self.page
+        runs = page.selected_runs()
+        one = len(runs) == 1
+        usable = one and bool(runs[0].get("model_path")) and not runs[0].get("model_missing")  # checked per refresh
+        page.buttons["star"].setEnabled(one)
+        offered = usable and offers_model(runs[0])
+        page.buttons["use"].setEnabled(offered)
+        page.buttons["use"].setToolTip(USE_TIP if offered or not usable else
+                                       f"a {runs[0]['status']} run's model is not offered for suggestions")
+        page.buttons["settings"].setEnabled(one)
+        page.buttons["continue"].setEnabled(usable and runs[0]["status"] != "running")
+        page.buttons["resume"].setEnabled(one and runs[0]["status"] in ("paused", "interrupted")
+                                          and bool(runs[0].get("checkpoint_path")))
+        page.buttons["delete"].setEnabled(bool(runs))
+        page.buttons["csv"].setEnabled(bool(runs))
+        page.buttons["png"].setEnabled(bool(runs))
+        page.buttons["pt2"].setEnabled(usable and self.model_export is None)
+        page.buttons["onnx"].setEnabled(usable and self.model_export is None)
 
     # --- exports ------------------------------------------------------------------------------------------
     def _save_path(self, title: str, name: str, filt: str) -> str:
@@ -153,7 +177,7 @@ class RunActions(QObject):
         self.model_export = function_job(work, result=self._model_exported, failed=self._model_export_failed,
                                           ended=self._model_export_ended, path=str(path))
         self.page.jobs.start(self.model_export)
-        self.page._update_buttons()
+        self.update_buttons()
         self.page.exporting.emit(f"exporting run {run_id}'s model to {path} and checking it against PyTorch…")
         return self.model_export
 
@@ -165,5 +189,5 @@ class RunActions(QObject):
 
     def _model_export_ended(self, worker) -> None:
         self.model_export = None
-        self.page._update_buttons()
+        self.update_buttons()
 

@@ -1,8 +1,6 @@
-"""The Runs page: every run in a sortable, filterable table that updates live (also for runs trained by
-the CLI in another process), and for the selected runs: their curves overlaid, the settings that differ,
-and their suggestions for the same text side by side. Actions: star, rename/notes/tags in place, delete,
-load into the autocomplete box, open the settings into the form, continue training, export.
-"""
+"""The Runs page: every run in a sortable, filterable table that follows the RunsStore (also runs trained by
+the CLI in another process), and for the selected runs: their curves overlaid, the settings that differ, their
+suggestions for the same text side by side. The actions on the selection: `RunActions` (run_actions.py)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
@@ -25,12 +23,9 @@ from PySide6.QtWidgets import (
 
 from ..workers.runs_store import RunsStore
 from ..workers.threads import BackgroundJobs, FunctionWorker, read_job
-
-USE_TIP = "load this run's model into the Autocomplete page"
-from ...jobs.run_table import offers_model
 from .cache_button import TokenCacheButton
 from .compare_area import CompareArea
-from .run_actions import RunActions
+from .run_actions import USE_TIP, RunActions
 from .runs_model import RunsFilter, RunsTableModel
 
 
@@ -160,7 +155,7 @@ class RunsPage(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
-        self._update_buttons()
+        self.run_actions.update_buttons()
 
     # --- live updates -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -236,7 +231,7 @@ class RunsPage(QWidget):
         if self.selected_runs() != before:  # compare again only when the selected runs changed
             self._selection_changed()
         else:
-            self._update_buttons()
+            self.run_actions.update_buttons()
 
     def _size_columns(self, rows: int = 40, most: int = 320) -> None:
         """Column widths from the header and the first `rows` rows' texts, measured here in one pass over the
@@ -290,30 +285,11 @@ class RunsPage(QWidget):
 
     def _selection_changed(self, *_) -> None:
         self._selected = self.selected_keys()
-        self._update_buttons()
+        self.run_actions.update_buttons()
         self.compare.show_runs(self.selected_runs())
 
     def _ask(self, text: str) -> bool:
         return QMessageBox.question(self, "Delete runs", text) == QMessageBox.StandardButton.Yes
-
-    def _update_buttons(self) -> None:
-        runs = self.selected_runs()
-        one = len(runs) == 1
-        usable = one and bool(runs[0].get("model_path")) and not runs[0].get("model_missing")  # checked per refresh
-        self.buttons["star"].setEnabled(one)
-        offered = usable and offers_model(runs[0])
-        self.buttons["use"].setEnabled(offered)
-        self.buttons["use"].setToolTip(USE_TIP if offered or not usable else
-                                       f"a {runs[0]['status']} run's model is not offered for suggestions")
-        self.buttons["settings"].setEnabled(one)
-        self.buttons["continue"].setEnabled(usable and runs[0]["status"] != "running")
-        self.buttons["resume"].setEnabled(one and runs[0]["status"] in ("paused", "interrupted")
-                                          and bool(runs[0].get("checkpoint_path")))
-        self.buttons["delete"].setEnabled(bool(runs))
-        self.buttons["csv"].setEnabled(bool(runs))
-        self.buttons["png"].setEnabled(bool(runs))
-        self.buttons["pt2"].setEnabled(usable and self.run_actions.model_export is None)
-        self.buttons["onnx"].setEnabled(usable and self.run_actions.model_export is None)
 
     @property
     def compare_plot(self):
