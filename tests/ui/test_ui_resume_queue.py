@@ -138,4 +138,5 @@ def test_a_queue_paused_at_close_is_offered_again_at_start(qtbot, make_window, c
     second = make_window()
     second.confirm_resume_queue = lambda text: asked.append(text) or False
     second.startup.pages_started.emit()  # as at the start-up, once the pages have started
+    qtbot.waitUntil(lambda: bool(asked), timeout=10_000)  # the queue is read in a worker
     assert asked and f"run {item['run_id']} (paused)" in asked[0]

@@ -52,6 +52,7 @@ def test_writes_wait_in_workers_while_another_process_holds_the_lock(qtbot, make
     page.confirm = lambda text: True
     with qtbot.waitSignal(window.warmed_up, timeout=60_000):  # as the app: heavy imports done, pages started
         window.show()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=120_000)  # and the training code's warm-up (GIL-heavy)
     qtbot.waitUntil(lambda: page.model.row_for(("run", gone)) is not None and queue.table.rowCount() == 2,
                     timeout=10_000)
 
@@ -62,9 +63,10 @@ def test_writes_wait_in_workers_while_another_process_holds_the_lock(qtbot, make
         clock, last, late = QElapsedTimer(), [0], []
         clock.start()
 
-        def tick():
+        def tick():  # only while the lock is held: after it, the pages redraw what landed (normal GUI work)
             now = clock.elapsed()
-            late.append(now - last[0] - 10)
+            if holder.poll() is None:
+                late.append(now - last[0] - 10)
             last[0] = now
 
         timer = QTimer(interval=10)
@@ -96,7 +98,7 @@ def test_writes_wait_in_workers_while_another_process_holds_the_lock(qtbot, make
             holder.kill()
         holder.wait(10)
     assert held_for > HOLD_S - 1.5
-    assert len(late) > 100 and max(late[1:]) <= LATE_MS, max(late[1:])
+    assert len(late) > 100 and max(late[1:]) <= LATE_MS, max(late[1:])  # ticking all along the 5 s
     db = storage.open_db(storage.db_path(home))
     run = storage.get_run(db, keep)
     assert (run["name"], run["starred"]) == ("renamed", True)

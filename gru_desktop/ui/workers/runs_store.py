@@ -92,7 +92,13 @@ class RunsStore(QObject):
         self.watchers = BackgroundJobs(self)  # the watcher only: `jobs.busy` still means "work in progress"
         self.pending: deque[Write] = deque()  # writes not yet landed, in order; the first one is running
         self.writer: FunctionWorker | None = None
+        # What changed while writes were pending, told once they have all landed (a refresh in between would
+        # show a rename's row without the star the user clicked next): run ids, None = anything; the queue.
+        self.changed_runs: set[int] | None = set()
+        self.changed_queue = False
+        self.changed_any = False
         self.watcher: DataWatcher | None = None
+        self.landed = False  # the running write succeeded (set by _landed, read by _ended)
 
     def start(self) -> None:
         """Watch for other connections' commits (once the window is up: storage loads after the first paint).
@@ -113,8 +119,24 @@ class RunsStore(QObject):
         return bool(self.pending)
 
     def _changed_elsewhere(self) -> None:
-        self.runs_changed.emit(None)
-        self.queue_changed.emit()
+        self._note(None, True)
+
+    def _note(self, ids: list[int] | None, queue: bool) -> None:
+        """Something changed: tell the pages now, or once the pending writes have all landed."""
+        if ids is None:
+            self.changed_runs = None
+        elif self.changed_runs is not None:
+            self.changed_runs.update(ids)
+        self.changed_any = self.changed_any or ids is None or bool(ids)
+        self.changed_queue = self.changed_queue or queue
+        if self.pending:
+            return
+        runs, queue_too, any_runs = self.changed_runs, self.changed_queue, self.changed_any
+        self.changed_runs, self.changed_queue, self.changed_any = set(), False, False
+        if any_runs:
+            self.runs_changed.emit(None if runs is None else sorted(runs))
+        if queue_too:
+            self.queue_changed.emit()
 
     # --- reads ----------------------------------------------------------------------------------------------
     def read(self, fn: Callable[[Any], Any], result, failed, **attrs) -> FunctionWorker:
@@ -143,22 +165,20 @@ class RunsStore(QObject):
         w: Write = worker.write
         if w.done is not None:
             w.done(value)
-        if w.ids:
-            self.runs_changed.emit(w.ids)
-        if w.queue:
-            self.queue_changed.emit()
+        self.landed = True
 
     def _failed(self, worker, message: str) -> None:
         w: Write = worker.write
         self.problem.emit(w.title, message)
-        self.runs_changed.emit(w.ids or None)  # show what is stored, not what was hoped for
-        if w.queue:
-            self.queue_changed.emit()
+        self.landed = False  # show what is stored, not what was hoped for
 
     def _ended(self, worker) -> None:
-        if self.pending and self.pending[0] is worker.write:
+        w: Write = worker.write
+        if self.pending and self.pending[0] is w:
             self.pending.popleft()
         self.writer = None
+        self._note(w.ids if (self.landed and w.ids) else (None if not self.landed else []), w.queue or not self.landed)
+        self.landed = False
         self._next()
 
     # --- the writes the pages make ------------------------------------------------------------------------
