@@ -69,7 +69,7 @@ class StderrLines(logging.StreamHandler):
         except (AttributeError, ValueError):
             return line
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 

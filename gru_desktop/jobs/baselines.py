@@ -8,6 +8,7 @@ size or optimisation share one baseline row; the runs table shows it as a row of
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import storage
 
@@ -17,7 +18,7 @@ from ..core.ngram import KneserNeyTrigram, UnigramModel
 from .blends import bounded
 
 # kind → model class; each has fit(ids, starts, sentences, vocab_size) and score(...) -> NgramReport.
-KINDS = {"kn3": KneserNeyTrigram, "unigram": UnigramModel}
+KINDS: dict[str, Any] = {"kn3": KneserNeyTrigram, "unigram": UnigramModel}  # each: .fit(...) then .score(...)
 KIND_NAMES = {"kn3": "Kneser–Ney trigram", "unigram": "unigram (add-one)"}
 
 
@@ -47,4 +48,6 @@ def ensure_baseline(db, dataset: Dataset, config: TrainConfig, kind: str = "kn3"
         perplexity=report.perplexity, top1=report.top1, top3=report.top3, tokens=report.tokens,
         train_tokens=report.train_tokens, seconds=report.fit_seconds + report.seconds,
     )
-    return storage.get_baseline(db, kind, corpus.sha256, key)
+    stored = storage.get_baseline(db, kind, corpus.sha256, key)
+    assert stored is not None  # saved just above
+    return stored

@@ -57,7 +57,9 @@ def _get_runs(db, run_ids: Iterable[int | str]) -> list[dict]:
     runs = []
     for ref in run_ids:
         run_id = storage.resolve_run_id(db, ref)  # RunNotFound for an unknown id
-        runs.append(storage.get_run(db, run_id))
+        run = storage.get_run(db, run_id)
+        assert run is not None  # resolve_run_id found it
+        runs.append(run)
     if not runs:
         raise UserError("no runs to export")
     return runs

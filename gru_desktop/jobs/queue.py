@@ -45,6 +45,7 @@ def parse_values(name: str, text: str) -> list:
     """'64,128' → [64, 128] for setting `name`; UserError naming the value that is not of its type."""
     kind = field_type(name)
     out = []
+    value: object
     for raw in (t.strip() for t in str(text).split(",")):
         if not raw:
             continue

@@ -21,6 +21,7 @@ def load_run_model(db, run_ref, home=None) -> tuple[dict, LoadedModel]:
     """The run (by id or "latest" usable run) and its loaded model; UserError when it has none."""
     run_id = storage.resolve_run_id(db, run_ref, completed_only=str(run_ref) == "latest")
     run = storage.get_run(db, run_id)
+    assert run is not None  # resolve_run_id found it
     if not run.get("model_path"):
         raise ModelFileError(f"run {run_id} has no model: it stopped before its first epoch finished")
     return run, load_model(run["model_path"])

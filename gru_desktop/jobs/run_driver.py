@@ -10,6 +10,7 @@ import copy
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -40,7 +41,7 @@ _STATUS = {"completed": "completed", "early_stop": "completed", "time_limit": "c
 
 
 def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, stop, pause, resume, prefixes,
-           saved=False, device: torch.device | None = None, group: Group = LOCAL, probes: list[str] = ()):
+           saved=False, device: torch.device | None = None, group: Group = LOCAL, probes: Sequence[str] = ()):
     """Train and record: steps, epochs (with the system monitor), best models, checkpoints; then finish."""
     path = storage.model_path(home, run_id)
     ckpt_path = storage.checkpoint_path(home, run_id)
@@ -72,7 +73,7 @@ def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, s
                 steps = []
                 try:
                     checkpoint.save_checkpoint(ckpt_path, event.state, run_id=run_id, config=config.to_dict(),
-                                    vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256, probes=probes)
+                                    vocab=list(dataset.vocab.itos), corpus_sha256=dataset.corpus.sha256, probes=list(probes))
                     storage.set_checkpoint(db, run_id, ckpt_path)
                     event.saved = True  # with several processes, train() tells the others
                     have_checkpoint, saved_where = True, event.where

@@ -54,7 +54,7 @@ NUMERIC = {"starred", "id", "epochs", "best_val_loss", "best_val_accuracy", "bes
 
 def _seconds(a: str | None, b: str | None) -> float | None:
     try:
-        return (dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds()
+        return (dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds()  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
 

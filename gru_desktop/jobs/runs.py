@@ -73,7 +73,7 @@ def training_device(config: TrainConfig, group: Group = LOCAL) -> torch.device:
         torch.set_num_threads(config.threads)
     elif group.distributed:
         torch.set_num_threads(threads_per_process(int(os.environ.get("LOCAL_WORLD_SIZE", group.world))))
-    return group.device if group.distributed else resolve_device(config.device)
+    return group.device if group.distributed else resolve_device(config.device)  # type: ignore[attr-defined]  # DistributedGroup
 
 
 def open_store(home: str | os.PathLike | None = None, *, write: bool = True):
@@ -123,6 +123,7 @@ def train_run(dataset: Dataset, config: TrainConfig, *, home=None, name: str | N
 
         set_canaries(db, run_id, len(dataset.canaries) // len(REPEATS))
     run = storage.get_run(db, run_id)
+    assert run is not None  # created above
     prefixes = validation_prefixes(corpus.words, corpus.ids, corpus.starts, dataset.val_sentences, config.seed) + probes
     yield RunStarted(run_id, run["name"], str(storage.model_path(home, run_id)), dataset, config,
                      device=str(device), train_tokens=dataset.train.n_tokens, probes=probes)
@@ -158,6 +159,7 @@ def _resume_checks(db, home, run_ref, should_stop, group: Group):
 
     run_id = storage.resolve_run_id(db, run_ref)
     run = storage.get_run(db, run_id)
+    assert run is not None  # resolve_run_id found it
     if run["status"] == "running" and storage.is_alive(run):
         raise ResumeError(f"run {run_id} is already running (process {run.get('pid')}); it cannot be resumed twice", run_id)
     if run["status"] not in storage.RESUMABLE_STATUSES:

@@ -32,7 +32,9 @@ def _root():
 
 def resource_path(*parts: str) -> Path:
     """A packaged file as a real path (extracted to a temporary file if the package is zipped)."""
-    item = _root().joinpath(*parts)
+    item = _root()
+    for part in parts:  # one at a time: a namespace package's MultiplexedPath joins one part (Python 3.11)
+        item = item / part
     if isinstance(item, Path):
         return item
     return _extracted.enter_context(resources.as_file(item))

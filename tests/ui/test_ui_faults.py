@@ -114,7 +114,7 @@ def test_read_only_data_folder_lists_and_suggests(qtbot, make_window, tmp_path_f
     window = make_window()
     page = window.autocomplete
     page.refresh_runs()
-    assert storage.is_read_only(page.db())
+    assert storage.is_read_only(storage.open_store(home, write=False)[1])  # what the page's reads get
     qtbot.waitUntil(lambda: page.predictor is not None, timeout=20_000)
     window.runs_page.reload()
     assert window.runs_page.model.rowCount() >= 1

@@ -94,12 +94,12 @@ def test_sweep_dialog_queues_the_grid_and_refuses_an_impossible_value(qtbot, win
     d.rows[1][1].setText("0.01, 0.02")
     assert ok.isEnabled() and d.preview.text().startswith("4 runs")
     d._try_accept()
+    qtbot.waitUntil(lambda: view.table.rowCount() == 4, timeout=10_000)  # stored in the background, then shown
     items = storage.queue.list_items(_db(home))
     assert len(items) == 4 and {i["sweep"] for i in items} == {"grid-a"}
     assert sorted((i["config"]["hidden_size"], i["config"]["lr"]) for i in items) == [
         (8, 0.01), (8, 0.02), (16, 0.01), (16, 0.02)]
     assert items[0]["corpus_paths"] == [str(corpus_file)]
-    assert view.table.rowCount() == 4
 
 
 def test_add_to_queue_and_run_it_in_the_background(qtbot, window, corpus_file, home):
@@ -109,7 +109,7 @@ def test_add_to_queue_and_run_it_in_the_background(qtbot, window, corpus_file, h
     set_spins(window, {"hiddenSizeSpin": 12})
     click(qtbot, window, "addToQueueButton")
     view = window.queue_view
-    assert view.table.rowCount() == 2
+    qtbot.waitUntil(lambda: view.table.rowCount() == 2, timeout=10_000)  # stored in the background, then shown
     finished = []
     window.queue_view.start()
     on_next_worker(window, run_finished=finished.append)
@@ -126,6 +126,7 @@ def test_a_queue_paused_at_close_is_offered_again_at_start(qtbot, make_window, c
     load(qtbot, window, [corpus_file])
     set_spins(window, {**QUICK, "epochsSpin": 10_000})
     click(qtbot, window, "addToQueueButton")
+    qtbot.waitUntil(lambda: window.queue_view.table.rowCount() == 1, timeout=10_000)
     epochs = []
     on_next_worker(window, epoch=epochs.append)
     click(qtbot, window, "runQueueButton")
@@ -137,4 +138,5 @@ def test_a_queue_paused_at_close_is_offered_again_at_start(qtbot, make_window, c
     second = make_window()
     second.confirm_resume_queue = lambda text: asked.append(text) or False
     second.startup.pages_started.emit()  # as at the start-up, once the pages have started
+    qtbot.waitUntil(lambda: bool(asked), timeout=10_000)  # the queue is read in a worker
     assert asked and f"run {item['run_id']} (paused)" in asked[0]

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QTableView
 import storage
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.jobs import runs
-from gru_desktop.jobs.run_table import prepare
+from gru_desktop.jobs.run_table import prepare, table_rows
 from gru_desktop.ui.pages.runs_model import COLUMNS, RunsTableModel
 from ui_helpers import click, private_copy, train_runs, write_corpus
 
@@ -46,8 +46,8 @@ def db(home):
 
 
 def test_runs_table_model_passes_qtmodeltester(qtmodeltester, home):
-    model = RunsTableModel(lambda: db(home))
-    model.reload()
+    model = RunsTableModel()
+    model.apply(table_rows(db(home)))
     assert model.rowCount() == 4  # three runs and the corpus's Kneser-Ney baseline
     qtmodeltester.check(model)
 
@@ -58,9 +58,9 @@ def test_painting_the_table_never_touches_the_file_system(home, monkeypatch):
 
     from PySide6.QtCore import Qt as QtNS
 
-    model = RunsTableModel(lambda: db(home))
+    model = RunsTableModel()
     Path(storage.get_run(db(home), 2)["model_path"]).unlink()
-    model.reload()
+    model.apply(table_rows(db(home)))
     calls = []
     real = Path.is_file
     monkeypatch.setattr(Path, "is_file", lambda self: calls.append(self) or real(self))
@@ -74,7 +74,7 @@ def test_painting_the_table_never_touches_the_file_system(home, monkeypatch):
                     texts[model.rows[r]["id"]] = value
     assert calls == []
     assert texts[2].endswith("(model file missing)") and not texts[1].endswith("(model file missing)")
-    model.reload()  # the refresh is where the file system is looked at
+    model.apply(table_rows(db(home)))  # the refresh is where the file system is looked at
     assert len(calls) == 3
 
 
@@ -137,6 +137,8 @@ def test_rename_notes_tags_and_star_are_saved_at_once(qtbot, window, page, home)
     assert model.setData(model.index(row, tags_col), "small, h24 ")
     page.select_runs([2])
     click(qtbot, window, "starRunButton")
+    assert model.index(row, 0).data() == "★"  # shown at once; stored in the background, in order
+    qtbot.waitUntil(lambda: not window.store.busy, timeout=10_000)
     run = storage.get_run(db(home), 2)
     assert (run["name"], run["notes"], run["tags"], run["starred"]) == ("wide GRU", "H 24 learns faster", ["small", "h24"], True)
     assert model.index(row, 0).data() == "★"
@@ -230,7 +232,9 @@ def test_settings_of_a_run_go_into_the_form(qtbot, window, page):
 def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
     page.select_runs([1, 2])
     out = tmp_path / "runs.csv"
-    assert page.export_csv(out)
+    with qtbot.waitSignal(page.exported, timeout=10_000) as done:  # written in a worker
+        assert page.run_actions.export_csv(out)
+    assert done.args[0] == f"wrote {out}"
     with open(out, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     expected = storage.get_epochs(db(home), 1) + storage.get_epochs(db(home), 2)
@@ -244,7 +248,7 @@ def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
 def test_png_export(qtbot, window, page, tmp_path):
     page.select_runs([1])
     png = tmp_path / "chart.png"
-    assert page.export_png(png)
+    assert page.run_actions.export_png(png)
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 1000
 
 
@@ -255,7 +259,7 @@ def test_model_export_buttons_write_a_checked_pt2_in_the_background(qtbot, windo
     assert page.buttons["pt2"].isEnabled() and page.buttons["onnx"].isEnabled()
     out = tmp_path / "model.pt2"
     with qtbot.waitSignal(page.exported, timeout=120_000) as done:
-        assert page.export_model(out, "pt2") is not None
+        assert page.run_actions.export_model(out, "pt2") is not None
         assert not page.buttons["pt2"].isEnabled()  # one model export at a time
         assert window.statusBar().currentMessage().startswith("exporting run 1's model to")
     assert done.args[0].startswith(f"wrote {out}: torch.export program (.pt2) of run 1; ")
@@ -270,20 +274,21 @@ def test_a_model_export_that_fails_says_so_and_writes_nothing(qtbot, window, pag
     out = tmp_path / "out" / "missing" / "model.onnx"
     (tmp_path / "out").mkdir()
     with qtbot.waitSignal(page.problem, timeout=120_000) as problem:
-        page.export_model(out, "onnx")
+        page.run_actions.export_model(out, "onnx")
     assert problem.args[0] == "Cannot export the model" and "does not exist" in problem.args[1]
     assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_export_to_an_unwritable_path_says_so(qtbot, window, page, tmp_path):
     page.select_runs([1])
-    with qtbot.waitSignal(page.problem) as problem:
-        assert not page.export_csv(tmp_path / "no" / "such" / "folder" / "x.csv")
+    with qtbot.waitSignal(page.problem) as problem:  # written in a worker: the message comes back
+        page.run_actions.export_csv(tmp_path / "no" / "such" / "folder" / "x.csv")
     assert "x.csv" in problem.args[1] or "folder" in problem.args[1]
     if os.geteuid() != 0:  # root can write anywhere
         ro = tmp_path / "ro"
         ro.mkdir(mode=0o500)
-        assert not page.export_csv(ro / "x.csv")
+        with qtbot.waitSignal(page.problem):
+            page.run_actions.export_csv(ro / "x.csv")
 
 
 def test_baseline_rows_appear_as_their_own_kind(qtbot, window, page, home):
@@ -359,8 +364,8 @@ def test_settings_diff_knows_epochs_auto_and_the_budget():
 
 
 def test_runs_table_shows_the_blends_and_the_grus_numbers(home):
-    model = RunsTableModel(lambda: db(home))
-    model.reload()
+    model = RunsTableModel()
+    model.apply(table_rows(db(home)))
     keys = [c[1] for c in COLUMNS]
     for r, row in enumerate(model.rows):
         shown = {k: model.index(r, keys.index(k)).data() for k in

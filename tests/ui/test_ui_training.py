@@ -237,3 +237,33 @@ def test_every_signal_of_the_training_worker_is_listened_to(qtbot, window, corpu
     with qtbot.waitSignal(window.training_finished, timeout=60_000):
         click(qtbot, window, "trainButton")
     assert unheard == []
+
+
+def test_the_chart_takes_at_least_half_the_training_page_at_1280x800(qtbot, make_window, corpus_file):
+    """The chart is what the page is for: at 1280×800 after a short run it has at least half the page's height,
+    both plots fully in view; the epoch table and the sample suggestions share the rest as tabs, the tab shown
+    remembered."""
+    from PySide6.QtWidgets import QWidget
+
+    window = make_window()
+    window.resize(1280, 800)
+    with qtbot.waitSignal(window.warmed_up, timeout=60_000):
+        window.show()
+    load(qtbot, window, [corpus_file])
+    set_spins(window, {**QUICK, "epochsSpin": 2})
+    with qtbot.waitSignal(window.training_finished, timeout=60_000):
+        click(qtbot, window, "trainButton")
+    qtbot.wait(300)  # a redraw
+    view, plot = window.training_view, window.findChild(QWidget, "metricsPlot")
+    assert window.tabs.currentWidget() is view and plot.isVisible()
+    assert plot.height() * 2 >= view.height(), (plot.height(), view.height())
+    shown = plot.mapToScene(plot.viewport().rect()).boundingRect()
+    for p in (plot.loss_plot, plot.acc_plot):
+        box = p.mapRectToScene(p.boundingRect())
+        assert shown.contains(box) and box.height() >= 120, (box, shown)
+    details = window.findChild(QWidget, "trainingDetails")
+    assert [details.tabText(i) for i in range(details.count())] == ["Epochs", "Sample suggestions"]
+    details.setCurrentIndex(1)
+    window.close()
+    again = make_window()
+    assert again.findChild(QWidget, "trainingDetails").currentIndex() == 1

@@ -12,7 +12,7 @@ DAMAGED = [
     {"corpus": "5"},  # JSON, but not a list
     {"corpus": "{\"a\": 1}", "probes": "7", "config": "[1, 2]"},
     {"config": "{\"seq_len\": \"ten\"}", "probes": "{"},
-    {"geometry": "not a geometry", "mainSplitter": "12", "trainingSplitter3": "x"},
+    {"geometry": "not a geometry", "mainSplitter": "12", "trainingSplitter4": "x", "trainingDetailsTab": "[9"},
 ]
 
 

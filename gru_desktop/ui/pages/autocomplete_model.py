@@ -48,13 +48,7 @@ def quality_text(r: dict) -> str:
 
 
 class ModelPicker:
-    def db(self):
-        """This (GUI) thread's own connection; storage only, so the GUI thread never waits for torch."""
-        if self._db is None:
-            import storage
-
-            _, self._db = storage.open_store(self.home, write=False)  # read-only folders and full disks too
-        return self._db
+    _last_text: str | None  # the page's: the text the suggestions were last shown for (None: show again)
 
     def refresh_runs(self, select: int | None = None) -> None:
         """List the runs that have a model (in a worker: with 1,000 runs this took 95–650 ms here); then select
@@ -232,22 +226,27 @@ class ModelPicker:
         home = self.home
 
         def score(progress, should_stop):
+            import storage
+
             from ...jobs import runs
 
             _, db = runs.open_store(home, write=False)
-            return runs.evaluate_run(db, run_id, should_stop=should_stop)
+            try:
+                report = runs.evaluate_run(db, run_id, should_stop=should_stop)
+                return report, storage.get_run(db, run_id)  # the row as stored now: read here, not on the GUI thread
+            finally:
+                db.close()
 
         worker = function_job(score, result=self._evaluated, failed=self._evaluation_failed, run_id=run_id)
         self._eval_worker = worker
         self.jobs.start(worker)
         self.show_quality()
 
-    def _evaluated(self, worker, report) -> None:
-        import storage
-
+    def _evaluated(self, worker, result) -> None:
+        report, stored = result
         run_id = worker.run_id
-        if self.run and self.run["id"] == run_id:
-            self.run = storage.get_run(self.db(), run_id)
+        if self.run and self.run["id"] == run_id and stored is not None:
+            self.run = stored
             if self.run.get("eval_perplexity") is None:  # not stored: a read-only data folder or a full disk
                 self.run.update({f"eval_{k}": getattr(report, k)
                                  for k in ("perplexity", "top1", "top3", "keystroke_savings", "tokens")})

@@ -57,10 +57,15 @@ class AutocompletePage(ModelPicker, QWidget):
         self.latencies_ms: list[float] = []
         self.prefix = ""  # the half-typed word the chips complete
         self._last_text: str | None = None
-        self._db = None
         self._load_worker = self._eval_worker = self._list_worker = None
         self._catching_up = False
         self._build()
+
+    def runs_changed(self, ids) -> None:
+        """The window's own writes (RunsStore: a rename, a delete) change the picker's labels: list them again.
+        Commits by others (`ids` None: training, the CLI) are too frequent to follow here."""
+        if ids is not None:
+            self.refresh_runs()
 
     def startup_steps(self):
         self.refresh_runs()  # the latest trained model, loaded in the background

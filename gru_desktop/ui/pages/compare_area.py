@@ -8,6 +8,8 @@ once the chart and the diff show the current selection.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -233,7 +235,7 @@ class CompareArea(QSplitter):
         self.compare_table.setRowCount(len(runs))
         self._compared = [r["id"] for r in runs]  # row i shows run _compared[i]
         for i, r in enumerate(runs):
-            p = self.predictors.get(r["id"])
+            p: Any = self.predictors.get(r["id"])  # a Predictor, a message (str), or None while loading
             source = f" ({'blend' if p.source == 'blend' else 'GRU only'})" if p is not None and not isinstance(p, str) else ""
             self.compare_table.setItem(i, 0, QTableWidgetItem(run_title(r) + source))
             cells = ["loading…", "", ""] if p is None else ([p, "", ""] if isinstance(p, str) else

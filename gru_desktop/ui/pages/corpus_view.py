@@ -132,7 +132,8 @@ class PipelineTraceView(QFrame):
         self.trace = trace
         if trace is None:
             for _, name, shape, sample in self.cards:
-                name.setText(""), shape.setText(""), sample.setText("")
+                for label in (name, shape, sample):
+                    label.setText("")
             return
         numbers = "a trained network" if trained else "a freshly initialised network (untrained: its guesses are random)"
         self.title.setText(f"<b>Pipeline</b> for this corpus and these settings, following one sentence: "

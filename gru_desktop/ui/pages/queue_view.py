@@ -4,9 +4,10 @@ a Sweep dialog that queues a grid of settings, and Run queue. The queue lives in
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -24,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-POLL_MS = 2000
+from ..workers.runs_store import RunsStore
+from ..workers.threads import FunctionWorker
+
 HEADERS = ("Item", "State", "Sweep", "Name", "Settings", "Corpus", "Run")
 SWEEPABLE = ("hidden_size", "embed_dim", "lr", "layers", "seq_len", "batch_size", "dropout", "vocab_size", "epochs",
              "seed", "clip", "schedule", "patience")
@@ -40,9 +43,9 @@ class QueueView(QWidget):
     run_queue = Signal()  # the user pressed Run queue
     problem = Signal(str, str)
 
-    def __init__(self, db_provider, config_provider, paths_provider, parent=None):
+    def __init__(self, store: RunsStore, config_provider, paths_provider, parent=None):
         super().__init__(parent)
-        self._db, self._config, self._paths = db_provider, config_provider, paths_provider
+        self.store, self._config, self._paths = store, config_provider, paths_provider
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.run_button = QPushButton("Run queue", objectName="runQueueButton",
@@ -74,21 +77,45 @@ class QueueView(QWidget):
         layout.addWidget(self.table, 1)
         self.items: list[dict] = []
         self.working = False
-        self._timer = QTimer(self, interval=POLL_MS)
-        self._timer.timeout.connect(self.reload)
+        self.started = False  # start() ran: the table follows the store
+        self._fetch: FunctionWorker | None = None  # the read in progress, and whether to read again after it
+        self._fetch_again = False
+        store.queue_changed.connect(self._queue_changed)
 
     def start(self) -> None:
+        self.started = True
         self.reload()
-        self._timer.start()
+
+    def _queue_changed(self) -> None:
+        self.reload()  # in a worker: also before start(), so what the user queued shows at once
 
     def startup_steps(self):
         self.start()
         yield
 
     def reload(self) -> None:
-        import storage
+        """Read the queue in a worker (RunsStore), then show it."""
+        if self._fetch is not None:
+            self._fetch_again = True
+            return
 
-        items = storage.queue.list_items(self._db(), finished=True)
+        def read(db):
+            import storage
+
+            return storage.queue.list_items(db, finished=True)
+
+        self._fetch = self.store.read(read, result=self._listed, failed=self._list_failed, ended=self._fetched)
+
+    def _list_failed(self, worker, message: str) -> None:
+        self.summary.setText(f"cannot read the queue: {message}")
+
+    def _fetched(self, worker) -> None:
+        self._fetch = None
+        if self._fetch_again:
+            self._fetch_again = False
+            self.reload()
+
+    def _listed(self, worker, items: list[dict]) -> None:
         if items == self.items:
             return
         selected = self.selected_id()
@@ -124,32 +151,49 @@ class QueueView(QWidget):
             return None
         return self.items[rows[0].row()]["id"]
 
-    def move(self, delta: int) -> None:
-        import storage
-
-        item = self.selected_id()
-        if item is not None:
-            storage.queue.move_item(self._db(), item, delta)
-            self.reload()
-
-    def remove_selected(self) -> None:
-        import storage
-
+    def move(self, delta: int) -> None:  # type: ignore[override]  # not QWidget.move: the queue item's place
+        """Move the selected item up (-1) or down (1), in the background; the table follows when it lands."""
         item = self.selected_id()
         if item is None:
             return
-        try:
-            storage.queue.remove_item(self._db(), item)
-        except storage.QueueItemBusy as exc:
-            self.problem.emit("Cannot remove", str(exc))
-        self.reload()
+        def move(db):
+            import storage
 
-    def add(self, config, paths: list[str], name: str | None = None) -> int:
-        from ...jobs.queue import queue_configs
+            storage.queue.move_item(db, item, delta)
 
-        (item,) = queue_configs(self._db(), [config], paths, names=[name])
-        self.reload()
-        return item
+        self.store.queue_write("Cannot move the item", move)
+
+    def remove_selected(self) -> None:
+        item = self.selected_id()
+        if item is None:
+            return
+
+        def remove(db) -> str:
+            import storage
+
+            try:
+                storage.queue.remove_item(db, item)
+            except storage.QueueItemBusy as exc:
+                return str(exc)
+            return ""
+
+        self.store.queue_write("Cannot remove the item", remove, done=self._removed)
+
+    def _removed(self, refusal: str) -> None:
+        if refusal:
+            self.problem.emit("Cannot remove", refusal)
+
+    def add(self, config, paths: list[str], name: str | None = None,
+            done: Callable[[int], None] | None = None) -> None:
+        """Queue a run with these settings on this text, in the background; `done(item id)` once stored."""
+
+        def add(db) -> int:
+            from ...jobs.queue import queue_configs
+
+            (item,) = queue_configs(db, [config], paths, names=[name])
+            return item
+
+        self.store.queue_write("Cannot queue this run", add, done=done)
 
     def open_sweep(self) -> None:
         dialog = SweepDialog(self._config(), self)
@@ -162,8 +206,10 @@ class QueueView(QWidget):
         from ...jobs.queue import queue_configs, sweep_label
 
         configs, grid, name = dialog.result_configs
-        queue_configs(self._db(), configs, self._paths(), names=[sweep_label(c, grid) for c in configs], sweep=name)
-        self.reload()
+        paths = self._paths()
+        names: list[str | None] = [sweep_label(c, grid) for c in configs]
+        self.store.queue_write("Cannot queue the sweep",
+                               lambda db: queue_configs(db, configs, paths, names=names, sweep=name))
 
 
 class SweepDialog(QDialog):

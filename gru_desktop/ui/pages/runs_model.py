@@ -9,6 +9,8 @@ in one Python sort, not in the proxy (which would call `data()` for every compar
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QFont
 
@@ -34,22 +36,13 @@ class RunsTableModel(ColumnTableModel):
     headers = [c[0] for c in COLUMNS]
     tooltips = [c[2] for c in COLUMNS]
 
-    def __init__(self, db_provider, parent=None):
+    def __init__(self, save: Callable[[int, dict], None] | None = None, parent=None):
         super().__init__(parent)
-        self._db = db_provider  # a callable returning this thread's connection
+        self.save = save  # save(run id, {field: value}): an edit, stored in the background (RunsStore.update_run)
         self.rows: list[dict] = []
         self._sort: tuple[int, Qt.SortOrder] | None = None
 
     # --- reading ------------------------------------------------------------------------------------------
-    def fetch(self) -> list[dict]:
-        from ...jobs.run_table import table_rows
-
-        return table_rows(self._db())
-
-    def reload(self) -> None:
-        """Read the database on this thread and show it (the Runs page reads in a worker, then `apply`)."""
-        self.apply(self.fetch())
-
     def apply(self, new: list[dict]) -> None:
         """Show these prepared rows: a reset when the rows (or their order) changed, else only the changed
         rows are repainted."""
@@ -145,25 +138,23 @@ class RunsTableModel(ColumnTableModel):
         row, key = self.rows[index.row()], KEYS[index.column()]
         if key not in EDITABLE or row["kind"] != "run":
             return False
-        import storage
-
         if key == "tags":
             value = [t.strip() for t in str(value).split(",") if t.strip()]
         elif key == "name":
             value = str(value).strip() or f"run {row['id']}"
-        storage.update_run(self._db(), row["id"], **{key: value})  # saved at once
+        if self.save is not None:
+            self.save(row["id"], {key: value})  # shown at once; stored in the background
         row[key] = value
         prepare(row)
         self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), len(COLUMNS) - 1))
         return True
 
     def set_starred(self, row_index: int, starred: bool) -> None:
-        import storage
-
         row = self.rows[row_index]
         if row["kind"] != "run":
             return
-        storage.update_run(self._db(), row["id"], starred=starred)
+        if self.save is not None:
+            self.save(row["id"], {"starred": starred})
         row["starred"] = starred
         prepare(row)
         self.dataChanged.emit(self.index(row_index, 0), self.index(row_index, len(COLUMNS) - 1))

@@ -1,8 +1,6 @@
-"""The Runs page: every run in a sortable, filterable table that updates live (also for runs trained by
-the CLI in another process), and for the selected runs: their curves overlaid, the settings that differ,
-and their suggestions for the same text side by side. Actions: star, rename/notes/tags in place, delete,
-load into the autocomplete box, open the settings into the form, continue training, export.
-"""
+"""The Runs page: every run in a sortable, filterable table that follows the RunsStore (also runs trained by
+the CLI in another process), and for the selected runs: their curves overlaid, the settings that differ, their
+suggestions for the same text side by side. The actions on the selection: `RunActions` (run_actions.py)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
@@ -14,6 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -22,20 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..workers.threads import read_job
-
-USE_TIP = "load this run's model into the Autocomplete page"
-from ...jobs.run_table import offers_model
+from ..workers.runs_store import RunsStore
+from ..workers.threads import BackgroundJobs, FunctionWorker, read_job
 from .cache_button import TokenCacheButton
 from .compare_area import CompareArea
 from .privacy import PrivacyAudit
-from .run_actions import RunActions
+from .run_actions import USE_TIP, RunActions
 from .runs_model import RunsFilter, RunsTableModel
 
-POLL_MS = 1000  # how often the database is checked for changes made by other connections
 
-
-class RunsPage(RunActions, QWidget):
+class RunsPage(QWidget):
     load_in_autocomplete = Signal(int)  # run id
     open_settings = Signal(dict)  # the run's config
     continue_training = Signal(int, int)  # run id, epochs
@@ -45,20 +40,19 @@ class RunsPage(RunActions, QWidget):
     exporting = Signal(str)  # a model export started: for the status bar until it ends
     exported = Signal(str)  # what was written: for the status bar
 
-    def __init__(self, jobs, db_provider, home=None, parent=None):
+    def __init__(self, jobs: BackgroundJobs, store: RunsStore, home=None, parent=None):
         super().__init__(parent)
-        self.jobs, self.home, self._db = jobs, home, db_provider
+        self.jobs, self.store, self.home = jobs, store, home
         self.confirm = self._ask  # replaced in tests
-        self._data_version = None
-        self._fetch = None  # the worker reading the runs table, and whether to read again after it
+        self.started = False  # start() ran: the table follows the store
+        self._fetch: FunctionWorker | None = None  # the worker reading the runs table, and whether to read again after it
         self._fetch_again = False
         self._selected: list[tuple[str, int]] = []  # the selection's keys, in the table's order
-        self._model_export = None  # the worker of a model export in progress
         self.privacy = PrivacyAudit(jobs, home, self)  # Privacy… and the warning before a model export
+        self.run_actions = RunActions(self)  # star, delete, exports…: on the selected runs
         self._build()
+        store.runs_changed.connect(self._runs_changed)
         self.privacy.audited.connect(lambda run_id: self.refresh())
-        self._timer = QTimer(self, interval=POLL_MS)
-        self._timer.timeout.connect(self.poll)
 
     # --- layout ---------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -77,16 +71,16 @@ class RunsPage(RunActions, QWidget):
         bar = QHBoxLayout()  # actions on a row of their own: the page stays usable in a narrow window
         self.buttons: dict[str, QPushButton] = {}
         for name, text, tip, slot in (
-            ("star", "★", "mark as your reference run (S)", self.toggle_star),
-            ("use", "Autocomplete", USE_TIP, self.use_selected),
-            ("settings", "Settings", "put this run's settings into the form on the left", self.settings_of_selected),
+            ("star", "★", "mark as your reference run (S)", self.run_actions.toggle_star),
+            ("use", "Autocomplete", USE_TIP, self.run_actions.use_selected),
+            ("settings", "Settings", "put this run's settings into the form on the left", self.run_actions.settings_of_selected),
             ("resume", "Resume", "continue this paused or interrupted run exactly where it stopped, as the same run",
-             self.resume_selected),
+             self.run_actions.resume_selected),
             ("continue", "Continue", "train this run's model for more epochs: a new run that records its parent",
-             self.continue_selected),
+             self.run_actions.continue_selected),
             ("privacy", "Privacy…", "what this run's model memorised: exposure of secret-like text in its training "
              "text, extraction, canaries (design §17)", self.privacy_of_selected),
-            ("delete", "Delete", "delete the selected runs and their model files (Del)", self.delete_selected),
+            ("delete", "Delete", "delete the selected runs and their model files (Del)", self.run_actions.delete_selected),
         ):
             b = QPushButton(text, objectName=f"{name}RunButton", toolTip=tip)
             b.clicked.connect(slot)
@@ -97,15 +91,16 @@ class RunsPage(RunActions, QWidget):
                                     toolTip="how many more epochs Continue training runs")
         bar.insertWidget(bar.indexOf(self.buttons["continue"]) + 1, self.more_epochs)
         export = QHBoxLayout()
-        export.addWidget(self.buttons.pop("delete"))
-        self.buttons["delete"] = export.itemAt(0).widget()
+        delete = self.buttons.pop("delete")
+        export.addWidget(delete)
+        self.buttons["delete"] = delete
         export.addSpacing(12)
         export.addWidget(QLabel("Export:"))
         for name, text, slot, tip in (
-            ("csv", "Metrics CSV…", self.choose_csv, "every epoch of the selected runs"),
-            ("png", "Chart PNG…", self.choose_png, "the compare chart"),
-            ("pt2", "Model .pt2…", lambda: self.choose_model("pt2"), "the run's model for torch.export.load"),
-            ("onnx", "Model ONNX…", lambda: self.choose_model("onnx"), "the run's model as ONNX, checked in onnxruntime"),
+            ("csv", "Metrics CSV…", self.run_actions.choose_csv, "every epoch of the selected runs"),
+            ("png", "Chart PNG…", self.run_actions.choose_png, "the compare chart"),
+            ("pt2", "Model .pt2…", lambda: self.run_actions.choose_model("pt2"), "the run's model for torch.export.load"),
+            ("onnx", "Model ONNX…", lambda: self.run_actions.choose_model("onnx"), "the run's model as ONNX, checked in onnxruntime"),
         ):
             b = QPushButton(text, objectName=f"export{name.capitalize()}Button", toolTip=tip)
             b.clicked.connect(slot)
@@ -119,7 +114,7 @@ class RunsPage(RunActions, QWidget):
         layout.addLayout(bar)
         layout.addLayout(export)
 
-        self.model = RunsTableModel(self._db, self)
+        self.model = RunsTableModel(lambda run_id, fields: self.store.update_run(run_id, **fields), self)
         self.proxy = RunsFilter(self)
         self.proxy.setSourceModel(self.model)
         self.table = QTableView(objectName="runsTable")
@@ -149,11 +144,11 @@ class RunsPage(RunActions, QWidget):
             lambda t: self.proxy.set_status("" if t == "all statuses" else t))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(self._restore_selection)
-        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
-        QShortcut(QKeySequence("S"), self.table, self.toggle_star)
+        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.run_actions.delete_selected)
+        QShortcut(QKeySequence("S"), self.table, self.run_actions.toggle_star)
 
         self.compare = CompareArea(self.jobs, self.home)
-        self.lower = self.compare
+        self.lower: CompareArea = self.compare  # type: ignore[assignment]  # QWidget.lower: not used
         # the compare area's parts, under the names tests and the window use
         self.diff, self.show_all = self.compare.diff, self.compare.show_all
         self.compare_input, self.compare_table = self.compare.compare_input, self.compare.compare_table
@@ -165,14 +160,15 @@ class RunsPage(RunActions, QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
-        self._update_buttons()
+        self.run_actions.update_buttons()
 
     # --- live updates -------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Load the table and watch the database (called once the window is up)."""
+        """Load the table and follow the store (called once the window is up)."""
+        self.started = True
+        self.store.start()  # watch for other connections' commits (once)
         self.refresh()
         self.cache_button.refresh()
-        self._timer.start()
 
     def startup_steps(self):
         """The window's start-up, a step per event-loop turn: the table, then the compare chart a plot at a time."""
@@ -183,13 +179,12 @@ class RunsPage(RunActions, QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._timer.isActive():  # started: the cache may have grown (CLI runs, the queue) since
+        if self.started:  # the cache may have grown (CLI runs, the queue) since
             self.cache_button.refresh()
 
-    def poll(self) -> None:
-        """Read again when another connection (a training thread, the CLI) committed since the last look."""
-        version = self._db().execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:
+    def _runs_changed(self, ids) -> None:
+        """The store wrote, or another connection (a training thread, the CLI) committed: read again."""
+        if self.started:
             self.refresh()
 
     def refresh(self) -> None:
@@ -197,7 +192,6 @@ class RunsPage(RunActions, QWidget):
         if self._fetch is not None:
             self._fetch_again = True
             return
-        self._data_version = self._db().execute("PRAGMA data_version").fetchone()[0]
         from ...jobs.run_table import table_rows
 
         self._fetch = read_job(self.home, table_rows, result=self._fetched_rows, failed=self._fetch_failed,
@@ -217,11 +211,16 @@ class RunsPage(RunActions, QWidget):
             self.refresh()
 
     def reload(self) -> None:
-        """Read the runs on this thread and show them at once."""
+        """Read the runs on this thread and show them at once: for tests only (the window uses `refresh`)."""
+        import storage
+
         from ...jobs.run_table import table_rows
 
-        self._data_version = self._db().execute("PRAGMA data_version").fetchone()[0]
-        self._show_rows(table_rows(self._db()))
+        _, db = storage.open_store(self.home, write=False)
+        try:
+            self._show_rows(table_rows(db))
+        finally:
+            db.close()
 
     def _show_rows(self, rows: list[dict]) -> None:
         keys, before = self._selected, self.selected_runs()
@@ -237,7 +236,7 @@ class RunsPage(RunActions, QWidget):
         if self.selected_runs() != before:  # compare again only when the selected runs changed
             self._selection_changed()
         else:
-            self._update_buttons()
+            self.run_actions.update_buttons()
 
     def _size_columns(self, rows: int = 40, most: int = 320) -> None:
         """Column widths from the header and the first `rows` rows' texts, measured here in one pass over the
@@ -279,7 +278,8 @@ class RunsPage(RunActions, QWidget):
         cell (selectedRows() asks flags() of every cell, and mapSelectionToSource maps every cell: seconds and
         ~100 ms for 1,000 and 10 runs)."""
         proxy = self.proxy
-        proxy_rows = {r for rng in self.table.selectionModel().selection() for r in range(rng.top(), rng.bottom() + 1)}
+        ranges = self.table.selectionModel().selection()
+        proxy_rows = {r for i in range(ranges.count()) for r in range(ranges.at(i).top(), ranges.at(i).bottom() + 1)}
         rows = sorted(proxy.mapToSource(proxy.index(r, 0)).row() for r in proxy_rows)
         model_rows = self.model.rows
         return [(model_rows[r]["kind"], model_rows[r]["id"]) for r in rows if r < len(model_rows)]
@@ -290,34 +290,17 @@ class RunsPage(RunActions, QWidget):
 
     def _selection_changed(self, *_) -> None:
         self._selected = self.selected_keys()
-        self._update_buttons()
+        self.run_actions.update_buttons()
         self.compare.show_runs(self.selected_runs())
-
-    def _update_buttons(self) -> None:
-        runs = self.selected_runs()
-        one = len(runs) == 1
-        usable = one and bool(runs[0].get("model_path")) and not runs[0].get("model_missing")  # checked per refresh
-        self.buttons["star"].setEnabled(one)
-        offered = usable and offers_model(runs[0])
-        self.buttons["use"].setEnabled(offered)
-        self.buttons["use"].setToolTip(USE_TIP if offered or not usable else
-                                       f"a {runs[0]['status']} run's model is not offered for suggestions")
-        self.buttons["settings"].setEnabled(one)
-        self.buttons["continue"].setEnabled(usable and runs[0]["status"] != "running")
-        self.buttons["resume"].setEnabled(one and runs[0]["status"] in ("paused", "interrupted")
-                                          and bool(runs[0].get("checkpoint_path")))
-        self.buttons["delete"].setEnabled(bool(runs))
-        self.buttons["csv"].setEnabled(bool(runs))
-        self.buttons["png"].setEnabled(bool(runs))
-        self.buttons["pt2"].setEnabled(usable and self._model_export is None)
-        self.buttons["onnx"].setEnabled(usable and self._model_export is None)
-        self.buttons["privacy"].setEnabled(usable and self.privacy.worker is None)
 
     def privacy_of_selected(self) -> None:
         runs = self.selected_runs()
         if len(runs) == 1 and self.privacy.audit(runs[0]["id"]) is not None:
-            self.privacy.worker.ended.connect(lambda *_: self._update_buttons())
-            self._update_buttons()
+            self.privacy.worker.ended.connect(lambda *_: self.run_actions.update_buttons())
+            self.run_actions.update_buttons()
+
+    def _ask(self, text: str) -> bool:
+        return QMessageBox.question(self, "Delete runs", text) == QMessageBox.StandardButton.Yes
 
     @property
     def compare_plot(self):

@@ -3,20 +3,27 @@ arithmetic for the bar is `core.progress`)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ..widgets.epoch_table import EpochTable
 from .samples_view import SamplesPanel
 
+CHART_SHARE = 62  # % of the page's height the chart gets at first (the user's splitter sizes are remembered)
+MIN_CHART_SHARE = 50  # never less at the start: the chart is what the page is for (both plots fully visible)
+
 
 class TrainingView(QWidget):
-    """The chart is built on demand (`ensure_plot`): pyqtgraph costs ~0.3 s to import, after first paint."""
+    """The live chart on top (`metricsPlot`, at least half the page), below it the epoch table and the sample
+    suggestions as two tabs (`trainingDetails`), the splitter between them and the tab shown remembered by the
+    window (`WindowState`). The chart is built on demand (`ensure_plot`): pyqtgraph costs ~0.3 s to import,
+    after first paint."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter")
+        self.splitter.setChildrenCollapsible(False)
         self.placeholder = QLabel("Press Train to watch the loss and accuracy curves here.",
                                   alignment=Qt.AlignmentFlag.AlignCenter)
         self.table = EpochTable()
@@ -32,11 +39,13 @@ class TrainingView(QWidget):
         self.top.addWidget(self.system_label)
         self.splitter.addWidget(top)
         self.samples = SamplesPanel()
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.samples)
+        self.details = QTabWidget(objectName="trainingDetails")
+        self.details.setDocumentMode(True)
+        self.details.addTab(self.table, "Epochs")
+        self.details.addTab(self.samples, "Sample suggestions")
+        self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setStretchFactor(2, 2)
         layout.addWidget(self.splitter)
         self.plot = None
         self._building = None  # the MetricsPlot being built step by step (build_plot_step)
@@ -44,10 +53,16 @@ class TrainingView(QWidget):
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
-        if not self.sized and self.height() > 100:  # first laid out: chart 45 %, epochs 20 %, samples 35 %
+        if not self.sized and self.height() > 100:  # first laid out: the chart CHART_SHARE %, the tabs the rest
             self.sized = True
-            h = self.height()
-            self.splitter.setSizes([h * 45 // 100, h * 20 // 100, h - h * 65 // 100])
+            h = self.splitter.height()
+            self.splitter.setSizes([h * CHART_SHARE // 100, h - h * CHART_SHARE // 100])
+
+    def restored(self) -> None:
+        """The window restored the user's splitter sizes: keep them, unless they leave the chart less than
+        MIN_CHART_SHARE % (a state saved by an older layout, or a tiny window)."""
+        sizes = self.splitter.sizes()
+        self.sized = sum(sizes) > 0 and sizes[0] * 100 >= MIN_CHART_SHARE * sum(sizes)
 
     def startup_steps(self):
         """The window's start-up builds the chart a step per event-loop turn."""
@@ -79,7 +94,7 @@ class TrainingView(QWidget):
             self.top.replaceWidget(self.placeholder, self.plot)
             self.top.setStretchFactor(self.plot, 1)
             self.placeholder.deleteLater()
-            if sum(sizes) > 0:
+            if self.sized and sum(sizes) > 0:
                 self.splitter.setSizes(sizes)  # as they were around the placeholder
         return self.plot
 

@@ -51,7 +51,7 @@ class ComparePlot(StagedPlot):
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.labels: list[str] = []
         self._pool: list[dict[str, pg.PlotDataItem]] = []  # the curves of run slot i, reused
-        self._pending: list[tuple[str, list[dict]]] = []  # runs still to draw
+        self._pending: list[tuple[str, list[dict], str]] = []  # (label, epoch rows, metric): curves still to draw
 
     def _apply_palette(self) -> None:
         """Text in the theme's colours (again when the theme changes while the window is open)."""

@@ -6,8 +6,10 @@ disable Train; nothing here raises.
 """
 from __future__ import annotations
 
+from typing import Any, cast
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtGui import QStandardItemModel, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -77,6 +79,7 @@ def spin_bounds(s: Setting) -> tuple[float, float]:
     value can be typed and the core's message explains it, instead of the box silently refusing the key.
     An "auto" that is not a number (dropout) takes the slot below the range; one that is (epochs 0) is
     the range's own minimum. Both show as "auto"."""
+    assert s.range is not None  # a number's setting has a range
     lo, hi = s.range
     step = 1 if s.kind is int else 10 ** -DECIMALS.get(s.name, 0)
     low = lo if (s.has_auto and s.auto == lo) else max(lo - step, 0)
@@ -90,7 +93,7 @@ class SettingsForm(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.inputs: dict[str, QWidget] = {}
+        self.inputs: dict[str, Any] = {}  # a QSpinBox, QDoubleSpinBox, QComboBox or QCheckBox per setting
         self.error_labels: dict[str, QLabel] = {}
         self.errors: dict[str, str] = {}
         layout = QVBoxLayout(self)
@@ -166,7 +169,7 @@ class SettingsForm(QWidget):
 
     # --- values ---------------------------------------------------------------------------------------
     def values(self) -> dict:
-        out = {}
+        out: dict[str, Any] = {}
         for name, w in self.inputs.items():
             if isinstance(w, QComboBox):
                 out[name] = w.currentText()
@@ -178,7 +181,7 @@ class SettingsForm(QWidget):
                 out[name] = float(w.value())
         for name, value in out.items():
             s = SETTINGS[name]
-            if s.has_auto and s.auto is None and value < s.range[0]:
+            if s.has_auto and s.auto is None and s.range is not None and value < s.range[0]:
                 out[name] = None  # "auto", the slot below the range
         return out
 
@@ -213,7 +216,7 @@ class SettingsForm(QWidget):
         self.present_devices = set(present) | {"auto"}
         if any(p.startswith("cuda") for p in present):
             self.present_devices.add("cuda")
-        model = combo.model()
+        model = cast(QStandardItemModel, combo.model())  # a QComboBox's own model
         for i in range(combo.count()):
             item = model.item(i)
             ok = combo.itemText(i) in self.present_devices

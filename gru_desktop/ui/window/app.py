@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import cast
 
 
 def configure_process() -> None:
@@ -30,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1] if argv is None else ["gru-desktop", *argv])
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1] if argv is None else
+                                                                     ["gru-desktop", *argv]))
     app.setApplicationName("gru-desktop")
     app.setOrganizationName("gru-desktop")
     app.setApplicationDisplayName("GRU Desktop")

@@ -4,6 +4,7 @@ for the current settings in another, shown on the Data page. The GUI thread neve
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
@@ -11,6 +12,9 @@ from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QProg
 from ..pages.corpus_view import CorpusView
 from ..widgets.settings_form import SettingsForm
 from ..workers.threads import BackgroundJobs, FunctionWorker, function_job
+
+if TYPE_CHECKING:
+    from ...core.corpus import Corpus  # not at run time: the window paints before the core loads
 
 
 class CorpusBox(QGroupBox):
@@ -51,7 +55,7 @@ class CorpusController(QObject):
     def __init__(self, jobs: BackgroundJobs, box: CorpusBox, form: SettingsForm, view: CorpusView, parent: QObject | None = None):
         super().__init__(parent)  # the window: nothing here outlives it
         self.jobs, self.box, self.form, self.view = jobs, box, form, view
-        self.corpus = None  # core Corpus, read off the GUI thread
+        self.corpus: Corpus | None = None  # read off the GUI thread
         self.paths: list[str] = []  # [] = the bundled sample corpus
         self.error = ""  # why the current corpus cannot be trained on with these settings ("" = it can)
         self.reader: FunctionWorker | None = None  # the read in progress
@@ -114,7 +118,7 @@ class CorpusController(QObject):
     def _read(self, worker, corpus) -> None:
         if worker is not self.reader:
             return
-        self.corpus, self.paths, self.error = corpus, worker.paths, ""
+        self.corpus, self.paths, self.error = corpus, list(worker.paths), ""  # type: ignore[union-attr]  # function_job's attrs
         self.box.corpus_label.setText(corpus.description + f": {corpus.n_tokens:,} words")
         self.status.emit(f"loaded {corpus.description}", 5000)
         self.prepare()
@@ -123,7 +127,7 @@ class CorpusController(QObject):
         if worker is not self.reader:
             return
         had = self.corpus is not None
-        self.box.corpus_label.setText((self.corpus.description + " (kept)") if had else "no corpus loaded")
+        self.box.corpus_label.setText((self.corpus.description + " (kept)") if self.corpus else "no corpus loaded")
         self.problem.emit("Cannot use this text", message + ("\n\nThe previous corpus is still loaded." if had else ""))
         self.failed.emit(message)
 

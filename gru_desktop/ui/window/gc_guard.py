@@ -71,7 +71,7 @@ def install() -> GuiThreadCollector:
     if app is None:
         raise RuntimeError("gc_guard.install() needs a QApplication")
     collector = app.findChild(GuiThreadCollector)
-    return collector if collector is not None else GuiThreadCollector(app)
+    return collector if collector is not None else GuiThreadCollector(app)  # type: ignore[arg-type]  # a QApplication
 
 
 __all__ = ["CHECK_MS", "STARTUP_GRACE_S", "GuiThreadCollector", "install"]

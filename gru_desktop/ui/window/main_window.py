@@ -1,9 +1,8 @@
 """The main window: the corpus, the settings and the training controls on the left; the pages on the right.
 
-It builds and wires a few objects and does little itself: a `CorpusController` (reading the text, the
-dataset and its pipeline trace), a `TrainingController` (the training job, its worker and progress), the
-pages (each owns its widgets and its actions), the start-up after the first paint (`Startup`) and what is
-remembered between sessions (`WindowState`). A page is added in one place: `_add_pages`.
+It builds and wires a few objects and does little itself: a `CorpusController` (the text, its dataset and
+trace), a `TrainingController` (the training job), the `RunsStore` (the database), the pages (each owns its
+widgets and actions), the `Startup` after the first paint and the `WindowState`. Pages are added in `_add_pages`.
 
 The GUI thread only draws and reacts (design §3): the work runs in QThread workers, whose results arrive as
 signals; torch and pyqtgraph are imported after the first paint, so the window shows at once.
@@ -21,6 +20,7 @@ from ..pages.predict_reveal import PredictReveal
 from ..pages.queue_view import QueueView
 from ..pages.runs_page import RunsPage
 from ..pages.training_view import TrainingView
+from ..workers.runs_store import RunsStore
 from ..workers.threads import BackgroundJobs
 from . import gc_guard
 from .control_panel import ControlPanel
@@ -57,26 +57,24 @@ class MainWindow(QMainWindow):
         self.messages = Messages(self, self.jobs)
         self.confirm_close = self._ask_close  # replaced in tests
         self.confirm_resume_queue = lambda text: self.messages.ask("Resume the queue?", text)  # replaced in tests
-        self.panel = ControlPanel()  # the left panel
-        self.corpus_box, self.settings_form, self.controls = self.panel.corpus_box, self.panel.settings_form, \
-            self.panel.controls
+        p = self.panel = ControlPanel()  # the left panel
+        self.corpus_box, self.settings_form, self.controls = p.corpus_box, p.settings_form, p.controls
         # The pages; the controllers that work on them.
         self.tabs = QTabWidget(objectName="pages")
         self.pages: list[QWidget] = []  # in tab order (add_page)
         self.corpus_view = CorpusView()
         self.training_view = TrainingView()
         self.autocomplete = AutocompletePage(self.jobs, self.home)
-        self.runs_page = RunsPage(self.jobs, self.autocomplete.db, self.home)
+        self.store = RunsStore(self.jobs, self.home, parent=self)  # the GUI's one access to the database
+        self.runs_page = RunsPage(self.jobs, self.store, self.home)
         self.learn_page = LearnPage(self.jobs, self.home, self._learn_material)
         self.predict = PredictReveal(self.jobs, self.home, self.corpus_view.trace_view)  # on the Data page
         self.corpus_view.add_above_trace(self.predict)
-        self.data = CorpusController(self.jobs, self.corpus_box, self.settings_form, self.corpus_view,
-                                     parent=self)
-        self.queue_view = QueueView(self.autocomplete.db, self.settings_form.config, lambda: list(self.data.paths))
+        self.data = CorpusController(self.jobs, self.corpus_box, self.settings_form, self.corpus_view, parent=self)
+        self.queue_view = QueueView(self.store, self.settings_form.config, lambda: list(self.data.paths))
         self.trainer = TrainingController(self.jobs, self.home, self.settings_form, self.data, self.training_view,
                                           self.controls, self.messages, parent=self)
-        self.startup = Startup(self.jobs, self.collector, self.settings_form, self.messages, lambda: self.pages,
-                               parent=self)
+        self.startup = Startup(self.jobs, self.collector, self.settings_form, self.messages, lambda: self.pages, self)
         self.speed_label = QLabel(objectName="speedLabel")
         self.device_label = QLabel(objectName="deviceLabel")  # the device in use while training
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
@@ -87,20 +85,20 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([330, 950])
         self.setCentralWidget(self.splitter)
-        self.statusBar().addPermanentWidget(self.device_label)
-        self.statusBar().addPermanentWidget(self.speed_label)
+        for label in (self.device_label, self.speed_label):
+            self.statusBar().addPermanentWidget(label)
         self.resize(1280, 800)
         self._add_pages()
         self._wire()
         self.state = WindowState(self.settings, self, {"mainSplitter": self.splitter,
                                                        TRAINING_SPLITTER_KEY: self.training_view.splitter},
-                                 self.settings_form, self.training_view.samples)
+                                 self.settings_form, self.training_view.samples, {"trainingDetailsTab": self.training_view.details})
         self.data.paths, note = self.state.restore()
-        self.training_view.sized = TRAINING_SPLITTER_KEY in self.state.restored_splitters
-        if note:
-            self.statusBar().showMessage(note, 10000)
-        self.settings_form.changed.connect(self._update_actions)  # after restoring: no rebuild for the restore
-        self.settings_form.changed.connect(self._debounce.start)
+        if TRAINING_SPLITTER_KEY in self.state.restored_splitters:
+            self.training_view.restored()
+        self.statusBar().showMessage(note, 10000)  # "" when every remembered file is still there
+        for slot in (self._update_actions, self._debounce.start):  # after restoring: no rebuild for the restore
+            self.settings_form.changed.connect(slot)
         self._update_actions()
         if load_last:
             self.load_corpus(self.data.paths)
@@ -140,18 +138,20 @@ class MainWindow(QMainWindow):
         """(corpus, settings) for the Learn page: the current ones; None settings while they are invalid."""
         return self.data.corpus, (self.settings_form.config() if self.settings_form.valid else None)
 
-    # --- wiring ---------------------------------------------------------------------------------------------
     def _wire(self) -> None:
         status, problem, t, d = self.statusBar().showMessage, self.messages.problem, self.trainer, self.data
         self._debounce.timeout.connect(d.settings_settled)
-        for source in (d, t):
-            source.changed.connect(self._update_actions)
-            source.status.connect(status)
-            source.crashed.connect(self._crashed)
-        d.problem.connect(problem)
+        for controller in (d, t):
+            controller.changed.connect(self._update_actions)
+            controller.status.connect(status)
+        for buggy in (d, t, self.store):
+            buggy.crashed.connect(self._crashed)
+        for reporter in (d, self.runs_page, self.queue_view, self.store):
+            reporter.problem.connect(problem)
         d.ready.connect(lambda: self.predict.set_material(d.corpus, self.settings_form.config()))  # before tests hear
         d.ready.connect(self.corpus_ready)
         d.failed.connect(self.corpus_failed)
+        t.starting.connect(lambda _: self.show_page(self.training_view))  # a run starts: watch it
         t.device.connect(self.device_label.setText)
         t.speed.connect(self.speed_label.setText)
         t.run_finished.connect(self._run_finished)
@@ -165,17 +165,16 @@ class MainWindow(QMainWindow):
         r.open_settings.connect(self._open_run_settings)
         r.continue_training.connect(t.continue_run)
         r.resume_training.connect(t.resume)
-        r.problem.connect(problem)
         r.deleted.connect(self._run_deleted)
         r.exporting.connect(status)
         r.exported.connect(lambda message: status(message, 10000))
         self.queue_view.run_queue.connect(t.start_queue)
-        self.queue_view.problem.connect(problem)
         self.startup.first_painted.connect(self.first_painted)
         self.startup.warmed_up.connect(self.warmed_up)
         self.startup.crashed.connect(self._crashed)
-        self.startup.pages_started.connect(
-            lambda: t.offer_queue_resume(self.autocomplete.db(), lambda text: self.confirm_resume_queue(text)))
+        self.startup.pages_started.connect(self.store.start)
+        self.startup.pages_started.connect(lambda: t.offer_queue_resume(self.store, lambda x: self.confirm_resume_queue(x)))
+        self.store.runs_changed.connect(self.autocomplete.runs_changed)
 
     def _update_actions(self) -> None:
         t, d, form, c = self.trainer, self.data, self.settings_form, self.controls
@@ -198,8 +197,8 @@ class MainWindow(QMainWindow):
         if not self.settings_form.valid:
             self.messages.problem("Cannot queue these settings", "fix the settings marked in red first")
             return
-        item = self.queue_view.add(self.settings_form.config(), list(self.data.paths))
-        self.statusBar().showMessage(f"queued as item {item}: the Queue page trains it (Run queue)", 8000)
+        self.queue_view.add(self.settings_form.config(), list(self.data.paths), done=lambda item: self.statusBar()
+                            .showMessage(f"queued as item {item}: the Queue page trains it (Run queue)", 8000))
 
     def show_about(self) -> None:
         from .about import show_about
@@ -262,5 +261,6 @@ class MainWindow(QMainWindow):
             self.jobs.wait_for(worker, 20_000)
         else:
             self.trainer.cancel()
+        self.store.close()
         self.jobs.shutdown()
         super().closeEvent(event)

@@ -7,19 +7,19 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QMainWindow, QSplitter
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
 from ...core.config import TrainConfig
 from ..pages.samples_view import SamplesPanel
 from ..widgets.settings_form import SettingsForm
 
-TRAINING_SPLITTER_KEY = "trainingSplitter3"  # three panes since the sample suggestions (a two-pane state is ignored)
+TRAINING_SPLITTER_KEY = "trainingSplitter4"  # chart | tabs (epochs, samples) since issue 21: older states are ignored
 
 
 def _json(settings: QSettings, key: str, default):
     """A JSON value stored as text; `default` when it is missing or damaged."""
     try:
-        value = json.loads(settings.value(key, "") or "null")
+        value = json.loads(str(settings.value(key, "") or "null"))
     except (ValueError, TypeError):
         return default
     return default if value is None else value
@@ -27,13 +27,16 @@ def _json(settings: QSettings, key: str, default):
 
 def _bytes(settings: QSettings, key: str) -> QByteArray | None:
     value = settings.value(key)
-    return value if isinstance(value, QByteArray | bytes) and len(value) else None
+    if isinstance(value, bytes):
+        value = QByteArray(value)
+    return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
 
 class WindowState:
     def __init__(self, settings: QSettings, window: QMainWindow, splitters: dict[str, QSplitter],
-                 form: SettingsForm, samples: SamplesPanel):
+                 form: SettingsForm, samples: SamplesPanel, tabs: dict[str, QTabWidget] | None = None):
         self.settings, self.window, self.splitters = settings, window, splitters
+        self.tabs = tabs or {}  # tab widgets whose shown tab is remembered
         self.form, self.samples = form, samples
         self.restored_splitters: set[str] = set()  # the keys of the splitters restore() gave their stored sizes
 
@@ -47,6 +50,10 @@ class WindowState:
             state = _bytes(s, key)
             if state is not None and splitter.restoreState(state):
                 self.restored_splitters.add(key)
+        for key, tabs in self.tabs.items():
+            index = _json(s, key, 0)
+            if isinstance(index, int) and 0 <= index < tabs.count():
+                tabs.setCurrentIndex(index)
         stored = _json(s, "config", {})
         try:
             self.form.set_config(TrainConfig.from_dict(stored if isinstance(stored, dict) else {}, legacy=False))
@@ -69,6 +76,8 @@ class WindowState:
         s.setValue("geometry", self.window.saveGeometry())
         for key, splitter in self.splitters.items():
             s.setValue(key, splitter.saveState())
+        for key, tabs in self.tabs.items():
+            s.setValue(key, json.dumps(tabs.currentIndex()))
         s.setValue("config", json.dumps(self.form.values()))
         s.setValue("corpus", json.dumps(corpus_paths))
         s.setValue("probes", json.dumps(self.samples.probes))

@@ -4,6 +4,8 @@ resumed one, or the queue — its worker, its run id, its pause state and its pr
 left panel's controls; what the rest of the window needs it emits as signals of its own."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
@@ -11,6 +13,7 @@ from ...core.config import TrainConfig
 from ...core.progress import Progress, format_seconds
 from ..pages.training_view import TrainingView
 from ..widgets.settings_form import SettingsForm
+from ..workers.runs_store import RunsStore
 from ..workers.threads import BackgroundJobs
 from ..workers.train_worker import TrainWorker
 from .corpus import CorpusController
@@ -209,18 +212,30 @@ class TrainingController(QObject):
         self.changed.emit()
         self.finished.emit(self.last_result)
 
-    def offer_queue_resume(self, db, confirm) -> None:
-        """A queue that was working when the app closed (or was killed): offer to go on with it
-        (`confirm(text) -> bool` asks the user)."""
-        import storage
+    def offer_queue_resume(self, store: RunsStore, confirm: Callable[[str], bool]) -> None:
+        """A queue that was working when the app closed (or was killed): offer to go on with it (read in a
+        worker; `confirm(text)` asks the user)."""
+        store.read(waiting_queue_run, result=self._queue_waiting, failed=self._queue_unreadable, confirm=confirm)
 
-        waiting = [i for i in storage.queue.list_items(db) if i["state"] == "running" and not storage.is_alive(i)
-                   or (i["state"] == "queued" and i.get("run_id"))]
-        if not waiting or self.active:
+    def _queue_waiting(self, worker, what: str | None) -> None:
+        if what is None or self.active:
             return
-        item = waiting[0]
-        run = storage.get_run(db, item["run_id"]) if item.get("run_id") else None
-        what = f"run {run['id']} ({run['status']})" if run else f"item {item['id']}"
-        if confirm(f"The queue was working on {what} when GRU Desktop closed. "
+        if worker.confirm(f"The queue was working on {what} when GRU Desktop closed. "
                    "Go on with the queue now (the run resumes from its checkpoint)?"):
             self.start_queue()
+
+    def _queue_unreadable(self, worker, message: str) -> None:
+        pass  # the Queue page says so when it reads
+
+
+def waiting_queue_run(db) -> str | None:
+    """What the queue was working on when the app closed ("run 3 (paused)", "item 2"), or None."""
+    import storage
+
+    waiting = [i for i in storage.queue.list_items(db) if i["state"] == "running" and not storage.is_alive(i)
+               or (i["state"] == "queued" and i.get("run_id"))]
+    if not waiting:
+        return None
+    item = waiting[0]
+    run = storage.get_run(db, item["run_id"]) if item.get("run_id") else None
+    return f"run {run['id']} ({run['status']})" if run else f"item {item['id']}"
