@@ -88,7 +88,7 @@ def audit_run(db, run_ref, *, n_candidates: int = 1000, max_spans: int = MAX_SPA
     # torch only here: the GUI thread imports this module for `summary_text`
     from ..core.audit import SpanScorer, known_candidates
     from ..core.corpus import read_corpus
-    from .run_model import load_run_model
+    from .recorded_run import load_run_model
 
     run, loaded = load_run_model(db, run_ref)
     cfg, vocab, model = loaded.config, loaded.vocab, loaded.model

@@ -18,7 +18,7 @@ from ..core.learn.material import NEEDS_CORPUS
 from ..core.modelfile import LoadedModel
 from ..core.predict import Predictor
 from .blends import load_blend
-from .run_model import load_run_model, run_corpus
+from .recorded_run import load_run_model, run_corpus
 
 
 def _first_line(exc: BaseException) -> str:
