@@ -83,9 +83,9 @@ def _layer_true(option: str, layer: str, V: int, E: int, H: int, n: int, tied: b
     return kind == "Linear" and (a, b) == (H, V) and rest in ("", ", bias=True")
 
 
-REASON_ERRORS = {"even with batch_first": "Expected hidden size", "the embedding gives E": "cannot be multiplied",
+REASON_ERRORS = {"given batch first": "Expected hidden size", "the embedding gives E": "cannot be multiplied",
                  "not floats": "Long, Int", "below V": "out of range", "not the integer ids": "dtype",
-                 "here it is L": "input_size", "layers axis": "3-D"}
+                 "here it is L": "input_size", "given 2-D": "3-D"}
 
 
 @functools.lru_cache(maxsize=4)
@@ -292,3 +292,26 @@ def test_concepts(corpus):
             else:
                 exactly_one(q, [o.startswith("3:") for o in q.options])
     assert min(seen.values()) == 50, seen
+
+
+H0_LAYOUT = {"torch.zeros(b, n, H)": "(batch, num_layers, H)", "torch.zeros(b, H)": "(batch, H)"}
+
+
+def test_code_why_h0_reasons_describe_the_given_h0(corpus):
+    """'h_0 must be (num_layers, batch, H)' is true of every wrong h_0, so it cannot be a wrong option: each h_0
+    reason names the layout it was given, and only the line's own layout is offered as true."""
+    seen = 0
+    for k, cfg in enumerate(configs(3, 60)):
+        mat = material(corpus, cfg)
+        q = generate(mat, "code", "why", k)
+        if q is None or not any(s in q.given["line"] for s in H0_LAYOUT):
+            continue
+        seen += 1
+        own = next(v for s, v in H0_LAYOUT.items() if s in q.given["line"])
+        about_h0 = [i for i, o in enumerate(q.options) if "h_0" in o]
+        assert q.answer in about_h0
+        for i in about_h0:
+            named = re.search(r"h_0 was given [^,]*, (\([^)]*\))", q.options[i])
+            assert named, q.options[i]
+            assert (named.group(1) == own) == (i == q.answer), (q.options, own)
+    assert seen > 5
