@@ -315,3 +315,18 @@ def test_code_why_h0_reasons_describe_the_given_h0(corpus):
             assert named, q.options[i]
             assert (named.group(1) == own) == (i == q.answer), (q.options, own)
     assert seen > 5
+
+
+def test_training_trend_options_carry_the_thresholds(corpus):
+    """Validation loss falling by 0.9 % is 'converging'; 'still learning: it does better on new text' was also
+    true of it. Each meaning states its threshold, and each wrong option's explanation gives the real change."""
+    cfg = configs(6, 1)[0]
+    rows = [{"epoch": 1, "train_loss": 6.0, "val_loss": 5.529, "val_accuracy": 0.1, "val_perplexity": 250.0},
+            {"epoch": 2, "train_loss": 5.8, "val_loss": 5.480, "val_accuracy": 0.1, "val_perplexity": 240.0}]
+    mat = material(corpus, cfg, epochs=rows, run={"id": 1, "best_epoch": 2})
+    q = generate(mat, "training", "trend", 1)
+    assert q.options[q.answer].startswith("It is converging") and "0.2–1 %" in q.options[q.answer]
+    learning = next(o for o in q.options if o.startswith("It is still learning"))
+    assert "more than 1 %" in learning
+    for m in q.mistakes:
+        assert "fell by 0.9 %" in m.explanation, m.explanation
