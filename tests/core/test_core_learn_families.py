@@ -353,3 +353,18 @@ def test_vocabulary_counts_are_written_as_V_is():
     q = generate(mat, "vocabulary", "dense_size", 0)
     assert f"{mat.vocab_size:,}" in q.options[q.answer]
     assert all(o == f"{int(o.replace(',', '')):,}" for o in q.options), q.options
+
+
+def test_h_n_batch_first_mistake_fits_the_layout_asked(corpus):
+    """With batch_first=False, choosing (B, n, H) did not come from believing batch_first moves h_n's batch axis
+    (it is False): the explanation says what such a choice believed under the setting asked."""
+    cfgs = configs(1, 40)
+    for k, cfg in enumerate(cfgs):
+        q = generate(material(corpus, cfg), "shapes", "h_n", k)
+        if q is None:
+            continue
+        for m in q.mistakes:
+            if m.misconception == "h_n-batch-first" and not q.given["batch_first"]:
+                assert "batch_first does not apply" not in m.explanation and "either setting" in m.explanation
+                return
+    raise AssertionError("no h_n question with batch_first=False and that mistake")
