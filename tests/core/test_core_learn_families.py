@@ -267,6 +267,8 @@ def test_behaviour(corpus):
                 top = max(weights, key=weights.get)
                 exactly_one(q, [o.lower().startswith({"gru": "the gru", "counts": "the counts",
                                                                         "cache": "the recency", "state": "the state"}[top]) for o in q.options])
+                # the hint steers to no part: "counts are hard to beat" misled whenever another part won
+                assert not any(w in q.hint.lower() for w in ("count", "cache", "gru")), q.hint
                 continue
             # Independently: the whole prefix at once through model.run (not the predictor's step by step).
             ids = [2] + vocab.encode(q.given["prefix"].split())
