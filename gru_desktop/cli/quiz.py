@@ -12,7 +12,7 @@ from .common import EXIT_USAGE
 
 
 def cmd_quiz(args) -> int:
-    from ..core.learn import build_questions
+    from ..core.learn import build_questions, tag_text
     from ..jobs.learn import load_material
     from ..jobs.runs import open_store
 
@@ -55,7 +55,7 @@ def cmd_quiz(args) -> int:
             print("Right.")
         else:
             mistake = next(m for m in q.mistakes if m.option == choice)
-            print(f"Not quite ({mistake.misconception}): {mistake.explanation}.")
+            print(f"Not quite (you {tag_text(mistake.misconception)}): {mistake.explanation}.")
         for step in q.solution:
             print(f"  {step}")
     print(f"score: {right}/{asked}" + (f" (of {len(quiz.questions)} questions)" if asked < len(quiz.questions) else ""))

@@ -165,10 +165,13 @@ class TrainConfig:
         return self
 
     def parameter_count(self) -> int:
-        out = self.hidden_size * self.embed_dim if self.tie_weights else self.vocab_size * self.hidden_size
-        return self.vocab_size * (self.embed_dim + 1) + out + 3 * self.hidden_size * (
-            self.embed_dim + self.hidden_size + 2
-        ) * self.layers
+        """numel() of core/model.py's model at this V (the setting, an upper bound): the embedding (V, E), the
+        dense bias V and matrix (V, H), or with tied weights only the H → E projection; the GRU's first layer
+        reads E, each layer above reads the H below: 3 gates × (W_ih, W_hh, b_ih, b_hh) per layer."""
+        V, E, H = self.vocab_size, self.embed_dim, self.hidden_size
+        out = H * E if self.tie_weights else V * H
+        gru = 3 * H * (E + H + 2) + 3 * H * (2 * H + 2) * (self.layers - 1)
+        return V * (E + 1) + out + gru
 
     def resolved(self, train_tokens: int) -> TrainConfig:
         """The settings a run trains with: "auto" dropout and learning rate replaced by the values for this much

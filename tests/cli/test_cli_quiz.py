@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
-from cli_helpers import assert_user_error, cli, copy_home  # noqa: E402
+from cli_helpers import REPO, _env, assert_user_error, cli, copy_home  # noqa: E402
 
 KEYS = {"id", "family", "difficulty", "text", "options", "answer", "hint", "solution", "mistakes", "given"}
 SHAPE_GIVEN = {"batch", "seq_len", "embed", "hidden", "layers", "vocab", "batch_first", "tensor"}
@@ -30,11 +32,47 @@ def _questions(home, *args):
     return json.loads(r.stdout), r.stderr
 
 
+# Several `gru-desktop ARGS` in ONE child process (torch imported once, not per call): each call goes through
+# the CLI's own main() with its stdout and stderr captured apart, as a separate process would show them.
+MANY = """
+import contextlib, io, json, sys
+from gru_desktop.cli import main
+out = []
+for argv in json.loads(sys.argv[1]):
+    o, e = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+        try:
+            rc = main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            rc = exc.code
+    out.append({"rc": rc, "stdout": o.getvalue(), "stderr": e.getvalue()})
+sys.__stdout__.write(json.dumps(out))
+"""
+
+
+def cli_many(home, *calls: list[str]) -> list[subprocess.CompletedProcess]:
+    r = subprocess.run([sys.executable, "-c", MANY, json.dumps([list(map(str, c)) for c in calls])], cwd=REPO,
+                       env=_env(home), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return [subprocess.CompletedProcess(c, x["rc"], x["stdout"], x["stderr"]) for c, x in zip(calls, json.loads(r.stdout), strict=True)]
+
+
+def _many_questions(home, *calls: list[str]) -> list[list[dict]]:
+    out = []
+    for r in cli_many(home, *(["quiz", *c, "--json"] for c in calls)):
+        assert r.returncode == 0, r.stderr
+        out.append(json.loads(r.stdout))
+    return out
+
+
 def test_json_questions(trained):
     home, last = trained
     families = set()
-    for seed in (0, 2):
-        qs, _ = _questions(home, "--mode", "test", "--seed", str(seed))
+    test0, test2, again, by_id, practice = _many_questions(
+        home, ["--mode", "test", "--seed", "0"], ["--mode", "test", "--seed", "2"],
+        ["latest", "--mode", "test", "--seed", "2"], [str(last["run_id"]), "--mode", "test", "--seed", "2"],
+        ["--mode", "practice", "--seed", "2"])
+    for qs in (test0, test2):
         assert len(qs) == 10
         assert {q["difficulty"] for q in qs} == {"easy", "medium", "hard"}
         for q in qs:
@@ -49,20 +87,21 @@ def test_json_questions(trained):
                 assert all(TUPLE.match(o) for o in q["options"]), q["options"]
             families.add(q["family"])
     assert {"training", "behaviour", "padding", "vocabulary"} <= families  # the run's and the text's own
-    again, _ = _questions(home, "latest", "--mode", "test", "--seed", "2")
     assert again == qs  # same seed and run: the same questions
-    by_id, _ = _questions(home, str(last["run_id"]), "--mode", "test", "--seed", "2")
     assert by_id == qs
-    practice, _ = _questions(home, "--mode", "practice", "--seed", "2")
     assert len(practice) == 5
 
 
 def test_bad_input(trained):
     home, _ = trained
-    assert_user_error(cli(home, "quiz", "--mode", "banana", "--json"), "banana")
-    assert_user_error(cli(home, "quiz", "--seed", "-1", "--json"), "seed")
-    assert_user_error(cli(home, "quiz", "99", "--json"), "99")
-    assert_user_error(cli(home, "quiz", "nonsense"), "nonsense")
+    banana, seed, unknown, nonsense = cli_many(home, ["quiz", "--mode", "banana", "--json"],
+                                               ["quiz", "--seed", "-1", "--json"], ["quiz", "99", "--json"],
+                                               ["quiz", "nonsense"])
+    assert_user_error(banana, "banana")
+    assert_user_error(seed, "seed")
+    assert_user_error(unknown, "99")
+    assert_user_error(nonsense, "nonsense")
+    assert_user_error(cli(home, "quiz", "99", "--json"), "99")  # and once in a process of its own
 
 
 def test_no_runs_uses_the_sample_and_says_what_is_left_out(tmp_path):
@@ -102,6 +141,8 @@ def test_asks_on_stdin_and_stores_answers(trained, tmp_path):
     assert [row[3] for row in rows] == [0, 1]
     for _, correct, tag, _, _, _ in rows:
         assert (tag is None) == bool(correct)
+        if not correct:  # the misconception in words, not its tag
+            assert "Not quite (you " in r.stdout and f"({tag})" not in r.stdout
     qs, _ = _questions(home, "--mode", "practice", "--seed", "5")
     first = qs[0]
     assert rows[0][0] == first["id"] and bool(rows[0][1]) == (first["answer"] == 0)

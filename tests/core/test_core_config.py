@@ -116,3 +116,20 @@ def test_a_combination_is_checked_once_each_setting_is_right():
     assert list(TrainConfig(epochs=0, budget=0.0).problems()) == ["budget"]
     assert list(TrainConfig(processes=8, batch_size=4).problems()) == ["processes"]
     assert list(TrainConfig(processes=8, batch_size=0).problems()) == ["batch_size"]  # not yet the combination
+
+
+def test_parameter_count_is_the_real_models_numel():
+    """Layers above the first read H, not E: the count must be the model's own numel() for any sizes."""
+    import random
+
+    import torch
+
+    from gru_desktop.core.model import GRULanguageModel
+
+    rng = random.Random(7)
+    for _ in range(40):
+        c = TrainConfig(vocab_size=rng.randint(10, 3000), embed_dim=rng.randint(1, 96),
+                        hidden_size=rng.randint(1, 96), layers=rng.randint(1, 4), tie_weights=rng.random() < 0.5)
+        with torch.device("meta"):
+            m = GRULanguageModel(c.vocab_size, c.embed_dim, c.hidden_size, c.layers, tie_weights=c.tie_weights)
+        assert c.parameter_count() == sum(p.numel() for p in m.parameters()), c

@@ -16,6 +16,16 @@ from torch import nn
 from learn_helpers import configs, exactly_one, generate, material, read, variants, write_corpus  # noqa: E402
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The modules here are tiny (b ≤ 48, sizes ≤ 24): torch's thread pool only costs time, and on a busy
+    2-core CI machine a lot of it (a (4, 14, 24) GRU forward took 65 ms with the default threads, 2 ms with one)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     return read(write_corpus(tmp_path_factory.mktemp("learn")))
@@ -83,9 +93,9 @@ def _layer_true(option: str, layer: str, V: int, E: int, H: int, n: int, tied: b
     return kind == "Linear" and (a, b) == (H, V) and rest in ("", ", bias=True")
 
 
-REASON_ERRORS = {"even with batch_first": "Expected hidden size", "the embedding gives E": "cannot be multiplied",
+REASON_ERRORS = {"given batch first": "Expected hidden size", "the embedding gives E": "cannot be multiplied",
                  "not floats": "Long, Int", "below V": "out of range", "not the integer ids": "dtype",
-                 "here it is L": "input_size", "layers axis": "3-D"}
+                 "here it is L": "input_size", "given 2-D": "3-D"}
 
 
 @functools.lru_cache(maxsize=4)
@@ -189,7 +199,8 @@ def test_vocabulary(corpus):
                 exactly_one(q, [("own id" in o) == (w in kept) and "<pad>" not in o
                             and "removed" not in o for o in q.options])
             elif v == "dense_size":
-                exactly_one(q, [int(o) == V for o in q.options])
+                assert all(o == f"{int(o.replace(',', '')):,}" for o in q.options)  # written as V is: 1,276
+                exactly_one(q, [int(o.replace(",", "")) == V for o in q.options])
             else:
                 want = (V, cfg.embed_dim if cfg.tie_weights else cfg.hidden_size)
                 exactly_one(q, [_shape(o) == want for o in q.options])
@@ -256,6 +267,8 @@ def test_behaviour(corpus):
                 top = max(weights, key=weights.get)
                 exactly_one(q, [o.lower().startswith({"gru": "the gru", "counts": "the counts",
                                                                         "cache": "the recency", "state": "the state"}[top]) for o in q.options])
+                # the hint steers to no part: "counts are hard to beat" misled whenever another part won
+                assert not any(w in q.hint.lower() for w in ("count", "cache", "gru")), q.hint
                 continue
             # Independently: the whole prefix at once through model.run (not the predictor's step by step).
             ids = [2] + vocab.encode(q.given["prefix"].split())
@@ -292,3 +305,68 @@ def test_concepts(corpus):
             else:
                 exactly_one(q, [o.startswith("3:") for o in q.options])
     assert min(seen.values()) == 50, seen
+
+
+H0_LAYOUT = {"torch.zeros(b, n, H)": "(batch, num_layers, H)", "torch.zeros(b, H)": "(batch, H)"}
+
+
+def test_code_why_h0_reasons_describe_the_given_h0(corpus):
+    """'h_0 must be (num_layers, batch, H)' is true of every wrong h_0, so it cannot be a wrong option: each h_0
+    reason names the layout it was given, and only the line's own layout is offered as true."""
+    seen = 0
+    for k, cfg in enumerate(configs(3, 60)):
+        mat = material(corpus, cfg)
+        q = generate(mat, "code", "why", k)
+        if q is None or not any(s in q.given["line"] for s in H0_LAYOUT):
+            continue
+        seen += 1
+        own = next(v for s, v in H0_LAYOUT.items() if s in q.given["line"])
+        about_h0 = [i for i, o in enumerate(q.options) if "h_0" in o]
+        assert q.answer in about_h0
+        for i in about_h0:
+            named = re.search(r"h_0 was given [^,]*, (\([^)]*\))", q.options[i])
+            assert named, q.options[i]
+            assert (named.group(1) == own) == (i == q.answer), (q.options, own)
+    assert seen > 5
+
+
+def test_training_trend_options_carry_the_thresholds(corpus):
+    """Validation loss falling by 0.9 % is 'converging'; 'still learning: it does better on new text' was also
+    true of it. Each meaning states its threshold, and each wrong option's explanation gives the real change."""
+    cfg = configs(6, 1)[0]
+    rows = [{"epoch": 1, "train_loss": 6.0, "val_loss": 5.529, "val_accuracy": 0.1, "val_perplexity": 250.0},
+            {"epoch": 2, "train_loss": 5.8, "val_loss": 5.480, "val_accuracy": 0.1, "val_perplexity": 240.0}]
+    mat = material(corpus, cfg, epochs=rows, run={"id": 1, "best_epoch": 2})
+    q = generate(mat, "training", "trend", 1)
+    assert q.options[q.answer].startswith("It is converging") and "0.2–1 %" in q.options[q.answer]
+    learning = next(o for o in q.options if o.startswith("It is still learning"))
+    assert "more than 1 %" in learning
+    for m in q.mistakes:
+        assert "fell by 0.9 %" in m.explanation, m.explanation
+
+
+def test_vocabulary_counts_are_written_as_V_is():
+    """V is shown as 1,276; its options must read the same way, not 1276 beside 1,273."""
+    from gru_desktop.core.config import TrainConfig
+    from gru_desktop.core.corpus import SAMPLE_CORPUS, read_corpus
+
+    mat = material(read_corpus([SAMPLE_CORPUS]), TrainConfig())
+    assert mat.vocab_size >= 1000
+    q = generate(mat, "vocabulary", "dense_size", 0)
+    assert f"{mat.vocab_size:,}" in q.options[q.answer]
+    assert all(o == f"{int(o.replace(',', '')):,}" for o in q.options), q.options
+
+
+def test_h_n_batch_first_mistake_fits_the_layout_asked(corpus):
+    """With batch_first=False, choosing (B, n, H) did not come from believing batch_first moves h_n's batch axis
+    (it is False): the explanation says what such a choice believed under the setting asked."""
+    cfgs = configs(1, 40)
+    for k, cfg in enumerate(cfgs):
+        q = generate(material(corpus, cfg), "shapes", "h_n", k)
+        if q is None:
+            continue
+        for m in q.mistakes:
+            if m.misconception == "h_n-batch-first" and not q.given["batch_first"]:
+                assert "batch_first does not apply" not in m.explanation and "either setting" in m.explanation
+                return
+    raise AssertionError("no h_n question with batch_first=False and that mistake")

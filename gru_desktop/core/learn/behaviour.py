@@ -135,7 +135,8 @@ def _blend_question(material: Material, rng: random.Random, qid: str) -> Questio
              f"Quick check: the run's fitted weights: {shown}."]
     return make_question(qid=qid, family="behaviour", difficulty="hard",
                          text="Your run suggests with a fitted blend. Which part of it has the largest weight?",
-                         correct=correct, wrongs=wrongs, hint="On a small text, counts of word pairs are hard to beat.",
+                         correct=correct, wrongs=wrongs,
+                         hint="The weights were fitted on your validation text: which part predicted it best?",
                          solution=steps, rng=rng, is_true=lambda o: o == correct, given={"weights": weights})
 
 

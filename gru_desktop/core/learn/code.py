@@ -124,7 +124,9 @@ def _layer_question(material: Material, rng: random.Random, qid: str, layer: str
 
 
 # --- which line fails, and why -----------------------------------------------------------------------
-# (line, misconception of a learner who thinks a working line fails / why a failing line fails, error pattern)
+# (line, misconception of a learner who thinks a working line fails / why a failing line fails, error pattern).
+# A reason names what the line gave, not only the rule: "h_0 must be (num_layers, batch, H)" is true of both
+# wrong h_0 lines, so as a wrong option of the other it would be a second true answer.
 WORKING = [
     ("gru(emb(x))", "gru-needs-h0", "nn.GRU starts from a zero state when no h_0 is given"),
     ("dense(gru(emb(x))[0])", "linear-needs-2d", "nn.Linear works on the last axis of a tensor of any shape"),
@@ -135,7 +137,8 @@ WORKING = [
 ]
 FAILING = [
     ("gru(emb(x), torch.zeros(b, n, H))", "h0-batch-first",
-     "h_0 must be (num_layers, batch, H) even with batch_first=True", "Expected hidden size"),
+     "h_0 was given batch first, (batch, num_layers, H): batch_first does not apply to h_0, which stays "
+     "(num_layers, batch, H)", "Expected hidden size"),
     ("dense(emb(x))", "embed-for-hidden", "the dense layer expects H numbers per position; the embedding gives E",
      "cannot be multiplied"),
     ("emb(x.float())", "ids-as-floats", "an embedding needs integer ids (Long or Int), not floats", "scalar types"),
@@ -144,7 +147,8 @@ FAILING = [
     ("gru(emb(x).transpose(1, 2))", "swapped-embed-seq", "the GRU's last input axis must be E; here it is L",
      "input_size"),
     ("gru(emb(x), torch.zeros(b, H))", "h0-no-layer-axis",
-     "for a batched input h_0 needs its layers axis: (num_layers, batch, H)", "3-D"),
+     "h_0 was given 2-D, (batch, H): a batched input needs h_0 with its layers axis, (num_layers, batch, H)",
+     "3-D"),
 ]
 
 

@@ -88,8 +88,10 @@ def _wrongs(t: str, s: dict, bf: bool) -> list[Wrong]:
                   "are stacked, not concatenated"),
         ],
         "h_n": [
-            Wrong(shape_text((B, n, H)), "h_n-batch-first", "batch_first does not apply to h_n: its batch axis "
-                  "stays second (pytorch #4145, #19675)"),
+            Wrong(shape_text((B, n, H)), "h_n-batch-first",
+                  "batch_first does not apply to h_n: its batch axis stays second (pytorch #4145, #19675)" if bf
+                  else "that puts the batch first, as batch_first=True does for the input and output; h_n keeps "
+                  "its layers axis first under either setting (pytorch #4145, #19675)"),
             Wrong(shape_text(seq(H)), "output-for-h_n", "that is the output at every position; h_n is only the "
                   "last state"),
             Wrong(shape_text((B, H)), "h_n-no-layer-axis", "h_n keeps a first axis of num_layers × directions, "

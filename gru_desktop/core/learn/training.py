@@ -66,14 +66,30 @@ def _kept_question(material: Material, rng: random.Random, qid: str) -> Question
                          code=table(rows), given={"epochs": len(rows), "kept": kept, "val_loss": low})
 
 
-# observe()'s first words → what they mean, and the tag of a learner who picks that meaning wrongly
+# observe()'s first words → what they mean, with the epoch table's own thresholds (core/observe.py), so exactly
+# one is true: "still learning" and "converging" both see validation loss fall, and only the size of the fall
+# tells them apart. The tag is that of a learner who picks that meaning wrongly.
 MEANINGS = {
-    "validation": ("Overfitting: it fits the training text ever more closely and generalises worse", "overfit-misread"),
-    "loss": ("Training is unstable: both losses rise, the learning rate may be too high", "rising-val-is-divergence"),
-    "improving": ("It is still learning: it does better on new text", "train-loss-decides"),
-    "converging": ("It is converging: the gains on new text are getting small", "converging-misread"),
-    "plateau": ("A plateau: no real improvement on new text", "plateau-misread"),
+    "validation": ("Overfitting: validation loss rose by more than 0.5 % while training loss fell", "overfit-misread"),
+    "loss": ("Training is unstable: validation loss rose by more than 0.5 % and training loss did not fall; the "
+             "learning rate may be too high", "rising-val-is-divergence"),
+    "improving": ("It is still learning: validation loss fell by more than 1 %", "train-loss-decides"),
+    "converging": ("It is converging: validation loss fell, but only by 0.2–1 %", "converging-misread"),
+    "plateau": ("A plateau: validation loss fell by less than 0.2 % (or rose by at most 0.5 %)", "plateau-misread"),
 }
+# what a learner who picks that meaning believed
+BELIEF = {
+    "validation": "you read the change as overfitting",
+    "loss": "you read the change as unstable training",
+    "improving": "you read the change as clear progress",
+    "converging": "you read the change as small but real progress",
+    "plateau": "you read the change as no progress",
+}
+
+
+def _change(a: dict, b: dict, key: str) -> str:
+    rel = 100 * (b[key] - a[key]) / a[key]
+    return f"{'fell' if rel < 0 else 'rose'} by {abs(rel):.1f} %"
 
 
 def _kind(observation: str) -> str:
@@ -94,8 +110,9 @@ def _trend_question(material: Material, rng: random.Random, qid: str) -> Questio
     overfit = [p for p in pairs if p[2] == "validation"]  # the issue's case, when the run has one
     a, b, kind = rng.choice(overfit or pairs)
     correct = MEANINGS[kind][0]
-    wrongs = [Wrong(text, tag, f"the numbers say otherwise: {observe(a, b)}") for k, (text, tag) in MEANINGS.items()
-              if k != kind]
+    facts = f"validation loss {_change(a, b, 'val_loss')} and training loss {_change(a, b, 'train_loss')}"
+    wrongs = [Wrong(text, tag, f"{BELIEF[k]}, but {facts}: {MEANINGS[kind][0][0].lower()}{MEANINGS[kind][0][1:]}")
+              for k, (text, tag) in MEANINGS.items() if k != kind]
     rng.shuffle(wrongs)
     t_dir = "fell" if b["train_loss"] < a["train_loss"] else "rose"
     v_dir = "fell" if b["val_loss"] < a["val_loss"] else "rose"
@@ -104,8 +121,9 @@ def _trend_question(material: Material, rng: random.Random, qid: str) -> Questio
             "What does that mean?")
     steps = ["Step 1: training loss is measured on the text the model learns from; validation loss on text it "
              "never sees.",
-             f"Step 2: validation changed by {100 * (b['val_loss'] - a['val_loss']) / a['val_loss']:+.1f} %, "
-             f"training by {100 * (b['train_loss'] - a['train_loss']) / a['train_loss']:+.1f} %.",
+             f"Step 2: {facts}; the epoch table calls a validation fall of more than 1 % learning, 0.2–1 % "
+             "converging, less a plateau, and a rise of more than 0.5 % overfitting (or instability when training "
+             "loss does not fall either).",
              f"Final answer: {correct}.",
              f"Quick check: the epoch table's observation for epoch {b['epoch']}: “{observe(a, b)}”."]
     return make_question(qid=qid, family="training", difficulty="medium", text=text, correct=correct,

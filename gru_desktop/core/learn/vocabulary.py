@@ -116,19 +116,19 @@ def _dense_question(material: Material, rng: random.Random, qid: str, weight: bo
     setup = (f"V = {V:,}, E = {E}, H = {H}, {'tied' if tied else 'untied'} output layer "
              + ("(it reuses the embedding matrix after an H → E projection)" if tied else "(its own matrix)"))
     if not weight:
-        wrongs = [Wrong(str(V - 3), "reserved-not-scored", "the layer scores every id, reserved ones included "
+        wrongs = [Wrong(f"{V - 3:,}", "reserved-not-scored", "the layer scores every id, reserved ones included "
                         "(suggestions hide them later)"),
-                  Wrong(str(H), "hidden-for-vocab", "H is what goes into the dense layer, not what comes out"),
-                  Wrong(str(E), "embed-for-vocab", "E is the width of an embedding row, not the number of words"),
-                  Wrong(str(2 * V), "two-scores-per-word", "one score (logit) per vocabulary id")]
+                  Wrong(f"{H:,}", "hidden-for-vocab", "H is what goes into the dense layer, not what comes out"),
+                  Wrong(f"{E:,}", "embed-for-vocab", "E is the width of an embedding row, not the number of words"),
+                  Wrong(f"{2 * V:,}", "two-scores-per-word", "one score (logit) per vocabulary id")]
         return make_question(
             qid=qid, family="vocabulary", difficulty="easy",
-            text=f"{setup}. How many scores does the dense layer produce for each position?", correct=str(outs),
+            text=f"{setup}. How many scores does the dense layer produce for each position?", correct=f"{outs:,}",
             wrongs=wrongs, hint="The softmax chooses among the vocabulary.", rng=rng,
             solution=[f"Step 1: the softmax is over the vocabulary, V = {V:,} ids.",
-                      "Step 2: so the dense layer needs one score per id.", f"Final answer: {outs}.",
-                      f"Quick check: core/model.py's fc.out_features = {outs}; doubling V doubles this layer."],
-            is_true=lambda o: int(o) == outs, given={"vocab": V, "embed": E, "hidden": H, "tied": tied})
+                      "Step 2: so the dense layer needs one score per id.", f"Final answer: {outs:,}.",
+                      f"Quick check: core/model.py's fc.out_features = {outs:,}; doubling V doubles this layer."],
+            is_true=lambda o: int(o.replace(",", "")) == outs, given={"vocab": V, "embed": E, "hidden": H, "tied": tied})
     inner = E if tied else H
     wrongs = [Wrong(shape_text((inner, V)), "linear-weight-transposed", "nn.Linear stores its weight as "
                     "(out_features, in_features)"),
