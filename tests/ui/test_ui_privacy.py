@@ -53,6 +53,6 @@ def test_privacy_shows_the_audit_masked_and_an_export_asks_first(qtbot, window):
     qtbot.waitUntil(lambda: "exposed" in str(page.selected_runs()[0].get("audit") or ""), timeout=10_000)
     asked = []
     page.privacy.ask = lambda title, text: asked.append(text) or False
-    page.choose_model("pt2")  # refused at the warning: no file dialog opens
+    page.run_actions.choose_model("pt2")  # refused at the warning: no file dialog opens
     assert asked and "exposes" in asked[0] and ("41** **** **** 1234" in asked[0] or "j***@example.org" in asked[0])
     assert "4111 1111" not in asked[0]
