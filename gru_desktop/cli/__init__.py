@@ -27,6 +27,8 @@ COMMANDS = {
     "install-desktop": ("tools", "cmd_desktop"),
     "uninstall-desktop": ("tools", "cmd_desktop"),
     "bench": ("tools", "cmd_bench"),
+    "serve": ("serve", "cmd_serve"),
+    "lsp": ("serve", "cmd_lsp"),
 }
 
 
