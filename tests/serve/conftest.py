@@ -1,30 +1,13 @@
-"""Shared by the serve tests: one tiny trained run per session (sample corpus, 1 epoch, small sizes), a second
-run row whose model file is damaged, and `suggest --json` for a few texts (what every surface must match)."""
+"""The serve tests' session fixture: one tiny trained run (sample corpus, 1 epoch, small sizes), a second run
+row whose model file is damaged, and `suggest --json` for a few texts (what every surface must match)."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).parents[2]
-TEXTS = ("thank you for your ", "thank you for yo", "The children were playing in the ")
-
-
-def env(home: Path) -> dict:
-    e = dict(os.environ)
-    e.update(GRU_DESKTOP_HOME=str(home), OMP_NUM_THREADS="1")
-    e.pop("PYTHONWARNINGS", None)
-    return e
-
-
-def cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gru_desktop", *map(str, args)], cwd=REPO, env=env(home),
-                          capture_output=True, text=True, timeout=timeout)
+from serve_helpers import TEXTS, cli  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ import time
 
 import openai
 import pytest
-from conftest import REPO, TEXTS, cli, env  # noqa: E402
+
+from serve_helpers import REPO, TEXTS, cli, env  # noqa: E402
 
 TIMEOUT = 1.0  # the server's --timeout for these tests (slow clients)
 

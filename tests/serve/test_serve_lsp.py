@@ -9,9 +9,10 @@ import sys
 
 import pytest
 import pytest_asyncio
-from conftest import REPO, TEXTS, env  # noqa: E402
 from lsprotocol import types
 from pytest_lsp import make_test_lsp_client
+
+from serve_helpers import REPO, TEXTS, env  # noqa: E402
 
 aio = pytest.mark.asyncio(loop_scope="module")
 
