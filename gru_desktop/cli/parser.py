@@ -79,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--onnx", metavar="PATH", help="the run's model as ONNX, checked in onnxruntime (one run only)")
     x.add_argument("--torchscript", metavar="PATH", help="deprecated: the run's model for torch.jit.load; use --pt2")
     x.add_argument("--width", type=int, default=1200, help="PNG width in pixels (%(default)s)")
+    x.add_argument("--arpa", metavar="PATH", help="the run's trigram model as an ARPA file (KenLM, SRILM; one run only)")
+    x.add_argument("--presage", metavar="PATH",
+                   help="the run's n-gram counts as Presage's SQLite database (OptiKey, ACAT; one run only)")
+    x.add_argument("--from", dest="ngram_from", choices=["counts", "gru"], default="counts",
+                   help="n-gram exports: the run's Kneser-Ney counts, or the GRU distilled by sampling (%(default)s)")
+    x.add_argument("--sample-words", type=int, default=200_000,
+                   help="--from gru: words sampled from the GRU and counted with the corpus (%(default)s)")
+    x.add_argument("--seed", type=int, default=0, help="--from gru: the sampling seed (%(default)s)")
     x.add_argument("--json", action="store_true")
 
     c = sub.add_parser("cache", help="the token cache: show its entries, or clear it")
