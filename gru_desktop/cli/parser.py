@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
     b.add_argument("--only", action="append",
                    choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "sizes",
-                            "journey", "scale"],
+                            "journey", "scale", "serve"],
                    help="run only these parts (repeatable); sizes and scale only run when asked for")
     b.add_argument("--sizes-budget", type=float, default=120.0, metavar="SECONDS",
                    help="Epochs auto's budget per corpus in the sizes part (%(default)g)")
