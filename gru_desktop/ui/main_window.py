@@ -263,6 +263,7 @@ class MainWindow(CorpusPanel, TrainingPanel, WindowStartup, WindowState, QMainWi
             event.ignore()
             return
         self.save_settings()
+        self.autocomplete.shutdown_serve()  # a server started from the window ends with it (design §16)
         if self.training and self.train_worker.queue:
             # The queue goes on from here at the next start: pause its run (a checkpoint), and let it end
             # before shutdown() would cancel it.
