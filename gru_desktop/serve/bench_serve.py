@@ -105,21 +105,21 @@ def lsp_latency(home: str, requests: int = 1000) -> dict:
         await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))
         client.initialized(types.InitializedParams())
         uri = "file:///bench.txt"
-        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "plaintext", 1, "")))
+        client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="plaintext", version=1, text="")))
         line = col = 0
         ms = []
         for n, ch in enumerate(text[:requests]):
-            at = types.Position(line, col)
+            at = types.Position(line=line, character=col)
             client.text_document_did_change(types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(uri, n + 2),
-                [types.TextDocumentContentChangePartial(types.Range(at, at), ch)]))
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=n + 2),
+                content_changes=[types.TextDocumentContentChangePartial(range=types.Range(at, at), text=ch)]))
             if ch == "\n":
                 line, col = line + 1, 0
             else:
                 col += len(ch.encode("utf-16-le")) // 2
             t = time.perf_counter()
             await client.text_document_completion_async(types.CompletionParams(
-                types.TextDocumentIdentifier(uri), types.Position(line, col)))
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=col)))
             ms.append((time.perf_counter() - t) * 1000)
         await client.shutdown_async(None)
         client.exit(None)

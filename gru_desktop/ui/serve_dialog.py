@@ -35,6 +35,7 @@ from ..serve.snippets import TOOLS, snippet
 from .threads import function_job
 
 DEFAULT_PORT = 8765
+_ENDING: list[QProcess] = []  # servers asked to end at the window's close, until they have
 
 
 class ServeDialog(QDialog):
@@ -206,7 +207,8 @@ class ServeDialog(QDialog):
             proc.closeWriteChannel()
             proc.terminate()
             proc.setParent(None)  # not deleted with the dialog (its destructor would wait for the exit)
-            proc.finished.connect(proc.deleteLater)
+            _ENDING.append(proc)  # kept until it has exited, then dropped
+            proc.finished.connect(lambda *_: _ENDING.remove(proc) if proc in _ENDING else None)
 
     def _stdout(self) -> None:
         proc = self.process
