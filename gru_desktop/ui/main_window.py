@@ -125,6 +125,7 @@ class MainWindow(CorpusPanel, TrainingPanel, WindowStartup, WindowState, QMainWi
         self.runs_page.exporting.connect(self.statusBar().showMessage)
         self.runs_page.exported.connect(lambda message: self.statusBar().showMessage(message, 10000))
         self.runs_page.resume_training.connect(self.resume_run)
+        self.runs_page.use_elsewhere.connect(self.autocomplete.open_serve_dialog)
         from .queue_view import QueueView
 
         self.queue_view = QueueView(self.autocomplete.db, self.settings_form.config, lambda: list(self.corpus_paths))

@@ -40,6 +40,7 @@ class RunsPage(RunActions, QWidget):
     deleted = Signal(int)  # run id
     exporting = Signal(str)  # a model export started: for the status bar until it ends
     exported = Signal(str)  # what was written: for the status bar
+    use_elsewhere = Signal(int)  # run id: the window opens *Use it elsewhere…* (serve, n-gram exports) for it
 
     def __init__(self, jobs, db_provider, home=None, parent=None):
         super().__init__(parent)
@@ -98,6 +99,8 @@ class RunsPage(RunActions, QWidget):
             ("png", "Chart PNG…", self.choose_png, "the compare chart"),
             ("pt2", "Model .pt2…", lambda: self.choose_model("pt2"), "the run's model for torch.export.load"),
             ("onnx", "Model ONNX…", lambda: self.choose_model("onnx"), "the run's model as ONNX, checked in onnxruntime"),
+            ("ngrams", "N-grams / serve…", self._use_elsewhere,
+             "the run's n-grams as ARPA or a Presage database, or serve it to editors (Use it elsewhere…)"),
         ):
             b = QPushButton(text, objectName=f"export{name.capitalize()}Button", toolTip=tip)
             b.clicked.connect(slot)
@@ -293,6 +296,12 @@ class RunsPage(RunActions, QWidget):
         self.buttons["png"].setEnabled(bool(runs))
         self.buttons["pt2"].setEnabled(usable and self._model_export is None)
         self.buttons["onnx"].setEnabled(usable and self._model_export is None)
+        self.buttons["ngrams"].setEnabled(usable)
+
+    def _use_elsewhere(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.use_elsewhere.emit(runs[0]["id"])
 
     @property
     def compare_plot(self):

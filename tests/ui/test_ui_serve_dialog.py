@@ -107,3 +107,14 @@ def test_export_in_a_worker(qtbot, dialog, tmp_path):
     dialog.export(str(tmp_path / "no-folder" / "x.db"), "presage", "counts")
     qtbot.waitUntil(lambda: "export failed" in dialog.export_status.text(), timeout=30_000)
     assert "does not exist" in dialog.export_status.text()
+
+
+def test_runs_page_opens_it_for_the_selected_run(qtbot, window):
+    page = window.runs_page
+    page.start()  # reads the runs in a worker
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=20_000)
+    page.select_runs([1])
+    qtbot.waitUntil(lambda: page.buttons["ngrams"].isEnabled(), timeout=10_000)
+    page.buttons["ngrams"].click()
+    d = window.autocomplete.serve_dialog
+    assert d is not None and d.isVisible() and d.run_id == 1 and d.export_button.isEnabled()
