@@ -75,7 +75,7 @@ def complete(registry: Registry, body: dict) -> dict:
         raise bad_request("model is required: run-N or latest (GET /v1/models lists them)")
     req = parse(body)
     run_id = registry.resolve(req["model"])
-    predictor = registry.predictor(run_id)
+    predictor = registry.predictor(run_id, None, req["prompt"])
     gen = torch.Generator().manual_seed(req["seed"] if req["seed"] is not None else secrets.randbelow(2**31))
     choices, used = [], 0
     for index in range(req["n"]):

@@ -24,6 +24,8 @@ from ..core.predict import Predictor
 
 RUN_NAME_RE = re.compile(r"^(?:run-)?(\d{1,12})$")
 SOURCES = ("blend", "gru", "counts")
+POOL = 8  # predictors per (run, source): one per client typing its own text, for up to this many clients
+MIN_SHARED = 16  # characters a text must share with a predictor's last one to be "the same document"
 
 
 class ServeError(Exception):
@@ -117,8 +119,15 @@ class Registry:
         self._runs[run_id] = entry
         return entry
 
-    def predictor(self, run_id: int, source: str | None = None) -> Predictor:
-        """The run's predictor for `source` (None: the blend when the run has counts, else the GRU)."""
+    def predictor(self, run_id: int, source: str | None = None, text: str = "") -> Predictor:
+        """The run's predictor for `source` (None: the blend when the run has counts, else the GRU) that last
+        read the text most like `text`.
+
+        A Predictor is incremental: it keeps the GRU states of the sentence it last read and the caches of the
+        text before it. Clients typing different documents would make one predictor re-read each client's
+        whole text on every request, so each (run, source) keeps a pool of POOL predictors (sharing the model
+        and counts); a request goes to the one whose last text shares the longest beginning with its own
+        (a new one while the pool is not full, else the least recently used)."""
         if source is not None and source not in SOURCES:
             raise bad_request(f"source must be one of {', '.join(SOURCES)}")
         entry = self.run(run_id)
@@ -126,19 +135,29 @@ class Registry:
             raise ServeError(409, f"run {run_id} has no counts to suggest with ({entry.reason}); use source gru",
                              "conflict_error")
         key = source or ("blend" if entry.blend is not None else "gru")
-        predictor = entry.predictors.get(key)
-        if predictor is None:
+        pool: list[list] = entry.predictors.setdefault(key, [])  # [predictor, last text], most recent last
+        best, shared = None, -1
+        for item in pool:
+            n = len(os.path.commonprefix([item[1], text]))
+            if n > shared:
+                best, shared = item, n
+        if best is None or (shared < min(len(text), MIN_SHARED) and len(pool) < POOL):
             loaded = entry.loaded
             blend = entry.blend if key != "gru" else None
-            predictor = Predictor(loaded.model, loaded.vocab, loaded.config, blend, key)  # type: ignore[attr-defined]
-            entry.predictors[key] = predictor
-        return predictor
+            best = [Predictor(loaded.model, loaded.vocab, loaded.config, blend, key), text]  # type: ignore[attr-defined]
+        elif shared < min(len(text), MIN_SHARED):
+            best = pool[0]  # the least recently used
+        if best in pool:
+            pool.remove(best)
+        best[1] = text
+        pool.append(best)
+        return best[0]
 
     # --- suggesting ------------------------------------------------------------------------------------
     def suggest(self, text: str, k: int = 3, source: str | None = None, run=None) -> dict:
         """What `/v1/suggest` answers: the k best next words (or completions of the half-typed word)."""
         run_id = self.resolve(run)
-        predictor = self.predictor(run_id, source)
+        predictor = self.predictor(run_id, source, text)
         probs, ctx = predictor.probabilities(text)
         words = predictor.top_k(probs, ctx.prefix, k)
         return {"suggestions": [{"word": s.word, "p": s.probability} for s in words],
