@@ -6,8 +6,6 @@ import errno
 import json
 import sys
 
-from .common import EXIT_USAGE
-
 
 def cmd_serve(args) -> int:
     import storage
@@ -82,6 +80,3 @@ def _registry(args, home):
     except ServeError as exc:
         raise UserError(exc.message) from None
     return registry, run_id
-
-
-__all__ = ["cmd_serve", "cmd_lsp", "EXIT_USAGE"]
