@@ -1,4 +1,4 @@
-"""Render gru_desktop/resources/icons/gru-desktop.svg to the PNG sizes under hicolor/<N>x<N>/apps/ beside it
+"""Render resources/icons/gru-desktop.svg to the PNG sizes under hicolor/<N>x<N>/apps/ beside it
 (freedesktop icon theme layout).
 
 Run from anywhere after editing the SVG, then commit the PNGs:
@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parents[1] / "gru_desktop" / "resources" / "icons"
+HERE = Path(__file__).resolve().parents[1] / "resources" / "icons"
 SVG = HERE / "gru-desktop.svg"
 SIZES = (16, 24, 32, 48, 64, 128, 256)
 

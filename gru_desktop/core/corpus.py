@@ -22,7 +22,7 @@ from typing import IO
 
 import numpy as np
 
-from ..resources import SAMPLE_CORPUS  # package data (gru_desktop/resources/); re-exported here
+from ..resources import SAMPLE_CORPUS  # resources/ (package data in a wheel); re-exported here
 from .errors import CorpusError
 from .textfile import file_size, find_text_files, read_text
 from .vocab import MAX_WORD_CHARS, RESERVED, split_sentences, token_shape_warnings, tokenize_sentence

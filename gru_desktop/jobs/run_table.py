@@ -169,6 +169,26 @@ def same_row(old: dict, new: dict) -> bool:
     return all(old.get(k) == v for k, v in new.items() if not k.startswith("_")) and len(old) == len(new)
 
 
+def offers_model(run: dict) -> bool:
+    """Whether a run's model is offered for suggestions: it has one, and storage trusts it (not a failed or a
+    running run's last file). The Autocomplete picker and the Runs page's Autocomplete button both ask this."""
+    import storage
+
+    return bool(run.get("model_path")) and run.get("status") in storage.runs.MODEL_STATUSES
+
+
+def why_not_offered(db, run_id: int) -> str:
+    """Why run `run_id`'s model is not among `model_choices` (for a message), e.g. "it is failed"."""
+    import storage
+
+    run = storage.get_run(db, run_id)
+    if run is None:
+        return "it was deleted"
+    if run["status"] not in storage.runs.MODEL_STATUSES:
+        return f"it is {run['status']}"
+    return "it has no model file" if not run.get("model_path") else "its model is not usable"
+
+
 def model_choices(db) -> list[dict]:
     """The runs the Autocomplete picker offers — those whose model storage trusts (not a failed run's),
     newest first — each with `label` (what the picker shows) and `model_missing` (checked here, once)."""
@@ -176,7 +196,7 @@ def model_choices(db) -> list[dict]:
 
     from .exports import run_label
 
-    rows = [r for r in storage.list_runs(db) if r.get("model_path") and r["status"] in storage.runs.MODEL_STATUSES]
+    rows = [r for r in storage.list_runs(db) if offers_model(r)]
     for r in rows:
         r["model_missing"] = not Path(r["model_path"]).is_file()
         if r.get("eval_source") == "blend" and r.get("eval_perplexity"):  # what suggests, on its validation text

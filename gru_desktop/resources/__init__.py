@@ -1,13 +1,14 @@
 """The files that ship inside the package: the sample corpus, the icons, the launcher template.
 
-One copy in git (this folder); a wheel carries them as package data, and they are found with
-`importlib.resources`, so a checkout, an editable install and a wheel in any venv (pip, pipx) read the
-same files. Stdlib only: importing this loads neither torch nor Qt.
+One copy in git: the top-level `resources/` folder (the product's layout). A wheel carries it as the package
+`gru_desktop.data` (setup.py maps the folder), found with `importlib.resources`; a source checkout reads the
+folder itself. So a checkout, an editable install and a wheel in any venv (pip, pipx) read the same files. Stdlib only: importing this loads neither torch nor Qt.
 """
 from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 from importlib import resources
 from pathlib import Path
 
@@ -18,9 +19,20 @@ _extracted = contextlib.ExitStack()  # files extracted from a zipped package, re
 atexit.register(_extracted.close)
 
 
+CHECKOUT = Path(__file__).resolve().parents[2] / "resources"  # the top-level folder of a source checkout
+
+
+def _root():
+    """Where the files are: the installed package `gru_desktop.data` (a wheel, or an editable install's
+    mapping of resources/), else the checkout's top-level resources/ folder (running from the source tree)."""
+    if importlib.util.find_spec("gru_desktop.data") is not None:
+        return resources.files("gru_desktop.data")
+    return CHECKOUT
+
+
 def resource_path(*parts: str) -> Path:
     """A packaged file as a real path (extracted to a temporary file if the package is zipped)."""
-    item = resources.files(__name__).joinpath(*parts)
+    item = _root().joinpath(*parts)
     if isinstance(item, Path):
         return item
     return _extracted.enter_context(resources.as_file(item))

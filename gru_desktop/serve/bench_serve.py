@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,9 @@ def _stats(ms: list[float]) -> dict:
 
 
 def _passages(n: int, chars: int) -> list[str]:
-    text = resources.files("gru_desktop.resources").joinpath("sample_corpus.txt").read_text(encoding="utf-8")
+    from ..resources import SAMPLE_CORPUS
+
+    text = SAMPLE_CORPUS.read_text(encoding="utf-8")
     step = max(1, (len(text) - chars) // max(n, 1))
     return [text[i * step: i * step + chars] for i in range(n)]
 

@@ -115,7 +115,7 @@ def test_suggest_completes_partial_word(trained):
 
 def test_evaluate_sample(trained):
     home, _, _ = trained
-    r = cli(home, "evaluate", "latest", "gru_desktop/resources/sample_corpus.txt", "--json")
+    r = cli(home, "evaluate", "latest", "resources/sample_corpus.txt", "--json")
     assert r.returncode == 0, r.stderr
     m = json.loads(r.stdout)
     for k in ("perplexity", "top1", "top3", "keystroke_savings", "tokens"):
@@ -203,7 +203,7 @@ def test_train_names_every_bad_setting_in_its_one_error_line(tmp_path):
 
 @pytest.mark.parametrize("cmd", [
     ["suggest", "999", "the cat"],
-    ["evaluate", "999", "gru_desktop/resources/sample_corpus.txt"],
+    ["evaluate", "999", "resources/sample_corpus.txt"],
     ["runs", "show", "999"],
     ["runs", "delete", "999"],
 ], ids=lambda c: " ".join(c[:2]))

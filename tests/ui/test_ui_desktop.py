@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGED = ROOT / "gru_desktop" / "resources"
+PACKAGED = ROOT / "resources"  # the top-level folder (design: the layout); the wheel carries it as gru_desktop.data
 SIZES = (16, 24, 32, 48, 64, 128, 256)
 VENV_GRU = ROOT / ".venv" / "bin" / "gru-desktop"
 
@@ -25,7 +25,7 @@ def read_desktop(path: Path) -> configparser.SectionProxy:
 
 def test_app_icon_has_every_png_size(qapp):
     from gru_desktop.resources import SVG_ICON, png_icon
-    from gru_desktop.ui.icons import app_icon
+    from gru_desktop.ui.window.icons import app_icon
 
     assert SVG_ICON.is_file()
     icon = app_icon()
@@ -37,24 +37,28 @@ def test_app_icon_has_every_png_size(qapp):
     assert not icon.pixmap(20, 20).isNull()  # a size between the PNGs
 
 
-def test_package_data_is_read_through_importlib_resources():
-    from importlib import resources
-
+def test_the_data_files_are_found_in_the_top_level_resources_folder():
+    """From a checkout the files are the top-level resources/ folder's (one copy in git); an installed wheel
+    finds the same files as its package gru_desktop.data (.ci/wheel_smoke.sh checks that, outside the checkout)."""
     from gru_desktop.core.corpus import SAMPLE_CORPUS
     from gru_desktop.resources import DESKTOP_TEMPLATE
 
-    packaged = resources.files("gru_desktop.resources")
-    assert SAMPLE_CORPUS == packaged / "sample_corpus.txt" and SAMPLE_CORPUS.stat().st_size > 10_000
-    assert DESKTOP_TEMPLATE == packaged / "gru-desktop.desktop"
-    assert not (ROOT / "resources").exists()  # one copy in git: the package's
+    assert SAMPLE_CORPUS.resolve() == (PACKAGED / "sample_corpus.txt").resolve()
+    assert SAMPLE_CORPUS.stat().st_size > 10_000 and DESKTOP_TEMPLATE.resolve() == (PACKAGED / "gru-desktop.desktop").resolve()
+    assert not [p for p in (ROOT / "gru_desktop" / "resources").iterdir() if p.suffix != ".py" and p.name != "__pycache__"]
 
 
-def test_pyproject_ships_every_resource_file():
-    """Every file under gru_desktop/resources/ matches a package-data pattern (else the wheel lacks it)."""
+def test_the_wheel_ships_every_resource_file():
+    """Every file under resources/ matches a package-data pattern of setup.py (else the wheel lacks it), and
+    setup.py maps resources/ to the package gru_desktop.data."""
+    import ast
     import fnmatch
-    import tomllib
 
-    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["gru_desktop.resources"]
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setup")
+    kw = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in ("package_dir", "package_data")}
+    assert kw["package_dir"] == {"gru_desktop.data": "resources"}
+    patterns = kw["package_data"]["gru_desktop.data"]
     files = [p.relative_to(PACKAGED).as_posix() for p in PACKAGED.rglob("*")
              if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".py"]
     assert len(files) == 2 + 1 + len(SIZES)
@@ -163,7 +167,7 @@ def test_about_text_names_versions_and_paths(qapp, tmp_path):
     from PySide6.QtCore import qVersion
 
     import gru_desktop
-    from gru_desktop.ui.about import about_text
+    from gru_desktop.ui.window.about import about_text
 
     torch_was_loaded = "torch" in sys.modules
     text = about_text(tmp_path / "data", settings_path=str(tmp_path / "gui.ini"))
@@ -176,7 +180,7 @@ def test_about_text_names_versions_and_paths(qapp, tmp_path):
 
 
 def test_about_text_defaults_to_the_data_dir(qapp, tmp_path, monkeypatch):
-    from gru_desktop.ui.about import about_text
+    from gru_desktop.ui.window.about import about_text
 
     monkeypatch.setenv("GRU_DESKTOP_HOME", str(tmp_path / "elsewhere"))
     text = about_text()

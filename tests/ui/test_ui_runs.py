@@ -13,7 +13,7 @@ import storage
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.jobs import runs
 from gru_desktop.jobs.run_table import prepare
-from gru_desktop.ui.runs_model import COLUMNS, RunsTableModel
+from gru_desktop.ui.pages.runs_model import COLUMNS, RunsTableModel
 from ui_helpers import click, private_copy, train_runs, write_corpus
 
 BASE = TrainConfig(embed_dim=8, hidden_size=16, epochs=3, batch_size=32, lr=0.01, vocab_size=200)
@@ -184,6 +184,26 @@ def test_a_run_without_its_model_file_can_still_be_reviewed(qtbot, window, page,
     assert list(x) == [1, 2, 3]
 
 
+def test_autocomplete_on_a_failed_run_says_why_instead_of_loading_another(qtbot, window, page, home):
+    """A failed (or running) run keeps its last model file, but its model is not offered for suggestions: the
+    Runs page's Autocomplete button is off for it, and asked anyway, the Autocomplete page says so rather than
+    silently loading another run."""
+    d = db(home)
+    d["runs"].update(2, {"status": "failed", "error": "boom"})
+    page.reload()
+    page.select_runs([2])
+    assert not page.buttons["use"].isEnabled() and "failed" in page.buttons["use"].toolTip()
+    page.select_runs([1])
+    assert page.buttons["use"].isEnabled()
+    ac = window.autocomplete
+    with qtbot.waitSignal(ac.model_loaded, timeout=30_000):
+        ac.refresh_runs(select=1)
+    with qtbot.waitSignal(ac.runs_listed, timeout=10_000):
+        ac.refresh_runs(select=2)
+    assert ac.run["id"] == 1  # the run shown stays the one that was shown
+    assert "run 2" in ac.model_status.text() and "failed" in ac.model_status.text()
+
+
 def test_continue_training_makes_a_child_run_that_starts_where_the_parent_was(qtbot, window, page, home):
     page.select_runs([1])
     page.more_epochs.setValue(2)
@@ -303,8 +323,8 @@ def test_two_windows_on_one_data_dir_browse_and_train_without_locking(qtbot, mak
     results = []
     trainer.training_finished.connect(results.append)
     click(qtbot, trainer, "trainButton")
-    qtbot.waitUntil(lambda: trainer.run_id is not None, timeout=30_000)
-    new = trainer.run_id
+    qtbot.waitUntil(lambda: trainer.trainer.run_id is not None, timeout=30_000)
+    new = trainer.trainer.run_id
     qtbot.waitUntil(lambda: browser.runs_page.model.row_for(("run", new)) is not None, timeout=10_000)
     notes_col = [c[1] for c in COLUMNS].index("notes")
     model = browser.runs_page.model
@@ -316,7 +336,7 @@ def test_two_windows_on_one_data_dir_browse_and_train_without_locking(qtbot, mak
     assert results[0].status == "completed"
     qtbot.waitUntil(lambda: model.rows[model.row_for(("run", new))]["status"] == "completed", timeout=10_000)
     assert storage.get_run(db(home), 2)["notes"] == "note 4"
-    assert not browser.last_problem and not trainer.last_problem
+    assert not browser.messages.last_problem and not trainer.messages.last_problem
 
 
 def test_settings_diff_reads_old_runs_as_untied():

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
 
 from gru_desktop.core.config import SETTINGS, TrainConfig
-from gru_desktop.ui.settings_form import SettingsForm, object_name
+from gru_desktop.ui.widgets.settings_form import SettingsForm, object_name
 
 
 def test_every_setting_has_its_widget_label_and_help_from_the_core(qtbot):
@@ -44,3 +44,21 @@ def test_auto_values_round_trip(qtbot):
     assert form.config().dropout is None and form.config().epochs == 0
     form.set_config(TrainConfig(dropout=0.2, epochs=7))
     assert form.config().dropout == 0.2 and form.config().epochs == 7
+
+
+def test_a_tiny_learning_rate_is_kept_not_turned_into_auto(qtbot):
+    """`train --lr 0.000001` loaded into the form (a run's settings, the saved state) stays 1e-6: five decimals
+    rounded it to 0, below the range, which reads as "auto" — a different run than the one asked for."""
+    form = SettingsForm()
+    qtbot.addWidget(form)
+    lo = SETTINGS["lr"].range[0]
+    for lr in (0.000001, lo, 0.0123456, 2.5):
+        form.set_config(TrainConfig(lr=lr))
+        assert form.config().lr == lr, lr
+        assert form.valid and form.inputs["lr"].text() != "auto", lr
+    form.set_config(TrainConfig(lr=None))
+    assert form.config().lr is None and form.inputs["lr"].text() == "auto"
+    box = form.inputs["lr"]
+    box.lineEdit().setText("3e-06")
+    box.interpretText()
+    assert form.config().lr == 3e-06

@@ -70,7 +70,7 @@ def train_runs(tmp_path_factory, configs: dict) -> Path:
 def on_train_worker(window, monkeypatch, **slots) -> None:
     """Connect `slots` (signal name → callable) to the next training worker's signals *before* its thread
     starts. Connecting after the Train click races the worker: its first signals can already be gone."""
-    from gru_desktop.ui.train_worker import TrainWorker
+    from gru_desktop.ui.workers.train_worker import TrainWorker
 
     start = window.jobs.start
 
@@ -81,3 +81,15 @@ def on_train_worker(window, monkeypatch, **slots) -> None:
         return start(worker)
 
     monkeypatch.setattr(window.jobs, "start", start_connected)
+
+
+def on_next_worker(window, **slots) -> None:
+    """Connect `slots` (signal name → callable) to the next training worker the window starts, before its
+    thread starts (`TrainingController.starting`): connected after the click, its first signals can be gone."""
+
+    def connect(worker):
+        window.trainer.starting.disconnect(connect)
+        for name, slot in slots.items():
+            getattr(worker, name).connect(slot)
+
+    window.trainer.starting.connect(connect)
