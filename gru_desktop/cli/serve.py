@@ -57,6 +57,10 @@ def cmd_serve(args) -> int:
 def cmd_lsp(args) -> int:
     import storage
 
+    from ..core.errors import UserError
+
+    if not 1 <= args.top_k <= 100:
+        raise UserError("--top-k must be between 1 and 100")
     home = storage.resolve_home(args.home)
     registry, _ = _registry(args, home)
     from ..serve.lsp import make_server
