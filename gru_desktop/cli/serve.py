@@ -11,7 +11,7 @@ def cmd_serve(args) -> int:
     import storage
 
     from ..core.errors import UserError
-    from ..serve.http import is_loopback
+    from ..serve.hosts import is_loopback
     from ..serve.token import ensure_token, token_path
 
     home = storage.resolve_home(args.home)

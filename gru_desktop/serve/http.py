@@ -16,7 +16,6 @@ or fields, 404 an unknown run or path, 405 a wrong method, 409 a run whose model
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import os
@@ -24,65 +23,22 @@ import signal
 import sys
 import time
 
-from tornado import httputil
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, HTTPError, RequestHandler, stream_request_body
 
 from .complete import complete
+from .hosts import HostCheck
 from .models import Registry, ServeError, bad_request
 from .token import check_header
 
 MAX_BODY = 64 * 1024  # bytes of a request body; more → 413
 HARD_BODY_CAP = 1 << 30  # tornado's own cap: above it tornado drops the connection (a 413 is sent before that)
 MAX_HEADER = 16 * 1024
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 log = logging.getLogger(__name__)
 
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                404: "not_found_error", 405: "invalid_request_error", 409: "conflict_error", 413: "request_too_large",
                500: "server_error"}
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class HostCheck:
-    """Which Host headers name this server: the address it listens on (and `localhost` on loopback), with its
-    port. Bound to all interfaces, any IP literal with the port (a rebinding attack needs a domain name)."""
-
-    def __init__(self, host: str, port: int):
-        self.port = port
-        self.wildcard = host in ("0.0.0.0", "::", "")
-        self.names = {host.lower(), f"[{host.lower()}]"}
-        if is_loopback(host):
-            self.names |= {"localhost", host}
-
-    def allows(self, header: str | None) -> bool:
-        if not header:
-            return False
-        try:
-            name, port = httputil.split_host_and_port(header.strip().lower())
-        except ValueError:
-            return False
-        if port is not None and port != self.port:
-            return False
-        if port is None and self.port != 80:
-            return False
-        if name in self.names:
-            return True
-        if self.wildcard:
-            try:
-                ipaddress.ip_address(name.strip("[]"))
-                return True
-            except ValueError:
-                return False
-        return False
 
 
 @stream_request_body
