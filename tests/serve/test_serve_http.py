@@ -222,9 +222,11 @@ def test_port_in_use_is_one_error_line(server):
 
 
 def test_other_host_warns(server):
-    r = cli(server["home"], "serve", str(server["run"]), "--host", "0.0.0.0", "--port", str(server["port"]))
-    assert r.returncode == 2  # the port is taken: it stops before listening anywhere
-    assert r.stderr.startswith("warning: listening on 0.0.0.0")
+    # 192.0.2.1 (TEST-NET-1) is no address of this machine: it warns, then cannot listen (nothing is ever opened)
+    r = cli(server["home"], "serve", str(server["run"]), "--host", "192.0.2.1", "--port", "0")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and lines[0].startswith("warning: listening on 192.0.2.1")
+    assert len(lines) == 2 and lines[1].startswith("error: cannot listen on 192.0.2.1")
 
 
 def test_unknown_default_run_is_one_error_line(served_home):
