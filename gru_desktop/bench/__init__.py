@@ -59,7 +59,7 @@ def run_bench(args) -> int:
         if args.json:
             print(json.dumps(results))
         return 0
-    if any(p not in ("memory", "startup", "journey") for p in parts) and not (data / "train.txt").is_file():
+    if any(p not in ("memory", "startup", "journey", "serve") for p in parts) and not (data / "train.txt").is_file():
         print(f"error: WikiText-2 not found in {data}; pass --data DIR", file=sys.stderr)
         return 2
     if args.threads:
@@ -68,11 +68,11 @@ def run_bench(args) -> int:
                       precision=args.precision, schedule=getattr(args, "schedule", "plateau"), threads=args.threads,
                       tie_weights=not getattr(args, "untied", False)).validate()
     results: dict = {"threads": torch.get_num_threads(), "config": cfg.to_dict()}
-    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes", "journey"} else None
+    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes", "journey", "serve"} else None
     for part in parts:
         fn = {"throughput": _throughput, "tutorial": _tutorial, "latency": _latency, "memory": _memory, "quality": _quality,
               "startup": _startup, "gui": _gui, "typing": _typing, "sizes": _sizes,
-              "journey": _journey}[part]
+              "journey": _journey, "serve": _serve}[part]
         results[part] = fn(ds, cfg, args, data)
         _say(args, part, results[part])
     if args.json:
@@ -127,6 +127,15 @@ def _journey(ds, cfg, args, data) -> dict:
     res = json.loads(lines[-1])
     res["budget"] = {"p99_ms": BUDGETS["timer_p99_ms"], "max_ms": BUDGETS["timer_max_ms"]}
     return res
+
+
+def _serve(ds, cfg, args, data) -> dict:
+    """serve/bench_serve.py: /v1/suggest from 4 clients and LSP completion, p50/p99 (its own small run)."""
+    from ..serve.bench_serve import serve_latency
+
+    res = serve_latency()
+    return {f"{side}_{k}": v for side in ("http", "lsp") for k, v in res.get(side, {}).items()} | (
+        {"error": res["error"]} if "error" in res else {})
 
 
 def _throughput(ds, cfg, args, data, steps=(20, 220)) -> dict:

@@ -28,6 +28,8 @@ COMMANDS = {
     "uninstall-desktop": ("tools", "cmd_desktop"),
     "bench": ("tools", "cmd_bench"),
     "quiz": ("quiz", "cmd_quiz"),
+    "serve": ("serve", "cmd_serve"),
+    "lsp": ("serve", "cmd_lsp"),
 }
 
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 MODEL_FLAGS = ("pt2", "onnx", "torchscript")
+NGRAM_FLAGS = ("arpa", "presage")  # n-gram tables for other tools (jobs/ngram_exports.py)
 
 
 def runs_export(args, db) -> int:
@@ -14,10 +15,11 @@ def runs_export(args, db) -> int:
     from ..core.errors import UserError
     from ..jobs import exports
 
-    targets = {k: getattr(args, k) for k in ("csv", "png", *MODEL_FLAGS) if getattr(args, k)}
+    targets = {k: getattr(args, k, None) for k in ("csv", "png", *MODEL_FLAGS, *NGRAM_FLAGS) if getattr(args, k, None)}
     if not targets:
-        raise UserError("runs export: give at least one of --csv PATH, --png PATH, --pt2 PATH, --onnx PATH")
-    models = [k for k in MODEL_FLAGS if k in targets]
+        raise UserError("runs export: give at least one of --csv PATH, --png PATH, --pt2 PATH, --onnx PATH, "
+                        "--arpa PATH, --presage PATH")
+    models = [k for k in (*MODEL_FLAGS, *NGRAM_FLAGS) if k in targets]
     if models and len(args.runs) > 1:
         raise UserError(f"--{models[0]} exports one run's model: give one RUN_ID")
     if len({str(Path(p).resolve()) for p in targets.values()}) < len(targets):
@@ -36,7 +38,14 @@ def runs_export(args, db) -> int:
         done["csv"], done["csv_rows"] = str(args.csv), exports.epochs_csv(db, ids, args.csv)
         lines.append(f"wrote {done['csv']}: {done['csv_rows']} epochs of run{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
     ref = args.runs[0] if str(args.runs[0]).strip().lower() == "latest" else ids[0]  # latest run with a model
-    for fmt in models:
+    for fmt in NGRAM_FLAGS:
+        if fmt in targets:
+            from ..jobs.ngram_exports import export_ngrams
+
+            ngrams = export_ngrams(db, ref, targets[fmt], fmt, args.ngram_from, args.sample_words, args.seed)
+            done[fmt], done[f"{fmt}_from"], done[f"{fmt}_sizes"] = str(ngrams.path), ngrams.source, ngrams.sizes
+            lines.append(f"wrote {ngrams.path}: {ngrams.describe()}")
+    for fmt in (m for m in models if m in MODEL_FLAGS):
         made = exports.export_model(db, ref, targets[fmt], fmt)
         done[fmt] = str(made.path)
         if made.max_difference is not None:

@@ -88,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--onnx", metavar="PATH", help="the run's model as ONNX, checked in onnxruntime (one run only)")
     x.add_argument("--torchscript", metavar="PATH", help="deprecated: the run's model for torch.jit.load; use --pt2")
     x.add_argument("--width", type=int, default=1200, help="PNG width in pixels (%(default)s)")
+    x.add_argument("--arpa", metavar="PATH", help="the run's trigram model as an ARPA file (KenLM, SRILM; one run only)")
+    x.add_argument("--presage", metavar="PATH",
+                   help="the run's n-gram counts as Presage's SQLite database (OptiKey, ACAT; one run only)")
+    x.add_argument("--from", dest="ngram_from", choices=["counts", "gru"], default="counts",
+                   help="n-gram exports: the run's Kneser-Ney counts, or the GRU distilled by sampling (%(default)s)")
+    x.add_argument("--sample-words", type=int, default=200_000,
+                   help="--from gru: words sampled from the GRU and counted with the corpus (%(default)s)")
+    x.add_argument("--seed", type=int, default=0, help="--from gru: the sampling seed (%(default)s)")
     x.add_argument("--json", action="store_true")
     au = rs.add_parser("audit", help="what the model memorised: exposure of secret-like text, extraction, canaries")
     au.add_argument("run", metavar="RUN_ID")
@@ -127,11 +135,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("install-desktop", help="add GRU Desktop with its icon to the applications menu (current user)")
     sub.add_parser("uninstall-desktop", help="remove the applications-menu launcher and icons again")
 
+    sv = sub.add_parser("serve", help="serve a run's suggestions over HTTP (OpenAI-compatible /v1/completions, "
+                                      "/v1/suggest) to editors and other programs")
+    sv.add_argument("run", nargs="?", default="latest", metavar="RUN_ID",
+                    help="the run requests get by default (default: latest); requests may name others as run-N")
+    sv.add_argument("--port", type=int, default=8765, help="TCP port (0: a free one) (%(default)s)")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1: this machine only; anything else warns)")
+    sv.add_argument("--timeout", type=float, default=10.0,
+                    help="seconds a client may take to send its request or stay idle (%(default)g)")
+    sv.add_argument("--threads", type=int, default=1, help="torch threads (%(default)s)")
+    sv.add_argument("--show-token", action="store_true",
+                    help="print the bearer token every request needs (created on first use) and exit")
+    sv.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)  # the window's child
+    sv.add_argument("--json", action="store_true", help="print the address (and --show-token) as JSON")
+    ls = sub.add_parser("lsp", help="a Language Server over stdio: next-word completion in your editor")
+    ls.add_argument("run", nargs="?", default="latest", metavar="RUN_ID", help="the run that suggests (latest)")
+    ls.add_argument("--top-k", type=int, default=5, help="completion items offered (%(default)s)")
+    ls.add_argument("--threads", type=int, default=1, help="torch threads (%(default)s)")
+
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
     b.add_argument("--only", action="append",
                    choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "sizes",
-                            "journey", "scale"],
+                            "journey", "scale", "serve"],
                    help="run only these parts (repeatable); sizes and scale only run when asked for")
     b.add_argument("--sizes-budget", type=float, default=120.0, metavar="SECONDS",
                    help="Epochs auto's budget per corpus in the sizes part (%(default)g)")

@@ -59,6 +59,7 @@ class AutocompletePage(ModelPicker, QWidget):
         self._last_text: str | None = None
         self._load_worker = self._eval_worker = self._list_worker = None
         self._catching_up = False
+        self.serve_dialog = None  # ServeDialog, made on first use (serve_dialog.py)
         self._build()
 
     def runs_changed(self, ids) -> None:
@@ -88,6 +89,10 @@ class AutocompletePage(ModelPicker, QWidget):
         refresh = QPushButton("Refresh", objectName="refreshRunsButton", toolTip="list the runs again")
         refresh.clicked.connect(lambda: self.refresh_runs())
         top.addWidget(refresh)
+        self.elsewhere_button = QPushButton("Use it elsewhere…", objectName="useElsewhereButton",
+                                            toolTip="serve this run to editors (HTTP, LSP) or export its n-grams")
+        self.elsewhere_button.clicked.connect(lambda: self.open_serve_dialog())
+        top.addWidget(self.elsewhere_button)
         layout.addLayout(top)
         self.model_status = QLabel(objectName="modelStatus", wordWrap=True)
         layout.addWidget(self.model_status)
@@ -254,3 +259,23 @@ class AutocompletePage(ModelPicker, QWidget):
         self.trace_view.set_trace(prediction_trace(self.predictor, text))
         self.trace_view.set_sources(sources_trace(self.predictor, text, self.blend_reason))
         self.show_quality()  # the session's latency numbers, as often as the trace
+
+    # --- use it elsewhere (design §16) ------------------------------------------------------------------
+    def open_serve_dialog(self, run_id: int | None = None) -> None:
+        """The *Use it elsewhere…* dialog for `run_id` (default: the run picked here)."""
+        from .serve_dialog import ServeDialog
+
+        if self.serve_dialog is None:
+            self.serve_dialog = ServeDialog(self.jobs, self.home, self.window())
+        index = self.run_combo.currentIndex() if run_id is None else self.run_combo.findData(run_id)
+        if run_id is None and index >= 0:
+            run_id = self.run_combo.itemData(index)
+        label = self.run_combo.itemText(index) if index >= 0 else (str(run_id) if run_id is not None else "")
+        self.serve_dialog.set_run(run_id, label)
+        self.serve_dialog.show()
+        self.serve_dialog.raise_()
+
+    def shutdown_serve(self) -> None:
+        """The window closes: a server started from it stops too."""
+        if self.serve_dialog is not None:
+            self.serve_dialog.shutdown()

@@ -99,6 +99,7 @@ class RunActions(QObject):
         page.buttons["pt2"].setEnabled(usable and self.model_export is None)
         page.buttons["onnx"].setEnabled(usable and self.model_export is None)
         page.buttons["privacy"].setEnabled(usable and page.privacy.worker is None)
+        page.buttons["ngrams"].setEnabled(usable)
 
     # --- exports ------------------------------------------------------------------------------------------
     def _save_path(self, title: str, name: str, filt: str) -> str:

@@ -39,6 +39,7 @@ class RunsPage(QWidget):
     deleted = Signal(int)  # run id
     exporting = Signal(str)  # a model export started: for the status bar until it ends
     exported = Signal(str)  # what was written: for the status bar
+    use_elsewhere = Signal(int)  # run id: the window opens *Use it elsewhere…* (serve, n-gram exports) for it
 
     def __init__(self, jobs: BackgroundJobs, store: RunsStore, home=None, parent=None):
         super().__init__(parent)
@@ -101,6 +102,8 @@ class RunsPage(QWidget):
             ("png", "Chart PNG…", self.run_actions.choose_png, "the compare chart"),
             ("pt2", "Model .pt2…", lambda: self.run_actions.choose_model("pt2"), "the run's model for torch.export.load"),
             ("onnx", "Model ONNX…", lambda: self.run_actions.choose_model("onnx"), "the run's model as ONNX, checked in onnxruntime"),
+            ("ngrams", "N-grams / serve…", self._use_elsewhere,
+             "the run's n-grams as ARPA or a Presage database, or serve it to editors (Use it elsewhere…)"),
         ):
             b = QPushButton(text, objectName=f"export{name.capitalize()}Button", toolTip=tip)
             b.clicked.connect(slot)
@@ -301,6 +304,11 @@ class RunsPage(QWidget):
 
     def _ask(self, text: str) -> bool:
         return QMessageBox.question(self, "Delete runs", text) == QMessageBox.StandardButton.Yes
+
+    def _use_elsewhere(self) -> None:
+        runs = self.selected_runs()
+        if len(runs) == 1:
+            self.use_elsewhere.emit(runs[0]["id"])
 
     @property
     def compare_plot(self):

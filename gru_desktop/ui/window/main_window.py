@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         self.controls.queue_add_button.clicked.connect(self.add_to_queue)
         r = self.runs_page
         r.load_in_autocomplete.connect(self._use_run)
+        r.use_elsewhere.connect(self.autocomplete.open_serve_dialog)  # Use it elsewhere… (serve, n-gram exports)
         r.open_settings.connect(self._open_run_settings)
         r.continue_training.connect(t.continue_run)
         r.resume_training.connect(t.resume)
@@ -254,6 +255,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.state.save(self.data.paths)
+        self.autocomplete.shutdown_serve()  # a server started from the window ends with it (design §16)
         if worker is not None and worker.queue:
             # The queue goes on from here at the next start: pause its run (a checkpoint), and let it end
             # before shutdown() would cancel it.

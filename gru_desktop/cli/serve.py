@@ -1,0 +1,86 @@
+"""`gru-desktop serve` (OpenAI-compatible HTTP) and `gru-desktop lsp` (a Language Server over stdio): a run's
+suggestions where the user types (design §16)."""
+from __future__ import annotations
+
+import errno
+import json
+import sys
+
+
+def cmd_serve(args) -> int:
+    import storage
+
+    from ..core.errors import UserError
+    from ..serve.hosts import is_loopback
+    from ..serve.token import ensure_token, token_path
+
+    home = storage.resolve_home(args.home)
+    if args.show_token:
+        token = ensure_token(home)
+        print(f"{token}" if not args.json else json.dumps({"token": token, "file": str(token_path(home))}))
+        return 0
+    if not 0 <= args.port <= 65535:
+        raise UserError("--port must be between 0 and 65535")
+    if not 0.5 <= args.timeout <= 3600:
+        raise UserError("--timeout must be between 0.5 and 3600 seconds")
+    if not is_loopback(args.host):
+        print(f"warning: listening on {args.host}: other machines can reach this server; every request still needs "
+              "the token", file=sys.stderr)
+    from tornado.netutil import bind_sockets
+
+    try:
+        sockets = bind_sockets(args.port, args.host, reuse_port=False)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UserError(f"port {args.port} on {args.host} is in use: choose another with --port "
+                            "(or --port 0 for a free one)") from None
+        raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    registry, run_id = _registry(args, home)
+    token = ensure_token(home)
+    port = sockets[0].getsockname()[1]
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{shown}:{port}/v1"
+
+    def ready():
+        if args.json:
+            print(json.dumps({"url": url, "host": args.host, "port": port, "run": run_id,
+                              "token_file": str(token_path(home))}), flush=True)
+        else:
+            print(f"serving run {run_id} at {url} (token: gru-desktop serve --show-token); Ctrl-C stops", flush=True)
+
+    from ..serve.http import serve
+
+    serve(registry, token, sockets, args.host, port, args.timeout, args.exit_with_stdin, ready)
+    return 0
+
+
+def cmd_lsp(args) -> int:
+    import storage
+
+    from ..core.errors import UserError
+
+    if not 1 <= args.top_k <= 100:
+        raise UserError("--top-k must be between 1 and 100")
+    home = storage.resolve_home(args.home)
+    registry, _ = _registry(args, home)
+    from ..serve.lsp import make_server
+
+    make_server(registry, k=args.top_k).start_io()
+    return 0
+
+
+def _registry(args, home):
+    """The registry with the default run loaded now (an unknown run or a damaged model: one error line)."""
+    import torch
+
+    from ..core.errors import UserError
+    from ..serve.models import Registry, ServeError
+
+    torch.set_num_threads(max(1, args.threads))  # one suggestion is a few small matrix products
+    registry = Registry(home, args.run)
+    try:
+        run_id = registry.resolve()
+        registry.predictor(run_id)
+    except ServeError as exc:
+        raise UserError(exc.message) from None
+    return registry, run_id
