@@ -38,7 +38,7 @@ install-desktop: $(STAMP)
 uninstall-desktop: $(STAMP)
 	$(VENV)/bin/gru-desktop uninstall-desktop
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned, so pip takes the CPU wheel and never resolves a CUDA build.
 	$(PY) -m pip install --quiet "torch==2.13.0"
