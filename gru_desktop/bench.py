@@ -9,6 +9,8 @@ Parts (all by default, or pick with --only):
 - startup: the window's first paint after `python main.py`, median of 5 launches;
 - typing: keystroke → suggestions in the real autocomplete box (2,000 key events of test text, model trained 30 s);
 - gui: a 10 ms QTimer's lateness (p50/p99/max) in the real window while it trains on WikiText-2 (--gui-seconds);
+- adapt: learning as you type (bench_adapt.py): runs trained on one kind of text type documents of another kind
+  and of their own kind, each in a fresh box, learning off and on; keystroke savings and perplexity;
 - journey: the same timer over a scripted new user's whole journey (ui/journey.py): launch, load a small corpus,
   train 10 short epochs, the run's end, switching pages, Autocomplete, typing; then a folder of 1,000 runs:
   Runs page, filter, ten selected, select all. Every tick later than 50 ms is charged to its step.
@@ -68,11 +70,11 @@ def run_bench(args) -> int:
                       precision=args.precision, schedule=getattr(args, "schedule", "plateau"), threads=args.threads,
                       tie_weights=not getattr(args, "untied", False)).validate()
     results: dict = {"threads": torch.get_num_threads(), "config": cfg.to_dict()}
-    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes", "journey"} else None
+    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes", "journey", "adapt"} else None
     for part in parts:
         fn = {"throughput": _throughput, "tutorial": _tutorial, "latency": _latency, "memory": _memory, "quality": _quality,
               "startup": _startup, "gui": _gui, "typing": _typing, "sizes": _sizes,
-              "journey": _journey}[part]
+              "journey": _journey, "adapt": _adapt}[part]
         results[part] = fn(ds, cfg, args, data)
         _say(args, part, results[part])
     if args.json:
@@ -80,7 +82,18 @@ def run_bench(args) -> int:
     return 0
 
 
+def _adapt(ds, cfg, args, data) -> dict:
+    from .bench_adapt import run_adapt
+
+    return run_adapt(data, args)
+
+
 def _say(args, part, res):
+    if not args.json and part == "adapt":
+        from .bench_adapt import summary
+
+        print(summary(res), flush=True)
+        return
     if not args.json and part != "sizes":
         print(f"{part:>10}: " + ", ".join(f"{k} {v:,.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in res.items()), flush=True)
 
