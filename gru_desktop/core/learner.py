@@ -12,65 +12,106 @@ Returns the keys of the rows that changed, for storage to write (off the GUI thr
 """
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from .adapt_weight import Observation
 from .personal_view import PersonalPart
 from .vocab import RESERVED, UNK, Vocab, is_word
 
+THRESHOLDS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)  # "show suggestions only when at least p": the p's measured
+RECENT_WORDS = 500  # finished words the page's typing numbers (time saved, thresholds) are measured over
+
+
+def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, extra_words: list[str] | None = None,
+                extra_p: np.ndarray | None = None, thresholds=(0.0,)) -> list[tuple[int, int]] | None:
+    """For each threshold p: (keys to type `word` then a space, wrong suggestions shown meanwhile), with the
+    top-3 suggestions of `probs` (V,) plus learned new words, showing only those with probability ≥ p.
+    Before each letter the simulated typist looks at what is shown; once the word is there, one key accepts
+    it. None for a token that is not a word (punctuation)."""
+    if not is_word(word) or word in RESERVED:
+        return None
+    target = vocab.id(word)
+    suggestable = vocab.suggestable
+    p_t = -1.0  # never shown
+    if target != UNK and suggestable[target]:
+        p_t = float(probs[target])
+    elif extra_words and word in extra_words:
+        p_t = float(extra_p[extra_words.index(word)])  # type: ignore[index]
+    new = [(w, float(p)) for w, p in zip(extra_words or [], extra_p if extra_p is not None else [], strict=True)
+           if w != word]
+    out = []
+    for thr in thresholds:
+        wrong, keys = 0, len(word) + 1
+        shown_ok = suggestable & (probs >= thr) if thr > 0 else suggestable
+        for k in range(len(word)):
+            prefix = word[:k]
+            ids = None if k == 0 else vocab.ids_with_prefix(prefix)
+            ok = shown_ok if ids is None else shown_ok[ids]
+            pk = probs if ids is None else probs[ids]
+            rivals = int((ok & (pk > p_t)).sum()) + sum(1 for w, p in new if p > p_t and p >= thr and w.startswith(prefix))
+            shown = min(3, int(ok.sum()) + sum(1 for w, p in new if p >= thr and w.startswith(prefix)))
+            if p_t >= thr and p_t >= 0 and rivals < 3:
+                wrong += shown - 1  # the chips beside it
+                keys = k + 1  # k letters typed, one key to accept
+                break
+            wrong += shown
+        out.append((keys, wrong))
+    return out
+
 
 def word_cost(probs: np.ndarray, word: str, vocab: Vocab, extra_words: list[str] | None = None,
               extra_p: np.ndarray | None = None) -> int | None:
     """Keys to type `word` (then a space) with top-3 suggestions from `probs` (V,) plus learned new words
     (`extra_words` with their probabilities); None for a token that is not a word (punctuation)."""
-    if not is_word(word) or word in RESERVED:
-        return None
-    target = vocab.id(word)
-    suggestable = vocab.suggestable
-    p_t = None
-    if target != UNK and suggestable[target]:
-        p_t = float(probs[target])
-    elif extra_words and word in extra_words:
-        p_t = float(extra_p[extra_words.index(word)])  # type: ignore[index]
-    if p_t is None:
-        return len(word) + 1  # never suggested: typed in full
-    higher = (probs > p_t) & suggestable  # (V,) words ranked above it
-    rivals_new = [w for w, p in zip(extra_words or [], extra_p if extra_p is not None else [], strict=True)
-                  if p > p_t and w != word]
-    for k in range(len(word)):
-        prefix = word[:k]
-        rivals = int(higher.sum()) if k == 0 else int(higher[vocab.ids_with_prefix(prefix)].sum())
-        rivals += sum(1 for w in rivals_new if w.startswith(prefix))
-        if rivals < 3:
-            return k + 1  # k letters typed, one key to accept
-    return len(word) + 1
+    r = typing_keys(probs, word, vocab, extra_words, extra_p)
+    return None if r is None else r[0][0]
 
 
 class Learner:
     """Learns finished words into a predictor's personal part, checking it first (see the module doc)."""
 
-    def __init__(self, part: PersonalPart):
+    def __init__(self, part: PersonalPart | None):
         self.part = part
+        # what suggests for the user's last words, per threshold: (letters + space, keys, wrong shown); for the
+        # page's time saved and its threshold table (kept in memory only, also while paused)
+        self.recent: deque[tuple[int, list[tuple[int, int]]]] = deque(maxlen=RECENT_WORDS)
 
     def finished(self, predictor, text_before: str, word: str, learn: bool = True) -> list[tuple]:
         """Check the personal part on `word` (typed after `text_before`), then learn it (`learn` False: only
         the check — the bench's and tests' way to hold the personal part fixed). Returns the changed keys."""
         part = self.part
-        counts = part.counts
-        if counts.paused:
-            return []
         ctx = predictor.context(text_before)
+        token = word.lower() if predictor.config.lowercase else word
+        probs = predictor.mixed(predictor.advance(ctx.ids), ctx)  # what suggested it (cached: the chips' own)
+        extras = predictor._extras if predictor._extras is not None and predictor._extras[0] is probs else None
+        tally = typing_keys(probs.numpy(), token, predictor.vocab, extras[1] if extras else None,
+                            extras[2] if extras else None, THRESHOLDS)
+        if tally is not None:
+            self.recent.append((len(token) + 1, tally))
+        if part is None or part.counts.paused:
+            return []
+        counts = part.counts
         tokens = list(ctx.tokens)
-        if not predictor.config.lowercase or word == word.lower():
-            token = word
-        else:
-            token = word.lower()
         if part.enabled and is_word(token):
             self._check(predictor, ctx, token)
         return counts.learn(tokens, token) if learn else []
 
+    def typing_numbers(self, threshold: float = 0.0) -> dict:
+        """Over the last finished words, with suggestions shown from probability `threshold` on: words,
+        letters + spaces, keys, suggestions accepted, wrong suggestions shown."""
+        k = min(range(len(THRESHOLDS)), key=lambda i: abs(THRESHOLDS[i] - threshold))
+        plain = sum(r[0] for r in self.recent)
+        keys = sum(r[1][k][0] for r in self.recent)
+        accepted = sum(1 for r in self.recent if r[1][k][0] < r[0])
+        wrong = sum(r[1][k][1] for r in self.recent)
+        return {"words": len(self.recent), "plain": plain, "keys": keys, "accepted": accepted, "wrong": wrong,
+                "threshold": THRESHOLDS[k]}
+
     def _check(self, predictor, ctx, word: str) -> None:
         part, vocab = self.part, predictor.vocab
+        assert part is not None
         gru = predictor.advance(ctx.ids)
         base = predictor.mixed(gru, ctx, personal=False).numpy().astype(np.float64)
         d = part.weight.fitted

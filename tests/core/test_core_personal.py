@@ -166,3 +166,28 @@ def test_state_round_trip():
     w = OnlineWeight()
     w.observe(Observation(0.1, 0.2, 3, 4, 6))
     assert OnlineWeight.from_dict(w.to_dict()).to_dict() == w.to_dict()
+
+
+def test_threshold_hides_low_probability_suggestions(run):
+    from gru_desktop.core.learner import typing_keys
+
+    _, vocab, _ = run
+    probs = np.zeros(len(vocab))
+    probs[vocab.id("cake")] = 0.04
+    probs[vocab.id("cat")] = 0.5
+    (k0, w0), (k1, w1) = typing_keys(probs, "cake", vocab, thresholds=(0.0, 0.05))
+    assert k0 < len("cake") + 1  # shown without a threshold, accepted early
+    assert k1 == len("cake") + 1  # below p = 0.05: never shown, typed in full
+    assert w1 <= w0 + 2  # and "cat" (p 0.5) is the only wrong suggestion it still shows
+
+
+def test_time_saved_model():
+    from gru_desktop.core.time_saved import median_key_time, time_saved
+
+    assert median_key_time([0.2] * 5) is None
+    assert median_key_time([0.1] * 20 + [10.0]) == pytest.approx(0.1)
+    slow = time_saved(words=100, plain=600, keys=400, accepted=50, key_s=1.0)
+    fast = time_saved(words=100, plain=600, keys=400, accepted=50, key_s=0.1)
+    assert slow["seconds_per_100_words"] == pytest.approx(200 - 67.5)
+    assert fast["seconds_per_100_words"] < 0  # a fast typist loses time to reading suggestions
+    assert slow["break_even_key_s"] == pytest.approx(1.35 * 50 / 200)
