@@ -4,10 +4,13 @@ Parts (all by default, or pick with --only):
 - throughput: training tokens/s of the default model (L 10, E 50, H 64, V 5000), steps 20..220 of an epoch;
 - tutorial: the same model trained the tutorial way (every prefix its own padded sequence), tokens/s;
 - quality: train the default model for --quality-seconds (480) and score the kept model on valid and test;
-- latency: keystroke → suggestions, p50/p99 over 2,000 keystrokes of test text, one word at a time;
+- latency: keystroke → suggestions, p50/p99 over 2,000 keystrokes of test text, one word at a time; also with
+  learning as you type on (its counts filled to the cap first), and what a finished word's learning costs;
 - memory: peak memory reading a generated 100 MB corpus (in a child process), as a multiple of the file size;
 - startup: the window's first paint after `python main.py`, median of 5 launches;
 - typing: keystroke → suggestions in the real autocomplete box (2,000 key events of test text, model trained 30 s);
+  then, for "show suggestions only when at least p" over a range of p: keystroke savings, wrong suggestions shown
+  and time saved per 100 words on test documents (bench_adapt.threshold_table);
 - gui: a 10 ms QTimer's lateness (p50/p99/max) in the real window while it trains on WikiText-2 (--gui-seconds);
 - adapt: learning as you type (bench_adapt.py): runs trained on one kind of text type documents of another kind
   and of their own kind, each in a fresh box, learning off and on; keystroke savings and perplexity;
@@ -112,7 +115,11 @@ def _typing(ds, cfg, args, data) -> dict:
         for _ in runs.train_run(ds, cfg.replace(time_limit=30.0, epochs=1), home=home, name="typing bench"):
             pass
         text = (data / "test.txt").read_text(encoding="utf-8")[:20_000]
-        return typing_latency(Path(home), text)
+        out = typing_latency(Path(home), text)
+        from .bench_adapt import typing_thresholds  # "show suggestions only when at least p", p over a range
+
+        out["thresholds"] = typing_thresholds(Path(home), data)
+        return out
 
 
 def _gui(ds, cfg, args, data) -> dict:
@@ -287,6 +294,10 @@ def _latency(ds, cfg, args, data, keystrokes=2000) -> dict:
         key = "" if source == "blend" else "gru_"
         out.update({f"{key}p50_ms": float(np.percentile(a, 50)), f"{key}p99_ms": float(np.percentile(a, 99)),
                     f"{key}max_ms": float(a.max())})
+    from .bench_adapt import latency_with_learning  # learning as you type on, its counts at their cap
+
+    fill = (data / "train.txt").read_text(encoding="utf-8")[:2_000_000]
+    out.update(latency_with_learning(model, ds.vocab, cfg, blend, text, fill, keystrokes))
     return {**out, "keystrokes": len(a), "budget_p99_ms": BUDGETS["blend_latency_p99_ms"]}
 
 

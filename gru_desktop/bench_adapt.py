@@ -20,6 +20,7 @@ import math
 import re
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -114,8 +115,7 @@ def type_document(pred: Predictor, doc: list[list[str]], learner: Learner | None
             if target != UNK:
                 nll_known -= lp
                 n_known += 1
-            extras = pred._extras if pred._extras is not None and pred._extras[0] is probs else None
-            cost = word_cost(p, tok, vocab, extras[1] if extras else None, extras[2] if extras else None)
+            cost = word_cost(p, tok, vocab, pred.new_words(probs))
             if cost is not None:
                 keys += cost
                 plain += len(tok) + 1
@@ -230,3 +230,78 @@ def summary(res: dict) -> str:
                          f"{row['on']['perplexity']:.1f} (in-vocabulary words {row['off']['perplexity_in_vocabulary']:.1f} → "
                          f"{row['on']['perplexity_in_vocabulary']:.1f}), weight {row['on']['weight']}")
     return "\n".join(parts)
+
+
+def latency_with_learning(model, vocab, cfg, blend, text: str, fill_text: str, keystrokes: int = 2000) -> dict:
+    """`bench --only latency` with learning on: the personal counts first filled to their cap (MAX_ROWS) from
+    `fill_text`, then `text` typed a key at a time; each keystroke's suggestions timed, and separately what a
+    finished word costs on top (the held-out check and the learn: `Learner.finished`)."""
+    from .core.personal import MAX_ROWS
+
+    counts = PersonalCounts()
+    ctx: list[str] = []
+    for tok in fill_text.split():
+        counts.learn(ctx, tok)
+        ctx = (ctx + [tok])[-2:]
+        if len(counts.rows) >= MAX_ROWS and counts.tick > 3 * MAX_ROWS // 4:
+            break
+    part = PersonalPart(counts, vocab, cfg.lowercase)
+    part.weight.fitted = 0.2
+    learner = Learner(part)
+    pred = Predictor(model, vocab, cfg, blend, "blend", personal=part)
+    times, learn_times = [], []
+    typed = ""
+    for ch in text:
+        if len(times) >= keystrokes:
+            break
+        if ch.isspace() and typed and not typed[-1].isspace():
+            before, _, word = typed.rpartition(" ")
+            t = time.perf_counter()
+            learner.finished(pred, before + " " if before else "", word)
+            learn_times.append((time.perf_counter() - t) * 1000)
+        typed += ch
+        t = time.perf_counter()
+        pred.suggest(typed, 3)
+        times.append((time.perf_counter() - t) * 1000)
+    a, b = np.array(times), np.array(learn_times or [0.0])
+    return {"learning_p50_ms": float(np.percentile(a, 50)), "learning_p99_ms": float(np.percentile(a, 99)),
+            "learning_max_ms": float(a.max()), "word_end_learn_p50_ms": float(np.percentile(b, 50)),
+            "word_end_learn_p99_ms": float(np.percentile(b, 99)), "personal_rows": len(counts.rows)}
+
+
+def threshold_table(model, vocab, cfg, blend, docs: list[list[list[str]]]) -> list[dict]:
+    """`bench --only typing`: what "show suggestions only when at least p" does, over a range of p, on these
+    documents (each in a fresh box): keystroke savings, suggestions accepted and wrong suggestions shown per
+    100 words, and the time saved per 100 words (core/time_saved.py) at an average typist's keystroke
+    (KLM 0.28 s) and at a slow one (1.0 s)."""
+    from .core.learner import THRESHOLDS
+    from .core.time_saved import KLM_K_AVERAGE_S, time_saved
+
+    learner = Learner(None)
+    learner.recent = deque(maxlen=10**9)
+    for doc in docs:
+        pred = Predictor(model, vocab, cfg, blend, "blend")
+        type_document(pred, doc, learner)
+    rows = []
+    for thr in THRESHOLDS:
+        t = learner.typing_numbers(thr)
+        words = max(t["words"], 1)
+        row = {"threshold": thr, "keystroke_savings": 1 - t["keys"] / max(t["plain"], 1),
+               "accepted_per_100_words": 100 * t["accepted"] / words, "wrong_shown_per_100_words": 100 * t["wrong"] / words,
+               "words": t["words"]}
+        for label, k in (("average", KLM_K_AVERAGE_S), ("slow", 1.0)):
+            row[f"seconds_saved_per_100_words_{label}_typist"] = time_saved(
+                t["words"], t["plain"], t["keys"], t["accepted"], k)["seconds_per_100_words"]
+        rows.append(row)
+    return rows
+
+
+def typing_thresholds(home: Path, data: Path, n_docs: int = 4) -> list[dict]:
+    """The threshold table for the latest run of `home` (the typing bench's), on WikiText-2 test documents."""
+    from .jobs import blends, runs
+
+    _, db = runs.open_store(home, write=False)
+    run, loaded = runs.load_run_model(db, "latest")
+    state = blends.ensure_blend(db, run, loaded)
+    docs = _documents(_sentences(_wiki_lines(data / "test.txt", 200_000), "pretokenized", loaded.config), n_docs)
+    return threshold_table(loaded.model, loaded.vocab, loaded.config, state.blend, docs)

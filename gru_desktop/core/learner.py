@@ -17,15 +17,15 @@ from collections import deque
 import numpy as np
 
 from .adapt_weight import Observation
-from .personal_view import PersonalPart
+from .personal_view import NewWords, PersonalPart
 from .vocab import RESERVED, UNK, Vocab, is_word
 
 THRESHOLDS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)  # "show suggestions only when at least p": the p's measured
 RECENT_WORDS = 500  # finished words the page's typing numbers (time saved, thresholds) are measured over
 
 
-def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, extra_words: list[str] | None = None,
-                extra_p: np.ndarray | None = None, thresholds=(0.0,)) -> list[tuple[int, int]] | None:
+def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, new: NewWords | None = None,
+                thresholds=(0.0,)) -> list[tuple[int, int]] | None:
     """For each threshold p: (keys to type `word` then a space, wrong suggestions shown meanwhile), with the
     top-3 suggestions of `probs` (V,) plus learned new words, showing only those with probability ≥ p.
     Before each letter the simulated typist looks at what is shown; once the word is there, one key accepts
@@ -37,10 +37,9 @@ def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, extra_words: list[st
     p_t = -1.0  # never shown
     if target != UNK and suggestable[target]:
         p_t = float(probs[target])
-    elif extra_words and word in extra_words:
-        p_t = float(extra_p[extra_words.index(word)])  # type: ignore[index]
-    new = [(w, float(p)) for w, p in zip(extra_words or [], extra_p if extra_p is not None else [], strict=True)
-           if w != word]
+    elif new is not None:
+        found = new.probability(word)
+        p_t = found if found is not None and found > 0 else -1.0
     out = []
     for thr in thresholds:
         wrong, keys = 0, len(word) + 1
@@ -50,8 +49,9 @@ def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, extra_words: list[st
             ids = None if k == 0 else vocab.ids_with_prefix(prefix)
             ok = shown_ok if ids is None else shown_ok[ids]
             pk = probs if ids is None else probs[ids]
-            rivals = int((ok & (pk > p_t)).sum()) + sum(1 for w, p in new if p > p_t and p >= thr and w.startswith(prefix))
-            shown = min(3, int(ok.sum()) + sum(1 for w, p in new if p >= thr and w.startswith(prefix)))
+            new_rivals, new_shown = new.count(prefix, p_t, thr) if new is not None else (0, 0)
+            rivals = int((ok & (pk > p_t)).sum()) + new_rivals
+            shown = min(3, int(ok.sum()) + new_shown)
             if p_t >= thr and p_t >= 0 and rivals < 3:
                 wrong += shown - 1  # the chips beside it
                 keys = k + 1  # k letters typed, one key to accept
@@ -61,11 +61,10 @@ def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, extra_words: list[st
     return out
 
 
-def word_cost(probs: np.ndarray, word: str, vocab: Vocab, extra_words: list[str] | None = None,
-              extra_p: np.ndarray | None = None) -> int | None:
-    """Keys to type `word` (then a space) with top-3 suggestions from `probs` (V,) plus learned new words
-    (`extra_words` with their probabilities); None for a token that is not a word (punctuation)."""
-    r = typing_keys(probs, word, vocab, extra_words, extra_p)
+def word_cost(probs: np.ndarray, word: str, vocab: Vocab, new: NewWords | None = None) -> int | None:
+    """Keys to type `word` (then a space) with top-3 suggestions from `probs` (V,) plus learned new words;
+    None for a token that is not a word (punctuation)."""
+    r = typing_keys(probs, word, vocab, new)
     return None if r is None else r[0][0]
 
 
@@ -85,9 +84,7 @@ class Learner:
         ctx = predictor.context(text_before)
         token = word.lower() if predictor.config.lowercase else word
         probs = predictor.mixed(predictor.advance(ctx.ids), ctx)  # what suggested it (cached: the chips' own)
-        extras = predictor._extras if predictor._extras is not None and predictor._extras[0] is probs else None
-        tally = typing_keys(probs.numpy(), token, predictor.vocab, extras[1] if extras else None,
-                            extras[2] if extras else None, THRESHOLDS)
+        tally = typing_keys(probs.numpy(), token, predictor.vocab, predictor.new_words(probs), THRESHOLDS)
         if tally is not None:
             self.recent.append((len(token) + 1, tally))
         if part is None or part.counts.paused:
@@ -122,8 +119,8 @@ class Learner:
         target = vocab.id(word)
         p_personal_v = row[:V].copy()
         p_personal_v[UNK] += float(row[V:].sum())
-        with_, words, shares = part.mix(base, ctx.tokens, d=d)
-        keys_with = word_cost(with_, word, vocab, words, shares)
+        with_, new = part.mix(base, ctx.tokens, d=d)
+        keys_with = word_cost(with_, word, vocab, new)
         keys_without = word_cost(base, word, vocab)
         if keys_with is None or keys_without is None:
             return

@@ -50,20 +50,20 @@ class PersonalCounts:
     """Learned unigram/bigram/trigram counts with decay, a cap, and the indexes the view reads.
 
     `follow[context]` maps a context ((), (v,) or (u, v)) to {word: Row}; `rows` maps every n-gram key to its
-    Row. `generation` changes whenever rows go away (forget, prune, rescale, load), `log` lists the unigram
-    words updated since, so a view can follow cheaply."""
+    Row. `generation` changes when everything changes at once (forget all, rescale, load); `log` lists the
+    keys learned, forgotten or pruned since, so a view can follow cheaply."""
 
     def __init__(self, half_life: float = HALF_LIFE_WORDS, max_rows: int = MAX_ROWS,
                  phrase_seen: int = PHRASE_SEEN, new_word_seen: int = NEW_WORD_SEEN):
         self.half_life, self.max_rows = float(half_life), int(max_rows)
-        self.phrase_seen, self.new_word_seen = int(phrase_seen), int(new_word_seen)
+        self.phrase_seen, self.new_word_seen = max(1, int(phrase_seen)), max(1, int(new_word_seen))
         self.rows: dict[Key, Row] = {}
         self.follow: dict[Key, dict[str, Row]] = {}
         self.tick = 0  # words learned so far (the decay clock)
         self.scale_tick = 0  # inflated counts are count·2^((tick − scale_tick)/H)
         self.paused = False
         self.generation = 0
-        self.log: list[str] = []
+        self.log: list[Key] = []
         self.version = 0  # changes with every learn or forget (caches of mixed distributions key on it)
 
     # --- learning ---------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ class PersonalCounts:
             row.inflated += add
             row.seen += 1
             row.tick, row.last_seen = self.tick, now
-        self.log.append(word)
+        self.log.extend(keys)
         self.version += 1
         if len(self.rows) > self.max_rows:
             keys += self.prune()
@@ -115,7 +115,7 @@ class PersonalCounts:
         gone = [k for k, _ in heapq.nsmallest(drop, self.rows.items(), key=lambda kv: kv[1].inflated)]
         for key in gone:
             self._remove(key)
-        self._changed_shape()
+        self._removed(gone)
         return gone
 
     # --- forgetting -------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ class PersonalCounts:
             gone = [k for k in self.rows if _contains(k, key)]
         for k in gone:
             self._remove(k)
-        self._changed_shape()
+        self._removed(gone)
         return gone
 
     def forget_all(self) -> None:
@@ -143,6 +143,11 @@ class PersonalCounts:
             followers.pop(key[-1], None)
             if not followers:
                 del self.follow[key[:-1]]
+
+    def _removed(self, keys: list[Key]) -> None:
+        """Rows went away: logged like learned ones (a view finds them missing and zeroes them)."""
+        self.log.extend(keys)
+        self.version += 1
 
     def _changed_shape(self) -> None:
         self.generation += 1

@@ -20,7 +20,7 @@ from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, cache_row, mix
 from .blend_stream import sentence_states, state_row
 from .config import TrainConfig
 from .model import GRULanguageModel
-from .personal_view import PersonalPart
+from .personal_view import NewWords, PersonalPart
 from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
@@ -56,7 +56,7 @@ class Predictor:
         # the fifth part (design §17): what the user typed, mixed into what suggests ("blend", or the GRU when
         # the run has no counts) with its online-fitted weight; None: not learning
         self.personal = personal
-        self._extras: tuple[torch.Tensor, list[str], np.ndarray] | None = None  # new words for `top_k`
+        self._extras: tuple[torch.Tensor, NewWords] | None = None  # learned new words, for `top_k`
         self.source = source or ("blend" if blend is not None else "gru")
         if self.source not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {self.source!r}")
@@ -169,9 +169,9 @@ class Predictor:
         else:
             base = self._mix(gru, ctx, source, blend)
         if part is not None:
-            mixed, words, shares = part.mix(base, ctx.tokens)
+            mixed, new = part.mix(base, ctx.tokens)
             out = torch.from_numpy(mixed).float()
-            self._extras = (out, words, shares) if words else None
+            self._extras = (out, new) if new is not None else None
         else:
             out = torch.from_numpy(base).float()
         self._mixed = (key, gru, out)
@@ -257,14 +257,17 @@ class Predictor:
         return self.top_k(probs, ctx.prefix, k)
 
     def top_k(self, probs: torch.Tensor, prefix: str, k: int) -> list[Suggestion]:
-        extras = self._extras
-        if extras is not None and extras[0] is probs:  # learned words outside the vocabulary compete too
-            found = self._top_k(probs, prefix, k)
-            words = [(w, float(p)) for w, p in zip(extras[1], extras[2], strict=True) if w.startswith(prefix)]
-            found += [Suggestion(w, p) for w, p in words]
+        new = self.new_words(probs)
+        if new is not None:  # learned words outside the vocabulary compete too
+            found = self._top_k(probs, prefix, k) + [Suggestion(w, p) for w, p in new.top(prefix, k)]
             found.sort(key=lambda s: -s.probability)
             return found[:k]
         return self._top_k(probs, prefix, k)
+
+    def new_words(self, probs: torch.Tensor) -> NewWords | None:
+        """The learned new words that go with `probs` (the last mixed distribution), if any."""
+        extras = self._extras
+        return extras[1] if extras is not None and extras[0] is probs else None
 
     def _top_k(self, probs: torch.Tensor, prefix: str, k: int) -> list[Suggestion]:
         if prefix:

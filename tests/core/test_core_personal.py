@@ -150,7 +150,9 @@ def test_word_cost_with_new_words(run):
     _, vocab, _ = run
     probs = np.full(len(vocab), 1.0 / len(vocab))
     assert word_cost(probs, "zorblax", vocab) == len("zorblax") + 1
-    assert word_cost(probs, "zorblax", vocab, ["zorblax"], np.array([0.5])) == 1
+    from gru_desktop.core.personal_view import NewWords
+
+    assert word_cost(probs, "zorblax", vocab, NewWords(["zorblax"], np.array([0.5]))) == 1
     assert word_cost(probs, ",", vocab) is None
 
 
@@ -191,3 +193,14 @@ def test_time_saved_model():
     assert slow["seconds_per_100_words"] == pytest.approx(200 - 67.5)
     assert fast["seconds_per_100_words"] < 0  # a fast typist loses time to reading suggestions
     assert slow["break_even_key_s"] == pytest.approx(1.35 * 50 / 200)
+
+
+def test_a_forgotten_word_is_no_longer_suggested(run):
+    pred, part = _predictor(run)
+    part.weight.fitted = 0.3
+    for _ in range(3):
+        _type(pred, part, "the cat sat on the zorblax")
+    assert "zorblax" in {s.word for s in pred.suggest("the cat sat on the zo")}
+    part.counts.forget(("zorblax",))
+    assert "zorblax" not in {s.word for s in pred.suggest("the cat sat on the zo")}
+    assert all("zorblax" not in k for k in part.counts.rows)
