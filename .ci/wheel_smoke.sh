@@ -59,7 +59,7 @@ GRU_DESKTOP_STARTUP_PROBE=1 timeout 120 "$bin/gru-desktop"
 "$bin/python" -c "
 from PySide6.QtWidgets import QApplication
 app = QApplication(['x'])
-from gru_desktop.ui.icons import app_icon
+from gru_desktop.ui.window.icons import app_icon
 icon = app_icon()
 assert not icon.isNull() and icon.availableSizes(), 'no icon'
 print('ok: icon sizes', sorted(s.width() for s in icon.availableSizes()))"

@@ -7,7 +7,7 @@ gives it, once per process (a second call re-homes it):
   creates no file and no folder; a log that cannot be written is remembered (`log_file()` is then None),
   never raised or printed — the log must never be what fails.
 - with `stderr`, each record as one line on stderr, as the CLI always wrote them: `warning: …`, `note: …`.
-The window adds its own handler (ui/app.py) that shows warnings in the status bar, so a GUI user sees
+The window adds its own handler (ui/window/app.py) that shows warnings in the status bar, so a GUI user sees
 what a CLI user reads on stderr. Stdlib only, light: the window sets it up before its first paint.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A watchdog for every test: one still running after HANG_S seconds prints every thread's stack and ends
 the run with exit code 1, instead of holding CI until its time limit. (A deadlock between a worker thread's
-cycle collection and the GUI thread once held CI for 90 minutes with nothing to show: ui/gc_guard.py.)"""
+cycle collection and the GUI thread once held CI for 90 minutes with nothing to show: ui/window/gc_guard.py.)"""
 from __future__ import annotations
 
 import faulthandler

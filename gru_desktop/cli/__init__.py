@@ -90,7 +90,7 @@ def _tolerate_undecodable_output() -> None:
 
 def _launch_gui() -> int:
     try:
-        from ..ui.app import main as gui_main
+        from ..ui.window.app import main as gui_main
     except ImportError as exc:  # e.g. Qt's system libraries missing: say which, no traceback
         print(f"error: cannot start the window: {exc}", file=sys.stderr)
         return EXIT_USAGE

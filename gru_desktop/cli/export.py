@@ -63,7 +63,7 @@ def _export_png(series: dict, path: str, width: int) -> None:
     try:
         from PySide6.QtWidgets import QApplication
 
-        from ..ui.compare_plot import ComparePlot
+        from ..ui.widgets.compare_plot import ComparePlot
     except ImportError as exc:  # e.g. Qt's system libraries missing
         raise UserError(f"cannot draw the chart: {exc}") from None
     app = QApplication.instance() or QApplication(["gru-desktop"])

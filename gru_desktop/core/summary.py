@@ -1,6 +1,6 @@
 """The Data page's corpus statistics as plain data: sentences, words, vocabulary, how many sentences the
 padding length cuts, and the sentence-length histogram. Computed in a worker (numpy only); the GUI only
-shows the result (`ui/corpus_view.py`)."""
+shows the result (`ui/pages/corpus_view.py`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -26,7 +26,7 @@ def settings_file(tmp_path):
 
 @pytest.fixture
 def make_window(qtbot, home, settings_file):
-    from gru_desktop.ui.main_window import MainWindow
+    from gru_desktop.ui.window.main_window import MainWindow
 
     windows = []
 

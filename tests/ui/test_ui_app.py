@@ -8,7 +8,7 @@ import sys
 import threading
 
 from gru_desktop.logs import LOG_NAME
-from gru_desktop.ui.errors import ErrorHandler
+from gru_desktop.ui.window.errors import ErrorHandler
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -17,7 +17,7 @@ def test_window_is_built_without_torch_pyqtgraph_storage_or_numpy(tmp_path):
     code = (
         "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
         "from PySide6.QtCore import QSettings;"
-        "from gru_desktop.ui.main_window import MainWindow;"
+        "from gru_desktop.ui.window.main_window import MainWindow;"
         f"w = MainWindow(home={str(tmp_path)!r}, settings=QSettings({str(tmp_path / 'g.ini')!r}, QSettings.Format.IniFormat), load_last=False);"
         "w.show(); app.processEvents();"
         "print(sorted(m for m in ('torch', 'pyqtgraph', 'sqlite_utils', 'numpy') if m in sys.modules))"

@@ -224,11 +224,11 @@ def test_typing_works_while_another_run_trains(qtbot, window, page, tmp_path):
     load(qtbot, window, [write_corpus(tmp_path)])
     set_spins(window, {**QUICK, "epochsSpin": 10_000})
     click(qtbot, window, "trainButton")
-    qtbot.waitUntil(lambda: window.run_id is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.trainer.run_id is not None, timeout=60_000)
     qtbot.keyClicks(edit(window), "the cat sat on the ")
     assert "mat" in page.chips.words()
     with qtbot.waitSignal(window.training_finished, timeout=10_000):
-        window.cancel_training()
+        window.trainer.cancel()
 
 
 def test_ghost_text_shows_the_rest_of_the_top_suggestion(qtbot, window, page):
@@ -354,7 +354,7 @@ def test_a_run_without_counts_gets_its_blend_fitted_when_loaded(qtbot, window, h
 
 
 def test_long_text_grows_for_the_predictor_instead_of_sliding(qtbot, window, page):
-    from gru_desktop.ui.autocomplete import ANCHOR_STEP, HISTORY_CHARS
+    from gru_desktop.ui.pages.autocomplete import ANCHOR_STEP, HISTORY_CHARS
 
     box = edit(window)
     box.insertPlainText("the cat sat on the mat. " * 1000 + "the dog ")  # 24,008 characters

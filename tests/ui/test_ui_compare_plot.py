@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gru_desktop.core.errors import UserError
-from gru_desktop.ui.compare_plot import METRICS, ComparePlot
+from gru_desktop.ui.widgets.compare_plot import METRICS, ComparePlot
 
 
 def rows(losses, accs):

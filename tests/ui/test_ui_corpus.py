@@ -16,9 +16,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
 
 def test_first_launch_loads_the_sample_and_train_is_ready(qtbot, make_window):
     window = make_window(load_last=True)
-    qtbot.waitUntil(lambda: window.corpus is not None and window.corpus_view.summary is not None, timeout=30_000)
-    assert window.corpus.description == "bundled sample corpus"
-    assert window.train_button.isEnabled()
+    qtbot.waitUntil(lambda: window.data.corpus is not None and window.corpus_view.summary is not None, timeout=30_000)
+    assert window.data.corpus.description == "bundled sample corpus"
+    assert window.controls.train_button.isEnabled()
     assert "1,420" in window.findChild(QLabel, "corpusStats").text()
 
 
@@ -45,18 +45,18 @@ def test_statistics_and_pipeline_trace_follow_the_settings(qtbot, window, corpus
 
 def test_impossible_setting_is_explained_and_disables_train(qtbot, window, corpus_file):
     load(qtbot, window, [corpus_file])
-    assert window.train_button.isEnabled()
+    assert window.controls.train_button.isEnabled()
     set_spins(window, {"seqLenSpin": 0})
     label = window.findChild(QLabel, "seq_lenError")
     assert label.isVisibleTo(window) and label.text().startswith("Padding length L must be between 1")
-    assert not window.train_button.isEnabled() and not window.train_action.isEnabled()
+    assert not window.controls.train_button.isEnabled() and not window.menus.train_action.isEnabled()
     set_spins(window, {"vocabSizeSpin": 3})
     assert "reserved" in window.findChild(QLabel, "vocab_sizeError").text()
     set_spins(window, {"seqLenSpin": 10, "vocabSizeSpin": 5000})
-    assert not label.isVisibleTo(window) and window.train_button.isEnabled()
+    assert not label.isVisibleTo(window) and window.controls.train_button.isEnabled()
     set_spins(window, {"valFractionSpin": 0.0})  # an advanced field: the Advanced group opens to show it
     assert window.settings_form.advanced.isVisibleTo(window)
-    assert not window.train_button.isEnabled()
+    assert not window.controls.train_button.isEnabled()
 
 
 def _bad_files(tmp_path):
@@ -84,10 +84,10 @@ def test_each_bad_file_gets_a_message_naming_it_and_no_run(qtbot, window, corpus
             window.load_corpus([tmp_path / name])
         message = failed.args[0]
         assert name in message and words in message, message
-        assert window.last_problem.startswith(message)
-        assert "previous corpus is still loaded" in window.last_problem
-        assert window.corpus.files[0].path == str(corpus_file)  # the window stays usable
-        qtbot.waitUntil(window.train_button.isEnabled, timeout=5_000)
+        assert window.messages.last_problem.startswith(message)
+        assert "previous corpus is still loaded" in window.messages.last_problem
+        assert window.data.corpus.files[0].path == str(corpus_file)  # the window stays usable
+        qtbot.waitUntil(window.controls.train_button.isEnabled, timeout=5_000)
     assert not storage.db_path(home).exists() or storage.list_runs(storage.open_db(storage.db_path(home))) == []
 
 
@@ -98,8 +98,8 @@ def test_too_little_text_is_explained(qtbot, window, tmp_path):
         window.load_corpus([one])
     assert "too little text" in failed.args[0] and "validate" in failed.args[0]
     assert window.findChild(QLabel, "corpusMessage").text() == failed.args[0]
-    assert not window.train_button.isEnabled()
-    assert "too little text" in window.train_hint.text()
+    assert not window.controls.train_button.isEnabled()
+    assert "too little text" in window.controls.train_hint.text()
 
 
 def test_other_encodings_load_with_a_warning(qtbot, window, tmp_path):
@@ -107,12 +107,12 @@ def test_other_encodings_load_with_a_warning(qtbot, window, tmp_path):
     latin = tmp_path / "latin1.txt"
     latin.write_bytes(text.encode("latin-1"))
     load(qtbot, window, [latin])
-    assert "café" in window.corpus.words
+    assert "café" in window.data.corpus.words
     assert "⚠" in window.findChild(QLabel, "corpusStats").text()
     utf16 = tmp_path / "utf16.txt"
     utf16.write_text(text, encoding="utf-16")
     load(qtbot, window, [utf16])
-    assert "naïve" in window.corpus.words
+    assert "naïve" in window.data.corpus.words
 
 
 def test_dropping_files_loads_them(qtbot, window, corpus_file):
@@ -121,7 +121,7 @@ def test_dropping_files_loads_them(qtbot, window, corpus_file):
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     with qtbot.waitSignal(window.corpus_ready, timeout=20_000):
         window.dropEvent(event)
-    assert window.corpus_paths == [str(corpus_file)]
+    assert window.data.paths == [str(corpus_file)]
 
 
 def test_settings_corpus_and_geometry_persist(qtbot, make_window, corpus_file):
@@ -144,14 +144,14 @@ def test_settings_corpus_and_geometry_persist(qtbot, make_window, corpus_file):
     assert second.settings_form.config().hidden_size == 32
     assert second.settings_form.config().lr == pytest.approx(0.002)
     assert second.settings_form.config().tie_weights is False
-    assert second.corpus_paths == [str(corpus_file)]
+    assert second.data.paths == [str(corpus_file)]
     # the offscreen screen is only 800 wide, so restoreGeometry may narrow the window; the height is kept
     assert second.size().height() == 600
     second.show()
     restored = second.training_view.splitter.sizes()
     assert restored[0] < restored[1] and abs(restored[0] - sizes[0]) <= 15  # the proportions come back
-    qtbot.waitUntil(lambda: second.corpus is not None, timeout=20_000)
-    assert second.corpus.files[0].path == str(corpus_file)
+    qtbot.waitUntil(lambda: second.data.corpus is not None, timeout=20_000)
+    assert second.data.corpus.files[0].path == str(corpus_file)
 
 
 def test_a_vanished_last_corpus_falls_back_to_the_sample(qtbot, make_window, tmp_path):
@@ -162,6 +162,6 @@ def test_a_vanished_last_corpus_falls_back_to_the_sample(qtbot, make_window, tmp
     first.close()
     gone.unlink()
     second = make_window(load_last=True)
-    assert second.corpus_paths == []
-    qtbot.waitUntil(lambda: second.corpus is not None, timeout=20_000)
-    assert second.corpus.description == "bundled sample corpus"
+    assert second.data.paths == []
+    qtbot.waitUntil(lambda: second.data.corpus is not None, timeout=20_000)
+    assert second.data.corpus.description == "bundled sample corpus"

@@ -25,7 +25,7 @@ def read_desktop(path: Path) -> configparser.SectionProxy:
 
 def test_app_icon_has_every_png_size(qapp):
     from gru_desktop.resources import SVG_ICON, png_icon
-    from gru_desktop.ui.icons import app_icon
+    from gru_desktop.ui.window.icons import app_icon
 
     assert SVG_ICON.is_file()
     icon = app_icon()
@@ -163,7 +163,7 @@ def test_about_text_names_versions_and_paths(qapp, tmp_path):
     from PySide6.QtCore import qVersion
 
     import gru_desktop
-    from gru_desktop.ui.about import about_text
+    from gru_desktop.ui.window.about import about_text
 
     torch_was_loaded = "torch" in sys.modules
     text = about_text(tmp_path / "data", settings_path=str(tmp_path / "gui.ini"))
@@ -176,7 +176,7 @@ def test_about_text_names_versions_and_paths(qapp, tmp_path):
 
 
 def test_about_text_defaults_to_the_data_dir(qapp, tmp_path, monkeypatch):
-    from gru_desktop.ui.about import about_text
+    from gru_desktop.ui.window.about import about_text
 
     monkeypatch.setenv("GRU_DESKTOP_HOME", str(tmp_path / "elsewhere"))
     text = about_text()

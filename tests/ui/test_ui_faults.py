@@ -12,7 +12,7 @@ import time
 import pytest
 
 from gru_desktop.logs import LOG_NAME
-from gru_desktop.ui.errors import ErrorHandler
+from gru_desktop.ui.window.errors import ErrorHandler
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,20 +20,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 _TRAIN_AT_START = """
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QSpinBox
-import gru_desktop.ui.main_window as mw
+import gru_desktop.ui.window.main_window as mw
 real_show = mw.MainWindow.show
 def show(self):
     real_show(self)
     def go():
-        if self.corpus is None or not self.train_button.isEnabled():
+        if self.data.corpus is None or not self.controls.train_button.isEnabled():
             QTimer.singleShot(100, go)
             return
         for name, value in (("epochsSpin", 500), ("patienceSpin", 0), ("hiddenSizeSpin", 16), ("embedDimSpin", 8)):
             self.findChild(QSpinBox, name).setValue(value)
-        self.start_training()
+        self.trainer.start()
     QTimer.singleShot(100, go)
 mw.MainWindow.show = show
-from gru_desktop.ui.app import main
+from gru_desktop.ui.window.app import main
 raise SystemExit(main([]))
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from gru_desktop.ui import gc_guard
+from gru_desktop.ui.window import gc_guard
 
 
 class Cycle:

@@ -6,7 +6,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from gru_desktop.ui.metrics_plot import RANGE_MARGIN, MetricsPlot, steady_range
+from gru_desktop.ui.widgets.metrics_plot import RANGE_MARGIN, MetricsPlot, steady_range
 
 
 def test_a_steady_range_grows_at_once_and_shrinks_only_when_half_empty():

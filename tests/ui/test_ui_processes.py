@@ -18,7 +18,7 @@ def test_device_combo_enables_only_present_devices(qtbot, window):
     assert items == {"auto": True, "cpu": True, "cuda": False, "mps": False}
     combo.setCurrentText("cuda")
     assert not window.settings_form.valid and "not present" in window.settings_form.errors["device"]
-    assert not window.train_button.isEnabled()
+    assert not window.controls.train_button.isEnabled()
     combo.setCurrentText("cpu")
     assert window.settings_form.valid
     window.settings_form.set_present_devices(["cpu", "cuda:0", "cuda:1"])  # a machine with two GPUs
@@ -34,8 +34,8 @@ def test_two_processes_train_through_torchrun_and_are_followed(qtbot, window, co
     epochs = []
     with qtbot.waitSignal(window.training_finished, timeout=240_000) as finished:
         click(qtbot, window, "trainButton")
-        window.train_worker.epoch.connect(epochs.append)
-        qtbot.waitUntil(lambda: window.run_id is not None, timeout=120_000)
+        window.trainer.worker.epoch.connect(epochs.append)
+        qtbot.waitUntil(lambda: window.trainer.run_id is not None, timeout=120_000)
         assert window.findChild(QLabel, "deviceLabel").text() == "training on cpu, 2 processes"
     result = finished.args[0]
     assert result.status == "completed", result.message
@@ -57,13 +57,13 @@ def test_cancel_sends_sigint_and_the_run_is_cancelled(qtbot, window, corpus_file
     epochs = []
     with qtbot.waitSignal(window.training_finished, timeout=240_000) as finished:
         click(qtbot, window, "trainButton")
-        window.train_worker.epoch.connect(epochs.append)
+        window.trainer.worker.epoch.connect(epochs.append)
         qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=180_000)
         pause = window.findChild(QPushButton, "pauseButton")  # several processes write no checkpoints
         assert not pause.isEnabled() and "cannot be paused" in pause.toolTip()
-        window.pause_training()  # the shortcut's way in does nothing either: Cancel still works
-        assert not window.train_worker.pause_event.is_set()
-        window.cancel_training()
+        window.trainer.pause()  # the shortcut's way in does nothing either: Cancel still works
+        assert not window.trainer.worker.pause_event.is_set()
+        window.trainer.cancel()
     result = finished.args[0]
     assert result.status == "cancelled", result.message
     assert result.model_path
@@ -75,7 +75,7 @@ def test_train_command_spells_every_setting_so_the_cli_reads_it_back():
     """The child's command line: every setting, "auto" ones included, read back to the same config."""
     from gru_desktop.cli.parser import build_parser, config_from_args
     from gru_desktop.core.config import TrainConfig
-    from gru_desktop.ui.process_worker import train_command
+    from gru_desktop.ui.workers.process_worker import train_command
 
     for config in (TrainConfig(), TrainConfig(lr=0.01, dropout=0.2, epochs=3, processes=2)):
         cmd = train_command(["a.txt"], config, None)

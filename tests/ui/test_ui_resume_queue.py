@@ -19,8 +19,8 @@ def _pause_a_run(qtbot, window, corpus_file):
     set_spins(window, {**QUICK, "epochsSpin": 10_000})
     steps, epochs = [], []
     click(qtbot, window, "trainButton")
-    window.train_worker.steps.connect(steps.extend)
-    window.train_worker.epoch.connect(epochs.append)
+    window.trainer.worker.steps.connect(steps.extend)
+    window.trainer.worker.epoch.connect(epochs.append)
     qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=60_000)
     with qtbot.waitSignal(window.training_finished, timeout=20_000) as finished:
         click(qtbot, window, "pauseButton")
@@ -35,7 +35,7 @@ def test_pause_then_resume_continues_the_same_run(qtbot, window, corpus_file, ho
     assert run["status"] == "paused" and Path(run["checkpoint_path"]).is_file()
     pause = window.findChild(QPushButton, "pauseButton")
     assert pause.text() == "Resume" and pause.isEnabled()
-    assert window.progress_bar.format().startswith("paused at epoch ")
+    assert window.controls.progress_bar.format().startswith("paused at epoch ")
     assert window.findChild(QLabel, "systemMonitor").text().startswith("epoch ")  # CPU · peak · threads
     e = storage.get_epochs(_db(home), result.run_id)[0]
     assert e["cpu_percent"] is not None and e["peak_rss_mb"] > 0 and e["threads"] >= 1 and e["device"] == "cpu"
@@ -43,8 +43,8 @@ def test_pause_then_resume_continues_the_same_run(qtbot, window, corpus_file, ho
     done_before = len(storage.get_epochs(_db(home), result.run_id))
     resumed_steps, started = [], []
     click(qtbot, window, "pauseButton")  # now: Resume
-    window.train_worker.run_started.connect(started.append)
-    window.train_worker.steps.connect(resumed_steps.extend)
+    window.trainer.worker.run_started.connect(started.append)
+    window.trainer.worker.steps.connect(resumed_steps.extend)
     qtbot.waitUntil(lambda: any(s.step > steps[-1].step for s in resumed_steps), timeout=60_000)
     assert started and started[0].run_id == result.run_id and started[0].resumed
     # the chart continued from the recorded history: the first steps it got are the old ones
@@ -115,8 +115,8 @@ def test_add_to_queue_and_run_it_in_the_background(qtbot, window, corpus_file, h
     finished = []
     window.queue_view.start()
     click(qtbot, window, "runQueueButton")
-    window.train_worker.run_finished.connect(finished.append)
-    qtbot.waitUntil(lambda: not window.training, timeout=120_000)
+    window.trainer.worker.run_finished.connect(finished.append)
+    qtbot.waitUntil(lambda: not window.trainer.active, timeout=120_000)
     assert [r.status for r in finished] == ["completed", "completed"]
     items = storage.queue.list_items(_db(home), finished=True)
     assert [i["state"] for i in items] == ["done", "done"] and all(i["run_id"] for i in items)
@@ -130,7 +130,7 @@ def test_a_queue_paused_at_close_is_offered_again_at_start(qtbot, make_window, c
     click(qtbot, window, "addToQueueButton")
     epochs = []
     click(qtbot, window, "runQueueButton")
-    window.train_worker.epoch.connect(epochs.append)
+    window.trainer.worker.epoch.connect(epochs.append)
     qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=60_000)
     window.close()  # the queue's run is paused, not cancelled
     item = storage.queue.list_items(_db(home))[0]
@@ -138,5 +138,5 @@ def test_a_queue_paused_at_close_is_offered_again_at_start(qtbot, make_window, c
     asked = []
     second = make_window()
     second.confirm_resume_queue = lambda text: asked.append(text) or False
-    second._offer_queue_resume()
+    second.startup.pages_started.emit()  # as at the start-up, once the pages have started
     assert asked and f"run {item['run_id']} (paused)" in asked[0]

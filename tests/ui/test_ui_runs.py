@@ -13,7 +13,7 @@ import storage
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.jobs import runs
 from gru_desktop.jobs.run_table import prepare
-from gru_desktop.ui.runs_model import COLUMNS, RunsTableModel
+from gru_desktop.ui.pages.runs_model import COLUMNS, RunsTableModel
 from ui_helpers import click, private_copy, train_runs, write_corpus
 
 BASE = TrainConfig(embed_dim=8, hidden_size=16, epochs=3, batch_size=32, lr=0.01, vocab_size=200)
@@ -303,8 +303,8 @@ def test_two_windows_on_one_data_dir_browse_and_train_without_locking(qtbot, mak
     results = []
     trainer.training_finished.connect(results.append)
     click(qtbot, trainer, "trainButton")
-    qtbot.waitUntil(lambda: trainer.run_id is not None, timeout=30_000)
-    new = trainer.run_id
+    qtbot.waitUntil(lambda: trainer.trainer.run_id is not None, timeout=30_000)
+    new = trainer.trainer.run_id
     qtbot.waitUntil(lambda: browser.runs_page.model.row_for(("run", new)) is not None, timeout=10_000)
     notes_col = [c[1] for c in COLUMNS].index("notes")
     model = browser.runs_page.model
@@ -316,7 +316,7 @@ def test_two_windows_on_one_data_dir_browse_and_train_without_locking(qtbot, mak
     assert results[0].status == "completed"
     qtbot.waitUntil(lambda: model.rows[model.row_for(("run", new))]["status"] == "completed", timeout=10_000)
     assert storage.get_run(db(home), 2)["notes"] == "note 4"
-    assert not browser.last_problem and not trainer.last_problem
+    assert not browser.messages.last_problem and not trainer.messages.last_problem
 
 
 def test_settings_diff_reads_old_runs_as_untied():

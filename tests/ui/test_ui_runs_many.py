@@ -7,10 +7,10 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
+from gru_desktop.bench.journey import make_runs_folder
 from gru_desktop.jobs import compare as compare_jobs
 from gru_desktop.jobs.compare import MAX_COMPARED
-from gru_desktop.ui.journey import make_runs_folder
-from gru_desktop.ui.runs_model import COLUMNS
+from gru_desktop.ui.pages.runs_model import COLUMNS
 
 RUNS = 12
 
@@ -90,7 +90,7 @@ def test_clear_token_cache_shows_its_size_and_asks_first(qtbot, home, make_windo
 
 def test_the_window_loads_torch_and_pyqtgraph_in_a_worker_then_starts_its_pages(qtbot, home, make_window, monkeypatch):
     """Imported on the GUI thread after the first paint, they held the window for 1–4 s (bench --only journey)."""
-    from gru_desktop.ui import warm_up
+    from gru_desktop.ui.workers import warm_up
 
     make_runs_folder(home, 3, epochs=2, steps=4)
     threads = []
@@ -109,7 +109,7 @@ def test_the_window_loads_torch_and_pyqtgraph_in_a_worker_then_starts_its_pages(
 def test_after_the_pages_the_training_code_loads_in_a_worker_then_the_start_up_is_frozen(qtbot, make_window, monkeypatch):
     """torch._dynamo (what a first optimizer step imports, 1.2 s) loads once the pages have started, off the
     GUI thread; then gc_guard freezes what the start-up made (a full collection took ~200 ms before)."""
-    from gru_desktop.ui import warm_up
+    from gru_desktop.ui.workers import warm_up
 
     order: list[str] = []
     real = warm_up.training_code

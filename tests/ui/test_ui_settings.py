@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
 
 from gru_desktop.core.config import SETTINGS, TrainConfig
-from gru_desktop.ui.settings_form import SettingsForm, object_name
+from gru_desktop.ui.widgets.settings_form import SettingsForm, object_name
 
 
 def test_every_setting_has_its_widget_label_and_help_from_the_core(qtbot):

@@ -7,7 +7,7 @@ import threading
 from PySide6.QtWidgets import QLabel
 
 from gru_desktop.logs import LOG_NAME
-from gru_desktop.ui import status_log
+from gru_desktop.ui.window import status_log
 
 
 def test_a_warning_from_a_worker_thread_shows_in_the_status_bar_and_the_log(qtbot, window, home):

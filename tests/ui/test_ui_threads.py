@@ -8,7 +8,7 @@ import threading
 import pytest
 from PySide6.QtCore import QObject
 
-from gru_desktop.ui import threads
+from gru_desktop.ui.workers import threads
 
 
 def nice_of_this_thread() -> int:

@@ -22,7 +22,7 @@ def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home,
                     stage=lambda s: ends.append(s.text), run_finished=lambda r: ends.append("finished"))
     with qtbot.waitSignal(window.training_finished, timeout=120_000) as finished:
         click(qtbot, window, "trainButton")
-        assert window.training and not window.findChild(QProgressBar, "trainingProgress").value() > 1000
+        assert window.trainer.active and not window.findChild(QProgressBar, "trainingProgress").value() > 1000
     result = finished.args[0]
     assert result.status == "completed", result.message
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=10_000)
@@ -61,8 +61,8 @@ def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home,
                                                                    "finished"]
     from gru_desktop.jobs.runs import RunStage
 
-    window._stage(RunStage(result.run_id, "Fitting the blend of GRU and counts…"))  # the slot the signal reaches
-    assert window.progress_bar.format() == "Fitting the blend of GRU and counts…"
+    window.trainer._stage(RunStage(result.run_id, "Fitting the blend of GRU and counts…"))  # the slot the signal reaches
+    assert window.controls.progress_bar.format() == "Fitting the blend of GRU and counts…"
     assert "Fitting the blend" in window.statusBar().currentMessage()
     db = _db(home)
     run = storage.get_run(db, result.run_id)
@@ -73,7 +73,7 @@ def test_train_fills_table_curves_and_database(qtbot, window, corpus_file, home,
     assert math.isclose(run["best_val_loss"], min(e.val_loss for e in epochs))
     # settings unlocked again
     assert window.findChild(QTableView, "epochTable") and window.settings_form.inputs["seq_len"].isEnabled()
-    assert window.train_button.isEnabled() and not window.cancel_button.isEnabled()
+    assert window.controls.train_button.isEnabled() and not window.controls.cancel_button.isEnabled()
 
 
 def test_settings_are_locked_while_training_and_cancel_is_quick(qtbot, window, corpus_file, home, monkeypatch):
@@ -84,7 +84,7 @@ def test_settings_are_locked_while_training_and_cancel_is_quick(qtbot, window, c
     click(qtbot, window, "trainButton")
     qtbot.waitUntil(lambda: len(first_steps) > 0, timeout=60_000)
     assert not window.settings_form.inputs["seq_len"].isEnabled()
-    assert not window.train_button.isEnabled() and not window.load_button.isEnabled()
+    assert not window.controls.train_button.isEnabled() and not window.corpus_box.load_button.isEnabled()
     with qtbot.waitSignal(window.training_finished, timeout=5_000) as finished:
         t0 = time.monotonic()
         click(qtbot, window, "cancelButton")
@@ -92,18 +92,18 @@ def test_settings_are_locked_while_training_and_cancel_is_quick(qtbot, window, c
     assert finished.args[0].status == "cancelled"
     assert waited < 1.0, f"cancel took {waited:.2f} s"
     assert storage.get_run(_db(home), finished.args[0].run_id)["status"] == "cancelled"
-    assert window.settings_form.inputs["seq_len"].isEnabled() and window.train_button.isEnabled()
+    assert window.settings_form.inputs["seq_len"].isEnabled() and window.controls.train_button.isEnabled()
 
 
 def test_escape_cancels(qtbot, window, corpus_file):
     load(qtbot, window, [corpus_file])
     set_spins(window, {**QUICK, "epochsSpin": 10_000})
     click(qtbot, window, "trainButton")
-    qtbot.waitUntil(lambda: window.run_id is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.trainer.run_id is not None, timeout=60_000)
     with qtbot.waitSignal(window.training_finished, timeout=5_000) as finished:
-        window.cancel_action.trigger()  # the Run menu's Cancel, bound to Esc
+        window.menus.cancel_action.trigger()  # the Run menu's Cancel, bound to Esc
     assert finished.args[0].status == "cancelled"
-    assert window.cancel_action.shortcut().toString() == "Esc"
+    assert window.menus.cancel_action.shortcut().toString() == "Esc"
 
 
 def test_closing_while_training_cancels_cleanly(qtbot, make_window, corpus_file, home):
@@ -112,16 +112,16 @@ def test_closing_while_training_cancels_cleanly(qtbot, make_window, corpus_file,
     load(qtbot, window, [corpus_file])
     set_spins(window, {**QUICK, "epochsSpin": 10_000})
     click(qtbot, window, "trainButton")
-    qtbot.waitUntil(lambda: window.run_id is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.trainer.run_id is not None, timeout=60_000)
     asked = []
     window.confirm_close = lambda: asked.append(1) or False  # the user says no: keep training
     window.close()
-    assert asked and window.isVisible() and window.training
+    assert asked and window.isVisible() and window.trainer.active
     window.confirm_close = lambda: True
     window.close()
     assert not window.isVisible()
     assert all(not t.isRunning() for t in window.jobs._running)  # every thread ended before close returned
-    run = storage.get_run(_db(home), window.run_id)
+    run = storage.get_run(_db(home), window.trainer.run_id)
     assert run["status"] == "cancelled"
 
 
@@ -144,9 +144,9 @@ def test_diverging_run_stops_with_a_message(qtbot, window, corpus_file, home, mo
     with qtbot.waitSignal(window.training_finished, timeout=60_000) as finished:
         click(qtbot, window, "trainButton")
     result = finished.args[0]
-    assert result is not None, window.last_problem
+    assert result is not None, window.messages.last_problem
     assert result.status == "failed" and "diverged" in result.message
-    assert "learning rate" in window.last_problem
+    assert "learning rate" in window.messages.last_problem
     assert storage.get_run(_db(home), result.run_id)["status"] == "failed"
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from gru_desktop.ui import warm_up
+from gru_desktop.ui.workers import warm_up
 
 CHECK = """
 import sys
-from gru_desktop.ui.warm_up import preload_torch_native
+from gru_desktop.ui.workers.warm_up import preload_torch_native
 path = preload_torch_native()
 mapped = path is not None and str(path.resolve()) in open("/proc/self/maps").read()
 print(path, mapped, "torch" in sys.modules)

@@ -70,7 +70,7 @@ def train_runs(tmp_path_factory, configs: dict) -> Path:
 def on_train_worker(window, monkeypatch, **slots) -> None:
     """Connect `slots` (signal name → callable) to the next training worker's signals *before* its thread
     starts. Connecting after the Train click races the worker: its first signals can already be gone."""
-    from gru_desktop.ui.train_worker import TrainWorker
+    from gru_desktop.ui.workers.train_worker import TrainWorker
 
     start = window.jobs.start
 

@@ -1,0 +1,261 @@
+"""The Autocomplete page's model picker (a mixin of `AutocompletePage`): which trained run suggests (loaded
+with its blend in a worker), what suggests with it — the fitted blend of the GRU with counts, or one part
+alone — and the run's typing-quality numbers (scored in a worker the first time).
+"""
+from __future__ import annotations
+
+from ...core.stats import percentile
+from ..workers.threads import function_job, read_job
+from .runs_model import run_title
+
+SOURCE_TIP = ("what suggests: the fitted blend of the network with word counts (Kneser–Ney trigram) and the words "
+              "used earlier in your text, and the words that followed moments of your text the network saw as alike, or one "
+              "part alone; λ is the network's share of the two models")
+
+
+def elide(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def weights_text(w) -> str:
+    """The blend's weights in words: a·GRU + b·counts + c·recency cache + d·state cache, and λ."""
+    return (f"p = {w.gru:.2f}·GRU + {w.counts:.2f}·counts + {w.cache:.2f}·recency cache + "
+            f"{w.state:.2f}·state cache; λ = a / (a + b) = {w.lam:.2f}")
+
+
+def quality_text(r: dict) -> str:
+    """The run's typing-quality numbers on its validation text: what suggests (the blend, or the GRU alone),
+    then the GRU's and the counts' own on the same positions."""
+    def pct(x):
+        return "–" if x is None else f"{x:.1%}"
+
+    def ppl(x):
+        return "–" if x is None else f"{x:.1f}"
+
+    blend = r.get("eval_source") == "blend"
+    head = (f"On its validation text ({r['eval_tokens']:,} words): "
+            + (f"blend (λ = {r['blend_lambda']:.2f}) " if blend and r.get("blend_lambda") is not None else
+               "blend " if blend else "GRU alone ")
+            + f"perplexity <b>{ppl(r['eval_perplexity'])}</b>, top-1 <b>{pct(r['eval_top1'])}</b>, "
+              f"top-3 <b>{pct(r['eval_top3'])}</b>, keystroke savings <b>{pct(r['eval_keystroke_savings'])}</b>")
+    if blend:
+        head += (f" · GRU only: perplexity {ppl(r.get('eval_gru_perplexity'))}, top-3 {pct(r.get('eval_gru_top3'))}, "
+                 f"keystroke savings {pct(r.get('eval_gru_keystroke_savings'))}")
+        if r.get("eval_counts_perplexity") is not None:
+            head += (f" · counts only: perplexity {ppl(r['eval_counts_perplexity'])}, "
+                     f"top-3 {pct(r.get('eval_counts_top3'))}")
+    return head
+
+
+class ModelPicker:
+    def db(self):
+        """This (GUI) thread's own connection; storage only, so the GUI thread never waits for torch."""
+        if self._db is None:
+            import storage
+
+            _, self._db = storage.open_store(self.home, write=False)  # read-only folders and full disks too
+        return self._db
+
+    def refresh_runs(self, select: int | None = None) -> None:
+        """List the runs that have a model (in a worker: with 1,000 runs this took 95–650 ms here); then select
+        `select`, else keep the current one, else the latest completed, and load it. `runs_listed` then."""
+        current = select if select is not None else (self.run["id"] if self.run else None)
+        from ...jobs.run_table import model_choices
+
+        if self._list_worker is not None:
+            self._list_worker.stop_event.set()  # superseded: its result is ignored
+        self._list_worker = read_job(self.home, model_choices, result=self._runs_listed, failed=self._listing_failed,
+                                     current=current, select=select)
+        self.jobs.start(self._list_worker)
+
+    def _listing_failed(self, worker, message: str) -> None:
+        if worker is self._list_worker:
+            self.model_status.setText(f"Cannot list the runs: {message}")
+            self.runs_listed.emit()
+
+    def _runs_listed(self, worker, rows: list[dict]) -> None:
+        if worker is not self._list_worker:
+            return
+        current, select = worker.current, worker.select
+        self.run_combo.blockSignals(True)
+        self.run_combo.clear()
+        for r in rows:
+            self.run_combo.addItem(r["label"], r["id"])
+        self.run_combo.blockSignals(False)
+        if not rows:
+            self.model_status.setText("No trained model yet: train one on the left, then type here.")
+            self.runs_listed.emit()
+            return
+        ids = [r["id"] for r in rows]
+        if current not in ids:
+            completed = [r["id"] for r in rows if r["status"] == "completed"]
+            current = completed[0] if completed else ids[0]
+        self.run_combo.setCurrentIndex(ids.index(current))
+        if not self.run or self.run["id"] != current or select is not None:
+            self.load_run(current)
+        self.runs_listed.emit()
+
+    def _combo_activated(self, index: int) -> None:
+        run_id = self.run_combo.itemData(index)
+        if run_id is not None:
+            self.load_run(run_id)
+
+    def load_run(self, run_id: int) -> None:
+        home = self.home
+
+        def load(progress, should_stop):
+            import storage
+
+            from ...jobs import blends, runs
+
+            _, db = runs.open_store(home, write=False)  # works on a read-only folder too
+            run, loaded = runs.load_run_model(db, run_id)
+            state = blends.ensure_blend(db, run, loaded, should_stop)  # may fit it from the run's text (old runs)
+            return storage.get_run(db, run_id), loaded, state
+
+        worker = function_job(load, result=self._loaded, failed=self._load_failed, crashed=self._load_crashed,
+                              run_id=run_id)
+        if self._load_worker is not None:  # superseded: its result is ignored, so stop fitting a blend for it
+            self._load_worker.stop_event.set()
+        self._load_worker = worker
+        self.model_status.setText(f"loading run {run_id} and its counts (fitted now if the run has none yet)…")
+        self.jobs.start(worker)
+
+    def _loaded(self, worker, result) -> None:
+        if worker is not self._load_worker:
+            return
+        from ...core.predict import Predictor
+
+        run, loaded, state = result
+        self.run = run
+        self.blend_reason = "" if state.blend is not None else state.reason
+        self.blend_note = state.reason if state.blend is not None else ""  # e.g. fitted for this session only
+        self.predictor = Predictor(loaded.model, loaded.vocab, loaded.config, blend=state.blend, source="gru")
+        self._fill_sources()
+        cfg = loaded.config
+        self.model_status.setText(
+            f"{run_title(run)}: L {cfg.seq_len}, E {cfg.embed_dim}, H {cfg.hidden_size}, "
+            f"{cfg.layers} layer(s), V {len(loaded.vocab):,}; best epoch {run.get('best_epoch')}."
+            + (f" Counts: {self.blend_note}." if self.blend_note else
+               f" Counts unusable, so the GRU alone suggests: {self.blend_reason}." if self.blend_reason else ""))
+        self.edit.setPlaceholderText("Type here: suggestions for the next word appear below. Tab accepts the middle one.")
+        self._set_enabled(True)
+        self.latencies_ms.clear()
+        self._last_text = None
+        self.show_quality()
+        if run.get("eval_perplexity") is None or (state.blend is not None and run.get("eval_source") != "blend"):
+            self.evaluate_run(run["id"])  # none yet, or numbers from before the run had its blend
+        self.update_suggestions()
+        self.update_trace()
+        self.model_loaded.emit(run["id"])
+
+    def _fill_sources(self) -> None:
+        """The source picker for the loaded run: its blend with λ, the GRU alone, the counts alone; without
+        usable counts only the GRU, and the picker says why."""
+        combo = self.source_combo
+        combo.clear()
+        p = self.predictor
+        if p is None:
+            combo.setEnabled(False)
+            return
+        combo.setEnabled(True)
+        blend = p.blend
+        if blend is not None:
+            combo.addItem(f"GRU + counts (λ = {blend.weights.lam:.2f})", "blend")
+            combo.addItem("GRU only", "gru")
+            combo.addItem("counts only", "counts")
+            combo.setToolTip(SOURCE_TIP + "\n" + weights_text(blend.weights))
+        else:
+            reason = self.blend_reason or "no counts stored with this run"
+            combo.addItem("GRU + counts (not available)", "blend")
+            combo.addItem(f"GRU only — counts unusable: {elide(reason, 60)}", "gru")
+            combo.addItem("counts only (not available)", "counts")
+            for i in (0, 2):
+                combo.model().item(i).setEnabled(False)
+            combo.setToolTip(f"This run suggests with the GRU alone: {reason}")
+        self.set_source(self.wanted_source if blend is not None else "gru", remember=False)
+
+    def sources(self) -> dict[str, tuple[str, bool]]:
+        """{source: (picker text, enabled)} as the picker offers them (for tests and automation)."""
+        model = self.source_combo.model()
+        return {self.source_combo.itemData(i): (self.source_combo.itemText(i), model.item(i).isEnabled())
+                for i in range(self.source_combo.count())}
+
+    def set_source(self, source: str, remember: bool = True) -> None:
+        """Suggest with `source` ("blend", "gru" or "counts"); ignored when the run cannot (no counts)."""
+        p = self.predictor
+        if p is None or (source != "gru" and p.blend is None):
+            return
+        if remember:
+            self.wanted_source = source
+        p.source = source
+        i = self.source_combo.findData(source)
+        if i >= 0 and self.source_combo.currentIndex() != i:
+            self.source_combo.setCurrentIndex(i)
+        self._last_text = None  # the chips, ghost text and trace follow at once
+        self.update_suggestions()
+        self.update_trace()
+
+    def _source_activated(self, index: int) -> None:
+        source = self.source_combo.itemData(index)
+        if source:
+            self.set_source(source)
+
+    def _load_failed(self, worker, message: str) -> None:
+        if worker is not self._load_worker:
+            return
+        self.predictor, self.run = None, None
+        self._fill_sources()
+        self._set_enabled(False)
+        self.model_status.setText(f"<span style='color:#c62828'>This run cannot be used: {message}</span>")
+        self.edit.setPlaceholderText(f"This run's model cannot be used ({message}). Pick another run above, or train one.")
+        self.trace_view.set_trace(None)
+        self.quality.setText("")
+        self.model_failed.emit(message)
+
+    def _load_crashed(self, text: str) -> None:
+        self._load_failed(self._load_worker, text.strip().splitlines()[-1])
+
+    def evaluate_run(self, run_id: int) -> None:
+        home = self.home
+
+        def score(progress, should_stop):
+            from ...jobs import runs
+
+            _, db = runs.open_store(home, write=False)
+            return runs.evaluate_run(db, run_id, should_stop=should_stop)
+
+        worker = function_job(score, result=self._evaluated, failed=self._evaluation_failed, run_id=run_id)
+        self._eval_worker = worker
+        self.jobs.start(worker)
+        self.show_quality()
+
+    def _evaluated(self, worker, report) -> None:
+        import storage
+
+        run_id = worker.run_id
+        if self.run and self.run["id"] == run_id:
+            self.run = storage.get_run(self.db(), run_id)
+            if self.run.get("eval_perplexity") is None:  # not stored: a read-only data folder or a full disk
+                self.run.update({f"eval_{k}": getattr(report, k)
+                                 for k in ("perplexity", "top1", "top3", "keystroke_savings", "tokens")})
+            self.show_quality()
+        self.evaluated.emit(run_id)
+
+    def _evaluation_failed(self, worker, message: str) -> None:
+        if self.run and self.run["id"] == worker.run_id:
+            self.quality.setText(f"<span style='color:gray'>Typing quality not available: {message}</span>")
+
+    def show_quality(self) -> None:
+        r = self.run
+        if r is None:
+            self.quality.setText("")
+            return
+        if r.get("eval_perplexity") is None:
+            numbers = "typing quality on the validation text: computing…"
+        else:
+            numbers = quality_text(r)
+        if self.latencies_ms:
+            numbers += (f" · keystroke → suggestions in this session: p50 {percentile(self.latencies_ms, 0.5):.2f} ms, "
+                        f"p99 {percentile(self.latencies_ms, 0.99):.2f} ms ({len(self.latencies_ms):,} keystrokes)")
+        self.quality.setText(numbers)

@@ -1,0 +1,309 @@
+"""The Runs page: every run in a sortable, filterable table that updates live (also for runs trained by
+the CLI in another process), and for the selected runs: their curves overlaid, the settings that differ,
+and their suggestions for the same text side by side. Actions: star, rename/notes/tags in place, delete,
+load into the autocomplete box, open the settings into the form, continue training, export.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..workers.threads import read_job
+from .cache_button import TokenCacheButton
+from .compare_area import CompareArea
+from .run_actions import RunActions
+from .runs_model import RunsFilter, RunsTableModel
+
+POLL_MS = 1000  # how often the database is checked for changes made by other connections
+
+
+class RunsPage(RunActions, QWidget):
+    load_in_autocomplete = Signal(int)  # run id
+    open_settings = Signal(dict)  # the run's config
+    continue_training = Signal(int, int)  # run id, epochs
+    resume_training = Signal(int)  # run id: a paused or interrupted run, resumed as itself
+    problem = Signal(str, str)  # title, message: shown by the window
+    deleted = Signal(int)  # run id
+    exporting = Signal(str)  # a model export started: for the status bar until it ends
+    exported = Signal(str)  # what was written: for the status bar
+
+    def __init__(self, jobs, db_provider, home=None, parent=None):
+        super().__init__(parent)
+        self.jobs, self.home, self._db = jobs, home, db_provider
+        self.confirm = self._ask  # replaced in tests
+        self._data_version = None
+        self._fetch = None  # the worker reading the runs table, and whether to read again after it
+        self._fetch_again = False
+        self._selected: list[tuple[str, int]] = []  # the selection's keys, in the table's order
+        self._model_export = None  # the worker of a model export in progress
+        self._build()
+        self._timer = QTimer(self, interval=POLL_MS)
+        self._timer.timeout.connect(self.poll)
+
+    # --- layout ---------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.filter_edit = QLineEdit(objectName="runsFilter", placeholderText="filter: name, corpus, tag, note…",
+                                     clearButtonEnabled=True)
+        bar.addWidget(self.filter_edit, 2)
+        self.status_combo = QComboBox(objectName="statusFilter")
+        self.status_combo.addItems(["all statuses", "running", "paused", "completed", "cancelled", "failed", "interrupted",
+                                    "baseline"])
+        bar.addWidget(self.status_combo)
+        self.summary = QLabel(objectName="runsSummary")
+        bar.addWidget(self.summary)
+        layout.addLayout(bar)
+        bar = QHBoxLayout()  # actions on a row of their own: the page stays usable in a narrow window
+        self.buttons: dict[str, QPushButton] = {}
+        for name, text, tip, slot in (
+            ("star", "★", "mark as your reference run (S)", self.toggle_star),
+            ("use", "Autocomplete", "load this run's model into the Autocomplete page", self.use_selected),
+            ("settings", "Settings", "put this run's settings into the form on the left", self.settings_of_selected),
+            ("resume", "Resume", "continue this paused or interrupted run exactly where it stopped, as the same run",
+             self.resume_selected),
+            ("continue", "Continue", "train this run's model for more epochs: a new run that records its parent",
+             self.continue_selected),
+            ("delete", "Delete", "delete the selected runs and their model files (Del)", self.delete_selected),
+        ):
+            b = QPushButton(text, objectName=f"{name}RunButton", toolTip=tip)
+            b.clicked.connect(slot)
+            bar.addWidget(b)
+            self.buttons[name] = b
+        bar.addStretch(1)
+        self.more_epochs = QSpinBox(objectName="continueEpochsSpin", minimum=1, maximum=10_000, value=5, suffix=" epochs",
+                                    toolTip="how many more epochs Continue training runs")
+        bar.insertWidget(bar.indexOf(self.buttons["continue"]) + 1, self.more_epochs)
+        export = QHBoxLayout()
+        export.addWidget(self.buttons.pop("delete"))
+        self.buttons["delete"] = export.itemAt(0).widget()
+        export.addSpacing(12)
+        export.addWidget(QLabel("Export:"))
+        for name, text, slot, tip in (
+            ("csv", "Metrics CSV…", self.choose_csv, "every epoch of the selected runs"),
+            ("png", "Chart PNG…", self.choose_png, "the compare chart"),
+            ("pt2", "Model .pt2…", lambda: self.choose_model("pt2"), "the run's model for torch.export.load"),
+            ("onnx", "Model ONNX…", lambda: self.choose_model("onnx"), "the run's model as ONNX, checked in onnxruntime"),
+        ):
+            b = QPushButton(text, objectName=f"export{name.capitalize()}Button", toolTip=tip)
+            b.clicked.connect(slot)
+            export.addWidget(b)
+            self.buttons[name] = b
+        export.addStretch(1)
+        self.cache_button = TokenCacheButton(self.jobs, self.home)
+        self.cache_button.cleared.connect(self.exported)
+        self.cache_button.problem.connect(self.problem)
+        export.addWidget(self.cache_button)
+        layout.addLayout(bar)
+        layout.addLayout(export)
+
+        self.model = RunsTableModel(self._db, self)
+        self.proxy = RunsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView(objectName="runsTable")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        # The header paints each section asking whether its whole column is selected: flags() of every row,
+        # per visible column, per repaint (select-all over 1,000 runs: 10,136 calls, ~100 ms). It gets a
+        # selection model of its own, always empty: runs are selected by row, columns never are.
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSelectionModel(QItemSelectionModel(self.proxy, header))
+        self._sized = False
+        # Filter once typing pauses (150 ms), not per key: each filter pass visits every run.
+        self._filter_timer = QTimer(self, singleShot=True, interval=150)
+        self._filter_timer.timeout.connect(lambda: self.proxy.set_text(self.filter_edit.text()))
+        self.filter_edit.textChanged.connect(self._filter_timer.start)
+        self.status_combo.currentTextChanged.connect(
+            lambda t: self.proxy.set_status("" if t == "all statuses" else t))
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.model.modelReset.connect(self._restore_selection)
+        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.delete_selected)
+        QShortcut(QKeySequence("S"), self.table, self.toggle_star)
+
+        self.compare = CompareArea(self.jobs, self.home)
+        self.lower = self.compare
+        # the compare area's parts, under the names tests and the window use
+        self.diff, self.show_all = self.compare.diff, self.compare.show_all
+        self.compare_input, self.compare_table = self.compare.compare_input, self.compare.compare_table
+        self.predictors, self.suggestions_for = self.compare.predictors, self.compare.suggestions_for
+
+        split = QSplitter(Qt.Orientation.Vertical, objectName="runsSplitter")
+        split.addWidget(self.table)
+        split.addWidget(self.compare)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 1)
+        self._update_buttons()
+
+    # --- live updates -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the table and watch the database (called once the window is up)."""
+        self.refresh()
+        self.cache_button.refresh()
+        self._timer.start()
+
+    def startup_steps(self):
+        """The window's start-up, a step per event-loop turn: the table, then the compare chart a plot at a time."""
+        self.start()
+        yield
+        while self.compare.build_plot_step():
+            yield
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._timer.isActive():  # started: the cache may have grown (CLI runs, the queue) since
+            self.cache_button.refresh()
+
+    def poll(self) -> None:
+        """Read again when another connection (a training thread, the CLI) committed since the last look."""
+        version = self._db().execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Read the runs in a worker with its own connection, then show them (`reload` does it here, now)."""
+        if self._fetch is not None:
+            self._fetch_again = True
+            return
+        self._data_version = self._db().execute("PRAGMA data_version").fetchone()[0]
+        from ...jobs.run_table import table_rows
+
+        self._fetch = read_job(self.home, table_rows, result=self._fetched_rows, failed=self._fetch_failed,
+                               ended=self._fetched)
+        self.jobs.start(self._fetch)
+
+    def _fetched_rows(self, worker, rows: list[dict]) -> None:
+        self._show_rows(rows)
+
+    def _fetch_failed(self, worker, message: str) -> None:
+        self.summary.setText(f"cannot read the runs: {message}")
+
+    def _fetched(self, worker) -> None:
+        self._fetch = None
+        if self._fetch_again:
+            self._fetch_again = False
+            self.refresh()
+
+    def reload(self) -> None:
+        """Read the runs on this thread and show them at once."""
+        from ...jobs.run_table import table_rows
+
+        self._data_version = self._db().execute("PRAGMA data_version").fetchone()[0]
+        self._show_rows(table_rows(self._db()))
+
+    def _show_rows(self, rows: list[dict]) -> None:
+        keys, before = self._selected, self.selected_runs()
+        self.model.apply(rows)
+        if not self._sized and self.model.rows:
+            self._size_columns()  # once: later the user's column widths stay
+            self._sized = True
+        n = sum(1 for r in self.model.rows if r["kind"] == "run")
+        self.summary.setText(f"{n} run{'s' if n != 1 else ''}")
+        if keys != self.selected_keys():  # a reset lost it
+            self.select_keys(keys)
+        self._selected = self.selected_keys()
+        if self.selected_runs() != before:  # compare again only when the selected runs changed
+            self._selection_changed()
+        else:
+            self._update_buttons()
+
+    def _size_columns(self, rows: int = 40, most: int = 320) -> None:
+        """Column widths from the header and the first `rows` rows' texts, measured here in one pass over the
+        prepared cells (resizeColumnsToContents asks data() for every role of every cell it measures:
+        ~140 ms for 40 rows under load)."""
+        from PySide6.QtGui import QFontMetrics
+
+        cells = QFontMetrics(self.table.font())
+        head = QFontMetrics(self.table.horizontalHeader().font())
+        pad = 2 * self.table.style().pixelMetric(self.table.style().PixelMetric.PM_FocusFrameHMargin) + 12
+        for column, title in enumerate(self.model.headers):
+            texts = [r["_cells"][column] for r in self.model.rows[:rows]]
+            width = max([head.horizontalAdvance(title) + 24] + [cells.horizontalAdvance(t) for t in texts])
+            self.table.setColumnWidth(column, min(width + pad, most))
+
+    def _restore_selection(self) -> None:
+        self.select_keys(self._selected)
+
+    def select_keys(self, keys) -> None:
+        from PySide6.QtCore import QItemSelection
+
+        sel = self.table.selectionModel()
+        selection = QItemSelection()
+        last = self.proxy.columnCount() - 1
+        for key in keys:
+            row = self.model.row_for(key)
+            if row is not None:
+                index = self.proxy.mapFromSource(self.model.index(row, 0))
+                if index.isValid():
+                    selection.select(index, index.siblingAtColumn(last))
+        sel.select(selection, sel.SelectionFlag.ClearAndSelect)
+
+    def select_runs(self, run_ids) -> None:
+        self.select_keys([("run", i) for i in run_ids])
+
+    # --- selection ----------------------------------------------------------------------------------------
+    def selected_keys(self) -> list[tuple[str, int]]:
+        """The selected rows' keys in the table's order: read from the selection's row ranges, never cell by
+        cell (selectedRows() asks flags() of every cell, and mapSelectionToSource maps every cell: seconds and
+        ~100 ms for 1,000 and 10 runs)."""
+        proxy = self.proxy
+        proxy_rows = {r for rng in self.table.selectionModel().selection() for r in range(rng.top(), rng.bottom() + 1)}
+        rows = sorted(proxy.mapToSource(proxy.index(r, 0)).row() for r in proxy_rows)
+        model_rows = self.model.rows
+        return [(model_rows[r]["kind"], model_rows[r]["id"]) for r in rows if r < len(model_rows)]
+
+    def selected_runs(self) -> list[dict]:
+        keys = set(self._selected)
+        return [r for r in self.model.rows if r["kind"] == "run" and (r["kind"], r["id"]) in keys]
+
+    def _selection_changed(self, *_) -> None:
+        self._selected = self.selected_keys()
+        self._update_buttons()
+        self.compare.show_runs(self.selected_runs())
+
+    def _update_buttons(self) -> None:
+        runs = self.selected_runs()
+        one = len(runs) == 1
+        usable = one and bool(runs[0].get("model_path")) and not runs[0].get("model_missing")  # checked per refresh
+        self.buttons["star"].setEnabled(one)
+        self.buttons["use"].setEnabled(usable)
+        self.buttons["settings"].setEnabled(one)
+        self.buttons["continue"].setEnabled(usable and runs[0]["status"] != "running")
+        self.buttons["resume"].setEnabled(one and runs[0]["status"] in ("paused", "interrupted")
+                                          and bool(runs[0].get("checkpoint_path")))
+        self.buttons["delete"].setEnabled(bool(runs))
+        self.buttons["csv"].setEnabled(bool(runs))
+        self.buttons["png"].setEnabled(bool(runs))
+        self.buttons["pt2"].setEnabled(usable and self._model_export is None)
+        self.buttons["onnx"].setEnabled(usable and self._model_export is None)
+
+    @property
+    def compare_plot(self):
+        return self.compare.plot
+
+    def ensure_plot(self):
+        return self.compare.ensure_plot()

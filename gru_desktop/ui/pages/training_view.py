@@ -1,0 +1,103 @@
+"""The Training page: the live chart over the epoch table and the sample suggestions (the progress/ETA
+arithmetic for the bar is `core.progress`)."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from ..widgets.epoch_table import EpochTable
+from .samples_view import SamplesPanel
+
+
+class TrainingView(QWidget):
+    """The chart is built on demand (`ensure_plot`): pyqtgraph costs ~0.3 s to import, after first paint."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="trainingSplitter")
+        self.placeholder = QLabel("Press Train to watch the loss and accuracy curves here.",
+                                  alignment=Qt.AlignmentFlag.AlignCenter)
+        self.table = EpochTable()
+        top = QWidget()  # the chart with the system monitor's line under it
+        self.top = QVBoxLayout(top)
+        self.top.setContentsMargins(0, 0, 0, 0)
+        self.top.setSpacing(2)
+        self.top.addWidget(self.placeholder, 1)
+        self.system_label = QLabel(objectName="systemMonitor")
+        self.system_label.setStyleSheet("color: gray;")
+        self.system_label.setToolTip("the training process during the last epoch: CPU use (100 % = one core), "
+                                     "peak memory, threads, device, speed")
+        self.top.addWidget(self.system_label)
+        self.splitter.addWidget(top)
+        self.samples = SamplesPanel()
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.samples)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(2, 2)
+        layout.addWidget(self.splitter)
+        self.plot = None
+        self._building = None  # the MetricsPlot being built step by step (build_plot_step)
+        self.sized = False  # the panes got their first sizes (or the window restored the user's)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if not self.sized and self.height() > 100:  # first laid out: chart 45 %, epochs 20 %, samples 35 %
+            self.sized = True
+            h = self.height()
+            self.splitter.setSizes([h * 45 // 100, h * 20 // 100, h - h * 65 // 100])
+
+    def startup_steps(self):
+        """The window's start-up builds the chart a step per event-loop turn."""
+        while self.build_plot_step():
+            yield
+
+    def build_plot_step(self) -> bool:
+        """One step of building the chart (the window's start-up runs one per event-loop turn: the whole
+        chart took 24-36 ms of the GUI thread); False once it is on the page."""
+        if self.plot is not None:
+            return False
+        if self._building is None:
+            from ..widgets.metrics_plot import MetricsPlot
+
+            self._building = MetricsPlot(staged=True)
+            return True
+        if self._building.build_next():
+            return True
+        self.ensure_plot()
+        return False
+
+    def ensure_plot(self):
+        if self.plot is None:
+            from ..widgets.metrics_plot import MetricsPlot
+
+            self.plot = (self._building or MetricsPlot(staged=True)).complete()
+            self._building = None
+            sizes = self.splitter.sizes()
+            self.top.replaceWidget(self.placeholder, self.plot)
+            self.top.setStretchFactor(self.plot, 1)
+            self.placeholder.deleteLater()
+            if sum(sizes) > 0:
+                self.splitter.setSizes(sizes)  # as they were around the placeholder
+        return self.plot
+
+    def clear(self, probes: list[str] | None = None) -> None:
+        """A new run starts (with these probes for its sample suggestions)."""
+        self.ensure_plot().reset()
+        self.table.table_model.clear()
+        self.system_label.setText("")
+        self.samples.start_run(self.samples.probes if probes is None else probes)
+
+    def add_steps(self, steps) -> None:
+        self.ensure_plot().add_steps(steps)
+
+    def add_epoch(self, epoch) -> None:
+        from ...jobs.sysmon import describe
+
+        self.ensure_plot().add_epoch(epoch)
+        self.table.table_model.add(epoch)
+        line = describe(getattr(epoch, "system", None), epoch.tokens_per_s)
+        self.system_label.setText(f"epoch {epoch.epoch}: {line}" if line else "")
+        self.samples.add_epoch(epoch.epoch, getattr(epoch, "samples", None) or [])
