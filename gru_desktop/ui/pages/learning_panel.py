@@ -105,7 +105,7 @@ def _read_learned(db) -> list:
             continue
         if key and key[0] == "<bos>" and len(key) == 2:
             continue  # "(start) word" repeats the word itself
-        out.append((key, " ".join(w for w in key if w != "<bos>"), seen, last))
+        out.append((key, " ".join("(sentence start)" if w == "<bos>" else w for w in key), seen, last))
     return out[:LIST_LIMIT]
 
 
@@ -176,7 +176,12 @@ class LearningPanel(QObject):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         v.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.forget_button = QPushButton("Forget", objectName="forgetButton",
