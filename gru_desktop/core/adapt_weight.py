@@ -44,10 +44,12 @@ class OnlineWeight:
         self.window: deque[Observation] = deque(maxlen=window)
         self.min_evidence = min_evidence
         self.fitted = start
+        self._verdict: bool | None = None  # `helping`, cached until the next observation
 
     def observe(self, obs: Observation) -> None:
         self.window.append(obs)
         self._fit()
+        self._verdict = None  # recomputed once when next asked (`weight` is read at every keystroke)
 
     def _fit(self) -> None:
         a = np.array([o.p_blend for o in self.window], dtype=np.float64)
@@ -57,6 +59,7 @@ class OnlineWeight:
             mixed = np.maximum((1 - d) * a + d * b, 1e-300)
             d = (float(np.sum(d * b / mixed)) + PRIOR_WORDS * START_WEIGHT) / (len(a) + PRIOR_WORDS)
         self.fitted = d
+        self._verdict = None
 
     # --- the verdict ----------------------------------------------------------------------------
     def savings(self) -> tuple[float, float, int]:
@@ -74,6 +77,11 @@ class OnlineWeight:
     @property
     def helping(self) -> bool:
         """True until the held-out window has evidence, then whether it saves at least as many keys."""
+        if self._verdict is None:
+            self._verdict = self._helping()
+        return self._verdict
+
+    def _helping(self) -> bool:
         if not self.decided:
             return True
         with_, without, _ = self.savings()
