@@ -247,6 +247,7 @@ def latency_with_learning(model, vocab, cfg, blend, text: str, fill_text: str, k
             break
     part = PersonalPart(counts, vocab, cfg.lowercase)
     part.weight.fitted = 0.2
+    part.view.sync()  # the full build happens in the page's load worker, not at a keystroke: not timed here
     learner = Learner(part)
     pred = Predictor(model, vocab, cfg, blend, "blend", personal=part)
     times, learn_times = [], []
