@@ -275,3 +275,23 @@ def m011_run_token(db: Database) -> None:
     # create one meanwhile). NULL for runs nobody follows.
     db.execute("ALTER TABLE runs ADD COLUMN run_token TEXT")
     db.execute("CREATE INDEX idx_runs_run_token ON runs(run_token)")
+
+
+@MIGRATIONS()
+def m012_personal_counts(db: Database) -> None:
+    # Learning as you type (design §17): what the user finished typing, as n-grams of 1-3 words (a JSON
+    # array), their count decayed to their own word-clock tick, sightings, that tick and when last seen
+    # (unix time); and a few values (the word clock, paused, the personal part's fitted weight per run).
+    db.execute(
+        """
+        CREATE TABLE personal_ngrams (
+            ngram TEXT PRIMARY KEY,
+            n INTEGER NOT NULL,
+            count REAL NOT NULL,
+            seen INTEGER NOT NULL,
+            tick INTEGER NOT NULL,
+            last_seen REAL NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE TABLE personal_meta (key TEXT PRIMARY KEY, value TEXT)")

@@ -4,11 +4,16 @@ Parts (all by default, or pick with --only):
 - throughput: training tokens/s of the default model (L 10, E 50, H 64, V 5000), steps 20..220 of an epoch;
 - tutorial: the same model trained the tutorial way (every prefix its own padded sequence), tokens/s;
 - quality: train the default model for --quality-seconds (480) and score the kept model on valid and test;
-- latency: keystroke → suggestions, p50/p99 over 2,000 keystrokes of test text, one word at a time;
+- latency: keystroke → suggestions, p50/p99 over 2,000 keystrokes of test text, one word at a time; also with
+  learning as you type on (its counts filled to the cap first), and what a finished word's learning costs;
 - memory: peak memory reading a generated 100 MB corpus (in a child process), as a multiple of the file size;
 - startup: the window's first paint after `python main.py`, median of 5 launches;
 - typing: keystroke → suggestions in the real autocomplete box (2,000 key events of test text, model trained 30 s);
+  then, for "show suggestions only when at least p" over a range of p: keystroke savings, wrong suggestions shown
+  and time saved per 100 words on test documents (bench/adapt.py threshold_table);
 - gui: a 10 ms QTimer's lateness (p50/p99/max) in the real window while it trains on WikiText-2 (--gui-seconds);
+- adapt: learning as you type (bench/adapt.py): runs trained on one kind of text type documents of another kind
+  and of their own kind, each in a fresh box, learning off and on; keystroke savings and perplexity;
 - journey: the same timer over a scripted new user's whole journey (bench/journey.py): launch, load a small corpus,
   train 10 short epochs, the run's end, switching pages, Autocomplete, typing; then a folder of 1,000 runs:
   Runs page, filter, ten selected, select all. Every tick later than 50 ms is charged to its step.
@@ -68,11 +73,11 @@ def run_bench(args) -> int:
                       precision=args.precision, schedule=getattr(args, "schedule", "plateau"), threads=args.threads,
                       tie_weights=not getattr(args, "untied", False)).validate()
     results: dict = {"threads": torch.get_num_threads(), "config": cfg.to_dict()}
-    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes", "journey", "serve"} else None
+    ds = build_dataset(read_corpus([data / "train.txt"], cfg.tokenizer, cfg.lowercase), cfg) if set(parts) - {"memory", "startup", "gui", "sizes", "journey", "serve", "adapt"} else None
     for part in parts:
         fn = {"throughput": _throughput, "tutorial": _tutorial, "latency": _latency, "memory": _memory, "quality": _quality,
               "startup": _startup, "gui": _gui, "typing": _typing, "sizes": _sizes,
-              "journey": _journey, "serve": _serve}[part]
+              "journey": _journey, "serve": _serve, "adapt": _adapt}[part]
         results[part] = fn(ds, cfg, args, data)
         _say(args, part, results[part])
     if args.json:
@@ -80,7 +85,18 @@ def run_bench(args) -> int:
     return 0
 
 
+def _adapt(ds, cfg, args, data) -> dict:
+    from .adapt import run_adapt
+
+    return run_adapt(data, args)
+
+
 def _say(args, part, res):
+    if not args.json and part == "adapt":
+        from .adapt import summary
+
+        print(summary(res), flush=True)
+        return
     if not args.json and part != "sizes":
         print(f"{part:>10}: " + ", ".join(f"{k} {v:,.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in res.items()), flush=True)
 
@@ -99,7 +115,11 @@ def _typing(ds, cfg, args, data) -> dict:
         for _ in runs.train_run(ds, cfg.replace(time_limit=30.0, epochs=1), home=home, name="typing bench"):
             pass
         text = (data / "test.txt").read_text(encoding="utf-8")[:20_000]
-        return typing_latency(Path(home), text)
+        out = typing_latency(Path(home), text)
+        from .adapt import typing_thresholds  # "show suggestions only when at least p", p over a range
+
+        out["thresholds"] = typing_thresholds(Path(home), data)
+        return out
 
 
 def _gui(ds, cfg, args, data) -> dict:
@@ -283,6 +303,10 @@ def _latency(ds, cfg, args, data, keystrokes=2000) -> dict:
         key = "" if source == "blend" else "gru_"
         out.update({f"{key}p50_ms": float(np.percentile(a, 50)), f"{key}p99_ms": float(np.percentile(a, 99)),
                     f"{key}max_ms": float(a.max())})
+    from .adapt import latency_with_learning  # learning as you type on, its counts at their cap
+
+    fill = (data / "train.txt").read_text(encoding="utf-8")[:2_000_000]
+    out.update(latency_with_learning(model, ds.vocab, cfg, blend, text, fill, keystrokes))
     return {**out, "keystrokes": len(a), "budget_p99_ms": BUDGETS["blend_latency_p99_ms"]}
 
 

@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
     b.add_argument("--only", action="append",
                    choices=["throughput", "tutorial", "latency", "quality", "memory", "startup", "gui", "typing", "sizes",
-                            "journey", "scale", "serve"],
+                            "journey", "scale", "serve", "adapt"],
                    help="run only these parts (repeatable); sizes and scale only run when asked for")
     b.add_argument("--sizes-budget", type=float, default=120.0, metavar="SECONDS",
                    help="Epochs auto's budget per corpus in the sizes part (%(default)g)")
@@ -179,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--journey-corpus", nargs="+", metavar="PATH",
                    help="the journey's small corpus (default: three licence texts from /usr/share/common-licenses)")
     b.add_argument("--journey-runs", type=int, default=1000, help="runs in the journey's big data folder (%(default)s)")
+    b.add_argument("--adapt-docs", type=int, default=6, help="documents of ~500 words typed per direction in `--only adapt`")
+    b.add_argument("--adapt-seconds", type=float, default=40.0, help="training time of each run in `--only adapt`")
+    b.add_argument("--adapt-train-words", type=int, default=200_000, help="WikiText-2 words the adapt bench's run trains on")
+    b.add_argument("--adapt-sweep", action="store_true", help="`--only adapt` also tries other half-lives and phrase counts")
     b.add_argument("--batch-size", type=int, default=d.batch_size)
     b.add_argument("--lr", type=float, default=d.lr)
     b.add_argument("--precision", choices=SETTINGS["precision"].choices, default=d.precision)

@@ -20,6 +20,7 @@ from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, cache_row, mix
 from .blend_stream import sentence_states, state_row
 from .config import TrainConfig
 from .model import GRULanguageModel
+from .personal_view import NewWords, PersonalPart
 from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
@@ -49,9 +50,13 @@ class Predictor:
     `source`: "blend" (needs `blend`), "gru" or "counts" (needs `blend`)."""
 
     def __init__(self, model: GRULanguageModel, vocab: Vocab, config: TrainConfig, blend: Blend | None = None,
-                 source: str | None = None):
+                 source: str | None = None, personal: PersonalPart | None = None):
         self.model, self.vocab, self.config = model.eval(), vocab, config
         self.blend = blend
+        # the fifth part (design §17): what the user typed, mixed into what suggests ("blend", or the GRU when
+        # the run has no counts) with its online-fitted weight; None: not learning
+        self.personal = personal
+        self._extras: tuple[torch.Tensor, NewWords] | None = None  # learned new words, for `top_k`
         self.source = source or ("blend" if blend is not None else "gru")
         if self.source not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {self.source!r}")
@@ -146,27 +151,40 @@ class Predictor:
         ctx = self.context(text)
         return self.mixed(self._advance(ctx.ids), ctx), ctx
 
-    def mixed(self, gru: torch.Tensor, ctx: Context, source: str | None = None) -> torch.Tensor:
-        """The `source`'s distribution (the predictor's own by default) given the GRU's for this context."""
+    def mixed(self, gru: torch.Tensor, ctx: Context, source: str | None = None, personal: bool = True) -> torch.Tensor:
+        """The `source`'s distribution (the predictor's own by default) given the GRU's for this context; with
+        the personal part mixed in where it applies (`personal` False: without it, as the held-out check needs)."""
         source = source or self.source
         blend = self.blend
-        if source == "gru" or blend is None:
+        part = self.personal if personal and (source == "blend" or blend is None) else None
+        if part is not None and part.d <= 0:
+            part = None
+        if (source == "gru" or blend is None) and part is None:
             return gru
-        key = (source, tuple(ctx.ids), ctx.before)
+        key = (source, tuple(ctx.ids), ctx.before, part.key() if part is not None else None)
         if self._mixed is not None and self._mixed[0] == key and self._mixed[1] is gru:
             return self._mixed[2]  # a letter typed into a word: the same words before it, the same distribution
-        out = self._mix(gru, ctx, source, blend)
+        if source == "gru" or blend is None:
+            base = gru.numpy().astype(np.float64)
+        else:
+            base = self._mix(gru, ctx, source, blend)
+        if part is not None:
+            mixed, new = part.mix(base, ctx.tokens)
+            out = torch.from_numpy(mixed).float()
+            self._extras = (out, new) if new is not None else None
+        else:
+            out = torch.from_numpy(base).float()
         self._mixed = (key, gru, out)
         return out
 
-    def _mix(self, gru: torch.Tensor, ctx: Context, source: str, blend: Blend) -> torch.Tensor:
+    def _mix(self, gru: torch.Tensor, ctx: Context, source: str, blend: Blend) -> np.ndarray:
         weights = blend.weights.for_source(source)
         counts = self.counts_row(ctx.ids)
         cache = self.cache_row(ctx) if weights.cache else None
         state = self.state_row(ctx) if weights.state else None
         # nothing seen yet: the cache's or state cache's share goes to the counts
         weights = weights.without_missing(cache is not None, state is not None)
-        return torch.from_numpy(mix(weights, gru.numpy().astype(np.float64), counts, cache, state)).float()
+        return mix(weights, gru.numpy().astype(np.float64), counts, cache, state)
 
     def distributions(self, text: str) -> tuple[dict[str, torch.Tensor], Context]:
         """Every source's distribution for the text (only "gru" without counts): for the prediction trace."""
@@ -239,6 +257,19 @@ class Predictor:
         return self.top_k(probs, ctx.prefix, k)
 
     def top_k(self, probs: torch.Tensor, prefix: str, k: int) -> list[Suggestion]:
+        new = self.new_words(probs)
+        if new is not None:  # learned words outside the vocabulary compete too
+            found = self._top_k(probs, prefix, k) + [Suggestion(w, p) for w, p in new.top(prefix, k)]
+            found.sort(key=lambda s: -s.probability)
+            return found[:k]
+        return self._top_k(probs, prefix, k)
+
+    def new_words(self, probs: torch.Tensor) -> NewWords | None:
+        """The learned new words that go with `probs` (the last mixed distribution), if any."""
+        extras = self._extras
+        return extras[1] if extras is not None and extras[0] is probs else None
+
+    def _top_k(self, probs: torch.Tensor, prefix: str, k: int) -> list[Suggestion]:
         if prefix:
             candidates = torch.from_numpy(self.vocab.ids_with_prefix(prefix))
             if candidates.numel() == 0:

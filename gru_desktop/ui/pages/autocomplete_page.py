@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from .autocomplete import AutocompleteEdit, SuggestionChips
 from .autocomplete_model import SOURCE_TIP, ModelPicker
+from .learning_panel import LearningPanel
 from .prediction_trace import PredictionTraceView
 
 CATCH_UP_STEPS = 64  # GRU steps per slice when catching up (~5 ms)
@@ -60,6 +62,7 @@ class AutocompletePage(ModelPicker, QWidget):
         self._load_worker = self._eval_worker = self._list_worker = None
         self._catching_up = False
         self.serve_dialog = None  # ServeDialog, made on first use (serve_dialog.py)
+        self.learning: LearningPanel | None = None  # learning as you type, time saved, the threshold (design §17)
         self._build()
 
     def runs_changed(self, ids) -> None:
@@ -135,18 +138,25 @@ class AutocompletePage(ModelPicker, QWidget):
                                   toolTip="sample only among the k most likely words (0 = all)")
         opts.addWidget(self.topk_spin)
         lv.addLayout(opts)
+        self.learning = LearningPanel(self, self.jobs, self.home)
+        lv.addWidget(self.learning.options)
         split.addWidget(left)
         self.trace_view = PredictionTraceView()
         scroll = QScrollArea(widgetResizable=True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.trace_view)
-        split.addWidget(scroll)
+        self.right_tabs = QTabWidget(objectName="autocompleteTabs")
+        self.right_tabs.addTab(scroll, "Prediction trace")
+        self.right_tabs.addTab(self.learning.learned_tab, "What I learned")
+        split.addWidget(self.right_tabs)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         self.splitter = split
         layout.addWidget(split, 1)
 
         self.edit.textChanged.connect(self.update_suggestions)
+        self.edit.textChanged.connect(self.learning.text_changed)  # after the suggestions: learn a finished word
+        self.model_loaded.connect(self.learning.attach)
         self.edit.cursorPositionChanged.connect(self.update_suggestions)
         self.edit.accept_top.connect(self.accept_top)
         self.edit.pick_chip.connect(self.chips.pick)
@@ -187,6 +197,11 @@ class AutocompletePage(ModelPicker, QWidget):
         self._show(gru, ctx)
         self.latencies_ms.append((time.perf_counter() - t0) * 1000)  # shown with the trace, throttled
 
+    def refresh_suggestions(self) -> None:
+        """Compute the chips again for the same text (what suggests changed: forgotten words, the threshold)."""
+        self._last_text = None
+        self.update_suggestions()
+
     def _catch_up(self) -> None:
         if self.predictor is None:
             self._catch_up_timer.stop()
@@ -202,6 +217,8 @@ class AutocompletePage(ModelPicker, QWidget):
         """Chips and ghost text from the chosen source, given the GRU's next-word probabilities."""
         probs = self.predictor.mixed(gru, ctx)  # the blend, the counts, or the GRU's own (design §11)
         suggestions = self.predictor.top_k(probs, ctx.prefix, 3)
+        if self.learning is not None and self.learning.threshold > 0:  # "only when at least p"
+            suggestions = [s for s in suggestions if s.probability >= self.learning.threshold]
         self.prefix = ctx.prefix
         self.chips.set_suggestions(suggestions)
         self.edit.has_suggestions = bool(suggestions)

@@ -1,0 +1,128 @@
+"""Learning a finished word: predict it first (held out), record that for the weight, then learn it.
+
+`Learner.finished(predictor, text_before, word)` is called when the user finishes a word (types a space or
+punctuation after it, or accepts a suggestion). It
+1. reads the blend's and the personal part's distributions for the context *before* learning the word
+   (so every word checks the personal part on text it has not seen: a rolling held-out window),
+2. counts the keys the word would have cost with the personal part (at the fitted weight) and without it,
+   with the same simulated typist as keystroke savings (design §1, `core/evaluate.py`): before each letter
+   the three most likely words with the letters so far are shown, and one key accepts,
+3. hands that to the online weight (`adapt_weight.py`) and learns the word into the counts (`personal.py`).
+Returns the keys of the rows that changed, for storage to write (off the GUI thread). Paused: nothing.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from .adapt_weight import Observation
+from .personal_view import NewWords, PersonalPart
+from .vocab import RESERVED, UNK, Vocab, is_word
+
+THRESHOLDS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)  # "show suggestions only when at least p": the p's measured
+RECENT_WORDS = 500  # finished words the page's typing numbers (time saved, thresholds) are measured over
+
+
+def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, new: NewWords | None = None,
+                thresholds=(0.0,)) -> list[tuple[int, int]] | None:
+    """For each threshold p: (keys to type `word` then a space, wrong suggestions shown meanwhile), with the
+    top-3 suggestions of `probs` (V,) plus learned new words, showing only those with probability ≥ p.
+    Before each letter the simulated typist looks at what is shown; once the word is there, one key accepts
+    it. None for a token that is not a word (punctuation)."""
+    if not is_word(word) or word in RESERVED:
+        return None
+    target = vocab.id(word)
+    suggestable = vocab.suggestable
+    p_t = -1.0  # never shown
+    if target != UNK and suggestable[target]:
+        p_t = float(probs[target])
+    elif new is not None:
+        found = new.probability(word)
+        p_t = found if found is not None and found > 0 else -1.0
+    out = []
+    for thr in thresholds:
+        wrong, keys = 0, len(word) + 1
+        shown_ok = suggestable & (probs >= thr) if thr > 0 else suggestable
+        for k in range(len(word)):
+            prefix = word[:k]
+            ids = None if k == 0 else vocab.ids_with_prefix(prefix)
+            ok = shown_ok if ids is None else shown_ok[ids]
+            pk = probs if ids is None else probs[ids]
+            new_rivals, new_shown = new.count(prefix, p_t, thr) if new is not None else (0, 0)
+            rivals = int((ok & (pk > p_t)).sum()) + new_rivals
+            shown = min(3, int(ok.sum()) + new_shown)
+            if p_t >= thr and p_t >= 0 and rivals < 3:
+                wrong += shown - 1  # the chips beside it
+                keys = k + 1  # k letters typed, one key to accept
+                break
+            wrong += shown
+        out.append((keys, wrong))
+    return out
+
+
+def word_cost(probs: np.ndarray, word: str, vocab: Vocab, new: NewWords | None = None) -> int | None:
+    """Keys to type `word` (then a space) with top-3 suggestions from `probs` (V,) plus learned new words;
+    None for a token that is not a word (punctuation)."""
+    r = typing_keys(probs, word, vocab, new)
+    return None if r is None else r[0][0]
+
+
+class Learner:
+    """Learns finished words into a predictor's personal part, checking it first (see the module doc)."""
+
+    def __init__(self, part: PersonalPart | None):
+        self.part = part
+        # what suggests for the user's last words, per threshold: (letters + space, keys, wrong shown); for the
+        # page's time saved and its threshold table (kept in memory only, also while paused)
+        self.recent: deque[tuple[int, list[tuple[int, int]]]] = deque(maxlen=RECENT_WORDS)
+
+    def finished(self, predictor, text_before: str, word: str, learn: bool = True) -> list[tuple]:
+        """Check the personal part on `word` (typed after `text_before`), then learn it (`learn` False: only
+        the check — the bench's and tests' way to hold the personal part fixed). Returns the changed keys."""
+        part = self.part
+        ctx = predictor.context(text_before)
+        token = word.lower() if predictor.config.lowercase else word
+        probs = predictor.mixed(predictor.advance(ctx.ids), ctx)  # what suggested it (cached: the chips' own)
+        tally = typing_keys(probs.numpy(), token, predictor.vocab, predictor.new_words(probs), THRESHOLDS)
+        if tally is not None:
+            self.recent.append((len(token) + 1, tally))
+        if part is None or part.counts.paused:
+            return []
+        counts = part.counts
+        tokens = list(ctx.tokens)
+        if part.enabled and is_word(token):
+            self._check(predictor, ctx, token)
+        return counts.learn(tokens, token) if learn else []
+
+    def typing_numbers(self, threshold: float = 0.0) -> dict:
+        """Over the last finished words, with suggestions shown from probability `threshold` on: words,
+        letters + spaces, keys, suggestions accepted, wrong suggestions shown."""
+        k = min(range(len(THRESHOLDS)), key=lambda i: abs(THRESHOLDS[i] - threshold))
+        plain = sum(r[0] for r in self.recent)
+        keys = sum(r[1][k][0] for r in self.recent)
+        accepted = sum(1 for r in self.recent if r[1][k][0] < r[0])
+        wrong = sum(r[1][k][1] for r in self.recent)
+        return {"words": len(self.recent), "plain": plain, "keys": keys, "accepted": accepted, "wrong": wrong,
+                "threshold": THRESHOLDS[k]}
+
+    def _check(self, predictor, ctx, word: str) -> None:
+        part, vocab = self.part, predictor.vocab
+        assert part is not None
+        gru = predictor.advance(ctx.ids)
+        base = predictor.mixed(gru, ctx, personal=False).numpy().astype(np.float64)
+        d = part.weight.fitted
+        row = part.view.row(ctx.tokens)
+        if row is None:  # nothing learned yet: the personal part cannot say anything about this word
+            return
+        V = part.view.V
+        target = vocab.id(word)
+        p_personal_v = row[:V].copy()
+        p_personal_v[UNK] += float(row[V:].sum())
+        with_, new = part.mix(base, ctx.tokens, d=d)
+        keys_with = word_cost(with_, word, vocab, new)
+        keys_without = word_cost(base, word, vocab)
+        if keys_with is None or keys_without is None:
+            return
+        part.weight.observe(Observation(float(base[target]), float(p_personal_v[target]), keys_with, keys_without,
+                                        len(word) + 1))
