@@ -19,12 +19,11 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write, file_mode
+from .atomic import atomic_write, create_beside
 from .ngram import KneserNeyTrigram
 from .vocab import BOS, PAD, UNK
 
@@ -109,8 +108,9 @@ def write_presage(path: str | os.PathLike, kn: KneserNeyTrigram, itos: list[str]
     tkeep = real[tu] & real[tv] & real[tw]
     rows = {"_1_gram": int(w1.size), "_2_gram": int(bkeep.sum()), "_3_gram": int(tkeep.sum())}
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    fd, tmp_path = create_beside(path)  # the umask's permissions, like every other export (core.atomic)
     os.close(fd)
+    tmp = str(tmp_path)
     try:
         con = sqlite3.connect(tmp)
         try:
@@ -132,7 +132,6 @@ def write_presage(path: str | os.PathLike, kn: KneserNeyTrigram, itos: list[str]
             con.close()
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

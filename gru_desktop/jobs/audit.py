@@ -16,6 +16,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,32 +52,39 @@ class _Found:
     count: int = 1
 
 
+@dataclass
+class _ScanState:
+    carry: str = ""  # the unfinished last line of what was fed so far
+    line: int = 0
+    prev: str = ""
+
+
 def scan_file(path: Path, tokenizer: str, found: dict[str, _Found], should_stop=None) -> None:
     """Add the secret-like spans of one file to `found` (by text: first place, and how often), streamed."""
     from ..core.textfile import read_text  # here, not above: exposed_summary's callers need no torch
 
-    state = {"carry": "", "line": 0, "prev": ""}
+    state = _ScanState()
 
     def feed(text: str, final: bool = False) -> None:
-        lines = (state["carry"] + text).split("\n")
-        state["carry"] = "" if final else lines.pop()
+        lines = (state.carry + text).split("\n")
+        state.carry = "" if final else lines.pop()
         for line in lines:
-            state["line"] += 1
+            state.line += 1
             for span in find_spans(line):
                 if span.text in found:
                     found[span.text].count += 1
                 elif len(found) < MAX_DISTINCT:
                     before = line[: span.start]
-                    if tokenizer == "words" and state["prev"].strip():
-                        before = state["prev"] + " " + before  # a sentence may begin on the line above
+                    if tokenizer == "words" and state.prev.strip():
+                        before = state.prev + " " + before  # a sentence may begin on the line above
                     prefix = split_last_sentence(before, tokenizer)[1]
-                    found[span.text] = _Found(span.kind, span.text, str(path), state["line"], prefix)
-            state["prev"] = line
+                    found[span.text] = _Found(span.kind, span.text, str(path), state.line, prefix)
+            state.prev = line
 
     def restart() -> None:  # re-read as Windows-1252: forget what this file gave
         for key in [k for k, f in found.items() if f.file == str(path)]:
             del found[key]
-        state.update(carry="", line=0, prev="")
+        state.carry, state.line, state.prev = "", 0, ""
 
     read_text(path, feed, restart, None, should_stop)
 
@@ -118,7 +126,7 @@ def audit_run(db, run_ref, *, n_candidates: int = 1000, max_spans: int = MAX_SPA
         spans = [spans[i] for i in sorted(rng.choice(len(spans), max_spans, replace=False))]
         notes.append(f"{len(found):,} distinct secret-like spans found; {max_spans} of them (drawn at random) scored")
     scorer = SpanScorer(model, vocab, cfg.tokenizer, cfg.lowercase)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k, f in enumerate(spans):
         if should_stop is not None and should_stop():
             raise UserError("the audit was cancelled")
@@ -198,19 +206,22 @@ def exposed_summary(db, run_id: int) -> str | None:
     was never audited or the audit found nothing exposed. Cheap (one database read): never audits itself."""
     audit = get_audit(db, run_id)
     run = storage.get_run(db, run_id) or {}
-    return summary_text(audit, run_id, stale=bool(audit) and audit.get("model_mtime_ns") != _mtime(run.get("model_path")))
+    return summary_text(audit, run_id, stale=bool(audit and audit.get("model_mtime_ns") != _mtime(run.get("model_path"))))
 
 
 def summary_text(audit: dict | str | None, run_id: int, stale: bool = False) -> str | None:
     """`exposed_summary` from an audit already at hand (a dict, or the JSON of a runs row's `audit`)."""
+    data: dict | None
     if isinstance(audit, str):
         try:
-            audit = json.loads(audit)
+            data = json.loads(audit)
         except ValueError:
             return None
-    if not audit or not audit.get("exposed"):
+    else:
+        data = audit
+    if not data or not data.get("exposed"):
         return None
-    top, n = audit["spans"][0], audit["exposed"]
+    top, n = data["spans"][0], data["exposed"]
     when = " (audited before the model last changed)" if stale else ""
     return (f"run {run_id} exposes {n} secret-like span{'s' if n != 1 else ''} of its training text{when}: the most "
             f"exposed, {top['masked']} ({top['kind']}, {top['exposure']:.1f} of {top['max_exposure']:.1f} bits), can "

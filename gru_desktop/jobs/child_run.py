@@ -61,8 +61,9 @@ def train_in_child(paths: list[str], config: TrainConfig, home=None, probes: lis
                     interrupted = True
                 ended = proc.poll() is not None
                 had_run = follower.run is not None
-                if follower.find() is not None and not had_run:
-                    yield _started(follower.run, home)
+                found = follower.find()  # follower.run once the child has claimed its run
+                if found is not None and not had_run:
+                    yield _started(found, home)
                 if pause is not None and pause.is_set() and not paused and follower.run_id is not None:
                     paused = _request_pause(db, follower.run_id)
                 steps, epochs = follower.poll(time.monotonic() - started)
@@ -91,7 +92,7 @@ def train_in_child(paths: list[str], config: TrainConfig, home=None, probes: lis
     run = follower.finished()
     status = run["status"] if run["status"] not in ("running", "interrupted") else "failed"
     message = run.get("stop_reason") or run.get("error") or _last_error(text) or status
-    yield RunFinished(follower.run_id, status, message, run.get("best_epoch") or 0, run.get("model_path") or None,
+    yield RunFinished(run["id"], status, message, run.get("best_epoch") or 0, run.get("model_path") or None,
                       run.get("blend_lambda"))
 
 
@@ -101,6 +102,8 @@ def trains_in_processes(home, run_id: int) -> bool:
 
     home, db = open_store(home)
     run = storage.get_run(db, run_id)
+    if run is None:
+        raise storage.RunNotFound(run_id)
     ckpt = Path(run.get("checkpoint_path") or storage.checkpoint_path(home, run_id))
     return (run.get("processes") or 1) > 1 and ckpt.is_file()
 

@@ -140,13 +140,14 @@ def export_model(db, run_id: int | str, path: str | os.PathLike, fmt: str) -> Mo
         if fmt == "pt2":
             from ..core.export_pt2 import export_pt2  # each exporter loads what it needs only for its format
 
-            done = export_pt2(loaded, path)
-            return ModelExport(path, fmt, run["id"], done.parity.max_difference, done.parity.steps)
+            pt2 = export_pt2(loaded, path)
+            return ModelExport(path, fmt, run["id"], pt2.parity.max_difference, pt2.parity.steps)
         if fmt == "onnx":
             from ..core.export_onnx import EXPORTERS, export_onnx  # as above (onnx is optional)
 
-            done = export_onnx(loaded, path)
-            return ModelExport(path, fmt, run["id"], done.parity.max_difference, done.parity.steps, EXPORTERS[done.exporter])
+            onnx = export_onnx(loaded, path)
+            return ModelExport(path, fmt, run["id"], onnx.parity.max_difference, onnx.parity.steps,
+                               EXPORTERS[onnx.exporter])
         from ..core.export_torchscript import export_torchscript  # as above
 
         export_torchscript(loaded, path)

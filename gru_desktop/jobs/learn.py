@@ -69,14 +69,13 @@ def load_material(db, run_ref=None, *, corpus: Corpus | None = None, config: Tra
                                                                                 config.lowercase)
         # The run's own text in the model's vocabulary, so its prefixes and ids are the model's; other text in
         # the vocabulary its settings build.
-        same_vocab = own_text and loaded is not None
-        dataset = build_dataset(corpus, config, vocab=loaded.vocab if same_vocab else None)
+        dataset = build_dataset(corpus, config, vocab=loaded.vocab if own_text and loaded is not None else None)
     except (UserError, OSError) as exc:
         why = f"{_first_line(exc)}: load a text to get these questions"
         for family in (*NEEDS_CORPUS, "behaviour"):
             unavailable.setdefault(family, why)
     predictor = None
-    if loaded is not None:
+    if loaded is not None and run is not None:  # a model is only ever loaded from a run
         state = load_blend(run, loaded)
         predictor = Predictor(loaded.model, loaded.vocab, loaded.config, state.blend)
     return Material(config=config, dataset=dataset, run=run, epochs=epochs, predictor=predictor,

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..core.distil import DEFAULT_SAMPLE_WORDS, distil_counts
 from ..core.errors import UserError
 from ..core.ngram_export import write_arpa, write_presage
-from .exports import check_writable
+from .exports import check_target
 
 FORMATS = ("arpa", "presage")
 FROM = ("counts", "gru")
@@ -41,7 +41,7 @@ class NgramExport:
 def counts_for(db, run_ref, source: str, sample_words: int = DEFAULT_SAMPLE_WORDS, seed: int = 0, should_stop=None):
     """(run, loaded model, KneserNeyTrigram) of the run for `source`."""
     from .blends import bounded_split, ensure_blend
-    from .run_model import load_run_model, run_corpus
+    from .recorded_run import load_run_model, run_corpus
 
     if source not in FROM:
         raise UserError(f"--from must be counts or gru, not {source!r}")
@@ -63,7 +63,7 @@ def export_ngrams(db, run_ref, path, fmt: str, source: str = "counts", sample_wo
                   seed: int = 0, should_stop=None) -> NgramExport:
     if fmt not in FORMATS:
         raise UserError(f"n-gram export format must be arpa or presage, not {fmt!r}")
-    path = check_writable(path)
+    path = check_target(path)
     t0 = time.perf_counter()
     _, loaded, kn = counts_for(db, run_ref, source, sample_words, seed, should_stop)
     write = write_arpa if fmt == "arpa" else write_presage
@@ -82,7 +82,7 @@ def measure(db, run_ref, sample_words: int = DEFAULT_SAMPLE_WORDS, seed: int = 0
     from ..core.evaluate import evaluate_parts
     from ..core.ngram_export import arpa_names
     from .blends import bounded_split, ensure_blend
-    from .run_model import load_run_model, run_corpus
+    from .recorded_run import load_run_model, run_corpus
 
     run, loaded = load_run_model(db, run_ref)
     cfg, vocab = loaded.config, loaded.vocab

@@ -121,8 +121,8 @@ def work_queue(home=None, stop: threading.Event | None = None, pause: threading.
         try:
             run = storage.get_run(db, run_id) if run_id else None
             if run is not None and run["status"] in storage.RESUMABLE_STATUSES + ("running",):
-                if trains_in_processes(home, run_id):  # torchrun again, with the run's number of processes
-                    events = resume_in_child(run_id, home, stop, pause)
+                if trains_in_processes(home, run["id"]):  # torchrun again, with the run's number of processes
+                    events = resume_in_child(run["id"], home, stop, pause)
                 else:
                     events = resume_run(run_id, home=home, stop=stop, pause=pause)
             else:

@@ -2,7 +2,7 @@
 costs a suggestion, not a model load (design §16).
 
 Requests name runs by id only — `run-12`, `12`, or `latest` — never by a path. The run's model and blend
-come from the same code as `gru-desktop suggest` (`jobs.run_model.load_run_model`, `jobs.blends.ensure_blend`)
+come from the same code as `gru-desktop suggest` (`jobs.recorded_run.load_run_model`, `jobs.blends.ensure_blend`)
 and suggestions from the same `Predictor.suggest`, so `/v1/suggest`, the Language Server and
 `suggest --json` give the same words for the same text (the tests compare them).
 
@@ -99,7 +99,7 @@ class Registry:
     def run(self, run_id: int) -> LoadedRun:
         """The loaded run (loaded now, or again if its model file changed); 409 when it cannot be loaded."""
         from ..jobs.blends import ensure_blend
-        from ..jobs.run_model import load_run_model
+        from ..jobs.recorded_run import load_run_model
 
         entry = self._runs.get(run_id)
         run = storage.get_run(self.db, run_id)

@@ -149,7 +149,7 @@ class PipelineTraceView(QFrame):
 class CorpusView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        layout = QVBoxLayout(self)
+        layout = self._column = QVBoxLayout(self)
         top = QGridLayout()
         self.stats = QLabel("No corpus loaded yet.", objectName="corpusStats", wordWrap=True)
         self.stats.setTextFormat(Qt.TextFormat.RichText)
@@ -171,8 +171,7 @@ class CorpusView(QWidget):
 
     def add_above_trace(self, widget: QWidget) -> None:
         """A panel between the statistics and the pipeline (predict, then reveal)."""
-        layout = self.layout()
-        layout.insertWidget(layout.indexOf(self.trace_view), widget)
+        self._column.insertWidget(self._column.indexOf(self.trace_view), widget)
 
     def show_result(self, summary: CorpusSummary, trace) -> None:
         self.summary = summary

@@ -272,13 +272,13 @@ class LearnPage(QWidget):
             self.question_view.select(option)
         else:
             self.question_view.reveal(attempt)
-            self._store(attempt)
+            self._store(s, attempt)
         self.question_view.update_progress(s)
         self.next_button.setFocus()
 
     def show_hint(self) -> None:
         s = self.session
-        if s is None or self.stack.currentIndex() != QUESTION or not s.show_hint():
+        if s is None or self.stack.currentIndex() != QUESTION or s.current is None or not s.show_hint():
             return
         self.question_view.show_hint(s.current.hint)
 
@@ -288,11 +288,11 @@ class LearnPage(QWidget):
             return
         attempt = s.next()
         if attempt is not None:
-            self._store(attempt)
+            self._store(s, attempt)
         if s.finished:
             self._show_summary()
         else:
-            self.question_view.show_question(self.session)
+            self.question_view.show_question(s)
 
     def _enter(self) -> None:
         if self.stack.currentIndex() == QUESTION:
@@ -305,8 +305,8 @@ class LearnPage(QWidget):
         self.start(mode)
 
     # --- storing answers and the summary ------------------------------------------------------------------
-    def _store(self, attempt) -> None:
-        self.answers.store(learn_jobs.answer_of(attempt, self.session.mode, self.run_id))
+    def _store(self, s: LearnSession, attempt) -> None:
+        self.answers.store(learn_jobs.answer_of(attempt, s.mode, self.run_id))
 
     def _store_failed(self, message: str) -> None:
         self._refuse(f"Your answer could not be stored: {message}")
@@ -337,6 +337,7 @@ class LearnPage(QWidget):
             self._show_intro()
 
     def _show_summary(self) -> None:
+        assert self.session is not None  # the summary is of a finished session (start() leaves the page first)
         self.summary.setHtml(set_summary_html(self.session) + history_html(self.history))
         if self.stack.currentIndex() != SUMMARY:
             self.stack.setCurrentIndex(SUMMARY)

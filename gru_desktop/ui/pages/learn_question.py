@@ -62,6 +62,7 @@ class QuestionView(QScrollArea):
 
     def show_question(self, s: LearnSession) -> None:
         q = s.current
+        assert q is not None  # shown only while the session is not finished
         n = len(s.questions)
         self.progress_label.setText(f"<b>{esc(MODE_TITLES[s.mode])}</b> · question {s.index + 1} of {n} · "
                                     f"{esc(family_title(q.family))} · {esc(q.difficulty)}")

@@ -122,6 +122,7 @@ class LearnSession:
 
     def _commit(self, option: int) -> Attempt:
         q = self.current
+        assert q is not None  # choose() and next() commit only before the end
         attempt = Attempt(q, option, option == q.answer, misconception_of(q, option),
                           max(0.0, self._clock() - self._shown_at), self.hint_shown)
         self.attempts[self.index] = attempt

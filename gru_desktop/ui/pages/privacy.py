@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..workers.threads import function_job
+from ..workers.threads import FunctionWorker, function_job
 
 SPAN_COLUMNS = ("Exposure (bits)", "Among known numbers", "Kind", "Secret (masked)", "Where", "Times",
                 "Outside vocabulary")
@@ -124,11 +124,11 @@ class PrivacyAudit(QObject):
     def __init__(self, jobs, home, parent: QWidget):
         super().__init__(parent)
         self.jobs, self.home, self.window = jobs, home, parent
-        self.worker = None
+        self.worker: FunctionWorker | None = None
         self.dialog: PrivacyDialog | None = None
         self.ask = self._ask
 
-    def audit(self, run_id: int):
+    def audit(self, run_id: int) -> FunctionWorker | None:
         """Open the dialog for `run_id` and audit it in the background; the worker (None if one is running)."""
         if self.worker is not None:
             return None

@@ -298,8 +298,9 @@ class RunsPage(QWidget):
 
     def privacy_of_selected(self) -> None:
         runs = self.selected_runs()
-        if len(runs) == 1 and self.privacy.audit(runs[0]["id"]) is not None:
-            self.privacy.worker.ended.connect(lambda *_: self.run_actions.update_buttons())
+        worker = self.privacy.audit(runs[0]["id"]) if len(runs) == 1 else None
+        if worker is not None:
+            worker.ended.connect(lambda *_: self.run_actions.update_buttons())
             self.run_actions.update_buttons()
 
     def _ask(self, text: str) -> bool:

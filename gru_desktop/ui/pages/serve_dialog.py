@@ -92,7 +92,7 @@ class ServeDialog(QDialog):
         self.copy_snippet_button.clicked.connect(lambda: QApplication.clipboard().setText(self.snippet.toPlainText()))
         row.addWidget(self.copy_snippet_button)
         v.addLayout(row)
-        self.snippet = QPlainTextEdit(objectName="serveSnippet", readOnly=True)
+        self.snippet: QPlainTextEdit = QPlainTextEdit(objectName="serveSnippet", readOnly=True)
         self.snippet.setMinimumHeight(180)
         v.addWidget(self.snippet, 1)
         layout.addWidget(box, 1)

@@ -34,7 +34,7 @@ class OptionButton(QPushButton):
         self.setProperty("state", "")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        row = QHBoxLayout(self)
+        row = self._row = QHBoxLayout(self)
         row.setContentsMargins(10, 6, 10, 6)
         self.number = QLabel(f"<b>{number}</b>")
         self.number.setFixedWidth(18)
@@ -60,13 +60,13 @@ class OptionButton(QPushButton):
             self.style().polish(self)
 
     def sizeHint(self) -> QSize:
-        return self.layout().sizeHint()
+        return self._row.sizeHint()
 
     def minimumSizeHint(self) -> QSize:
-        return self.layout().minimumSize()
+        return self._row.minimumSize()
 
     def hasHeightForWidth(self) -> bool:
         return True
 
     def heightForWidth(self, width: int) -> int:
-        return self.layout().totalHeightForWidth(width)
+        return self._row.totalHeightForWidth(width)

@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     code = app.exec()
     if not window.jobs.shutdown():  # the window normally did this on close; never leave a thread running
         code = _outlive_workers(window.jobs, code)
-    for handler in logging_handlers:
-        status_log.uninstall(handler)
+    for log_handler in logging_handlers:
+        status_log.uninstall(log_handler)
     bridge.close()
     return 128 + received[0] if received else code
 

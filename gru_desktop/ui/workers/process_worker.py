@@ -10,7 +10,7 @@ from __future__ import annotations
 from .train_worker import TrainWorker
 
 
-def train_command(paths: list[str], config, home, probes: list[str] = ()) -> list[str]:
+def train_command(paths: list[str], config, home, probes: list[str] | tuple[str, ...] = ()) -> list[str]:
     """The child's command line (jobs.run_follower.train_command, kept here for existing callers)."""
     from ...jobs.run_follower import train_command as command
 
