@@ -15,10 +15,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.arpa import ArpaModel
 from ..core.distil import DEFAULT_SAMPLE_WORDS, distil_counts
 from ..core.errors import UserError
-from ..core.ngram_export import write_arpa, write_presage
+from ..core.evaluate import evaluate_parts
+from ..core.ngram_export import arpa_names, write_arpa, write_presage
+from .blends import bounded_split, ensure_blend
 from .exports import check_target
+from .recorded_run import load_run_model, run_corpus
 
 FORMATS = ("arpa", "presage")
 FROM = ("counts", "gru")
@@ -40,9 +44,6 @@ class NgramExport:
 
 def counts_for(db, run_ref, source: str, sample_words: int = DEFAULT_SAMPLE_WORDS, seed: int = 0, should_stop=None):
     """(run, loaded model, KneserNeyTrigram) of the run for `source`."""
-    from .blends import bounded_split, ensure_blend
-    from .recorded_run import load_run_model, run_corpus
-
     if source not in FROM:
         raise UserError(f"--from must be counts or gru, not {source!r}")
     if not 1_000 <= sample_words <= 100_000_000:
@@ -78,11 +79,6 @@ def measure(db, run_ref, sample_words: int = DEFAULT_SAMPLE_WORDS, seed: int = 0
     """Perplexity and top-3 on the run's validation sentences (those its blend is scored on) of: the GRU, the
     blend, the counts, and the exported ARPA tables (`--from counts`, `--from gru`) as read back from the files
     by the strict reader."""
-    from ..core.arpa import ArpaModel
-    from ..core.evaluate import evaluate_parts
-    from ..core.ngram_export import arpa_names
-    from .blends import bounded_split, ensure_blend
-    from .recorded_run import load_run_model, run_corpus
 
     run, loaded = load_run_model(db, run_ref)
     cfg, vocab = loaded.config, loaded.vocab

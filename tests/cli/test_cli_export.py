@@ -11,7 +11,7 @@ import pytest
 
 from cli_helpers import REPO, cli  # noqa: E402
 
-SAMPLE = REPO / "gru_desktop" / "resources" / "sample_corpus.txt"
+SAMPLE = REPO / "resources" / "sample_corpus.txt"
 TINY = ["--epochs", "2", "--hidden-size", "16", "--embed-dim", "8"]
 FLOATS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3", "val_perplexity", "seconds",
           "tokens_per_s", "lr")
