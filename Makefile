@@ -12,7 +12,7 @@ run: $(STAMP) qt-check
 	$(PY) main.py
 
 test: $(STAMP) qt-check lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 --dist loadfile
 
 # ruff (pyflakes, import order, bugbear, blind except) on everything; mypy on the engine and storage.
 # Settings in pyproject.toml; ~1 s each once mypy's cache (.venv/.mypy_cache) is warm.

@@ -11,7 +11,7 @@ import pytest
 from cli_helpers import REPO, cli, copy_home  # noqa: E402
 from test_cli_main import assert_user_error, db_runs  # noqa: E402
 
-SAMPLE = REPO / "gru_desktop" / "resources" / "sample_corpus.txt"
+SAMPLE = REPO / "resources" / "sample_corpus.txt"
 SMALL = ["--embed-dim", "16", "--hidden-size", "32", "--batch-size", "32"]
 KEYS = ("perplexity", "top1", "top3", "keystroke_savings", "tokens")
 

@@ -18,7 +18,7 @@ import pytest
 
 from cli_helpers import REPO, assert_user_error, cli, copy_home, runs_json  # noqa: E402
 
-SAMPLE = REPO / "gru_desktop" / "resources" / "sample_corpus.txt"
+SAMPLE = REPO / "resources" / "sample_corpus.txt"
 SMALL = ["--embed-dim", "16", "--hidden-size", "32", "--batch-size", "32"]
 EPOCH_KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3",
               "val_perplexity", "seconds", "tokens_per_s", "observation"}
