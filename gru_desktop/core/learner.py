@@ -18,9 +18,9 @@ import numpy as np
 
 from .adapt_weight import Observation
 from .personal_view import NewWords, PersonalPart
+from .time_saved import THRESHOLDS
 from .vocab import RESERVED, UNK, Vocab, is_word
 
-THRESHOLDS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)  # "show suggestions only when at least p": the p's measured
 RECENT_WORDS = 500  # finished words the page's typing numbers (time saved, thresholds) are measured over
 
 

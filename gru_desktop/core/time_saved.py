@@ -22,6 +22,10 @@ interface (pessimistic once the user knows where the word will appear).
 """
 from __future__ import annotations
 
+# "Show suggestions only when at least p": the p's offered and measured (core.learner counts keys per p). Here, in
+# a module without numpy, because the window builds its threshold choice before numpy is loaded.
+THRESHOLDS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
+
 KLM_M_S = 1.35  # mental preparation per accepted suggestion (Card, Moran & Newell 1980)
 KLM_K_AVERAGE_S = 0.28  # an average non-secretary typist's keystroke (same table), used before any is measured
 MAX_GAP_S = 3.0  # gaps between keys longer than this are pauses (thinking, reading), not typing speed

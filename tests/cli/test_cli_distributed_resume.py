@@ -19,7 +19,7 @@ from test_cli_distributed import _workers  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and torchrun's c10d store")
 ARGS = ["--processes", "2", "--epochs", "2", "--patience", "0", "--embed-dim", "16", "--hidden-size", "32",
-        "--batch-size", "32", "--threads", "1", "--device", "cpu", "--checkpoint-minutes", "0", "--json"]
+        "--batch-size", "8", "--threads", "1", "--device", "cpu", "--checkpoint-minutes", "0", "--json"]
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,14 @@ def _steps(home: Path) -> int:
             con.close()
     except sqlite3.Error:
         return 0
+
+
+def _pause_requested(home: Path) -> bool:
+    con = sqlite3.connect(home / "runs.db")
+    try:
+        return bool(con.execute("SELECT pause_requested FROM runs WHERE id = 1").fetchone()[0])
+    finally:
+        con.close()
 
 
 def _wait(pred, what: str, proc: subprocess.Popen | None = None, timeout: float = 180.0) -> None:
@@ -79,9 +87,18 @@ def test_two_processes_paused_at_a_step_and_resumed_give_the_weights_of_an_unpau
     p = _start(home, corpus)
     try:
         _wait(lambda: _steps(home) >= 3, "a few recorded steps", p)  # somewhere in epoch 1
-        r = cli(home, "runs", "pause", "1", "--wait", "120", timeout=180)
-        assert r.returncode == 0, r.stderr
-        assert "run 1 paused" in r.stdout, r.stdout
+        # Hold every process (torchrun and its ranks: one process group) while `runs pause` starts and asks,
+        # so a short run cannot finish before the request is in the database; then let them go on.
+        os.killpg(p.pid, signal.SIGSTOP)
+        pauser = subprocess.Popen([sys.executable, "-m", "gru_desktop", "runs", "pause", "1", "--wait", "120"],
+                                  cwd=REPO, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait(lambda: _pause_requested(home), "the pause request in the database", pauser)
+        finally:
+            os.killpg(p.pid, signal.SIGCONT)
+        out, err = pauser.communicate(timeout=180)
+        assert pauser.returncode == 0, err
+        assert "run 1 paused" in out, out
         assert p.wait(60) == 130
     finally:
         if p.poll() is None:

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.learner import THRESHOLDS
 from ...core.stats import percentile
+from ...core.time_saved import THRESHOLDS
 from ..workers.threads import function_job, read_job
 
 FLUSH_MS = 1500  # learned rows are written at most this often (one worker at a time)
