@@ -9,13 +9,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from ui_helpers import write_corpus  # noqa: E402
+from ui_helpers import private_copy, write_corpus  # noqa: E402
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(request, tmp_path, monkeypatch):
+    """The test's data folder (GRU_DESKTOP_HOME): empty, or, in a module that defines a `trained_home` fixture
+    (a data folder with trained runs, made once per module), a private copy of it per test (tests delete files,
+    rename runs and write evaluation numbers)."""
     home = tmp_path / "home"
     monkeypatch.setenv("GRU_DESKTOP_HOME", str(home))
+    if hasattr(request.module, "trained_home"):
+        return private_copy(request.getfixturevalue("trained_home"), home)
     return home
 
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 import storage
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.jobs import runs
-from ui_helpers import QUICK, click, load, private_copy, set_spins, train_runs, write_corpus
+from ui_helpers import QUICK, autocomplete_loaded, click, load, set_spins, train_runs, write_corpus
 
 # No dropout: the network learns this tiny text by heart ("the cat sat on the" → mat) and the fitted blend leans
 # on it, while the counts, which see only "on the", prefer rug; with dropout "auto" (0.3 here) 12 epochs
@@ -24,18 +24,8 @@ def trained_home(tmp_path_factory):
 
 
 @pytest.fixture
-def home(trained_home, tmp_path, monkeypatch):
-    """A private copy per test (tests delete files and write evaluation numbers)."""
-    monkeypatch.setenv("GRU_DESKTOP_HOME", str(tmp_path / "home"))
-    return private_copy(trained_home, tmp_path / "home")
-
-
-@pytest.fixture
 def page(qtbot, window):
-    page = window.autocomplete
-    with qtbot.waitSignal(page.model_loaded, timeout=30_000):
-        page.refresh_runs()
-    return page
+    return autocomplete_loaded(qtbot, window)
 
 
 def edit(window) -> QPlainTextEdit:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 import storage
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.ui.pages.learn_session import LearnSession
-from ui_helpers import load, private_copy, train_runs
+from ui_helpers import load, train_runs
 
 CFG = TrainConfig(seq_len=6, embed_dim=8, hidden_size=16, vocab_size=200, epochs=1, batch_size=128, threads=1)
 
@@ -73,12 +73,6 @@ def test_a_test_commits_on_next_and_gives_no_hints():
 @pytest.fixture(scope="module")
 def trained_home(tmp_path_factory):
     return train_runs(tmp_path_factory, {"tiny": CFG})
-
-
-@pytest.fixture
-def home(trained_home, tmp_path, monkeypatch):
-    monkeypatch.setenv("GRU_DESKTOP_HOME", str(tmp_path / "home"))
-    return private_copy(trained_home, tmp_path / "home")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QPlainTextEdit
 
 import storage
 from gru_desktop.core.config import TrainConfig
-from ui_helpers import private_copy, train_runs
+from ui_helpers import autocomplete_loaded, train_runs
 
 CFG = TrainConfig(embed_dim=16, hidden_size=32, epochs=6, batch_size=32, lr=0.02, vocab_size=200, dropout=0.0)
 
@@ -19,16 +19,8 @@ def trained_home(tmp_path_factory):
 
 
 @pytest.fixture
-def home(trained_home, tmp_path, monkeypatch):
-    monkeypatch.setenv("GRU_DESKTOP_HOME", str(tmp_path / "home"))
-    return private_copy(trained_home, tmp_path / "home")
-
-
-@pytest.fixture
 def page(qtbot, window):
-    page = window.autocomplete
-    with qtbot.waitSignal(page.model_loaded, timeout=30_000):
-        page.refresh_runs()
+    page = autocomplete_loaded(qtbot, window)
     qtbot.waitUntil(lambda: page.learning.learner is not None, timeout=20_000)
     return page
 

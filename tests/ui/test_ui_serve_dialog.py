@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from gru_desktop.core.config import TrainConfig
-from ui_helpers import private_copy, train_runs
+from ui_helpers import autocomplete_loaded, train_runs
 
 CFG = TrainConfig(embed_dim=16, hidden_size=32, epochs=2, batch_size=32, vocab_size=200)
 
@@ -23,16 +23,8 @@ def trained_home(tmp_path_factory):
 
 
 @pytest.fixture
-def home(trained_home, tmp_path, monkeypatch):
-    monkeypatch.setenv("GRU_DESKTOP_HOME", str(tmp_path / "home"))
-    return private_copy(trained_home, tmp_path / "home")
-
-
-@pytest.fixture
 def dialog(qtbot, window):
-    page = window.autocomplete
-    with qtbot.waitSignal(page.model_loaded, timeout=30_000):
-        page.refresh_runs()
+    page = autocomplete_loaded(qtbot, window)
     page.findChild(type(page.elsewhere_button), "useElsewhereButton").click()
     d = page.serve_dialog
     qtbot.waitUntil(lambda: d.token is not None, timeout=10_000)

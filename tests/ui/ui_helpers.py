@@ -42,6 +42,14 @@ def load(qtbot, window, paths, timeout: int = 20_000) -> None:
         window.load_corpus(paths)
 
 
+def autocomplete_loaded(qtbot, window):
+    """The window's Autocomplete page once it has loaded the latest run's model (in its worker)."""
+    page = window.autocomplete
+    with qtbot.waitSignal(page.model_loaded, timeout=30_000):
+        page.refresh_runs()
+    return page
+
+
 def private_copy(src: Path, dst: Path) -> Path:
     """A copy of a data folder for one test (tests delete files, rename runs): model paths point into it."""
     import shutil
