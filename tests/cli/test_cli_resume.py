@@ -82,6 +82,27 @@ def _step_until(p: subprocess.Popen, pred, step_s: float = 0.02, timeout: float 
     pytest.fail(f"timed out waiting for {what}")
 
 
+def _kill_9_then_resume(p: subprocess.Popen, home: Path, checkpoint_ready, what: str):
+    """`train --json` in `p`: after its first epoch line, step it until its checkpoint satisfies
+    `checkpoint_ready`, kill -9 it (the run is then `interrupted`), and `runs resume` it.
+    → (run id, the resume's CompletedProcess, its JSON lines)."""
+    try:
+        first = json.loads(p.stdout.readline())  # epoch 1 finished
+        assert first["epoch"] == 1
+        run_id = first["run_id"]
+        _step_until(p, lambda: checkpoint_ready(_ckpt(home, run_id)), what=what)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
+    assert _run(home, run_id)["status"] == "interrupted"
+    r = cli(home, "runs", "resume", str(run_id), "--json", timeout=300)
+    assert r.returncode == 0, r.stderr
+    return run_id, r, [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+
+
 @pytest.fixture(scope="module")
 def longer_corpus(tmp_path_factory) -> Path:
     """6k generated sentences: several checkpoints (every 0.18 s) fit in one epoch even on an idle machine."""
@@ -92,24 +113,10 @@ def longer_corpus(tmp_path_factory) -> Path:
 def test_kill_9_mid_epoch_then_resume_continues_the_same_run(tmp_path, longer_corpus):
     home = tmp_path / "home"
     p = _start(home, "train", str(longer_corpus), "--epochs", "3", "--checkpoint-minutes", "0.003", *SMALL, "--json")
-    try:
-        first = json.loads(p.stdout.readline())  # epoch 1 finished
-        assert first["epoch"] == 1
-        run_id = first["run_id"]
-        # Stepped, not raced: idle, the earlier corpus's last two epochs ended (and the finished run's
-        # checkpoint was deleted) before a mid-epoch checkpoint was seen.
-        _step_until(p, lambda: _mid_epoch_checkpoint(_ckpt(home, run_id)), what="a checkpoint mid-epoch 2")
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait(10)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait(10)
-    assert _run(home, run_id)["status"] == "interrupted"
-    r = cli(home, "runs", "resume", str(run_id), "--json", timeout=300)
-    assert r.returncode == 0, r.stderr
+    # Stepped, not raced: idle, the earlier corpus's last two epochs ended (and the finished run's checkpoint was
+    # deleted) before a mid-epoch checkpoint was seen.
+    run_id, r, lines = _kill_9_then_resume(p, home, _mid_epoch_checkpoint, "a checkpoint mid-epoch 2")
     assert "Traceback" not in r.stderr
-    lines = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
     assert lines[0]["run_id"] == run_id and lines[0]["resumed"].startswith("epoch ")
     resumed_epochs = [ln["epoch"] for ln in lines if "epoch" in ln]
     assert resumed_epochs and resumed_epochs[0] >= 2 and resumed_epochs[-1] == 3
@@ -278,21 +285,7 @@ def test_kill_9_after_the_first_epoch_resumes_from_the_epoch_end_checkpoint_bit_
     ref_epochs = [json.loads(x) for x in r.stdout.splitlines() if x.strip()][:-1]
     home = tmp_path / "home"
     p = _start(home, *args)
-    try:
-        first = json.loads(p.stdout.readline())
-        assert first["epoch"] == 1
-        run_id = first["run_id"]
-        _step_until(p, lambda: _epoch_checkpoint(_ckpt(home, run_id)), what="the checkpoint at epoch 1's end")
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait(10)
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait(10)
-    assert _run(home, run_id)["status"] == "interrupted"
-    r = cli(home, "runs", "resume", str(run_id), "--json", timeout=300)
-    assert r.returncode == 0, r.stderr
-    lines = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+    run_id, _, lines = _kill_9_then_resume(p, home, _epoch_checkpoint, "the checkpoint at epoch 1's end")
     assert lines[0]["resumed"] == "epoch 2, batch 0"
     assert lines[-1]["status"] == "completed" and lines[-1]["run_id"] == run_id
     assert _epochs(home, run_id) == [1, 2, 3]
