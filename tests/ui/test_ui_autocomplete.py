@@ -237,7 +237,7 @@ def _expected(page, source: str, text: str) -> list[tuple[str, float]]:
     from gru_desktop.core.predict import Predictor
 
     p = page.predictor
-    other = Predictor(p.model, p.vocab, p.config, blend=p.blend, source=source)
+    other = Predictor(p.model, p.vocab, p.config, blend=p.blend, source=source, personal=p.personal)
     return [(s.word, round(s.probability, 6)) for s in other.suggest(text, 3)]
 
 

@@ -43,10 +43,15 @@ def load(qtbot, window, paths, timeout: int = 20_000) -> None:
 
 
 def autocomplete_loaded(qtbot, window):
-    """The window's Autocomplete page once it has loaded the latest run's model (in its worker)."""
+    """The window's Autocomplete page once it has loaded the latest run's model (in its worker) and the
+    learning panel has given that predictor its personal part (another worker): typing before then would
+    learn or not by timing."""
     page = window.autocomplete
     with qtbot.waitSignal(page.model_loaded, timeout=30_000):
         page.refresh_runs()
+    learning = page.learning
+    qtbot.waitUntil(lambda: learning.learner is not None and page.predictor is not None
+                    and page.predictor.personal is learning.learner.part, timeout=30_000)
     return page
 
 
