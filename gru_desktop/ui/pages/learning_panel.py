@@ -38,25 +38,6 @@ from ..workers.threads import function_job, read_job
 
 FLUSH_MS = 1500  # learned rows are written at most this often (one worker at a time)
 LIST_LIMIT = 2000  # rows the list shows (the most recently seen)
-SENTENCE_ENDS = ".,;:!?"
-
-
-def finished_word(old: str, new: str) -> tuple[str, str] | None:
-    """(text before the word, the word) when `new` is `old` with a word just finished — a space or punctuation
-    typed after it, or a chip accepted (the word and a space at once); None otherwise (an edit, a paste)."""
-    from ...core.vocab import PARTIAL_WORD_RE
-
-    if len(new) <= len(old) or len(new) - len(old) > 48 or not (new[-1].isspace() or new[-1] in SENTENCE_ENDS):
-        return None
-    m = PARTIAL_WORD_RE.search(new[:-1])
-    if not m:
-        return None
-    before = new[: m.start()]
-    if not (new[:-1].startswith(old) or (old.startswith(before) and new.startswith(old))):
-        return None
-    return before, m.group(0)
-
-
 _ROOT = QModelIndex()
 
 
@@ -267,6 +248,8 @@ class LearningPanel(QObject):
             self._last_key_t = now
         if self.learner is None or predictor is None or predictor.personal is not self.learner.part:
             return
+        from ...core.learner import finished_word  # here: numpy stays out of the window's first paint
+
         done = finished_word(old, new)
         if done is None:
             return
