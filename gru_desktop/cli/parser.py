@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("run", nargs="?", default="latest", metavar="RUN_ID", help="the run that suggests (latest)")
     ls.add_argument("--top-k", type=int, default=5, help="completion items offered (%(default)s)")
     ls.add_argument("--threads", type=int, default=1, help="torch threads (%(default)s)")
+    ls.add_argument("--learn", action="store_true",
+                    help="learn from what you type in the documents (the data folder's personal counts, as the "
+                         "Autocomplete box does; paused when learning is paused in the window)")
 
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
