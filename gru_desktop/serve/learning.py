@@ -50,7 +50,7 @@ class TypingLearner:
         self.parts: dict[int, PersonalPart] = {}
         self.learners: dict[int, Learner] = {}
         self.texts: dict[str, str] = {}  # document uri → its text before the last change
-        self.learned = 0  # words learned in this process (tests, the log)
+        self.learned = 0  # words learned by this process
         self._pending: list = []  # keys changed since the last batch
         self._dirty: set[int] = set()  # runs whose weight changed since the last batch
         self._flush_handle: asyncio.TimerHandle | None = None

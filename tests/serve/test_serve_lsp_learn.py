@@ -1,6 +1,6 @@
 """`gru-desktop lsp --learn` through a real LSP client over stdio (design §17): words finished in a document
 are learned — a new word typed three times is then suggested, not before — and the rows reach the data
-folder's database by the end of the session; nothing typed while learning is paused is learned or stored;
+folder's database by the end of the session (here EOF; `shutdown` calls the same `close`); nothing typed while learning is paused is learned or stored;
 without `--learn` the personal counts are neither used nor written."""
 from __future__ import annotations
 
@@ -109,9 +109,12 @@ async def test_learns_a_new_word_from_its_third_sighting_and_stores_it_but_not_w
     doc.type("We saw the purple")
     shown = await doc.labels()
     assert "zorblax" in shown and float(shown["zorblax"].rstrip("%")) > 0  # its third sighting: suggested
-    await _end(client)
+    doc.type("zorblax farewell")  # then the editor goes away: EOF, no shutdown
+    client._server.stdin.close()
+    assert await asyncio.wait_for(client._server.wait(), 30) == 0
+    await client.stop()
     rows, meta = _stored(home)
-    assert rows[("zorblax",)] == 3 and rows[("the", "purple", "zorblax")] == 3
+    assert rows[("zorblax",)] == 4 and rows[("the", "purple", "zorblax")] == 4 and rows[("farewell",)] == 1
     assert not any("gloop" in key or "green" in key for key in rows), rows  # typed while paused
     assert f"weight:{run_id}" in meta
 
