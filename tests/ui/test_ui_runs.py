@@ -203,7 +203,7 @@ def test_autocomplete_on_a_failed_run_says_why_instead_of_loading_another(qtbot,
     with qtbot.waitSignal(ac.runs_listed, timeout=10_000):
         ac.refresh_runs(select=2)
     assert ac.run["id"] == 1  # the run shown stays the one that was shown
-    assert "run 2" in ac.model_status.text() and "failed" in ac.model_status.text()
+    assert "run 2" in ac.picker.model_status.text() and "failed" in ac.picker.model_status.text()
 
 
 def test_continue_training_makes_a_child_run_that_starts_where_the_parent_was(qtbot, window, page, home):
