@@ -246,10 +246,21 @@ def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
 
 
 def test_png_export(qtbot, window, page, tmp_path):
+    """The chart is drawn on the GUI thread and written in a worker; a path that cannot be written is said."""
     page.select_runs([1])
     png = tmp_path / "chart.png"
-    assert page.run_actions.export_png(png)
+    with qtbot.waitSignal(page.exported, timeout=10_000) as done:
+        assert page.run_actions.export_png(png) is not None
+    assert str(png) in done.args[0]
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 1000
+    taken = tmp_path / "a folder.png"
+    taken.mkdir()  # the write itself fails (in the worker): a message, no traceback
+    with qtbot.waitSignal(page.problem, timeout=10_000) as problem:
+        page.run_actions.export_png(taken)
+    assert problem.args[0] == "Cannot export the chart" and f"cannot write {taken}" in problem.args[1]
+    with qtbot.waitSignal(page.problem, timeout=1_000) as problem:  # no folder: said before drawing
+        assert page.run_actions.export_png(tmp_path / "nope" / "chart.png") is None
+    assert "does not exist" in problem.args[1]
 
 
 def test_model_export_buttons_write_a_checked_pt2_in_the_background(qtbot, window, page, tmp_path):
