@@ -147,15 +147,15 @@ def test_the_box_is_read_only_without_a_usable_model(qtbot, window, home):
     page = window.autocomplete
     with qtbot.waitSignal(page.model_failed, timeout=30_000):
         page.refresh_runs()
-    assert edit(window).isReadOnly() and not page.continue_button.isEnabled()
+    assert edit(window).isReadOnly() and not page.continue_bar.button.isEnabled()
     qtbot.keyClicks(edit(window), "the cat ")
     assert edit(window).toPlainText() == ""
 
 
 def test_the_box_is_editable_once_a_model_is_loaded(qtbot, window, page):
-    assert not edit(window).isReadOnly() and page.continue_button.isEnabled()
+    assert not edit(window).isReadOnly() and page.continue_bar.button.isEnabled()
     page._set_enabled(False)
-    assert edit(window).isReadOnly() and not page.continue_button.isEnabled()
+    assert edit(window).isReadOnly() and not page.continue_bar.button.isEnabled()
     page._set_enabled(True)
     assert not edit(window).isReadOnly()
 
@@ -203,8 +203,8 @@ def test_pasting_a_megabyte_stays_responsive(qtbot, window, page):
 def test_continue_writes_words(qtbot, window, page):
     box = edit(window)
     qtbot.keyClicks(box, "the cat ")
-    page.words_spin.setValue(5)
-    page.temperature.setValue(20)
+    page.continue_bar.words_spin.setValue(5)
+    page.continue_bar.temperature.setValue(20)
     click(qtbot, window, "continueButton")
     added = box.toPlainText()[len("the cat "):].split()
     assert len(added) == 5

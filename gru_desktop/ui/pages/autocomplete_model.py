@@ -5,7 +5,8 @@ or one part alone — and the run's typing-quality numbers (scored in a worker t
 It owns the run and source pickers (`runCombo`, `sourceCombo`) and the status line (`modelStatus`); the page
 lays them out. It tells the page what happened by its signals and never touches the page: `loaded(run id)` once
 `predictor` is ready, `failed(why)` when the picked run cannot suggest, `source_changed` when the user picks
-what suggests, `quality_changed` when the run's numbers (or their state) changed.
+what suggests, `quality_changed` when the run's numbers (or their state) changed. Its words are in
+`autocomplete_text.py`.
 """
 from __future__ import annotations
 
@@ -15,49 +16,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from ..workers.threads import FunctionWorker, function_job, read_job
+from .autocomplete_text import SOURCE_TIP, elide, quality_text, weights_text
 from .runs_model import run_title
 
 if TYPE_CHECKING:  # torch loads after the window paints (design §3): the predictor's type only for mypy
     from ...core.predict import Predictor
-
-SOURCE_TIP = ("what suggests: the fitted blend of the network with word counts (Kneser–Ney trigram) and the words "
-              "used earlier in your text, and the words that followed moments of your text the network saw as alike, or one "
-              "part alone; λ is the network's share of the two models")
-
-
-def elide(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def weights_text(w) -> str:
-    """The blend's weights in words: a·GRU + b·counts + c·recency cache + d·state cache, and λ."""
-    return (f"p = {w.gru:.2f}·GRU + {w.counts:.2f}·counts + {w.cache:.2f}·recency cache + "
-            f"{w.state:.2f}·state cache; λ = a / (a + b) = {w.lam:.2f}")
-
-
-def quality_text(r: dict) -> str:
-    """The run's typing-quality numbers on its validation text: what suggests (the blend, or the GRU alone),
-    then the GRU's and the counts' own on the same positions."""
-    def pct(x):
-        return "–" if x is None else f"{x:.1%}"
-
-    def ppl(x):
-        return "–" if x is None else f"{x:.1f}"
-
-    blend = r.get("eval_source") == "blend"
-    head = (f"On its validation text ({r['eval_tokens']:,} words): "
-            + (f"blend (λ = {r['blend_lambda']:.2f}) " if blend and r.get("blend_lambda") is not None else
-               "blend " if blend else "GRU alone ")
-            + f"perplexity <b>{ppl(r['eval_perplexity'])}</b>, top-1 <b>{pct(r['eval_top1'])}</b>, "
-              f"top-3 <b>{pct(r['eval_top3'])}</b>, keystroke savings <b>{pct(r['eval_keystroke_savings'])}</b>")
-    if blend:
-        head += (f" · GRU only: perplexity {ppl(r.get('eval_gru_perplexity'))}, top-3 {pct(r.get('eval_gru_top3'))}, "
-                 f"keystroke savings {pct(r.get('eval_gru_keystroke_savings'))}")
-        if r.get("eval_counts_perplexity") is not None:
-            head += (f" · counts only: perplexity {ppl(r['eval_counts_perplexity'])}, "
-                     f"top-3 {pct(r.get('eval_counts_top3'))}")
-    return head
-
 
 class ModelPicker(QObject):
     loaded = Signal(int)  # run id: `predictor` and `run` are the run's now

@@ -24,8 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSlider,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -33,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.stats import percentile
+from ..widgets.continue_bar import ContinueBar
 from .autocomplete import AutocompleteEdit, SuggestionChips
 from .autocomplete_model import ModelPicker
 from .learning_panel import LearningPanel
@@ -120,33 +119,13 @@ class AutocompletePage(QWidget):
         lv.addWidget(self.edit, 1)
         self.chips = SuggestionChips()
         lv.addWidget(self.chips)
-        opts = QHBoxLayout()
+        self.continue_bar = ContinueBar()  # Continue: the model writes the next words
+        self.continue_bar.requested.connect(self.continue_text)
         self.ghost_check = QCheckBox("Ghost text", objectName="ghostCheck",
                                      toolTip="show the rest of the top suggestion in grey after the cursor")
         self.ghost_check.toggled.connect(self._ghost_toggled)
-        opts.addWidget(self.ghost_check)
-        opts.addStretch(1)
-        self.continue_button = QPushButton("Continue", objectName="continueButton",
-                                           toolTip="let the model write the next words (sampled)")
-        self.continue_button.clicked.connect(self.continue_text)
-        opts.addWidget(self.continue_button)
-        self.words_spin = QSpinBox(objectName="continueWordsSpin", minimum=1, maximum=200, value=10, suffix=" words")
-        opts.addWidget(self.words_spin)
-        lv.addLayout(opts)
-        opts = QHBoxLayout()  # a second row keeps the page usable in a narrow window
-        opts.addStretch(1)
-        opts.addWidget(QLabel("temperature"))
-        self.temperature = QSlider(Qt.Orientation.Horizontal, objectName="temperatureSlider", minimum=20, maximum=150,
-                                   value=80, toolTip="low: safe, repetitive words; high: surprising ones")
-        self.temperature.setFixedWidth(110)
-        self.temperature_label = QLabel("0.80")
-        self.temperature.valueChanged.connect(lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
-        opts.addWidget(self.temperature)
-        opts.addWidget(self.temperature_label)
-        self.topk_spin = QSpinBox(objectName="topKSpin", minimum=0, maximum=1000, value=40, prefix="top-k ",
-                                  toolTip="sample only among the k most likely words (0 = all)")
-        opts.addWidget(self.topk_spin)
-        lv.addLayout(opts)
+        self.continue_bar.first_row.insertWidget(0, self.ghost_check)
+        lv.addWidget(self.continue_bar)
         lv.addWidget(self.learning.options)
         split.addWidget(left)
         self.trace_view = PredictionTraceView()
@@ -194,7 +173,7 @@ class AutocompletePage(QWidget):
 
     def _set_enabled(self, on: bool) -> None:
         """With no usable model the box is read-only (its text can still be selected and copied)."""
-        self.continue_button.setEnabled(on)
+        self.continue_bar.button.setEnabled(on)
         self.edit.setReadOnly(not on)
         if not on:
             self.chips.set_suggestions([])
@@ -294,8 +273,8 @@ class AutocompletePage(QWidget):
     def continue_text(self) -> None:
         if self.predictor is None:
             return
-        words = self.predictor.sample(self.edit.text_for_predictor(), self.words_spin.value(),
-                                      temperature=self.temperature.value() / 100, top_k=self.topk_spin.value())
+        n, temperature, top_k = self.continue_bar.choices()
+        words = self.predictor.sample(self.edit.text_for_predictor(), n, temperature=temperature, top_k=top_k)
         before = self.edit.text_before_cursor()
         lead = "" if not before or before[-1].isspace() else " "
         self.edit.textCursor().insertText(lead + " ".join(words) + " ")
