@@ -3,10 +3,10 @@
 - *Learn as you type* (on by default, per data folder): every word finished in the box — typed, then a space
   or punctuation, or accepted from a chip — is first checked against the personal part (held out) and then
   learned (`core/learner.py`). The counts live on the GUI thread (a learn is a few dict updates); what changed
-  is written to the database by a worker, batched every `FLUSH_MS`. Unticked: nothing is learned or stored.
+  is written to the database in workers (`LearnedStore`), batched every `FLUSH_MS`. Unticked: nothing is
+  learned or stored.
 - *What I learned* (`learned_list.py`): the learned words and phrases, read from the database in a worker, with
   *Forget* (the selected word's rows, or a phrase's), *Forget all* (one transaction) and *Pause learning*.
-  What changed is written by a `LearnedStore` (workers/learned_store.py), in workers.
 - *Time saved at your speed*: the median time between keys in the box and the keystroke-level model of
   `core/time_saved.py`; *Show suggestions only when at least p*, with what it does to keystroke savings and
   wrong suggestions over the last words typed.
