@@ -100,7 +100,7 @@ def _launch_gui(home=None) -> int:
 
         os.environ[HOME_ENV] = str(home)
     try:
-        from ..ui.window.app import main as gui_main
+        from ..ui.window.app import run as gui_main
     except ImportError as exc:  # e.g. Qt's system libraries missing: say which, no traceback
         print(f"error: cannot start the window: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,7 +13,7 @@ def test_window_gets_the_home_given_on_the_command_line(tmp_path, monkeypatch, a
 
     monkeypatch.setenv(HOME_ENV, "/the/folder/from/the/environment")  # restored after the test
     seen = []
-    monkeypatch.setattr(app, "main", lambda: seen.append(__import__("os").environ[HOME_ENV]) or 0)
+    monkeypatch.setattr(app, "run", lambda: seen.append(__import__("os").environ[HOME_ENV]) or 0)
     assert cli.main([a.format(tmp=tmp_path) for a in argv]) == 0
     expected = str(tmp_path) if argv else "/the/folder/from/the/environment"
     assert seen == [expected]
