@@ -85,6 +85,22 @@ def test_curves_can_be_drawn_one_at_a_time(plot):
     assert list(x) == [1, 2]
 
 
+def test_repaints_wait_for_the_last_curve_and_the_range_is_the_datas(plot):
+    """One repaint for a whole comparison, not one per curve (each redrew every curve so far), and the ranges
+    set once from the data, not by pyqtgraph's auto range at the repaint."""
+    plot.begin(SERIES)
+    assert not plot.updatesEnabled()
+    while plot.draw_next():
+        assert not plot.updatesEnabled()
+    assert plot.updatesEnabled()
+    (x0, x1), (y0, y1) = plot.loss_plot.viewRange()
+    assert x0 < 1 and 3 < x1 < 3.5 and y0 < 4.2 < 6.2 < y1 < 6.5
+    (_, _), (a0, a1) = plot.acc_plot.viewRange()
+    assert a0 < 8 and 30 < a1 < 33  # percent
+    plot.begin({})
+    assert plot.updatesEnabled() and plot.draw_next() is False
+
+
 def test_missing_and_nan_values_are_skipped(plot):
     r = rows([(6.0, float("nan")), (5.0, 5.5)], [(0.1, None), (0.2, 0.15)])
     plot.set_runs({"r": r})
