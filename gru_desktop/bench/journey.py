@@ -122,7 +122,7 @@ def journey(corpus: list[str], runs: int = 1000, parts: tuple[str, ...] = ("corp
         result["small corpus"] = rec.summary("small corpus")
     if "runs" in parts:
         result[f"{runs} runs"] = rec.summary(f"{runs} runs")
-    result["per action"] = per_action(rec.ticks)  # the worst tick in each action's own window
+    result["per action"] = per_action(rec.ticks, cpu=rec.cpu)  # the worst tick in each action's own window
     result["per action table"] = action_table(result["per action"]).splitlines()
     return result
 

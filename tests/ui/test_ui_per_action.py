@@ -19,3 +19,11 @@ def test_each_action_reports_its_own_worst_tick_against_its_budget():
     table = action_table(list(rows.values())).splitlines()
     assert table[0].split() == ["action", "worst", "ms", "budget", "ticks"]
     assert table[2].endswith("OVER") and not table[1].endswith("OVER")
+
+
+def test_the_gui_threads_own_cpu_time_per_action_when_given():
+    ticks = [(70.0, "select all", "runs"), (5.0, "select all", "runs"), (2.0, "closing", "runs")]
+    rows = per_action(ticks, cpu=[3.0, 12.5, 0.4])
+    assert [(r["worst_ms"], r["worst_cpu_ms"]) for r in rows] == [(70.0, 12.5), (2.0, 0.4)]
+    table = action_table(rows).splitlines()
+    assert table[0].split()[-3:] == ["GUI", "CPU", "ms"] and table[1].split()[-2:] == ["12.5", "OVER"]
