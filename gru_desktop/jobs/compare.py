@@ -34,6 +34,8 @@ def compare_data(db, runs: list[dict]) -> Comparison:
     """Read the runs' epochs and diff their settings (run dicts as `storage.list_runs` gives them)."""
     from .exports import run_series  # here, not at the top: `exports` loads storage, after the window's first paint
 
+    if not runs:  # nothing selected any more: an empty chart and diff (run_series refuses no runs)
+        return Comparison()
     series = run_series(db, [r["id"] for r in runs])
     return Comparison(series, settings_rows(runs, False), settings_rows(runs, True))
 

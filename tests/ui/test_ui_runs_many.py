@@ -45,6 +45,9 @@ def test_more_runs_than_the_chart_shows_compares_the_first_and_says_so(qtbot, pa
         page.select_runs([3, 4])
     assert note.isHidden() and len(plot.labels) == 2
     assert len([c for c in plot.loss_plot.listDataItems() if c.isVisible()]) == 4  # the rest hidden, kept
+    with qtbot.waitSignal(page.compare.compared, timeout=10_000):
+        page.table.clearSelection()
+    assert note.isHidden() and plot.labels == [] and page.diff.columnCount() == 0  # an empty chart, no error
 
 
 def test_sorting_a_column_keeps_the_selection_and_filters_still_apply(qtbot, page):

@@ -47,6 +47,7 @@ class CompareArea(QSplitter):
         self._job = None  # the worker reading the current selection's curves and settings
         self._waiting = False  # for that worker's result
         self._comparison = None
+        self._note = ""  # what to say about the selected runs not compared (compared()), shown with the comparison
         self._diff_runs: list[dict] = []  # the runs whose settings the diff shows
         self._settle = QTimer(self, singleShot=True, interval=SELECTION_SETTLE_MS)
         self._settle.timeout.connect(self._start)
@@ -117,11 +118,15 @@ class CompareArea(QSplitter):
     # --- the selection ------------------------------------------------------------------------------------
     def show_runs(self, runs: list[dict]) -> None:
         """Compare these runs (all the selected ones, in the table's order): the first MAX_COMPARED."""
-        shown, note = compared(runs)
-        self.note.setText(note)
-        self.note.setVisible(bool(note))
+        shown, self._note = compared(runs)
         self.runs = shown
         self._settle.start()
+
+    def _show_note(self) -> None:
+        """The note on how many runs are compared, shown with the comparison it is about: showing or hiding it
+        resizes the chart, which then repainted the old curves too (~30–45 ms with 8 runs, busy machine)."""
+        self.note.setText(self._note)
+        self.note.setVisible(bool(self._note))
 
     def _start(self) -> None:
         runs, home = [dict(r) for r in self.runs], self.home
@@ -129,6 +134,7 @@ class CompareArea(QSplitter):
             self._job.stop_event.set()  # superseded: its result is ignored
         if not runs and self.plot is None:
             self._job, self._waiting, self._comparison = None, False, None
+            self._show_note()
             self._show_diff()
             self._update_suggestions()
             self.compared.emit()
@@ -151,7 +157,8 @@ class CompareArea(QSplitter):
         self._comparison, self._diff_runs = comparison, worker.runs
         self._show_diff()
         if comparison.series or self.plot is not None:
-            self.ensure_plot().begin(comparison.series)
+            self.ensure_plot().begin(comparison.series)  # holds the chart's repaints until its last curve
+        self._show_note()
         self._draw_next()
 
     def _failed(self, worker, message: str) -> None:
