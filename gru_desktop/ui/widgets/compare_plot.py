@@ -65,6 +65,10 @@ class ComparePlot(StagedPlot):
         self.legend = self.loss_plot.addLegend(offset=(-10, 10))
         self._apply_palette()
         self.acc_plot.setLimits(yMin=-5, yMax=105)
+        # Left axes of a fixed width: sized to their tick labels, they changed width after a repaint that showed
+        # other values (4.5 → 10), which laid the plots out again and repainted them a second time.
+        for p in (self.loss_plot, self.acc_plot):
+            p.getAxis("left").setWidth(48)
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.labels: list[str] = []
         self._pool: list[dict[str, pg.PlotDataItem]] = []  # the curves of run slot i, reused
