@@ -125,3 +125,12 @@ def test_export_png_to_missing_folder_names_the_path(plot, tmp_path):
     target = tmp_path / "nope" / "chart.png"
     with pytest.raises(UserError, match="nope"):
         plot.export_png(target)
+
+
+def test_the_exported_image_lays_out_the_legends_last_run_too(plot):
+    """The CLI renders right after set_runs: the legend's last row (two columns from five runs on) was not laid
+    out yet and sat on the first."""
+    plot.set_runs({f"{k}: run {k}": SERIES["1: small"] for k in range(8)})
+    plot.render_image(400)
+    (_, first), (_, last) = plot.legend.items[0], plot.legend.items[-1]
+    assert last.pos().y() > first.pos().y()

@@ -190,6 +190,9 @@ class ComparePlot(StagedPlot):
         if not self.isVisible():  # never shown (the CLI): lay the plots out for the widget's size first
             pg.GraphicsView.resizeEvent(self, None)
             self.ci.layout.activate()
+        # the legend's rows as laid out now (its last one, added just before, still sat at the top left)
+        self.legend.layout.activate()
+        self.legend.updateSize()
         exporter = pg.exporters.ImageExporter(self.scene())
         exporter.parameters()["width"] = int(width)
         # The widget itself is transparent; an image needs a background: the theme's window colour.
