@@ -61,6 +61,11 @@ def test_sorting_a_column_keeps_the_selection_and_filters_still_apply(qtbot, pag
     assert page.proxy.rowCount() == 4
     shown = [page.proxy.index(r, col).data() for r in range(4)]
     assert shown == sorted(shown)
+    page.table.selectAll()  # the filtered rows only, mapped to the model's rows
+    assert sorted(r["name"] for r in page.selected_runs()) == ["run 1", "run 10", "run 11", "run 12"]
+    page.proxy.set_text("")
+    page.table.selectAll()
+    assert len(page.selected_runs()) == RUNS
 
 
 def test_clear_token_cache_shows_its_size_and_asks_first(qtbot, home, make_window, tmp_path):

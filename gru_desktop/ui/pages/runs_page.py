@@ -275,7 +275,10 @@ class RunsPage(QWidget):
         proxy = self.proxy
         ranges = self.table.selectionModel().selection()
         proxy_rows = {r for i in range(ranges.count()) for r in range(ranges.at(i).top(), ranges.at(i).bottom() + 1)}
-        rows = sorted(proxy.mapToSource(proxy.index(r, 0)).row() for r in proxy_rows)
+        if proxy.sortColumn() < 0 and proxy.rowCount() == self.model.rowCount():
+            rows = sorted(proxy_rows)  # no row filtered out, none sorted by the proxy (the model sorts): the same rows
+        else:  # (mapToSource for each of 1,000 rows: 10–17 ms of select all, busy machine)
+            rows = sorted(proxy.mapToSource(proxy.index(r, 0)).row() for r in proxy_rows)
         model_rows = self.model.rows
         return [(model_rows[r]["kind"], model_rows[r]["id"]) for r in rows if r < len(model_rows)]
 
