@@ -105,6 +105,11 @@ class Windows:
         """(S,) int64 words (= targets) of each chosen sentence (built when asked for)."""
         return self._lengths(0, len(self.sentences))
 
+    def sentence_lengths(self, k: np.ndarray) -> np.ndarray:
+        """(len(k),) int64 words of chosen sentences `k` (indices into the chosen ones), without `sent_len`."""
+        s = self.sentences[np.asarray(k, dtype=np.int64)]
+        return (self.starts[s + 1] - self.starts[s]).astype(np.int64)
+
     def is_segment_start(self, idx: np.ndarray) -> np.ndarray:
         """(b,) bool: window `idx` starts a segment (its lane's state starts at zero)."""
         seg = self.segment_starts

@@ -61,6 +61,9 @@ def test_schedule_is_the_same_in_blocks(monkeypatch):
     for chosen in (np.arange(2_000), np.sort(np.random.default_rng(1).choice(2_000, 700, replace=False))):
         w = make_windows(ids, starts, chosen.astype(np.int32), 10)
         assert w.win_first.dtype == np.int32 and w.segment_starts.dtype == np.int32
+        lengths = starts[chosen + 1] - starts[chosen]
+        assert np.array_equal(w.sent_len, lengths) and np.array_equal(w.sent_start, starts[chosen])
+        assert np.array_equal(w.sentence_lengths(np.array([5, 0, 3])), lengths[[5, 0, 3]])
         for B in (1, 16, 64, 5_000):  # 5,000 lanes: more than segments
             for seed in (None, 0, 5):
                 rng, ref_rng = (None, None) if seed is None else (np.random.default_rng(seed), np.random.default_rng(seed))
