@@ -24,6 +24,8 @@ from .adapt_weight import OnlineWeight
 from .personal import BOS_TOKEN, PersonalCounts
 from .vocab import UNK, Vocab, is_word
 
+ROWS_KEPT = 4  # rows remembered (PersonalView.row)
+
 
 class _Followers:
     """The words seen after one context, as arrays the query reads without a Python loop: slot, inflated
@@ -55,7 +57,7 @@ class PersonalView:
         self.V = len(vocab)
         self._generation = -1
         self._log_pos = 0
-        self._row_cache: tuple | None = None
+        self._rows: list[tuple] = []  # the last few rows: ((counts version, context), row), most recent last
 
     def _rebuild(self) -> None:
         self.new_words: list[str] = []  # slot V + i → word
@@ -134,8 +136,10 @@ class PersonalView:
         is learned yet. (The same context and counts again: the same array, not recomputed.)"""
         ctx = tuple(([BOS_TOKEN, BOS_TOKEN] + [w for w in context])[-2:])
         key = (self.counts.version, ctx)
-        if self._row_cache is not None and self._row_cache[0] == key:
-            return self._row_cache[1]
+        for k, (was, p) in enumerate(self._rows):  # the chips' context and the learner's, a word apart
+            if was == key:
+                self._rows.append(self._rows.pop(k))
+                return p
         self.sync()
         n = self.V + len(self.new_words)
         total = float(self.uni[:n].sum())
@@ -156,7 +160,8 @@ class PersonalView:
             c_sum, t = float(values.sum()), int(ok.sum())
             p = p * (t / (c_sum + t))
             np.add.at(p, slots[ok], values / (c_sum + t))
-        self._row_cache = (key, p)
+        self._rows.append((key, p))
+        del self._rows[:-ROWS_KEPT]
         return p
 
 

@@ -16,7 +16,7 @@ from typing import overload
 import numpy as np
 import torch
 
-from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, cache_row, mix
+from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, mix
 from .blend_stream import sentence_states, state_row
 from .config import TrainConfig
 from .model import GRULanguageModel
@@ -56,17 +56,21 @@ class Predictor:
         # the fifth part (design §17): what the user typed, mixed into what suggests ("blend", or the GRU when
         # the run has no counts) with its online-fitted weight; None: not learning
         self.personal = personal
-        self._extras: tuple[torch.Tensor, NewWords] | None = None  # learned new words, for `top_k`
         self.source = source or ("blend" if blend is not None else "gru")
         if self.source not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {self.source!r}")
         if self.source != "gru" and blend is None:
             raise ValueError(f"source {self.source!r} needs the run's counts")
         self._history: tuple[str, list[int]] = ("", [])  # text before the sentence → its ids (cache input)
+        self._history_arr = np.zeros(0, dtype=np.int64)  # the same ids as an array (a keystroke's bincount)
         # and, for the state cache, the GRU outputs of its last STATE_WINDOW positions and the words after them
         self._history_states: tuple[torch.Tensor, torch.Tensor] | None = None
         self._needs_states = blend is not None and blend.weights.state > 0
-        self._mixed: tuple | None = None  # (source, ids, text before) → the last mixed distribution
+        # the last few mixed distributions: (source, ids, text before, personal key) → (probabilities, new
+        # words); a few, not one, so the trace's sources and the learner's look at the word just finished do
+        # not push out the chips' own, which the next letter typed needs again
+        self._mixed: list[tuple] = []
+        self._bases: list[tuple] = []  # the same without the personal part (float64), for the learner's check
         self._not_suggestable = torch.from_numpy(~vocab.suggestable)
         self._ids: list[int] = []  # tokens fed after <bos>
         self._states: list[torch.Tensor] = []  # state after <bos> and after each fed token
@@ -101,7 +105,7 @@ class Predictor:
     def _advance(self, ids: list[int], limit: int | None) -> torch.Tensor | None: ...
 
     def _advance(self, ids: list[int], limit: int | None = None) -> torch.Tensor | None:
-        """Make the cache hold exactly `ids`; return the next-word probabilities (V,).
+        """Make the cache hold `ids` (and perhaps tokens fed after them); return the next-word probabilities (V,).
 
         With `limit`, run at most that many GRU steps and return None if more are needed (a GUI can
         catch up with a pasted page a slice at a time, calling again until it gets probabilities).
@@ -117,6 +121,8 @@ class Predictor:
             if a != b:
                 break
             same += 1
+        if same == len(ids):  # what is fed so far, or a part of it (the learner's look back at a word just
+            return self._probs[same]  # finished): kept, so going forward again costs no step
         del self._ids[same:], self._states[same + 1 :], self._probs[same + 1 :]
         todo = ids[same:]
         if limit is not None and len(todo) > limit:
@@ -161,20 +167,26 @@ class Predictor:
             part = None
         if (source == "gru" or blend is None) and part is None:
             return gru
-        key = (source, tuple(ctx.ids), ctx.before, part.key() if part is not None else None)
-        if self._mixed is not None and self._mixed[0] == key and self._mixed[1] is gru:
-            return self._mixed[2]  # a letter typed into a word: the same words before it, the same distribution
-        if source == "gru" or blend is None:
-            base = gru.numpy().astype(np.float64)
-        else:
-            base = self._mix(gru, ctx, source, blend)
+        ids = tuple(ctx.ids)
+        key = (source, ids, ctx.before, part.key() if part is not None else None)
+        hit = _recall(self._mixed, key, gru)
+        if hit is not None:  # a letter typed into a word: the same words before it, the same distribution
+            return hit[0]
+        base_key = (source, ids, ctx.before)
+        base = _recall(self._bases, base_key, gru)  # the same context without the personal part, or before
+        if base is None:  # a word was learned: only the personal part is mixed again
+            if source == "gru" or blend is None:
+                base = gru.numpy().astype(np.float64)
+            else:
+                base = self._mix(gru, ctx, source, blend)
+            _remember(self._bases, base_key, gru, base)
+        new = None
         if part is not None:
             mixed, new = part.mix(base, ctx.tokens)
             out = torch.from_numpy(mixed).float()
-            self._extras = (out, new) if new is not None else None
         else:
             out = torch.from_numpy(base).float()
-        self._mixed = (key, gru, out)
+        _remember(self._mixed, key, gru, (out, new))
         return out
 
     def _mix(self, gru: torch.Tensor, ctx: Context, source: str, blend: Blend) -> np.ndarray:
@@ -202,8 +214,16 @@ class Predictor:
     def cache_row(self, ctx: Context) -> np.ndarray | None:
         """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
         suggestable = self.vocab.suggestable
-        kept = self._history_ids(ctx.before) + [i for i in ctx.ids if suggestable[i]]
-        return cache_row(kept, suggestable, len(self.vocab))
+        self._history_ids(ctx.before)
+        now = [i for i in ctx.ids if suggestable[i]][-CACHE_WINDOW:]  # this sentence's: a few words
+        room = CACHE_WINDOW - len(now)  # the rest of the window from the text before (already filtered)
+        older = self._history_arr[-room:] if room > 0 else self._history_arr[:0]
+        if not now and not older.size:
+            return None
+        # the same shares as blend.cache_row over those ids, without a Python loop over the window
+        row = np.bincount(np.concatenate([older, np.asarray(now, dtype=np.int64)]), minlength=len(self.vocab))
+        row = row.astype(np.float64)
+        return row / row.sum()
 
     def state_row(self, ctx: Context) -> np.ndarray | None:
         """The state cache: earlier positions of the text (earlier sentences, then this one) whose GRU output
@@ -243,6 +263,7 @@ class Predictor:
         ids = [i for sent in sentences for i in sent if suggestable[i]]
         ids = ((old_ids if grown else []) + ids)[-CACHE_WINDOW:]
         self._history = (before, ids)
+        self._history_arr = np.asarray(ids, dtype=np.int64)
         if self._needs_states:  # the GRU reads only the new sentences (at most the last STATE_WINDOW tokens)
             sentences = _last_tokens(sentences, STATE_WINDOW)
             keys, words = sentence_states(self.model, sentences)
@@ -265,9 +286,11 @@ class Predictor:
         return self._top_k(probs, prefix, k)
 
     def new_words(self, probs: torch.Tensor) -> NewWords | None:
-        """The learned new words that go with `probs` (the last mixed distribution), if any."""
-        extras = self._extras
-        return extras[1] if extras is not None and extras[0] is probs else None
+        """The learned new words that go with `probs` (one of the last mixed distributions), if any."""
+        for _, _, (out, new) in self._mixed:  # the learned new words, for `top_k`
+            if out is probs:
+                return new
+        return None
 
     def _top_k(self, probs: torch.Tensor, prefix: str, k: int) -> list[Suggestion]:
         if prefix:
@@ -312,3 +335,22 @@ def _last_tokens(sentences: list[list[int]], n: int) -> list[list[int]]:
         if total >= n:
             return sentences[k:]
     return sentences
+
+
+MEMO = 6  # mixed distributions remembered (see Predictor._mixed)
+
+
+def _recall(memo: list[tuple], key: tuple, gru: torch.Tensor):
+    """The value remembered for `key` computed from this very GRU distribution, or None (most recent last)."""
+    for k in range(len(memo) - 1, -1, -1):
+        entry = memo[k]
+        if entry[1] is gru and entry[0] == key:
+            if k != len(memo) - 1:
+                memo.append(memo.pop(k))
+            return entry[2]
+    return None
+
+
+def _remember(memo: list[tuple], key: tuple, gru: torch.Tensor, value) -> None:
+    memo.append((key, gru, value))
+    del memo[:-MEMO]
