@@ -40,17 +40,30 @@ def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, new: NewWords | None
     elif new is not None:
         found = new.probability(word)
         p_t = found if found is not None and found > 0 else -1.0
+    # Only how many shown words beat the target (fewer than 3?) and how many are shown (at most 3) matter,
+    # so each prefix's three most likely suggestable words answer every threshold: computed once per prefix
+    # (k letters typed), not once per threshold, and only for the prefixes a threshold reaches.
+    tops: list[np.ndarray] = []
+
+    def top3(k: int) -> np.ndarray:
+        while len(tops) <= k:
+            j = len(tops)
+            if j == 0:
+                q = probs[suggestable]
+            else:
+                ids = vocab.ids_with_prefix(word[:j])
+                q = probs[ids[suggestable[ids]]]
+            tops.append(q if q.size <= 3 else np.partition(q, q.size - 3)[q.size - 3:])
+        return tops[k]
+
     out = []
     for thr in thresholds:
         wrong, keys = 0, len(word) + 1
-        shown_ok = suggestable & (probs >= thr) if thr > 0 else suggestable
         for k in range(len(word)):
-            prefix = word[:k]
-            ids = None if k == 0 else vocab.ids_with_prefix(prefix)
-            ok = shown_ok if ids is None else shown_ok[ids]
-            pk = probs if ids is None else probs[ids]
-            new_rivals, new_shown = new.count(prefix, p_t, thr) if new is not None else (0, 0)
-            rivals = int((ok & (pk > p_t)).sum()) + new_rivals
+            t = top3(k)
+            ok = t >= thr
+            new_rivals, new_shown = new.count(word[:k], p_t, thr) if new is not None else (0, 0)
+            rivals = int((ok & (t > p_t)).sum()) + new_rivals
             shown = min(3, int(ok.sum()) + new_shown)
             if p_t >= thr and p_t >= 0 and rivals < 3:
                 wrong += shown - 1  # the chips beside it
@@ -77,9 +90,11 @@ class Learner:
         # page's time saved and its threshold table (kept in memory only, also while paused)
         self.recent: deque[tuple[int, list[tuple[int, int]]]] = deque(maxlen=RECENT_WORDS)
 
-    def finished(self, predictor, text_before: str, word: str, learn: bool = True) -> list[tuple]:
+    def finished(self, predictor, text_before: str, word: str, learn: bool = True,
+                 paused: bool | None = None) -> list[tuple]:
         """Check the personal part on `word` (typed after `text_before`), then learn it (`learn` False: only
-        the check — the bench's and tests' way to hold the personal part fixed). Returns the changed keys."""
+        the check — the bench's and tests' way to hold the personal part fixed). `paused`: whether learning
+        was paused when the word was typed (None: the counts' state now). Returns the changed keys."""
         part = self.part
         ctx = predictor.context(text_before)
         token = word.lower() if predictor.config.lowercase else word
@@ -87,7 +102,7 @@ class Learner:
         tally = typing_keys(probs.numpy(), token, predictor.vocab, predictor.new_words(probs), THRESHOLDS)
         if tally is not None:
             self.recent.append((len(token) + 1, tally))
-        if part is None or part.counts.paused:
+        if part is None or part.counts.paused or paused:
             return []
         counts = part.counts
         tokens = list(ctx.tokens)
