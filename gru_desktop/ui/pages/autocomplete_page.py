@@ -59,6 +59,7 @@ class AutocompletePage(ModelPicker, QWidget):
         self.latencies_ms: list[float] = []
         self.prefix = ""  # the half-typed word the chips complete
         self._last_text: str | None = None
+        self.dismissed = False  # the chips were dismissed (Escape): only the next keystroke shows them again
         self._load_worker = self._eval_worker = self._list_worker = None
         self._catching_up = False
         self.serve_dialog = None  # ServeDialog, made on first use (serve_dialog.py)
@@ -180,7 +181,7 @@ class AutocompletePage(ModelPicker, QWidget):
     # --- what suggests: blend, GRU or counts ----------------------------------------------------------------
     # --- typing-quality numbers -------------------------------------------------------------------------
     # --- suggestions ------------------------------------------------------------------------------------
-    def update_suggestions(self, *_) -> None:
+    def update_suggestions(self, *_, timed: bool = True) -> None:
         if self.predictor is None:
             return
         t0 = time.perf_counter()
@@ -188,6 +189,7 @@ class AutocompletePage(ModelPicker, QWidget):
         if text == self._last_text and not self._catching_up:
             return  # a keystroke fires textChanged and cursorPositionChanged: compute once
         self._last_text = text
+        self.dismissed = False
         ctx = self.predictor.context(text)
         if self.predictor.pending(ctx.ids) > CATCH_UP_STEPS:
             self._catching_up = True  # the old suggestions stay until the predictor has caught up
@@ -195,12 +197,14 @@ class AutocompletePage(ModelPicker, QWidget):
             return
         gru = self.predictor.advance(ctx.ids)
         self._show(gru, ctx)
-        self.latencies_ms.append((time.perf_counter() - t0) * 1000)  # shown with the trace, throttled
+        if timed:  # a keystroke's (shown with the trace, throttled)
+            self.latencies_ms.append((time.perf_counter() - t0) * 1000)
 
-    def refresh_suggestions(self) -> None:
-        """Compute the chips again for the same text (what suggests changed: forgotten words, the threshold)."""
+    def refresh_suggestions(self, timed: bool = True) -> None:
+        """Compute the chips again for the same text (what suggests changed: forgotten words, the threshold,
+        a word learned — `timed` False: not a keystroke, so not in the page's keystroke latency)."""
         self._last_text = None
-        self.update_suggestions()
+        self.update_suggestions(timed=timed)
 
     def _catch_up(self) -> None:
         if self.predictor is None:
@@ -247,6 +251,7 @@ class AutocompletePage(ModelPicker, QWidget):
 
     def dismiss(self) -> None:
         self._last_text = None  # the next keystroke computes them again
+        self.dismissed = True
         self.chips.set_suggestions([])
         self.edit.has_suggestions = False
         self.edit.set_ghost("")
