@@ -216,7 +216,8 @@ def sentence_states(model: GRULanguageModel, sentences: list[list[int]]) -> tupl
         words.extend(sent)
     if not seqs:
         return torch.zeros(0, model.gru.hidden_size), torch.zeros(0, dtype=torch.int64)
-    return _run_group(model, seqs), torch.tensor(words, dtype=torch.int64)
+    with torch.inference_mode():  # no autograd graph: this runs at a keystroke
+        return _run_group(model, seqs), torch.tensor(words, dtype=torch.int64)
 
 
 def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor, theta: float, V: int,

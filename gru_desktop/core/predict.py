@@ -266,11 +266,33 @@ class Predictor:
         self._history_arr = np.asarray(ids, dtype=np.int64)
         if self._needs_states:  # the GRU reads only the new sentences (at most the last STATE_WINDOW tokens)
             sentences = _last_tokens(sentences, STATE_WINDOW)
-            keys, words = sentence_states(self.model, sentences)
+            keys, words = self._sentence_states(sentences)
             if grown and self._history_states is not None:
                 keys, words = torch.cat([self._history_states[0], keys]), torch.cat([self._history_states[1], words])
             self._history_states = (keys[-STATE_WINDOW:], words[-STATE_WINDOW:])
         return ids
+
+    def _sentence_states(self, sentences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """`sentence_states` of these sentences; for the last one, the GRU outputs this predictor already has
+        where it fed that sentence's tokens (the one just finished, typed here), so a sentence's end costs the
+        steps it has not seen (usually none or one) instead of running the GRU over the whole sentence again."""
+        last = max((k for k, sent in enumerate(sentences) if sent), default=-1)
+        if last < 0 or not self._states:
+            return sentence_states(self.model, sentences)
+        sent = sentences[last]
+        fed = 0  # tokens of the sentence (all but its last: the GRU's inputs) this predictor has fed
+        for a, b in zip(self._ids, sent[:-1], strict=False):
+            if a != b:
+                break
+            fed += 1
+        if (fed == 0 and len(sent) > 1) or PAD in sent[:-1]:  # nothing to reuse (or a token training replaces)
+            return sentence_states(self.model, sentences)
+        keys, words = sentence_states(self.model, sentences[:last])
+        own = self._outs[: fed + 1]  # outputs after <bos> and each fed token
+        if fed < len(sent) - 1:
+            more, _, _ = self.model.run(sent[fed:-1], self._states[fed])
+            own = torch.cat([own, more])
+        return torch.cat([keys, own]), torch.cat([words, torch.tensor(sent, dtype=torch.int64)])
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
         """The k most likely next words, or completions of the half-typed word; never a reserved token."""
