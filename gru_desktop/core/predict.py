@@ -21,7 +21,8 @@ from .blend_stream import sentence_states, state_row
 from .config import TrainConfig
 from .model import GRULanguageModel
 from .personal_view import NewWords, PersonalPart
-from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
+from .step_numpy import NumpyStep
+from .vocab import BOS, PAD, Vocab, partial_word, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
 HISTORY_CHARS = 20_000  # the recency cache reads at most this much text before the sentence
@@ -72,11 +73,15 @@ class Predictor:
         self._mixed: list[tuple] = []
         self._bases: list[tuple] = []  # the same without the personal part (float64), for the learner's check
         self._not_suggestable = torch.from_numpy(~vocab.suggestable)
+        self._n_suggestable = int(vocab.suggestable.sum())
         self._ids: list[int] = []  # tokens fed after <bos>
+        self._tokenized: tuple[str, list[str], list[int]] = ("", [], [])  # the last sentence read, its tokens, ids
         self._states: list[torch.Tensor] = []  # state after <bos> and after each fed token
         self._outs = torch.empty(0)
         self._probs: list[torch.Tensor | None] = []  # next-word probabilities at each of those points
         self.steps = 0  # GRU steps run, for tests and the latency probe
+        # a step in numpy where the model allows (step_numpy.py: a third of torch's cost at a keystroke)
+        self._numpy = NumpyStep(self.model) if NumpyStep.usable(self.model) else None
 
     # --- reading the text -------------------------------------------------------------------
     def context(self, text: str) -> Context:
@@ -89,14 +94,29 @@ class Predictor:
         before = full[: len(full) - len(sentence)] if self.blend is not None else ""
         prefix = ""
         if sentence and not sentence[-1].isspace():
-            m = PARTIAL_WORD_RE.search(sentence)
+            m = partial_word(sentence)
             if m:
                 prefix = m.group(0)
                 sentence = sentence[: m.start()]
         if lower:
             prefix = prefix.lower()
-        tokens = tokenize_sentence(sentence, tk, lower)
-        return Context(tokens, self.vocab.encode(tokens), prefix, before)
+        tokens, ids = self._tokenize(sentence)
+        return Context(tokens, ids, prefix, before)
+
+    def _tokenize(self, sentence: str) -> tuple[list[str], list[int]]:
+        """The sentence's tokens and ids: the last ones again while letters of a word are typed, and only the
+        new words when it grew after white space (no token spans white space, so the old ones stay)."""
+        tk, lower = self.config.tokenizer, self.config.lowercase
+        old, tokens, ids = self._tokenized
+        if sentence != old:
+            if old and old[-1].isspace() and sentence.startswith(old):
+                more = tokenize_sentence(sentence[len(old):], tk, lower)
+                tokens, ids = tokens + more, ids + self.vocab.encode(more)
+            else:
+                tokens = tokenize_sentence(sentence, tk, lower)
+                ids = self.vocab.encode(tokens)
+            self._tokenized = (sentence, tokens, ids)
+        return list(tokens), list(ids)  # copies: callers may change theirs
 
     # --- the model, incrementally -----------------------------------------------------------
     @overload
@@ -111,16 +131,11 @@ class Predictor:
         catch up with a pasted page a slice at a time, calling again until it gets probabilities).
         """
         if not self._states:
-            logits, state = self.model.step(BOS, None)
-            self.steps += 1
-            self._states, self._probs = [state], [torch.softmax(logits, 0)]
+            probs, state = self._step(BOS, None)
+            self._states, self._probs = [state], [probs]
             self._outs = torch.empty(64, state.shape[-1])  # top layer's output at each point: the state cache's
             self._outs[0] = state[-1, 0]                 # keys, kept in one tensor (no per-keystroke stacking)
-        same = 0
-        for a, b in zip(self._ids, ids, strict=False):
-            if a != b:
-                break
-            same += 1
+        same = _common(self._ids, ids)
         if same == len(ids):  # what is fed so far, or a part of it (the learner's look back at a word just
             return self._probs[same]  # finished): kept, so going forward again costs no step
         del self._ids[same:], self._states[same + 1 :], self._probs[same + 1 :]
@@ -130,24 +145,27 @@ class Predictor:
         else:
             unfinished = False
         for token in todo:
-            logits, state = self.model.step(token, self._states[-1])
-            self.steps += 1
+            probs, state = self._step(token, self._states[-1])
             self._ids.append(token)
             self._states.append(state)
             if len(self._states) > self._outs.shape[0]:
                 self._outs = torch.cat([self._outs, torch.empty_like(self._outs)])
             self._outs[len(self._states) - 1] = state[-1, 0]
-            self._probs.append(torch.softmax(logits, 0))
+            self._probs.append(probs)
         return None if unfinished else self._probs[-1]
+
+    def _step(self, token: int, state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One GRU step: the next-word probabilities (V,) and the state (layers, 1, H) after `token`."""
+        self.steps += 1
+        if self._numpy is not None and not self.model.training:  # (its parameters were checked when made)
+            probs, new = self._numpy.step(token, state.numpy()[:, 0] if state is not None else None)
+            return torch.from_numpy(probs), torch.from_numpy(new[:, None])
+        logits, state = self.model.step(token, state)
+        return torch.softmax(logits, 0), state
 
     def pending(self, ids: list[int]) -> int:
         """GRU steps still needed before the cache holds `ids` (0: suggestions are instant)."""
-        same = 0
-        for a, b in zip(self._ids, ids, strict=False):
-            if a != b:
-                break
-            same += 1
-        return len(ids) - same + (0 if self._states else 1)
+        return len(ids) - _common(self._ids, ids) + (0 if self._states else 1)
 
     def advance(self, ids: list[int], limit: int | None = None) -> torch.Tensor | None:
         return self._advance(ids, limit)
@@ -235,7 +253,7 @@ class Predictor:
             return None
         first = max(0, n - STATE_WINDOW)
         now_keys, query = self._outs[first:n], self._outs[n]  # outputs after <bos> and each token: views
-        now_words = torch.tensor(ctx.ids[first:], dtype=torch.int64)
+        now_words = np.asarray(ctx.ids[first:], dtype=np.int64)
         room = STATE_WINDOW - now_keys.shape[0]
         if history is not None and room > 0:  # the text before fills the rest of the window
             keys, words = history
@@ -280,11 +298,7 @@ class Predictor:
         if last < 0 or not self._states:
             return sentence_states(self.model, sentences)
         sent = sentences[last]
-        fed = 0  # tokens of the sentence (all but its last: the GRU's inputs) this predictor has fed
-        for a, b in zip(self._ids, sent[:-1], strict=False):
-            if a != b:
-                break
-            fed += 1
+        fed = _common(self._ids, sent[:-1])  # tokens of the sentence (but its last: the GRU's inputs) fed here
         if (fed == 0 and len(sent) > 1) or PAD in sent[:-1]:  # nothing to reuse (or a token training replaces)
             return sentence_states(self.model, sentences)
         keys, words = sentence_states(self.model, sentences[:last])
@@ -324,7 +338,7 @@ class Predictor:
             ids = candidates[order]
         else:
             masked = probs.masked_fill(self._not_suggestable, -1.0)
-            values, ids = masked.topk(min(k, int((~self._not_suggestable).sum())))
+            values, ids = masked.topk(min(k, self._n_suggestable))
         return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist(), strict=True) if v >= 0]
 
     def sample(self, text: str, n_words: int, temperature: float = 1.0, top_k: int = 0, seed: int | None = None) -> list[str]:
@@ -376,3 +390,17 @@ def _recall(memo: list[tuple], key: tuple, gru: torch.Tensor):
 def _remember(memo: list[tuple], key: tuple, gru: torch.Tensor, value) -> None:
     memo.append((key, gru, value))
     del memo[:-MEMO]
+
+
+def _common(a: list[int], b: list[int]) -> int:
+    """How many tokens a and b share from the start (a typed word: all of the shorter, found by one list
+    comparison instead of a Python loop over a long sentence)."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    same = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        same += 1
+    return same

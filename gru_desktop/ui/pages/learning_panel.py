@@ -44,11 +44,11 @@ SENTENCE_ENDS = ".,;:!?"
 def finished_word(old: str, new: str) -> tuple[str, str] | None:
     """(text before the word, the word) when `new` is `old` with a word just finished — a space or punctuation
     typed after it, or a chip accepted (the word and a space at once); None otherwise (an edit, a paste)."""
-    from ...core.vocab import PARTIAL_WORD_RE
+    from ...core.vocab import partial_word
 
     if len(new) <= len(old) or len(new) - len(old) > 48 or not (new[-1].isspace() or new[-1] in SENTENCE_ENDS):
         return None
-    m = PARTIAL_WORD_RE.search(new[:-1])
+    m = partial_word(new[:-1])
     if not m:
         return None
     before = new[: m.start()]
