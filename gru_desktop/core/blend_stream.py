@@ -235,7 +235,10 @@ def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor | np.
         return None
     e = np.exp((sim - sim.max()).astype(np.float64) * theta)
     which = np.concatenate(both) if len(both) > 1 else both[0]
-    return np.bincount(np.clip(which, 0, V - 1), weights=e / e.sum(), minlength=V)
+    if which.min() < 0 or which.max() >= V:  # (ids of a vocabulary never are: the clip is for other callers)
+        which = np.clip(which, 0, V - 1)
+    e /= e.sum()
+    return np.bincount(which, weights=e, minlength=V)
 
 
 def _run_group(model: GRULanguageModel, group: list[torch.Tensor]) -> torch.Tensor:

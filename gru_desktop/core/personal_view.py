@@ -237,7 +237,8 @@ class PersonalPart:
         if row is None:
             return base, None
         view, V = self.view, self.view.V
-        out = (1 - d) * base + d * row[:V]
+        out = (1 - d) * base
+        out += d * row[:V]  # (in place: the same sums, one array fewer)
         out[UNK] += d * float(row[V:].sum())
         if not view.sorted_words:
             return out, None
