@@ -41,11 +41,12 @@ def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, new: NewWords | None
         found = new.probability(word)
         p_t = found if found is not None and found > 0 else -1.0
     # Only how many shown words beat the target (fewer than 3?) and how many are shown (at most 3) matter,
-    # so each prefix's three most likely suggestable words answer every threshold: computed once per prefix
-    # (k letters typed), not once per threshold, and only for the prefixes a threshold reaches.
-    tops: list[np.ndarray] = []
+    # so each prefix's three most likely suggestable words, and its three most likely new words with p > 0,
+    # answer every threshold: found once per prefix (k letters typed), not once per threshold, and only for
+    # the prefixes a threshold reaches; the counts are then over at most six numbers.
+    tops: list[list[float]] = []
 
-    def top3(k: int) -> np.ndarray:
+    def top(k: int) -> list[float]:
         while len(tops) <= k:
             j = len(tops)
             if j == 0:
@@ -53,18 +54,19 @@ def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, new: NewWords | None
             else:
                 ids = vocab.ids_with_prefix(word[:j])
                 q = probs[ids[suggestable[ids]]]
-            tops.append(q if q.size <= 3 else np.partition(q, q.size - 3)[q.size - 3:])
+            found = (q if q.size <= 3 else np.partition(q, q.size - 3)[q.size - 3:]).tolist()
+            if new is not None:
+                found += new.top_values(word[:j], 3)
+            tops.append(found)
         return tops[k]
 
     out = []
     for thr in thresholds:
         wrong, keys = 0, len(word) + 1
         for k in range(len(word)):
-            t = top3(k)
-            ok = t >= thr
-            new_rivals, new_shown = new.count(word[:k], p_t, thr) if new is not None else (0, 0)
-            rivals = int((ok & (t > p_t)).sum()) + new_rivals
-            shown = min(3, int(ok.sum()) + new_shown)
+            shown_p = [x for x in top(k) if x >= thr]
+            rivals = sum(1 for x in shown_p if x > p_t)
+            shown = min(3, len(shown_p))
             if p_t >= thr and p_t >= 0 and rivals < 3:
                 wrong += shown - 1  # the chips beside it
                 keys = k + 1  # k letters typed, one key to accept

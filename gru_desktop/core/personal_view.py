@@ -203,6 +203,13 @@ class NewWords:
         best = np.argsort(-seg)[:k] if seg.size <= k else np.argpartition(-seg, k)[:k]
         return [(self.words[lo + int(i)], float(seg[i])) for i in best if seg[i] > 0]
 
+    def top_values(self, prefix: str, k: int) -> list[float]:
+        """The k largest probabilities above 0 of the new words with this prefix (fewer if there are fewer)."""
+        lo, hi = self.span(prefix)
+        seg = self.p[lo:hi]
+        seg = seg[seg > 0]
+        return (seg if seg.size <= k else np.partition(seg, seg.size - k)[seg.size - k:]).tolist()
+
     def count(self, prefix: str, above: float, at_least: float) -> tuple[int, int]:
         """(how many with this prefix have p > above and ≥ at_least, how many have p > 0 and ≥ at_least)."""
         lo, hi = self.span(prefix)
