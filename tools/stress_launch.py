@@ -1,9 +1,9 @@
 """Launch and close the window many times, offscreen, and count abnormal exits (issue 22: one launch in
 about sixteen once ended in a segmentation fault right after the first paint).
 
-Each cycle is a fresh process that opens the window exactly as `gru-desktop` does (ui.app.main, offscreen,
-its own temporary data folder) and closes it after a delay drawn from 0–5 s (cycling through the steps of
---delays), then checks the exit code. A crash's stderr (faulthandler's stacks of every thread) and its log
+Each cycle is a fresh process that opens the window exactly as `gru-desktop` does (cli.main →
+ui.window.app.run, offscreen, its own temporary data folder) and closes it after a delay drawn from 0–5 s
+(cycling through the steps of --delays), then checks the exit code. A crash's stderr (faulthandler's stacks of every thread) and its log
 file are kept in --keep. Usage:
 
     QT_QPA_PLATFORM=offscreen python tools/stress_launch.py --cycles 200 [--delays 0,0.5,1,2,3,5] [--keep DIR]
@@ -34,7 +34,7 @@ def close():
     QTimer.singleShot(50, close)  # not built yet: try again
 
 QTimer.singleShot(int(float(sys.argv[1]) * 1000), close)
-from gru_desktop.ui.window.app import main
+from gru_desktop.cli import main  # the path `gru-desktop` takes (no arguments: the window)
 raise SystemExit(main([]))
 """
 

@@ -23,8 +23,11 @@ Parts (all by default, or pick with --only):
   gloo) on WikiText-2; (b) a whole run on a generated 1 GB corpus, the first time (reading and caching it) and
   the second (token cache hit): read, train 60 s (the time limit), validate, and the run's end (baseline,
   blend); its peak RSS (VmHWM) overall and per phase, tokens/s; (c) time to get a 100 MB corpus the second
-  time (cache hit). Not part of the default set: it takes tens of minutes (reading 1 GB once). --scale-parts
-  a,c skips the 1 GB part; --scale-mb 30,100 measures smaller corpora instead; --scale-seconds the time limit.
+  time (cache hit); (d) part b's two whole runs on real text: a file (--scale-text, default WikiText-2's
+  train.txt) repeated --scale-repeat times (100: 1.08 GB), whose many distinct words and short sentences cost
+  more per byte than the generated text. Not part of the default set: it takes tens of minutes (reading 1 GB
+  once). --scale-parts a,c skips the 1 GB parts; --scale-mb 30,100 measures smaller generated corpora
+  instead, --scale-repeat 10 a smaller real one; --scale-seconds the time limit.
 The WikiText files are read with the "pretokenized" tokenizer and case kept, so the numbers compare with
 PyTorch's word_language_model example on the same tokens (vocabulary capped at 5,000, <unk> counted).
 """
@@ -355,7 +358,7 @@ def _train_child(home: Path, args: list[str], timeout: float = 1800, env: dict |
 
 _TRAIN_SECONDS = """
 import json, os, sys, threading, time
-from gru_desktop.jobs import blends, runs
+from gru_desktop.jobs import blends, run_driver, runs
 from gru_desktop.core import evaluate as core_evaluate, train as core_train
 from gru_desktop.core.config import TrainConfig
 home, path, seconds, val_fraction, limit_mb = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
@@ -388,9 +391,9 @@ def wrap(owner, name, phase):
     setattr(owner, name, wrapped)
 wrap(runs, "build_dataset", "dataset (vocabulary, ids, split, windows)")
 wrap(core_train, "evaluate_windows", "validation")
-wrap(runs, "_baseline", "run end: baseline")
+wrap(run_driver, "_baseline", "run end: baseline")
 wrap(blends, "fit_run_blend", "run end: blend (ids)")
-wrap(core_evaluate.KneserNeyTrigram, "fit", "run end: blend counts")
+wrap(core_evaluate.KneserNeyTrigram, "fit", "run end: counts (Kneser–Ney fit, baseline or blend)")
 wrap(blends, "fit_blend", "run end: blend weights")
 wrap(blends, "evaluate_parts", "run end: blend evaluation")
 wrap(blends, "store", "run end: blend stored")
@@ -413,7 +416,7 @@ for ev in runs.train_run(ds, cfg, home=home):
     elif isinstance(ev, runs.RunFinished):
         finished = ev.status
 mark("done")
-print(json.dumps({"tokens_per_s": tps, "read_s": read_s, "cache_hit": cache.last_hit, "status": finished,
+print(json.dumps({"tokens_per_s": tps, "read_s": read_s, "tokens": ds.corpus.n_tokens, "cache_hit": cache.last_hit, "status": finished,
                   "run_end_s": time.perf_counter() - t_end if t_end else None, "vmhwm_kb": max(phases.values()),
                   "phases_kb": phases}), flush=True)
 """
@@ -497,22 +500,47 @@ def _scale(data: Path, args) -> dict:
         if "b" in parts:  # whole runs on a generated 1 GB corpus (or the sizes given): peak RSS against its size
             for mb in args.scale_mb:
                 big = tmp / f"{mb}mb.txt"
-                size = _generate(big, mb)
-                out[f"b{mb}_file_mb"] = size / 1e6
-                for label in ("first", "second"):  # reading and caching it; then a token cache hit
-                    r = _train_seconds(tmp / "b", big, args.scale_seconds, limit_mb=args.scale_limit_mb)
-                    out[f"b{mb}_{label}_peak_rss_mb"] = r["vmhwm_kb"] / 1024
-                    out[f"b{mb}_{label}_ratio"] = r["vmhwm_kb"] * 1024 / size
-                    if "error" in r:
-                        out[f"b{mb}_{label}_error"] = r["error"]
-                    else:
-                        out[f"b{mb}_{label}_tokens_per_s"] = r["tokens_per_s"]
-                        out[f"b{mb}_{label}_read_s"] = r["read_s"]
-                        out[f"b{mb}_{label}_cache_hit"] = r["cache_hit"]
-                        out[f"b{mb}_{label}_run_end_s"] = r["run_end_s"]
-                        out[f"b{mb}_{label}_status"] = r["status"]
-                    phases = sorted(r["phases_kb"].items(), key=lambda kv: -kv[1])
-                    out[f"b{mb}_{label}_peak_by_phase_mb"] = {k: round(v / 1024) for k, v in phases}
-                out[f"b{mb}_budget_ratio"] = 1.0
-                big.unlink()
+                _whole_runs(out, f"b{mb}", big, _generate(big, mb), tmp / f"b{mb}", args)
+        if "d" in parts:  # the same on real text: a file repeated --scale-repeat times (WikiText-2's train.txt)
+            text = Path(args.scale_text) if args.scale_text else data / "train.txt"
+            if text.is_file():
+                big = tmp / f"{text.stem}-x{args.scale_repeat}.txt"
+                tag = f"d{args.scale_repeat}x"
+                out[f"{tag}_text"] = str(text)
+                _whole_runs(out, tag, big, _repeat(text, big, args.scale_repeat), tmp / tag, args)
+            else:
+                out["d_skipped"] = f"no text at {text} (--scale-text PATH or --data DIR)"
     return out
+
+
+def _whole_runs(out: dict, tag: str, big: Path, size: int, home: Path, args) -> None:
+    """Two whole runs on the file `big` (`size` bytes), the first reading and caching it, the second a token
+    cache hit: peak RSS against the file's size, overall and per phase, into `out` under `tag`. Deletes `big`."""
+    out[f"{tag}_file_mb"] = size / 1e6
+    try:
+        for label in ("first", "second"):  # reading and caching it; then a token cache hit
+            r = _train_seconds(home, big, args.scale_seconds, limit_mb=args.scale_limit_mb)
+            out[f"{tag}_{label}_peak_rss_mb"] = r["vmhwm_kb"] / 1024
+            out[f"{tag}_{label}_ratio"] = r["vmhwm_kb"] * 1024 / size
+            if "error" in r:
+                out[f"{tag}_{label}_error"] = r["error"]
+            else:
+                for key in ("tokens_per_s", "read_s", "cache_hit", "run_end_s", "status", "tokens"):
+                    out[f"{tag}_{label}_{key}"] = r.get(key)
+            phases = sorted(r["phases_kb"].items(), key=lambda kv: -kv[1])
+            out[f"{tag}_{label}_peak_by_phase_mb"] = {k: round(v / 1024) for k, v in phases}
+            out[f"{tag}_{label}_peak_by_phase_ratio"] = {k: round(v * 1024 / size, 3) for k, v in phases}
+        out[f"{tag}_budget_ratio"] = 1.0
+    finally:
+        big.unlink(missing_ok=True)
+
+
+def _repeat(text: Path, path: Path, times: int) -> int:
+    """`text` written `times` times one after the other into `path` (real text of any size); its size in bytes."""
+    block = text.read_bytes()
+    if block and not block.endswith(b"\n"):
+        block += b"\n"  # the copies must not join a last and a first word
+    with open(path, "wb") as fh:
+        for _ in range(times):
+            fh.write(block)
+    return path.stat().st_size

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 
 from .common import EXIT_INTERRUPTED, EXIT_USAGE
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = given
     if args.command is None:
-        return _launch_gui()
+        return _launch_gui(args.home)
     from .. import logs
     from ..jobs.faults import USER_ERRORS, user_message
 
@@ -91,9 +92,15 @@ def _tolerate_undecodable_output() -> None:
             pass
 
 
-def _launch_gui() -> int:
+def _launch_gui(home=None) -> int:
+    """The window, on `home` when `--home DIR` came with no command (the window reads the folder from the
+    environment, as `GRU_DESKTOP_HOME` gives it)."""
+    if home is not None:
+        from storage.paths import HOME_ENV
+
+        os.environ[HOME_ENV] = str(home)
     try:
-        from ..ui.window.app import main as gui_main
+        from ..ui.window.app import run as gui_main
     except ImportError as exc:  # e.g. Qt's system libraries missing: say which, no traceback
         print(f"error: cannot start the window: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,4 +1,6 @@
-"""`gru-desktop runs export`: epoch metrics to CSV, the chart to PNG, a model to .pt2 or ONNX."""
+"""`gru-desktop runs export`: epoch metrics to CSV, the chart to PNG, a model to .pt2 or ONNX, its n-grams to
+ARPA or a Presage database. Before a model or its n-grams are written, a run whose kept memorisation audit
+found exposed text gets a `warning:` line on stderr (the export goes on, exit 0)."""
 from __future__ import annotations
 
 import json
@@ -38,6 +40,13 @@ def runs_export(args, db) -> int:
         done["csv"], done["csv_rows"] = str(args.csv), exports.epochs_csv(db, ids, args.csv)
         lines.append(f"wrote {done['csv']}: {done['csv_rows']} epochs of run{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
     ref = args.runs[0] if str(args.runs[0]).strip().lower() == "latest" else ids[0]  # latest run with a model
+    if models:  # the model or its n-grams leave the app: say first if its kept audit found exposed text (design §17)
+        from ..jobs.audit import exposed_summary
+
+        model_run = ids[0] if ref == ids[0] else storage.resolve_run_id(db, ref, completed_only=True)
+        warning = exposed_summary(db, model_run)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
     for fmt in NGRAM_FLAGS:
         if fmt in targets:
             from ..jobs.ngram_exports import export_ngrams

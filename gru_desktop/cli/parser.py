@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("run", nargs="?", default="latest", metavar="RUN_ID", help="the run that suggests (latest)")
     ls.add_argument("--top-k", type=int, default=5, help="completion items offered (%(default)s)")
     ls.add_argument("--threads", type=int, default=1, help="torch threads (%(default)s)")
+    ls.add_argument("--learn", action="store_true",
+                    help="learn from what you type in the documents (the data folder's personal counts, as the "
+                         "Autocomplete box does; paused when learning is paused in the window)")
 
     b = sub.add_parser("bench", help="measure speed and quality against the budgets (design §10)")
     b.add_argument("--data", help="WikiText-2 folder (default: ../shared/data/wikitext-2 if present)")
@@ -168,13 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quality-seconds", type=float, default=480.0)
     b.add_argument("--scale-mb", type=lambda t: [int(x) for x in t.split(",")], default=[1000], metavar="MB,MB,…",
                    help="sizes of the generated corpora of `--only scale` part b (1000 MB)")
-    b.add_argument("--scale-parts", type=lambda t: sorted(set(t.split(","))), default=["a", "b", "c"], metavar="a,b,c",
+    b.add_argument("--scale-parts", type=lambda t: sorted(set(t.split(","))), default=["a", "b", "c", "d"], metavar="a,b,c,d",
                    help="which parts of `--only scale`: a (1 vs 2 processes), b (whole runs on the big corpus), "
-                        "c (100 MB cache hit); e.g. a,c skips the 1 GB part (default a,b,c)")
+                        "c (100 MB cache hit), d (whole runs on real text repeated); e.g. a,c skips the 1 GB parts "
+                        "(default a,b,c,d)")
     b.add_argument("--scale-seconds", type=float, default=60.0,
                    help="training time limit of each run in `--only scale` parts a and b (%(default)g)")
     b.add_argument("--scale-limit-mb", type=float, default=8000.0,
                    help="a part-b run that grows past this many MB stops and reports where (%(default)g)")
+    b.add_argument("--scale-text", metavar="PATH",
+                   help="real text of `--only scale` part d, repeated --scale-repeat times (default: WikiText-2's train.txt)")
+    b.add_argument("--scale-repeat", type=int, default=100,
+                   help="copies of --scale-text in part d's corpus (%(default)s: 1.08 GB of WikiText-2)")
     b.add_argument("--gui-seconds", type=float, default=20.0, help="seconds of timer lateness measured while training")
     b.add_argument("--journey-corpus", nargs="+", metavar="PATH",
                    help="the journey's small corpus (default: three licence texts from /usr/share/common-licenses)")

@@ -36,6 +36,9 @@ def cmd_serve(args) -> int:
                             "(or --port 0 for a free one)") from None
         raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     registry, run_id = _registry(args, home)
+    warning = registry.exposed(run_id)  # its kept audit found exposed text (design §17): said before serving
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     token = ensure_token(home)
     port = sockets[0].getsockname()[1]
     shown = f"[{args.host}]" if ":" in args.host else args.host
@@ -44,7 +47,7 @@ def cmd_serve(args) -> int:
     def ready():
         if args.json:
             print(json.dumps({"url": url, "host": args.host, "port": port, "run": run_id,
-                              "token_file": str(token_path(home))}), flush=True)
+                              "token_file": str(token_path(home)), "warning": warning}), flush=True)
         else:
             print(f"serving run {run_id} at {url} (token: gru-desktop serve --show-token); Ctrl-C stops", flush=True)
 
@@ -62,15 +65,36 @@ def cmd_lsp(args) -> int:
     if not 1 <= args.top_k <= 100:
         raise UserError("--top-k must be between 1 and 100")
     home = storage.resolve_home(args.home)
-    registry, _ = _registry(args, home)
+    learning = None
+    if args.learn:  # what the user types is learned only when asked (design §17)
+        from ..serve.learning import TypingLearner
+
+        def attach(registry):
+            nonlocal learning
+            learning = TypingLearner(home, registry.db)
+            registry.personal = learning.part
+            if learning.warning:
+                print(f"warning: {learning.warning}", file=sys.stderr, flush=True)
+
+        registry, run_id = _registry(args, home, attach)
+    else:
+        registry, run_id = _registry(args, home)
+    warning = registry.exposed(run_id)  # its kept audit found exposed text: said on stderr, and to the editor
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     from ..serve.lsp import make_server
 
-    make_server(registry, k=args.top_k).start_io()
+    try:
+        make_server(registry, k=args.top_k, learning=learning, warned=warning).start_io()
+    finally:
+        if learning is not None:
+            learning.close()  # after exit or EOF: the last batch written (a no-op after shutdown)
     return 0
 
 
-def _registry(args, home):
-    """The registry with the default run loaded now (an unknown run or a damaged model: one error line)."""
+def _registry(args, home, attach=None):
+    """The registry with the default run loaded now (an unknown run or a damaged model: one error line);
+    `attach(registry)` before the load (the personal part, for `lsp --learn`)."""
     import torch
 
     from ..core.errors import UserError
@@ -78,6 +102,8 @@ def _registry(args, home):
 
     torch.set_num_threads(max(1, args.threads))  # one suggestion is a few small matrix products
     registry = Registry(home, args.run)
+    if attach is not None:
+        attach(registry)
     try:
         run_id = registry.resolve()
         registry.predictor(run_id)

@@ -12,7 +12,7 @@ from torch.nn.utils.rnn import pack_sequence, pad_packed_sequence
 
 from .blend import CACHE_WINDOW, STATE_WINDOW
 from .model import GRULanguageModel
-from .ngram import KneserNeyTrigram, positions
+from .ngram import KneserNeyTrigram, positions, targets
 from .vocab import BOS, PAD
 
 SLICE = 2048  # positions scored at once: (SLICE, V) float32 per part
@@ -57,9 +57,14 @@ def stream(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentenc
         np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths))
     # The cache reads the whole text before each position (earlier sentences included, as the words typed
     # before in the box): kept words are the suggestable ones, in text order.
-    if with_cache:
-        keep = suggestable[np.clip(ids, 0, V - 1)]
-        kept_before, kept_ids = np.concatenate([[0], np.cumsum(keep)]), ids[keep].astype(np.int64)
+    if with_cache:  # a slice at a time: no whole-text temporaries beside the two arrays kept
+        keep = np.empty(ids.size, dtype=bool)
+        for a in range(0, ids.size, 1 << 20):
+            keep[a:a + (1 << 20)] = suggestable[np.clip(ids[a:a + (1 << 20)], 0, V - 1)]
+        kept_before = np.zeros(ids.size + 1, dtype=np.int64)
+        np.cumsum(keep, out=kept_before[1:])
+        kept_ids = ids[keep].astype(np.int64)
+        del keep
     else:  # not read
         kept_before = kept_ids = np.zeros(0, dtype=np.int64)
     budget = min(slice_size, max(64, 10_000_000 // max(V, 1)))  # positions run through the GRU at once
@@ -120,7 +125,7 @@ def _read(model: GRULanguageModel, ids: np.ndarray, starts: np.ndarray, sentence
     if np.any(np.diff(sentences) <= 0):  # not in text order: read them as given (each a text of its own)
         reading, chosen = sentences, np.ones(sentences.size, dtype=bool)
     r_len = (starts[reading + 1] - starts[reading]).astype(np.int64)
-    _, _, r_w = positions(ids, starts, reading)
+    r_w = targets(ids, starts, reading)  # (reading positions,) int64: the words the state cache points at
     tok_chosen = np.repeat(chosen, r_len)
     keys = torch.zeros(0, model.gru.hidden_size)
     vals = torch.zeros(0, dtype=torch.int64)

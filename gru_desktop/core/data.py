@@ -27,6 +27,21 @@ from .errors import CorpusError
 from .vocab import BOS, PAD, UNK, Vocab
 
 MAX_SEGMENT_WINDOWS = 32
+_BLOCK = 1 << 18  # sentences (or segments) handled at once when building per-sentence arrays: bounded temporaries
+
+
+def index_dtype(n: int) -> np.dtype:
+    """The smallest of int32/int64 that holds indices below `n` (design §12: per-sentence arrays of a big
+    corpus at 4 bytes an entry, not 8)."""
+    return np.dtype(np.int32 if n < 2**31 - 1 else np.int64)
+
+
+def permutation(rng: np.random.Generator, n: int) -> np.ndarray:
+    """`rng.permutation(n)` (the same order, the same draws from `rng`) in `index_dtype(n)`: shuffling an
+    arange draws the same numbers whatever its dtype, without a temporary of 8 bytes an entry."""
+    out = np.arange(n, dtype=index_dtype(n))
+    rng.shuffle(out)
+    return out
 
 
 class Windows:
@@ -44,18 +59,61 @@ class Windows:
         # mapping, whose pages the kernel maps in folios of up to 2 MB a touch (measured: random windows of a
         # 467 MB file made it all resident within a few hundred steps).
         self._file = getattr(ids, "source_file", None)
-        sentences = np.asarray(sentences, dtype=np.int64)
-        self.sent_start = np.ascontiguousarray(starts[sentences], dtype=np.int64)  # (S,) where each sentence starts in ids
-        self.sent_len = (starts[sentences + 1] - self.sent_start).astype(np.int64)  # (S,) words = targets
-        n_win = (self.sent_len + L - 1) // L  # sentence k owns ceil(n_k / L) consecutive windows
-        self.win_first = np.cumsum(n_win) - n_win  # (S,) index of each sentence's first window
-        self._n_windows = int(n_win.sum())
-        self._n_tokens = int(self.sent_len.sum())
+        # Per sentence only what finding a window needs, in the smallest index dtype: real text has short
+        # sentences (WikiText-2: 22 words), so these arrays, not the ids, are what grows with a big corpus.
+        # Where a sentence starts and how long it is are read from `starts` when a batch needs them.
+        self.starts = starts  # (sentences of the corpus + 1,) offsets into ids (shared with the corpus)
+        self.sentences = np.asarray(sentences)  # (S,) chosen sentence indices, in order (not copied)
+        S = len(self.sentences)
+        n_win_total = n_seg_total = tokens = 0
+        for a in range(0, S, _BLOCK):  # first pass: totals, so the arrays are allocated once at their dtype
+            n = self._lengths(a, a + _BLOCK)
+            n_win = (n + L - 1) // L
+            tokens += int(n.sum())
+            n_win_total += int(n_win.sum())
+            n_seg_total += int(((n_win + MAX_SEGMENT_WINDOWS - 1) // MAX_SEGMENT_WINDOWS).sum())
+        self._n_windows, self._n_tokens = n_win_total, tokens
+        dtype = index_dtype(n_win_total + 1)
+        self.win_first = np.empty(S, dtype=dtype)  # (S,) index of each sentence's first window
         # Segments: a sentence's windows in groups of at most MAX_SEGMENT_WINDOWS.
-        seg_counts = (n_win + MAX_SEGMENT_WINDOWS - 1) // MAX_SEGMENT_WINDOWS
-        seg_index = np.arange(int(seg_counts.sum())) - np.repeat(np.cumsum(seg_counts) - seg_counts, seg_counts)
-        self.segment_starts = np.append(np.repeat(self.win_first, seg_counts) + seg_index * MAX_SEGMENT_WINDOWS,
-                                        self._n_windows).astype(np.int64)  # (segments + 1,); the last is N
+        self.segment_starts = np.empty(n_seg_total + 1, dtype=dtype)  # (segments + 1,); the last is N
+        done_w = done_s = 0
+        for a in range(0, S, _BLOCK):  # second pass: fill them block by block (no temporary per window)
+            n_win = (self._lengths(a, a + _BLOCK) + L - 1) // L  # sentence k owns ceil(n_k / L) windows
+            first = done_w + np.cumsum(n_win) - n_win
+            self.win_first[a : a + len(n_win)] = first
+            seg_counts = (n_win + MAX_SEGMENT_WINDOWS - 1) // MAX_SEGMENT_WINDOWS
+            m = int(seg_counts.sum())
+            seg_index = np.arange(m) - np.repeat(np.cumsum(seg_counts) - seg_counts, seg_counts)
+            self.segment_starts[done_s : done_s + m] = np.repeat(first, seg_counts) + seg_index * MAX_SEGMENT_WINDOWS
+            done_w += int(n_win.sum())
+            done_s += m
+        self.segment_starts[-1] = n_win_total
+
+    def _lengths(self, a: int, b: int) -> np.ndarray:
+        """(b - a,) int64 words of chosen sentences a..b-1."""
+        s = self.sentences[a:b]
+        return (self.starts[s + 1] - self.starts[s]).astype(np.int64)
+
+    @property
+    def sent_start(self) -> np.ndarray:
+        """(S,) int64 where each chosen sentence starts in ids (built when asked for; batches do not need it)."""
+        return np.asarray(self.starts[self.sentences], dtype=np.int64)
+
+    @property
+    def sent_len(self) -> np.ndarray:
+        """(S,) int64 words (= targets) of each chosen sentence (built when asked for)."""
+        return self._lengths(0, len(self.sentences))
+
+    def sentence_lengths(self, k: np.ndarray) -> np.ndarray:
+        """(len(k),) int64 words of chosen sentences `k` (indices into the chosen ones), without `sent_len`."""
+        s = self.sentences[np.asarray(k, dtype=np.int64)]
+        return (self.starts[s + 1] - self.starts[s]).astype(np.int64)
+
+    def is_segment_start(self, idx: np.ndarray) -> np.ndarray:
+        """(b,) bool: window `idx` starts a segment (its lane's state starts at zero)."""
+        seg = self.segment_starts
+        return seg[np.minimum(np.searchsorted(seg, idx), len(seg) - 1)] == idx
 
     @property
     def n_windows(self) -> int:
@@ -65,27 +123,30 @@ class Windows:
     def n_tokens(self) -> int:
         return self._n_tokens
 
-    def _locate(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For window indices: their sentence, and the offset of their first target within it."""
+    def _locate(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For window indices: where their sentence starts in ids, its length, and the offset of their first
+        target within it (each (b,) int64)."""
         k = np.searchsorted(self.win_first, idx, side="right") - 1
-        return k, (idx - self.win_first[k]) * self.seq_len
+        s = self.sentences[k]
+        start = self.starts[s].astype(np.int64)
+        return start, self.starts[s + 1] - start, (idx - self.win_first[k]) * self.seq_len
 
     def window_lengths(self, idx: np.ndarray) -> np.ndarray:
         """(b,) int64 real positions of windows `idx` (1..L)."""
-        k, off = self._locate(np.asarray(idx, dtype=np.int64))
-        return np.minimum(self.sent_len[k] - off, self.seq_len)
+        _, n, off = self._locate(np.asarray(idx, dtype=np.int64))
+        return np.minimum(n - off, self.seq_len)
 
     def rows(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Windows `idx` as (inputs (b, L), targets (b, L), lengths (b,)) int64 tensors, PAD after the words.
 
         Targets are the sentence's words; inputs the same shifted right by one, `<bos>` first."""
         idx = np.asarray(idx, dtype=np.int64)
-        k, off = self._locate(idx)
-        lengths = np.minimum(self.sent_len[k] - off, self.seq_len)  # (b,)
+        start, n, off = self._locate(idx)
+        lengths = np.minimum(n - off, self.seq_len)  # (b,)
         col = np.arange(self.seq_len)  # (L,)
         real = col < lengths[:, None]  # (b, L)
         first = real & ((off[:, None] + col) == 0)  # a sentence's first word follows <bos>
-        a = self.sent_start[k] + off  # (b,) flat index of each window's first target
+        a = start + off  # (b,) flat index of each window's first target
         if self._file is None:
             pos = a[:, None] + col  # (b, L) flat index of each target
             targets = np.where(real, self.ids[np.where(real, pos, 0)], PAD).astype(np.int64)
@@ -146,11 +207,14 @@ class Batch:
 
 
 def split_sentences(n_sentences: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded random split of sentence indices into (train, validation), each sorted."""
+    """A seeded random split of sentence indices into (train, validation), each sorted (`index_dtype`)."""
     n_val = int(round(n_sentences * val_fraction))
     n_val = min(max(n_val, 1), n_sentences - 1)
-    perm = np.random.default_rng(seed).permutation(n_sentences)
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    perm = permutation(np.random.default_rng(seed), n_sentences)
+    val = np.sort(perm[:n_val])
+    perm = perm[n_val:]
+    perm.sort()  # in place: no second copy of the training part
+    return perm, val
 
 
 def make_windows(ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray, seq_len: int) -> Windows:
@@ -161,32 +225,35 @@ def make_windows(ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray, seq
 def schedule(windows: Windows, batch_size: int, rng: np.random.Generator | None) -> np.ndarray:
     """(T, B) window ids per step and lane, -1 where a lane is idle (only at the very end).
 
-    Segments (shuffled by `rng`, or in order) go to whichever lane frees first, so lanes stay busy.
+    Segments (shuffled by `rng`, or in order) go to whichever lane frees first, so lanes stay busy. Built a
+    block of segments at a time: besides the schedule itself only the order (4 bytes a segment) is whole.
     """
     seg = windows.segment_starts
     n_seg = len(seg) - 1
     if n_seg == 0:
         return np.full((0, batch_size), -1, dtype=np.int64)
-    order = rng.permutation(n_seg) if rng is not None else np.arange(n_seg)
-    sizes = np.diff(seg)[order]
+    order = permutation(rng, n_seg) if rng is not None else None
     B = min(batch_size, n_seg)
-    lanes = [(0, lane) for lane in range(B)]  # (time the lane is free, lane); heap order = lane order at ties
-    start_t = np.empty(n_seg, dtype=np.int64)
-    lane_of = np.empty(n_seg, dtype=np.int64)
-    for k, size in enumerate(sizes.tolist()):
-        t, lane = heapq.heappop(lanes)
-        start_t[k], lane_of[k] = t, lane
-        heapq.heappush(lanes, (t + size, lane))
-    T = max(t for t, _ in lanes)
+    # A lane frees at most MAX_SEGMENT_WINDOWS steps after the one that frees first, so no lane ends later
+    # than N / B + MAX_SEGMENT_WINDOWS: the rows are allocated once and the schedule is a view of the used ones.
+    n_rows = windows.n_windows // B + MAX_SEGMENT_WINDOWS + 1
     # int32 where the window ids fit: for a 1 GB corpus the schedule is the largest array after the ids.
-    sched = np.full((T, batch_size), -1, dtype=np.int32 if windows.n_windows < 2**31 - 1 else np.int64)
-    first = seg[:-1][order]
-    for a in range(0, n_seg, 1 << 18):  # a slice of segments at a time: no temporaries of one per window
-        z = sizes[a : a + (1 << 18)]
-        within = np.arange(int(z.sum())) - np.repeat(np.cumsum(z) - z, z)
-        rows = np.repeat(start_t[a : a + (1 << 18)], z) + within
-        sched[rows, np.repeat(lane_of[a : a + (1 << 18)], z)] = np.repeat(first[a : a + (1 << 18)], z) + within
-    return sched
+    sched = np.full((n_rows, batch_size), -1, dtype=np.int32 if windows.n_windows < 2**31 - 1 else np.int64)
+    lanes = [(0, lane) for lane in range(B)]  # (time the lane is free, lane); heap order = lane order at ties
+    for a in range(0, n_seg, _BLOCK):
+        picked = order[a : a + _BLOCK] if order is not None else np.arange(a, min(a + _BLOCK, n_seg))
+        first = seg[picked].astype(np.int64)  # (k,) each segment's first window
+        sizes = seg[picked + 1] - first  # (k,) its windows
+        start_t = np.empty(len(picked), dtype=np.int64)
+        lane_of = np.empty(len(picked), dtype=np.int64)
+        for k, size in enumerate(sizes.tolist()):
+            t, lane = heapq.heappop(lanes)
+            start_t[k], lane_of[k] = t, lane
+            heapq.heappush(lanes, (t + size, lane))
+        within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        sched[np.repeat(start_t, sizes) + within, np.repeat(lane_of, sizes)] = np.repeat(first, sizes) + within
+    T = max(t for t, _ in lanes)
+    return sched[:T]
 
 
 def rank_lanes(batch_size: int, rank: int, world: int) -> np.ndarray:
@@ -208,8 +275,6 @@ class batches:
                  part: tuple[int, int] | None = None):
         self.windows = windows
         self.sched = schedule(windows, batch_size, rng)  # (T, B)
-        self.is_start = np.zeros(windows.n_windows + 1, dtype=bool)
-        self.is_start[windows.segment_starts[:-1]] = True
         self.part = part
         self.lanes = rank_lanes(batch_size, *part) if part else np.arange(batch_size)
 
@@ -238,7 +303,7 @@ class batches:
                 targets=targets,
                 lengths=lengths,
                 lanes=lanes,
-                reset=torch.from_numpy(self.is_start[ids]),
+                reset=torch.from_numpy(w.is_segment_start(ids)),
                 n_tokens=int(lengths.sum()),
                 step_tokens=step_tokens,
             )

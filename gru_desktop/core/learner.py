@@ -19,9 +19,30 @@ import numpy as np
 from .adapt_weight import Observation
 from .personal_view import NewWords, PersonalPart
 from .time_saved import THRESHOLDS
-from .vocab import RESERVED, UNK, Vocab, is_word
+from .vocab import PARTIAL_WORD_RE, RESERVED, UNK, Vocab, is_word
 
 RECENT_WORDS = 500  # finished words the page's typing numbers (time saved, thresholds) are measured over
+SENTENCE_ENDS = ".,;:!?"
+MAX_FINISHED_INSERT = 48  # an edit adding more characters than this at once is a paste, not a finished word
+LONGEST_WORD = 256  # characters: the finished word is looked for only this far back (a document can be long)
+
+
+def finished_word(old: str, new: str) -> tuple[str, str] | None:
+    """(text before the word, the word) when `new` is `old` with a word just finished — a space or punctuation
+    typed after it, or a suggestion accepted (the word and a space at once); None otherwise (an edit, a paste).
+    `old` and `new` end where the edit ends: the Autocomplete box's whole text, or a document's text up to
+    the end of an editor's change (the Language Server's `--learn`)."""
+    if (len(new) <= len(old) or len(new) - len(old) > MAX_FINISHED_INSERT
+            or not (new[-1].isspace() or new[-1] in SENTENCE_ENDS)):
+        return None
+    lo = max(0, len(new) - 1 - LONGEST_WORD)
+    m = PARTIAL_WORD_RE.search(new, lo, len(new) - 1)  # `$` matches at the end position: before the space
+    if not m or (m.start() == lo and lo > 0):  # nothing, or a "word" as long as the window: not learned
+        return None
+    before = new[: m.start()]
+    if not (new[:-1].startswith(old) or (old.startswith(before) and new.startswith(old))):
+        return None
+    return before, m.group(0)
 
 
 def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, new: NewWords | None = None,

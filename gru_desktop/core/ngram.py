@@ -43,11 +43,40 @@ class NgramReport:
         return asdict(self)
 
 
+_BLOCK = 1 << 16  # sentences whose positions are computed at once: temporaries stay a few MB on any corpus
+
+
 def positions(ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(u, v, w) int64 arrays, one entry per target: the two previous tokens and the target itself.
 
     Same order and count as data.make_windows' real positions; u = PAD, v = BOS before a sentence's first word.
-    """
+    Filled a block of sentences at a time: the three arrays are all it holds (the run's end counts a few
+    million words; whole-array temporaries there were several times the arrays, design §12)."""
+    sentences = np.asarray(sentences)
+    total = int((starts[sentences + 1] - starts[sentences]).sum()) if sentences.size else 0
+    u, v, w = (np.empty(total, dtype=np.int64) for _ in range(3))
+    done = 0
+    for a in range(0, sentences.size, _BLOCK):
+        uu, vv, ww = _block_positions(ids, starts, sentences[a : a + _BLOCK])
+        u[done : done + ww.size], v[done : done + ww.size], w[done : done + ww.size] = uu, vv, ww
+        done += ww.size
+    return u, v, w
+
+
+def targets(ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray) -> np.ndarray:
+    """`positions(...)[2]` alone (the targets, int64), without the two history arrays."""
+    sentences = np.asarray(sentences)
+    total = int((starts[sentences + 1] - starts[sentences]).sum()) if sentences.size else 0
+    w = np.empty(total, dtype=np.int64)
+    done = 0
+    for a in range(0, sentences.size, _BLOCK):
+        ww = _block_positions(ids, starts, sentences[a : a + _BLOCK])[2]
+        w[done : done + ww.size] = ww
+        done += ww.size
+    return w
+
+
+def _block_positions(ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sentences = np.asarray(sentences, dtype=np.int64)
     s0, s1 = starts[sentences], starts[sentences + 1]
     n = (s1 - s0).astype(np.int64)  # (S,) words per sentence
@@ -63,6 +92,20 @@ def positions(ids: np.ndarray, starts: np.ndarray, sentences: np.ndarray) -> tup
     u[offset == 0] = PAD
     u[offset == 1] = BOS
     return u, v, w
+
+
+def _unique_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(keys, return_counts=True)`, sorting `keys` in place (it is consumed): no sorted copy."""
+    keys.sort()
+    if keys.size == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    new = np.empty(keys.size, dtype=bool)
+    new[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    del new
+    counts = np.diff(np.append(first, keys.size)).astype(np.int64)
+    return keys[first], counts
 
 
 def _discounts(counts: np.ndarray) -> np.ndarray:
@@ -151,14 +194,24 @@ class KneserNeyTrigram:
         V = self.V = int(vocab_size)
         u, v, w = positions(ids, starts, sentences)
         self.train_tokens = int(w.size)
+        # Keys computed in place over u and v (each (tokens,) int64): the run's end fits this on millions of
+        # words, where every whole-array temporary is tens of MB (design §12).
         # Trigrams: raw counts. Key (u·V + v)·V + w < V³, fits int64 for V up to ~2 million.
-        tri_keys, tri_counts = np.unique((u * V + v) * V + w, return_counts=True)
-        self.tri = _Order(tri_keys, tri_counts.astype(np.int64), V)
+        u *= V
+        u += v
+        u *= V
+        u += w
+        v *= V
+        v += w  # v·V + w: the bigram keys
+        del w
+        tri_keys, tri_counts = _unique_counts(u)
+        del u
+        raw_keys, raw_counts = _unique_counts(v)  # same key set as bi_keys
+        del v, raw_keys
         # Bigrams: distinct left words per (v, w); after <bos> the raw count (nothing can precede <bos>).
-        bi_keys, bi_cont = np.unique(tri_keys % (V * V), return_counts=True)
-        raw_keys, raw_counts = np.unique(v * V + w, return_counts=True)  # same key set as bi_keys
+        bi_keys, bi_cont = _unique_counts(tri_keys % (V * V))
         bi_counts = np.where(bi_keys // V == BOS, raw_counts, bi_cont).astype(np.int64)
-        self._build(V, tri_keys, tri_counts.astype(np.int64), bi_keys, bi_counts)
+        self._build(V, tri_keys, tri_counts, bi_keys, bi_counts)
         self.fit_seconds = time.perf_counter() - t0
         return self
 

@@ -21,6 +21,7 @@ from ..core.counts_file import counts_path, load_counts, save_counts
 from ..core.data import split_sentences
 from ..core.errors import ModelFileError, UserError
 from ..core.evaluate import EvalReport, evaluate_parts, first_tokens, fit_blend
+from ..core.memory import release_free_memory
 from ..core.modelfile import LoadedModel
 from .faults import user_message
 from .recorded_run import load_run_model, run_corpus
@@ -55,6 +56,7 @@ def fit_run_blend(loaded: LoadedModel, corpus: Corpus) -> tuple[Blend, dict[str,
     part, train_s, val_s = bounded_split(corpus, cfg)
     ids = vocab.remap_table(part.words)[part.ids]
     blend = fit_blend(loaded.model, vocab, part, ids, train_s, val_s)
+    release_free_memory()  # fitting's freed temporaries, before scoring makes its own (design §12)
     parts = evaluate_parts(loaded.model, vocab, cfg, part, val_s, blend=blend)
     blend.report = {k: _numbers(v) for k, v in parts.items()}
     return blend, parts

@@ -65,7 +65,7 @@ def load_material(db, run_ref=None, *, corpus: Corpus | None = None, config: Tra
     own_text = corpus is None and run is not None
     try:
         if corpus is None:
-            corpus = run_corpus(run, config) if run is not None else read_corpus([SAMPLE_CORPUS], config.tokenizer,
+            corpus = run_corpus(run, config, home=storage.db_folder(db)) if run is not None else read_corpus([SAMPLE_CORPUS], config.tokenizer,
                                                                                 config.lowercase)
         # The run's own text in the model's vocabulary, so its prefixes and ids are the model's; other text in
         # the vocabulary its settings build.

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import storage
+
 from ..core.arpa import ArpaModel
 from ..core.distil import DEFAULT_SAMPLE_WORDS, distil_counts
 from ..core.errors import UserError
@@ -55,7 +57,7 @@ def counts_for(db, run_ref, source: str, sample_words: int = DEFAULT_SAMPLE_WORD
             raise UserError(f"run {run['id']} has no counts to export ({state.reason})")
         return run, loaded, state.blend.counts
     cfg, vocab = loaded.config, loaded.vocab
-    part, train_s, _ = bounded_split(run_corpus(run, cfg, should_stop), cfg)
+    part, train_s, _ = bounded_split(run_corpus(run, cfg, should_stop, home=storage.db_folder(db)), cfg)
     ids = vocab.remap_table(part.words)[part.ids]
     return run, loaded, distil_counts(loaded.model, ids, part.starts, train_s, len(vocab), sample_words, seed)
 
@@ -82,7 +84,7 @@ def measure(db, run_ref, sample_words: int = DEFAULT_SAMPLE_WORDS, seed: int = 0
 
     run, loaded = load_run_model(db, run_ref)
     cfg, vocab = loaded.config, loaded.vocab
-    part, _, val_s = bounded_split(run_corpus(run, cfg), cfg)
+    part, _, val_s = bounded_split(run_corpus(run, cfg, home=storage.db_folder(db)), cfg)
     state = ensure_blend(db, run, loaded)
     parts = evaluate_parts(loaded.model, vocab, cfg, part, val_s, blend=state.blend)
     rows = [{"what": name, "perplexity": parts[key].perplexity, "top3": parts[key].top3, "tokens": parts[key].tokens}

@@ -59,6 +59,11 @@ def set_paused(db, paused: bool) -> None:
     set_personal_meta(db, "paused", "1" if paused else "0")
 
 
+def is_paused(db) -> bool:
+    """The data folder's learning switch as stored now (another process, the window, may have flipped it)."""
+    return get_personal_meta(db, "paused") == "1"
+
+
 def load_weight(db, run_id: int) -> OnlineWeight:
     """The personal part's weight state for this run (fitted d and its held-out window), else a fresh one."""
     raw = get_personal_meta(db, f"weight:{run_id}")

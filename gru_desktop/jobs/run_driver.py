@@ -23,6 +23,7 @@ from ..core.config import TrainConfig
 from ..core.data import Dataset
 from ..core.distributed import LOCAL, Group
 from ..core.errors import UserError
+from ..core.memory import release_free_memory
 from ..core.model import GRULanguageModel
 from ..core.modelfile import LoadedModel, model_bytes
 from ..core.samples import epoch_samples
@@ -129,7 +130,9 @@ def drive(db, home, run_id: int, model, dataset: Dataset, config: TrainConfig, s
     lam = None
     if status == "completed":
         yield RunStage(run_id, "Scoring the count-based baseline (Kneser–Ney trigram) on the validation text…")
+        release_free_memory()  # the training loop's freed memory, before the run's end counts (design §12)
         _baseline(db, dataset, config)
+        release_free_memory()
         if saved:
             yield RunStage(run_id, "Fitting the blend of GRU and counts and scoring it on the validation text "
                                    "(a few minutes on a big corpus)…")

@@ -4,10 +4,13 @@ the error of a run that cannot be resumed. Plain data: the CLI prints them, the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..core.config import TrainConfig
-from ..core.data import Dataset
 from ..core.errors import UserError
+
+if TYPE_CHECKING:
+    from ..core.data import Dataset
 
 
 @dataclass

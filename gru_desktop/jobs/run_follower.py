@@ -20,7 +20,7 @@ from typing import Any
 import storage
 
 from ..core.config import SETTINGS, TrainConfig
-from ..core.train import EpochResult, StepResult
+from ..core.train_events import EpochResult, StepResult
 
 SYSTEM_KEYS = ("cpu_percent", "peak_rss_mb", "threads", "device")
 EPOCH_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_top3", "val_perplexity",

@@ -28,6 +28,7 @@ from ..core.data import Dataset, build_dataset
 from ..core.devices import resolve_device
 from ..core.distributed import LOCAL, Group, threads_per_process
 from ..core.errors import UserError
+from ..core.memory import release_free_memory
 from ..core.model import GRULanguageModel
 from ..core.modelfile import estimate_file_bytes
 from ..core.samples import check_probes, validation_prefixes
@@ -50,7 +51,9 @@ def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: 
         resolve_device(config.device)  # an absent device is refused before anything is read
     read = cache.read_corpus if cache is not None else read_corpus
     corpus = read(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
+    release_free_memory()  # reading's freed memory is not kept resident through training (design §12)
     dataset = build_dataset(corpus, config)
+    release_free_memory()
     if group.distributed:
         group.same_everywhere("the corpus (sha256)", corpus.sha256)
         segments = len(dataset.train.segment_starts) - 1

@@ -9,36 +9,76 @@ completion in plain text and Markdown (design §16).
 - The documents are followed through `didOpen`/`didChange` (pygls keeps them, incrementally), so the
   recency and state caches read the document's own text before the cursor.
 - pygls answers malformed messages and unknown methods with JSON-RPC errors, and ends on `exit` and on EOF.
+- `--learn` (`learning.py`): finished words in the documents are learned into the data folder's personal
+  counts and written in batches (at most every few seconds, and at shutdown, exit and EOF); without it the
+  server reads and writes nothing of what the user typed.
+- A run whose kept memorisation audit found exposed text (design §17): a `window/showMessage` Warning once,
+  after `initialized`, and the same line on stderr.
 
 Initialization options (all optional): {"k": 5, "source": "blend|gru|counts", "run": "run-N|latest"}.
 """
 from __future__ import annotations
 
 import logging
+import sys
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
+from .learning import TypingLearner
 from .models import Registry, ServeError
 
 log = logging.getLogger(__name__)
 
 
 class CompletionServer(LanguageServer):
-    def __init__(self, registry: Registry, k: int = 5):
+    def __init__(self, registry: Registry, k: int = 5, learning: TypingLearner | None = None):
         super().__init__("gru-desktop", __version__)
-        self.registry, self.k = registry, k
+        self.registry, self.k, self.learning = registry, k, learning
         self.source: str | None = None
         self.run: str | None = None
+        self.warned: str | None = None  # the exposed-text warning already shown on stderr (cmd_lsp), if any
 
 
-def make_server(registry: Registry, k: int = 5) -> CompletionServer:
-    server = CompletionServer(registry, k)
+def make_server(registry: Registry, k: int = 5, learning: TypingLearner | None = None,
+                warned: str | None = None) -> CompletionServer:
+    """The server; `learning`: learn from the documents (`lsp --learn`); `warned`: the warning line already
+    printed on stderr for the default run."""
+    server = CompletionServer(registry, k, learning)
+    server.warned = warned
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: CompletionServer, params: types.InitializeParams) -> None:
         _apply_options(ls, params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: CompletionServer, params: types.InitializedParams) -> None:
+        _warn_exposed(ls)
+
+    if learning is not None:
+        learning.notify = lambda text: server.window_log_message(types.LogMessageParams(types.MessageType.Warning, text))
+
+        @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+        def did_open(ls: CompletionServer, params: types.DidOpenTextDocumentParams) -> None:
+            learning.opened(params.text_document.uri, params.text_document.text)
+
+        @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+        def did_change(ls: CompletionServer, params: types.DidChangeTextDocumentParams) -> None:
+            doc = ls.workspace.get_text_document(params.text_document.uri)
+            try:
+                learning.changed(ls.registry, doc.uri, doc.source, params.content_changes, doc.offset_at_position,
+                                 ls.source, ls.run)
+            except ServeError as exc:  # the run went away or its model is damaged: nothing learned, and why
+                ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, exc.message))
+
+        @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+        def did_close(ls: CompletionServer, params: types.DidCloseTextDocumentParams) -> None:
+            learning.closed_document(params.text_document.uri)
+
+        @server.feature(types.SHUTDOWN)
+        def shutdown(ls: CompletionServer, *params) -> None:
+            learning.close()  # the last batch is written before the client hears back
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[" "]))
     def completion(ls: CompletionServer, params: types.CompletionParams) -> types.CompletionList:
@@ -64,6 +104,19 @@ def make_server(registry: Registry, k: int = 5) -> CompletionServer:
         return types.CompletionList(is_incomplete=True, items=items)
 
     return server
+
+
+def _warn_exposed(ls: CompletionServer) -> None:
+    """Once, after initialize: a Warning message when the served run's kept audit found exposed text."""
+    try:
+        warning = ls.registry.exposed(ls.registry.resolve(ls.run))
+    except ServeError:
+        return  # an unknown run: completion says so
+    if warning is None:
+        return
+    if warning != ls.warned:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+    ls.window_show_message(types.ShowMessageParams(types.MessageType.Warning, warning))
 
 
 def _apply_options(ls: CompletionServer, options) -> None:

@@ -8,11 +8,17 @@ and suggestions from the same `Predictor.suggest`, so `/v1/suggest`, the Languag
 
 Errors are `ServeError`s carrying the HTTP status they mean: unknown run 404, a run whose model or counts are
 damaged or missing 409, anything malformed 400.
+
+`personal` (None unless `lsp --learn` sets it: `learning.TypingLearner.part`) gives each run's predictors the
+personal part of the blend (design §17); without it nothing here reads or writes what the user typed, so every
+surface gives `suggest --json`'s words. `exposed(run_id)` is the warning line of a run whose kept memorisation
+audit found exposed text (`jobs.audit.exposed_summary`), for `serve` and `lsp` to show before serving it.
 """
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +26,7 @@ from pathlib import Path
 import storage
 
 from ..core.errors import ModelFileError, UserError
+from ..core.personal_view import PersonalPart
 from ..core.predict import Predictor
 
 RUN_NAME_RE = re.compile(r"^(?:run-)?(\d{1,12})$")
@@ -74,6 +81,8 @@ class Registry:
         self.home, self.db = storage.open_store(home, write=False)
         self.default_run = default_run
         self._runs: dict[int, LoadedRun] = {}
+        # (run id, its LoadedModel) → the personal part its predictors mix in; None: no personal part
+        self.personal: Callable[[int, object], PersonalPart | None] | None = None
 
     # --- which run -------------------------------------------------------------------------------------
     def resolve(self, name=None) -> int:
@@ -90,7 +99,8 @@ class Registry:
         for run in storage.list_runs(self.db):
             if run.get("status") in storage.runs.MODEL_STATUSES and run.get("model_path") and run.get("best_epoch") is not None:
                 out.append({"id": f"run-{run['id']}", "object": "model", "created": _unix(run.get("created_at")),
-                            "owned_by": "gru-desktop", "name": run.get("name") or "", "status": run["status"]})
+                            "owned_by": "gru-desktop", "name": run.get("name") or "", "status": run["status"],
+                            "warning": _exposed_text(run)})
         if out:
             out.append({**out[0], "id": "latest", "run": out[0]["id"]})
         return out
@@ -135,23 +145,32 @@ class Registry:
             raise ServeError(409, f"run {run_id} has no counts to suggest with ({entry.reason}); use source gru",
                              "conflict_error")
         key = source or ("blend" if entry.blend is not None else "gru")
+        part = self.personal(run_id, entry.loaded) if self.personal is not None else None
         pool: list[list] = entry.predictors.setdefault(key, [])  # [predictor, last text], most recent last
         best, shared = None, -1
         for item in pool:
-            n = len(os.path.commonprefix([item[1], text]))
+            n = _shared(item[1], text)
             if n > shared:
                 best, shared = item, n
         if best is None or (shared < min(len(text), MIN_SHARED) and len(pool) < POOL):
             loaded = entry.loaded
             blend = entry.blend if key != "gru" else None
-            best = [Predictor(loaded.model, loaded.vocab, loaded.config, blend, key), text]  # type: ignore[attr-defined]
+            best = [Predictor(loaded.model, loaded.vocab, loaded.config, blend, key, part), text]  # type: ignore[attr-defined]
         elif shared < min(len(text), MIN_SHARED):
             best = pool[0]  # the least recently used
         if best in pool:
             pool.remove(best)
         best[1] = text
         pool.append(best)
+        best[0].personal = part  # the same part for every predictor of the run (a reloaded model: a new one)
         return best[0]
+
+    def exposed(self, run_id: int) -> str | None:
+        """The warning before serving a run whose kept audit found exposed text (design §17), or None. One
+        database read; never audits."""
+        from ..jobs.audit import exposed_summary
+
+        return exposed_summary(self.db, run_id)
 
     # --- suggesting ------------------------------------------------------------------------------------
     def suggest(self, text: str, k: int = 3, source: str | None = None, run=None) -> dict:
@@ -162,6 +181,25 @@ class Registry:
         words = predictor.top_k(probs, ctx.prefix, k)
         return {"suggestions": [{"word": s.word, "p": s.probability} for s in words],
                 "completing": ctx.prefix or None, "run": run_id, "source": predictor.source}
+
+
+def _shared(a: str, b: str) -> int:
+    """The length of the common beginning of two texts, by bisection over C-speed comparisons (a long
+    document costs microseconds, not a Python loop over its characters)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _exposed_text(run: dict) -> str | None:
+    from ..jobs.audit import summary_text
+
+    return summary_text(run.get("audit"), run["id"])
 
 
 def _stamp(path) -> tuple:

@@ -31,3 +31,27 @@ def test_evaluate_reads_the_runs_text_through_the_token_cache(tmp_path, monkeypa
     monkeypatch.setattr(token_cache, "read_corpus", tokenise_again)
     second = runs.evaluate_run(db, run_id)  # from the cache entry
     assert second.perplexity == pytest.approx(first.perplexity)
+
+
+def test_ngram_export_and_learn_read_the_runs_text_through_the_token_cache(tmp_path, monkeypatch):
+    from gru_desktop.jobs import learn, ngram_exports
+
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat.\nmy dog ran to the car park.\n" * 30, encoding="utf-8")
+    home = tmp_path / "home"
+    done = list(runs.train_run(runs.prepare([text], CFG, cache=runs.token_cache(home)), CFG, home=home))
+    run_id = done[-1].run_id
+    assert [p.name for p in (home / "cache").iterdir()]  # training filled the cache
+
+    def tokenise_again(*args, **kwargs):
+        raise AssertionError("the corpus was tokenised again")
+
+    monkeypatch.setattr(token_cache, "read_corpus", tokenise_again)
+    from gru_desktop.jobs import recorded_run
+
+    monkeypatch.setattr(recorded_run, "read_corpus", tokenise_again)  # no way around the cache either
+    _, db = runs.open_store(home)
+    _, _, kn = ngram_exports.counts_for(db, run_id, "gru", sample_words=1_000)
+    assert kn.train_tokens > 0
+    material = learn.load_material(db, run_id, home=home)
+    assert material.dataset is not None and material.dataset.corpus.n_tokens == done[0].dataset.corpus.n_tokens

@@ -108,7 +108,7 @@ def test_prediction_trace_shows_the_shapes(qtbot, window, page):
 
 def test_quality_numbers_are_computed_stored_and_shown(qtbot, window, page, home):
     if page.run.get("eval_perplexity") is None:
-        with qtbot.waitSignal(page.evaluated, timeout=60_000):
+        with qtbot.waitSignal(page.picker.evaluated, timeout=60_000):
             pass
     run = storage.get_run(runs.open_store(home)[1], page.run["id"])
     assert run["eval_perplexity"] > 1 and 0 < run["eval_top3"] <= 1 and run["eval_keystroke_savings"] > 0
@@ -132,10 +132,10 @@ def test_unusable_model_is_explained(qtbot, window, home, damage):
     with qtbot.waitSignal(page.model_failed, timeout=30_000) as failed:
         page.refresh_runs()
     assert str(run["id"]) in failed.args[0] or "model" in failed.args[0]
-    assert "cannot be used" in page.model_status.text()
+    assert "cannot be used" in page.picker.model_status.text()
     assert "cannot be used" in edit(window).placeholderText()
     if damage == "missing":
-        assert "model file missing" in page.run_combo.itemText(0)
+        assert "model file missing" in page.picker.run_combo.itemText(0)
     qtbot.keyClicks(edit(window), "the cat ")  # typing does not fail
     assert page.chips.words() == ["", "", ""]
 
@@ -147,15 +147,15 @@ def test_the_box_is_read_only_without_a_usable_model(qtbot, window, home):
     page = window.autocomplete
     with qtbot.waitSignal(page.model_failed, timeout=30_000):
         page.refresh_runs()
-    assert edit(window).isReadOnly() and not page.continue_button.isEnabled()
+    assert edit(window).isReadOnly() and not page.continue_bar.button.isEnabled()
     qtbot.keyClicks(edit(window), "the cat ")
     assert edit(window).toPlainText() == ""
 
 
 def test_the_box_is_editable_once_a_model_is_loaded(qtbot, window, page):
-    assert not edit(window).isReadOnly() and page.continue_button.isEnabled()
+    assert not edit(window).isReadOnly() and page.continue_bar.button.isEnabled()
     page._set_enabled(False)
-    assert edit(window).isReadOnly() and not page.continue_button.isEnabled()
+    assert edit(window).isReadOnly() and not page.continue_bar.button.isEnabled()
     page._set_enabled(True)
     assert not edit(window).isReadOnly()
 
@@ -174,11 +174,11 @@ def test_the_picker_offers_no_model_of_a_failed_run(qtbot, window, home):
     page = window.autocomplete
     with qtbot.waitSignal(page.model_loaded, timeout=30_000):
         page.refresh_runs()
-    offered = [page.run_combo.itemData(i) for i in range(page.run_combo.count())]
+    offered = [page.picker.run_combo.itemData(i) for i in range(page.picker.run_combo.count())]
     assert offered == [good["id"]]
     with qtbot.waitSignal(page.runs_listed, timeout=10_000):
         page.refresh_runs(select=failed)  # e.g. from the Runs page: not loaded either
-    assert page.run_combo.currentData() == good["id"] and page.run["id"] == good["id"]
+    assert page.picker.run_combo.currentData() == good["id"] and page.run["id"] == good["id"]
 
 
 def test_pasting_a_long_sentence_catches_up_in_slices(qtbot, window, page):
@@ -203,8 +203,8 @@ def test_pasting_a_megabyte_stays_responsive(qtbot, window, page):
 def test_continue_writes_words(qtbot, window, page):
     box = edit(window)
     qtbot.keyClicks(box, "the cat ")
-    page.words_spin.setValue(5)
-    page.temperature.setValue(20)
+    page.continue_bar.words_spin.setValue(5)
+    page.continue_bar.temperature.setValue(20)
     click(qtbot, window, "continueButton")
     added = box.toPlainText()[len("the cat "):].split()
     assert len(added) == 5
@@ -247,22 +247,22 @@ def _chips(page) -> list[tuple[str, float]]:
 
 def test_picker_offers_three_sources_and_each_changes_the_chips(qtbot, window, page):
     lam = page.predictor.blend.weights.lam
-    offered = page.sources()
+    offered = page.picker.sources()
     assert offered == {"blend": (f"GRU + counts (λ = {lam:.2f})", True), "gru": ("GRU only", True),
                        "counts": ("counts only", True)}
-    assert page.source_combo.currentData() == "blend" and page.predictor.source == "blend"  # the default
+    assert page.picker.source_combo.currentData() == "blend" and page.predictor.source == "blend"  # the default
     text = "the cat sat on the "
     qtbot.keyClicks(edit(window), text)
     shown = {}
     for source in ("gru", "counts", "blend"):
-        page.source_combo.setCurrentIndex(page.source_combo.findData(source))
-        page.source_combo.activated.emit(page.source_combo.currentIndex())  # as a user's pick does
+        page.picker.source_combo.setCurrentIndex(page.picker.source_combo.findData(source))
+        page.picker.source_combo.activated.emit(page.picker.source_combo.currentIndex())  # as a user's pick does
         shown[source] = _chips(page)
         assert shown[source] == _expected(page, source, text), source
     assert shown["gru"][0][0] == "mat" and shown["counts"][0][0] == "rug"  # the two parts disagree here
     assert shown["blend"] != shown["gru"] and shown["blend"] != shown["counts"]
     # Tab accepts the chosen source's top word, and prefix completion ranks by it too
-    page.set_source("counts")
+    page.picker.set_source("counts")
     qtbot.keyClick(edit(window), Qt.Key.Key_Tab)
     assert edit(window).toPlainText() == text + "rug "
     edit(window).clear()
@@ -271,10 +271,10 @@ def test_picker_offers_three_sources_and_each_changes_the_chips(qtbot, window, p
 
 
 def test_chosen_source_is_kept_when_another_run_loads(qtbot, window, page):
-    page.set_source("gru")
+    page.picker.set_source("gru")
     with qtbot.waitSignal(page.model_loaded, timeout=30_000):
-        page.load_run(page.run["id"])
-    assert page.predictor.source == "gru" and page.source_combo.currentData() == "gru"
+        page.picker.load_run(page.run["id"])
+    assert page.predictor.source == "gru" and page.picker.source_combo.currentData() == "gru"
 
 
 def test_trace_shows_the_three_distributions_and_the_weights(qtbot, window, page):
@@ -293,7 +293,7 @@ def test_trace_shows_the_three_distributions_and_the_weights(qtbot, window, page
     weights = view.weights.text()
     assert f"{w.gru:.2f}" in weights and f"{w.counts:.2f}" in weights and f"{w.cache:.2f}" in weights
     assert f"λ = a / (a + b) = <b>{w.lam:.2f}</b>" in weights
-    page.set_source("counts")  # the trace follows the picker at once
+    page.picker.set_source("counts")  # the trace follows the picker at once
     assert view.sources.chosen == "counts" and "rug" in view.prediction.text()
     qtbot.keyClicks(edit(window), "r")  # a half-typed word: completions, ranked by each source
     page.update_trace()
@@ -310,11 +310,11 @@ def test_damaged_counts_suggest_with_the_gru_alone_and_the_picker_says_so(qtbot,
     with qtbot.waitSignal(page.model_loaded, timeout=30_000):
         page.refresh_runs()
     assert page.predictor.blend is None and page.predictor.source == "gru"
-    offered = page.sources()
+    offered = page.picker.sources()
     assert offered["gru"][0].startswith("GRU only — counts unusable:") and offered["gru"][1]
     assert not offered["blend"][1] and not offered["counts"][1]
-    assert "counts file" in page.source_combo.toolTip()
-    page.set_source("counts")  # refused: nothing to count with
+    assert "counts file" in page.picker.source_combo.toolTip()
+    page.picker.set_source("counts")  # refused: nothing to count with
     assert page.predictor.source == "gru"
     qtbot.keyClicks(edit(window), "the cat sat on the ")
     assert _chips(page) == _expected(page, "gru", "the cat sat on the ")

@@ -102,7 +102,7 @@ def test_read_only_data_folder_lists_and_suggests(qtbot, make_window, tmp_path_f
     import storage
     import storage.store
     from gru_desktop.core.config import TrainConfig
-    from ui_helpers import train_runs
+    from ui_helpers import runs_read, train_runs
 
     src = train_runs(tmp_path_factory, {"one": TrainConfig(seq_len=4, embed_dim=8, hidden_size=16, epochs=1)})
     shutil.copytree(src, home)
@@ -116,5 +116,5 @@ def test_read_only_data_folder_lists_and_suggests(qtbot, make_window, tmp_path_f
     page.refresh_runs()
     assert storage.is_read_only(storage.open_store(home, write=False)[1])  # what the page's reads get
     qtbot.waitUntil(lambda: page.predictor is not None, timeout=20_000)
-    window.runs_page.reload()
+    runs_read(qtbot, window.runs_page)
     assert window.runs_page.model.rowCount() >= 1

@@ -80,7 +80,7 @@ def page(qtbot, window):
     window.show()
     page = window.learn_page
     with qtbot.waitSignal(page.runs_listed, timeout=20_000):
-        window.show_learn()
+        window.show_page(window.learn_page)
     assert page.selected_run() is not None  # the latest completed run by default
     return page
 
@@ -195,7 +195,7 @@ def test_without_a_run_the_questions_that_need_one_are_left_out_and_the_page_say
     load(qtbot, window, [corpus_file])
     page = window.learn_page
     with qtbot.waitSignal(page.runs_listed, timeout=20_000):
-        window.show_learn()
+        window.show_page(window.learn_page)
     assert page.selected_run() is None and "no run yet" in page.run_combo.currentText()
     s = start(qtbot, page, "quiz")
     assert len(s.questions) == 3 and {q.family for q in s.questions}.isdisjoint({"training", "behaviour"})

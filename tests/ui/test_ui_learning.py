@@ -41,13 +41,13 @@ def test_typing_and_accepting_updates_the_learned_list(qtbot, window, page, home
     accepted = box.toPlainText().split()[-1]
     qtbot.keyClicks(box, "zorblax ")
     learning.flush()
-    qtbot.waitUntil(lambda: any(r[1] == "zorblax" for r in learning.model.rows), timeout=20_000)
-    words = {row[1] for row in learning.model.rows}
+    qtbot.waitUntil(lambda: any(r[1] == "zorblax" for r in learning.learned_tab.model.rows), timeout=20_000)
+    words = {row[1] for row in learning.learned_tab.model.rows}
     assert {"cat", accepted, "zorblax", f"{accepted} zorblax"} <= words
-    seen = {row[1]: row[2] for row in learning.model.rows}
+    seen = {row[1]: row[2] for row in learning.learned_tab.model.rows}
     assert seen["the"] == 2  # "the" was finished twice
     assert '["zorblax"]' in _stored(home)
-    assert "learned" in learning.list_note.text()
+    assert "learned" in learning.learned_tab.note.text()
     qtbot.waitUntil(lambda: "per 100 words" in learning.time_label.text(), timeout=5_000)
 
 
@@ -55,21 +55,21 @@ def test_forget_removes_a_word_from_the_list_and_the_database(qtbot, window, pag
     box, learning = _box(window), page.learning
     qtbot.keyClicks(box, "my zorblax ran ")
     learning.flush()
-    qtbot.waitUntil(lambda: any(r[1] == "zorblax" for r in learning.model.rows), timeout=20_000)
-    row = next(i for i, r in enumerate(learning.model.rows) if r[1] == "zorblax")
-    learning.table.selectRow(row)
-    qtbot.mouseClick(learning.forget_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: all("zorblax" not in r[1] for r in learning.model.rows), timeout=20_000)
+    qtbot.waitUntil(lambda: any(r[1] == "zorblax" for r in learning.learned_tab.model.rows), timeout=20_000)
+    row = next(i for i, r in enumerate(learning.learned_tab.model.rows) if r[1] == "zorblax")
+    learning.learned_tab.table.selectRow(row)
+    qtbot.mouseClick(learning.learned_tab.forget_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: all("zorblax" not in r[1] for r in learning.learned_tab.model.rows), timeout=20_000)
     assert not any("zorblax" in k for k in _stored(home))
     with qtbot.waitSignal(learning.list_refreshed, timeout=20_000):
         learning.forget_all()
-    assert _stored(home) == set() and learning.model.rows == []
+    assert _stored(home) == set() and learning.learned_tab.model.rows == []
 
 
 def test_nothing_is_stored_while_paused(qtbot, window, page, home):
     box, learning = _box(window), page.learning
     learning.learn_check.setChecked(False)
-    assert learning.pause_button.isChecked()
+    assert learning.learned_tab.pause_button.isChecked()
     qtbot.keyClicks(box, "my secret pin is ")
     learning.flush()
     qtbot.wait(300)

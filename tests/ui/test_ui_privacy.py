@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QTableWidget
 from gru_desktop.core.canaries import make_canaries, with_canaries
 from gru_desktop.core.config import TrainConfig
 from gru_desktop.jobs import runs
-from ui_helpers import SENTENCES, click, private_copy
+from ui_helpers import SENTENCES, autocomplete_loaded, click, private_copy
 
 CFG = TrainConfig(embed_dim=8, hidden_size=16, epochs=2, batch_size=32, lr=0.01, vocab_size=300, threads=1)
 SECRET = "My card number is 4111 1111 1111 1234, write to john.smith@example.org."
@@ -56,3 +56,27 @@ def test_privacy_shows_the_audit_masked_and_an_export_asks_first(qtbot, window):
     page.run_actions.choose_model("pt2")  # refused at the warning: no file dialog opens
     assert asked and "exposes" in asked[0] and ("41** **** **** 1234" in asked[0] or "j***@example.org" in asked[0])
     assert "4111 1111" not in asked[0]
+
+
+
+def test_use_it_elsewhere_warns_before_serving_an_exposed_run(qtbot, window, home):
+    from gru_desktop.jobs.audit import audit_run
+
+    page = autocomplete_loaded(qtbot, window)
+    page.open_serve_dialog()
+    dialog = page.serve_dialog
+    label = dialog.findChild(QLabel, "serveWarning")
+    with qtbot.waitSignal(dialog.warning_read, timeout=10_000) as read:  # never audited: no warning
+        dialog.set_run(1)
+    assert read.args == [""] and label.isHidden()
+    _, db = runs.open_store(home)
+    try:
+        assert audit_run(db, 1)["exposed"] >= 1  # the real audit, kept with the run
+    finally:
+        db.close()
+    with qtbot.waitSignal(dialog.warning_read, timeout=10_000):  # read in a worker when the dialog opens
+        click(qtbot, page, "useElsewhereButton")
+    assert not label.isHidden() and "exposes" in label.text() and dialog.start_button.isEnabled()
+    assert "41** **** **** 1234" in label.text() or "j***@example.org" in label.text()
+    for raw in ("4111 1111", "john.smith", "1111 1234"):
+        assert raw not in label.text()

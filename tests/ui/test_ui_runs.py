@@ -14,7 +14,7 @@ from gru_desktop.core.config import TrainConfig
 from gru_desktop.jobs import runs
 from gru_desktop.jobs.run_table import prepare, table_rows
 from gru_desktop.ui.pages.runs_model import COLUMNS, RunsTableModel
-from ui_helpers import click, private_copy, train_runs, write_corpus
+from ui_helpers import click, private_copy, runs_read, train_runs, write_corpus
 
 BASE = TrainConfig(embed_dim=8, hidden_size=16, epochs=3, batch_size=32, lr=0.01, vocab_size=200)
 NAME_COL = [c[1] for c in COLUMNS].index("name")
@@ -53,7 +53,7 @@ def test_runs_table_model_passes_qtmodeltester(qtmodeltester, home):
 
 
 def test_painting_the_table_never_touches_the_file_system(home, monkeypatch):
-    """Review defect: data() called Path.is_file for every name cell on every paint; now reload() checks once."""
+    """Review defect: data() called Path.is_file for every name cell on every paint; now the table model checks once, when the rows arrive."""
     from pathlib import Path
 
     from PySide6.QtCore import Qt as QtNS
@@ -157,7 +157,7 @@ def test_delete_removes_row_and_model_file(qtbot, window, page, home):
 def test_deleting_a_running_run_is_refused(qtbot, window, page, home):
     running = storage.create_run(db(home), name="live", config={}, corpus="c", corpus_sha256="x",
                                  vocab_size=10, epochs_planned=1)  # owned by this (live) process
-    page.reload()
+    runs_read(qtbot, page)
     page.select_runs([running])
     with qtbot.waitSignal(page.problem) as problem:
         click(qtbot, window, "deleteRunButton")
@@ -177,7 +177,7 @@ def test_runs_written_by_another_connection_appear_live(qtbot, window, page, hom
 
 def test_a_run_without_its_model_file_can_still_be_reviewed(qtbot, window, page, home):
     storage.model_path(home, 3).unlink()
-    page.reload()
+    runs_read(qtbot, page)
     row = page.model.row_for(("run", 3))
     assert "model file missing" in page.model.index(row, NAME_COL).data()
     compare(qtbot, page, [3])
@@ -192,7 +192,7 @@ def test_autocomplete_on_a_failed_run_says_why_instead_of_loading_another(qtbot,
     silently loading another run."""
     d = db(home)
     d["runs"].update(2, {"status": "failed", "error": "boom"})
-    page.reload()
+    runs_read(qtbot, page)
     page.select_runs([2])
     assert not page.buttons["use"].isEnabled() and "failed" in page.buttons["use"].toolTip()
     page.select_runs([1])
@@ -203,7 +203,7 @@ def test_autocomplete_on_a_failed_run_says_why_instead_of_loading_another(qtbot,
     with qtbot.waitSignal(ac.runs_listed, timeout=10_000):
         ac.refresh_runs(select=2)
     assert ac.run["id"] == 1  # the run shown stays the one that was shown
-    assert "run 2" in ac.model_status.text() and "failed" in ac.model_status.text()
+    assert "run 2" in ac.picker.model_status.text() and "failed" in ac.picker.model_status.text()
 
 
 def test_continue_training_makes_a_child_run_that_starts_where_the_parent_was(qtbot, window, page, home):
@@ -246,10 +246,21 @@ def test_csv_export_round_trips(qtbot, window, page, home, tmp_path):
 
 
 def test_png_export(qtbot, window, page, tmp_path):
+    """The chart is drawn on the GUI thread and written in a worker; a path that cannot be written is said."""
     page.select_runs([1])
     png = tmp_path / "chart.png"
-    assert page.run_actions.export_png(png)
+    with qtbot.waitSignal(page.exported, timeout=10_000) as done:
+        assert page.run_actions.export_png(png) is not None
+    assert str(png) in done.args[0]
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 1000
+    taken = tmp_path / "a folder.png"
+    taken.mkdir()  # the write itself fails (in the worker): a message, no traceback
+    with qtbot.waitSignal(page.problem, timeout=10_000) as problem:
+        page.run_actions.export_png(taken)
+    assert problem.args[0] == "Cannot export the chart" and f"cannot write {taken}" in problem.args[1]
+    with qtbot.waitSignal(page.problem, timeout=1_000) as problem:  # no folder: said before drawing
+        assert page.run_actions.export_png(tmp_path / "nope" / "chart.png") is None
+    assert "does not exist" in problem.args[1]
 
 
 def test_model_export_buttons_write_a_checked_pt2_in_the_background(qtbot, window, page, tmp_path):
@@ -294,7 +305,7 @@ def test_export_to_an_unwritable_path_says_so(qtbot, window, page, tmp_path):
 def test_baseline_rows_appear_as_their_own_kind(qtbot, window, page, home):
     storage.save_baseline(db(home), kind="kn3", corpus="small.txt", corpus_sha256="abc", split_key="k",
                           perplexity=42.0, top1=0.3, top3=0.5, tokens=100, train_tokens=900, seconds=0.1)
-    page.reload()
+    runs_read(qtbot, page)
     rows = [r for r in page.model.rows if r["kind"] == "baseline" and r["corpus"] == "small.txt"]
     assert len(rows) == 1 and rows[0]["best_val_perplexity"] == 42.0
     row = page.model.row_for(("baseline", rows[0]["id"]))

@@ -102,7 +102,7 @@ def test_the_window_loads_torch_and_pyqtgraph_in_a_worker_then_starts_its_pages(
     assert threads and threads[0] is not threading.main_thread()
     assert window.training_view.plot is not None
     qtbot.waitUntil(lambda: window.runs_page.model.rowCount() == 3, timeout=10_000)
-    combo = window.autocomplete.run_combo  # listed in a worker too: labels made there
+    combo = window.autocomplete.picker.run_combo  # listed in a worker too: labels made there
     assert combo.count() == 3 and combo.itemText(0).startswith("run 3 · completed") and "model file missing" in combo.itemText(0)
 
 

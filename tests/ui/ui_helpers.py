@@ -55,6 +55,12 @@ def autocomplete_loaded(qtbot, window):
     return page
 
 
+def runs_read(qtbot, page, timeout: int = 10_000) -> None:
+    """The Runs page reads the runs again (in its worker, as the window does) and shows what is stored now."""
+    with qtbot.waitSignal(page.refreshed, timeout=timeout):
+        page.refresh()
+
+
 def private_copy(src: Path, dst: Path) -> Path:
     """A copy of a data folder for one test (tests delete files, rename runs): model paths point into it."""
     import shutil

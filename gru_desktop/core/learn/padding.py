@@ -42,7 +42,7 @@ def _intro(material: Material, idx: np.ndarray, lengths: torch.Tensor, show_word
     ds, L = material.dataset, material.config.seq_len
     assert ds is not None
     sent = np.searchsorted(ds.train.win_first, idx, side="right") - 1  # sentence of each window, in train order
-    n_words = ds.train.sent_len[sent].tolist()
+    n_words = ds.train.sentence_lengths(sent).tolist()
     b = len(idx)
     text = f"A batch of {b} windows from your training text, padding length L = {L}. "
     if show_words:

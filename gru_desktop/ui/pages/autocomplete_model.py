@@ -1,65 +1,68 @@
-"""The Autocomplete page's model picker (a mixin of `AutocompletePage`): which trained run suggests (loaded
-with its blend in a worker), what suggests with it — the fitted blend of the GRU with counts, or one part
-alone — and the run's typing-quality numbers (scored in a worker the first time).
+"""The Autocomplete page's model picker, an object the page owns (`page.picker`): which trained run suggests
+(listed and loaded with its blend in workers), what suggests with it — the fitted blend of the GRU with counts,
+or one part alone — and the run's typing-quality numbers (scored in a worker the first time).
+
+It owns the run and source pickers (`runCombo`, `sourceCombo`) and the status line (`modelStatus`); the page
+lays them out. It tells the page what happened by its signals and never touches the page: `loaded(run id)` once
+`predictor` is ready, `failed(why)` when the picked run cannot suggest, `source_changed` when the user picks
+what suggests, `quality_changed` when the run's numbers (or their state) changed. Its words are in
+`autocomplete_text.py`.
 """
 from __future__ import annotations
 
-from ...core.stats import percentile
-from ..workers.threads import function_job, read_job
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QComboBox, QLabel
+
+from ..workers.threads import FunctionWorker, function_job, read_job
+from .autocomplete_text import SOURCE_TIP, elide, quality_text, weights_text
 from .runs_model import run_title
 
-SOURCE_TIP = ("what suggests: the fitted blend of the network with word counts (Kneser–Ney trigram) and the words "
-              "used earlier in your text, and the words that followed moments of your text the network saw as alike, or one "
-              "part alone; λ is the network's share of the two models")
+if TYPE_CHECKING:  # torch loads after the window paints (design §3): the predictor's type only for mypy
+    from ...core.predict import Predictor
 
+class ModelPicker(QObject):
+    loaded = Signal(int)  # run id: `predictor` and `run` are the run's now
+    failed = Signal(str)  # why the picked run cannot be used (`predictor` and `run` are None now)
+    listed = Signal()  # the runs are listed again (refresh_runs), whatever came of it
+    source_changed = Signal(str)  # the user picked what suggests ("blend", "gru", "counts"): show it at once
+    quality_changed = Signal()  # the run's typing-quality numbers, or their state (computing, failed), changed
+    evaluated = Signal(int)  # run id whose typing-quality numbers are now stored
 
-def elide(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+    def __init__(self, jobs, home, parent: QObject | None = None):
+        super().__init__(parent)
+        self.jobs, self.home = jobs, home
+        self.run: dict | None = None  # the loaded run's row
+        self.predictor: Predictor | None = None  # the loaded run's, with its blend (None: nothing loaded)
+        self.blend_reason = ""  # why the loaded run has no blend ("" when it has one)
+        self.blend_note = ""  # a remark on a blend it has (fitted for this session only: not stored)
+        self.wanted_source = "blend"  # the user's last choice, kept across runs where it is available
+        self.quality_error = ""  # why the typing-quality numbers could not be computed ("" when they could)
+        self._list_worker: FunctionWorker | None = None
+        self._load_worker: FunctionWorker | None = None
+        self._eval_worker: FunctionWorker | None = None
+        self.run_combo = QComboBox(objectName="runCombo")
+        self.run_combo.setMinimumContentsLength(24)
+        self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.run_combo.activated.connect(self._combo_activated)
+        self.source_combo = QComboBox(objectName="sourceCombo", toolTip=SOURCE_TIP)
+        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.source_combo.activated.connect(self._source_activated)
+        self.model_status = QLabel(objectName="modelStatus", wordWrap=True)
+        self._fill_sources()
 
-
-def weights_text(w) -> str:
-    """The blend's weights in words: a·GRU + b·counts + c·recency cache + d·state cache, and λ."""
-    return (f"p = {w.gru:.2f}·GRU + {w.counts:.2f}·counts + {w.cache:.2f}·recency cache + "
-            f"{w.state:.2f}·state cache; λ = a / (a + b) = {w.lam:.2f}")
-
-
-def quality_text(r: dict) -> str:
-    """The run's typing-quality numbers on its validation text: what suggests (the blend, or the GRU alone),
-    then the GRU's and the counts' own on the same positions."""
-    def pct(x):
-        return "–" if x is None else f"{x:.1%}"
-
-    def ppl(x):
-        return "–" if x is None else f"{x:.1f}"
-
-    blend = r.get("eval_source") == "blend"
-    head = (f"On its validation text ({r['eval_tokens']:,} words): "
-            + (f"blend (λ = {r['blend_lambda']:.2f}) " if blend and r.get("blend_lambda") is not None else
-               "blend " if blend else "GRU alone ")
-            + f"perplexity <b>{ppl(r['eval_perplexity'])}</b>, top-1 <b>{pct(r['eval_top1'])}</b>, "
-              f"top-3 <b>{pct(r['eval_top3'])}</b>, keystroke savings <b>{pct(r['eval_keystroke_savings'])}</b>")
-    if blend:
-        head += (f" · GRU only: perplexity {ppl(r.get('eval_gru_perplexity'))}, top-3 {pct(r.get('eval_gru_top3'))}, "
-                 f"keystroke savings {pct(r.get('eval_gru_keystroke_savings'))}")
-        if r.get("eval_counts_perplexity") is not None:
-            head += (f" · counts only: perplexity {ppl(r['eval_counts_perplexity'])}, "
-                     f"top-3 {pct(r.get('eval_counts_top3'))}")
-    return head
-
-
-class ModelPicker:
-    _last_text: str | None  # the page's: the text the suggestions were last shown for (None: show again)
-
+    # --- listing and loading ----------------------------------------------------------------------------
     def refresh_runs(self, select: int | None = None) -> None:
         """List the runs that have a model (in a worker: with 1,000 runs this took 95–650 ms here); then select
-        `select`, else keep the current one, else the latest completed, and load it. `runs_listed` then."""
+        `select`, else keep the current one, else the latest completed, and load it. `listed` then."""
         current = select if select is not None else (self.run["id"] if self.run else None)
         from ...jobs.run_table import model_choices, why_not_offered
 
         def read(db) -> tuple[list[dict], str]:
             rows = model_choices(db)
             offered = select is None or any(r["id"] == select for r in rows)
-            return rows, "" if offered else why_not_offered(db, select)
+            return rows, "" if offered or select is None else why_not_offered(db, select)
 
         if self._list_worker is not None:
             self._list_worker.stop_event.set()  # superseded: its result is ignored
@@ -70,13 +73,13 @@ class ModelPicker:
     def _listing_failed(self, worker, message: str) -> None:
         if worker is self._list_worker:
             self.model_status.setText(f"Cannot list the runs: {message}")
-            self.runs_listed.emit()
+            self.listed.emit()
 
     def _runs_listed(self, worker, listed: tuple[list[dict], str]) -> None:
+        current, select = worker.current, worker.select  # as asked when listing began
         if worker is not self._list_worker:
             return
         rows, why_not = listed
-        current, select = worker.current, worker.select
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
         for r in rows:
@@ -84,14 +87,14 @@ class ModelPicker:
         self.run_combo.blockSignals(False)
         if not rows:
             self.model_status.setText("No trained model yet: train one on the left, then type here.")
-            self.runs_listed.emit()
+            self.listed.emit()
             return
         ids = [r["id"] for r in rows]
         if select is not None and select not in ids:  # asked for a run that cannot suggest: say so, change nothing
             self.run_combo.setCurrentIndex(ids.index(self.run["id"]) if self.run and self.run["id"] in ids else -1)
             self.model_status.setText(f"run {select} has no model that can suggest ({why_not}); "
                                       + ("still showing the run above" if self.run else "pick a run above"))
-            self.runs_listed.emit()
+            self.listed.emit()
             return
         if current not in ids:
             completed = [r["id"] for r in rows if r["status"] == "completed"]
@@ -99,7 +102,7 @@ class ModelPicker:
         self.run_combo.setCurrentIndex(ids.index(current))
         if not self.run or self.run["id"] != current or select is not None:
             self.load_run(current)
-        self.runs_listed.emit()
+        self.listed.emit()
 
     def _combo_activated(self, index: int) -> None:
         run_id = self.run_combo.itemData(index)
@@ -107,6 +110,8 @@ class ModelPicker:
             self.load_run(run_id)
 
     def load_run(self, run_id: int) -> None:
+        """Load the run's model and its blend in a worker (fitting the blend from the run's text for a run
+        trained before blends); `loaded` or `failed` then."""
         home = self.home
 
         def load(progress, should_stop):
@@ -136,6 +141,7 @@ class ModelPicker:
         self.run = run
         self.blend_reason = "" if state.blend is not None else state.reason
         self.blend_note = state.reason if state.blend is not None else ""  # e.g. fitted for this session only
+        self.quality_error = ""
         self.predictor = Predictor(loaded.model, loaded.vocab, loaded.config, blend=state.blend, source="gru")
         self._fill_sources()
         cfg = loaded.config
@@ -144,20 +150,26 @@ class ModelPicker:
             f"{cfg.layers} layer(s), V {len(loaded.vocab):,}; best epoch {run.get('best_epoch')}."
             + (f" Counts: {self.blend_note}." if self.blend_note else
                f" Counts unusable, so the GRU alone suggests: {self.blend_reason}." if self.blend_reason else ""))
-        self.edit.setPlaceholderText("Type here: suggestions for the next word appear below. Tab accepts the middle one.")
-        self._set_enabled(True)
-        self.latencies_ms.clear()
-        self._last_text = None
-        self.show_quality()
         if run.get("eval_perplexity") is None or (state.blend is not None and run.get("eval_source") != "blend"):
             self.evaluate_run(run["id"])  # none yet, or numbers from before the run had its blend
-        self.update_suggestions()
-        self.update_trace()
-        self.model_loaded.emit(run["id"])
+        self.loaded.emit(run["id"])
 
+    def _load_failed(self, worker, message: str) -> None:
+        if worker is not self._load_worker:
+            return
+        self.predictor, self.run = None, None
+        self._fill_sources()
+        self.model_status.setText(f"<span style='color:#c62828'>This run cannot be used: {message}</span>")
+        self.failed.emit(message)
+
+    def _load_crashed(self, text: str) -> None:
+        self._load_failed(self._load_worker, text.strip().splitlines()[-1])
+
+    # --- what suggests: blend, GRU or counts -------------------------------------------------------------
     def _fill_sources(self) -> None:
         """The source picker for the loaded run: its blend with λ, the GRU alone, the counts alone; without
-        usable counts only the GRU, and the picker says why."""
+        usable counts only the GRU, and the picker says why. The predictor gets the source without
+        `source_changed`: whoever loaded the run shows it."""
         combo = self.source_combo
         combo.clear()
         p = self.predictor
@@ -176,53 +188,44 @@ class ModelPicker:
             combo.addItem("GRU + counts (not available)", "blend")
             combo.addItem(f"GRU only — counts unusable: {elide(reason, 60)}", "gru")
             combo.addItem("counts only (not available)", "counts")
+            model = combo.model()
             for i in (0, 2):
-                combo.model().item(i).setEnabled(False)
+                model.item(i).setEnabled(False)  # type: ignore[attr-defined]  # a QComboBox's model is a QStandardItemModel
             combo.setToolTip(f"This run suggests with the GRU alone: {reason}")
-        self.set_source(self.wanted_source if blend is not None else "gru", remember=False)
+        self._apply_source(self.wanted_source if blend is not None else "gru")
 
     def sources(self) -> dict[str, tuple[str, bool]]:
         """{source: (picker text, enabled)} as the picker offers them (for tests and automation)."""
         model = self.source_combo.model()
-        return {self.source_combo.itemData(i): (self.source_combo.itemText(i), model.item(i).isEnabled())
+        return {self.source_combo.itemData(i): (self.source_combo.itemText(i),
+                                                model.item(i).isEnabled())  # type: ignore[attr-defined]
                 for i in range(self.source_combo.count())}
 
-    def set_source(self, source: str, remember: bool = True) -> None:
-        """Suggest with `source` ("blend", "gru" or "counts"); ignored when the run cannot (no counts)."""
+    def set_source(self, source: str) -> None:
+        """Suggest with `source` ("blend", "gru" or "counts"), remembered for the next runs, then
+        `source_changed`; ignored when the run cannot (no counts)."""
         p = self.predictor
         if p is None or (source != "gru" and p.blend is None):
             return
-        if remember:
-            self.wanted_source = source
-        p.source = source
+        self.wanted_source = source
+        self._apply_source(source)
+        self.source_changed.emit(source)
+
+    def _apply_source(self, source: str) -> None:
+        if self.predictor is not None:
+            self.predictor.source = source
         i = self.source_combo.findData(source)
         if i >= 0 and self.source_combo.currentIndex() != i:
             self.source_combo.setCurrentIndex(i)
-        self._last_text = None  # the chips, ghost text and trace follow at once
-        self.update_suggestions()
-        self.update_trace()
 
     def _source_activated(self, index: int) -> None:
         source = self.source_combo.itemData(index)
         if source:
             self.set_source(source)
 
-    def _load_failed(self, worker, message: str) -> None:
-        if worker is not self._load_worker:
-            return
-        self.predictor, self.run = None, None
-        self._fill_sources()
-        self._set_enabled(False)
-        self.model_status.setText(f"<span style='color:#c62828'>This run cannot be used: {message}</span>")
-        self.edit.setPlaceholderText(f"This run's model cannot be used ({message}). Pick another run above, or train one.")
-        self.trace_view.set_trace(None)
-        self.quality.setText("")
-        self.model_failed.emit(message)
-
-    def _load_crashed(self, text: str) -> None:
-        self._load_failed(self._load_worker, text.strip().splitlines()[-1])
-
+    # --- typing-quality numbers --------------------------------------------------------------------------
     def evaluate_run(self, run_id: int) -> None:
+        """Score the run on its validation text in a worker (stored with the run); `evaluated` then."""
         home = self.home
 
         def score(progress, should_stop):
@@ -240,33 +243,31 @@ class ModelPicker:
         worker = function_job(score, result=self._evaluated, failed=self._evaluation_failed, run_id=run_id)
         self._eval_worker = worker
         self.jobs.start(worker)
-        self.show_quality()
+        self.quality_changed.emit()  # "computing…"
 
     def _evaluated(self, worker, result) -> None:
         report, stored = result
         run_id = worker.run_id
         if self.run and self.run["id"] == run_id and stored is not None:
             self.run = stored
-            if self.run.get("eval_perplexity") is None:  # not stored: a read-only data folder or a full disk
-                self.run.update({f"eval_{k}": getattr(report, k)
-                                 for k in ("perplexity", "top1", "top3", "keystroke_savings", "tokens")})
-            self.show_quality()
+            if stored.get("eval_perplexity") is None:  # not stored: a read-only data folder or a full disk
+                stored.update({f"eval_{k}": getattr(report, k)
+                               for k in ("perplexity", "top1", "top3", "keystroke_savings", "tokens")})
+            self.quality_changed.emit()
         self.evaluated.emit(run_id)
 
     def _evaluation_failed(self, worker, message: str) -> None:
         if self.run and self.run["id"] == worker.run_id:
-            self.quality.setText(f"<span style='color:gray'>Typing quality not available: {message}</span>")
+            self.quality_error = message
+            self.quality_changed.emit()
 
-    def show_quality(self) -> None:
+    def quality_html(self) -> str:
+        """The loaded run's typing-quality line ("" with no run): the numbers, "computing…", or why not."""
         r = self.run
         if r is None:
-            self.quality.setText("")
-            return
+            return ""
+        if self.quality_error:
+            return f"<span style='color:gray'>Typing quality not available: {self.quality_error}</span>"
         if r.get("eval_perplexity") is None:
-            numbers = "typing quality on the validation text: computing…"
-        else:
-            numbers = quality_text(r)
-        if self.latencies_ms:
-            numbers += (f" · keystroke → suggestions in this session: p50 {percentile(self.latencies_ms, 0.5):.2f} ms, "
-                        f"p99 {percentile(self.latencies_ms, 0.99):.2f} ms ({len(self.latencies_ms):,} keystrokes)")
-        self.quality.setText(numbers)
+            return "typing quality on the validation text: computing…"
+        return quality_text(r)

@@ -9,62 +9,78 @@ Suggestions are computed on the GUI thread: the predictor keeps the GRU state fo
 so a keystroke costs at most one GRU step and one dense layer (~0.1 ms). When more than CATCH_UP_STEPS
 steps are needed at once (a pasted page, an edit early in a long sentence) the predictor catches up a
 slice per timer tick and the old suggestions stay until the new ones are ready. Loading a model and
-scoring it run in workers (the model picker, `autocomplete_model.py`); loading also gets the run's blend (`blends.ensure_blend`), which fits it from the
+scoring it run in workers (the model picker the page owns, `autocomplete_model.py`); loading also gets the run's blend (`blends.ensure_blend`), which fits it from the
 run's own text for a run trained before blends existed.
 """
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
-    QSlider,
-    QSpinBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from ...core.stats import percentile
+from ..widgets.continue_bar import ContinueBar
 from .autocomplete import AutocompleteEdit, SuggestionChips
-from .autocomplete_model import SOURCE_TIP, ModelPicker
+from .autocomplete_model import ModelPicker
 from .learning_panel import LearningPanel
 from .prediction_trace import PredictionTraceView
+
+if TYPE_CHECKING:  # torch and the dialog load on first use (design §3): their types only for mypy
+    from ...core.predict import Predictor
+    from .serve_dialog import ServeDialog
 
 CATCH_UP_STEPS = 64  # GRU steps per slice when catching up (~5 ms)
 TRACE_INTERVAL_MS = 200  # the trace follows the typing at most five times a second
 
 
-class AutocompletePage(ModelPicker, QWidget):
-    model_loaded = Signal(int)  # run id, once its predictor is ready
+class AutocompletePage(QWidget):
+    model_loaded = Signal(int)  # run id, once its predictor is ready and the box shows its suggestions
     model_failed = Signal(str)  # why the selected run cannot be used
     runs_listed = Signal()  # the picker lists the runs again (refresh_runs)
     suggestions_shown = Signal()
-    evaluated = Signal(int)  # run id whose typing-quality numbers are now stored
 
     def __init__(self, jobs, home=None, parent=None):
         super().__init__(parent)
         self.jobs, self.home = jobs, home
-        self.predictor = None
-        self.run: dict | None = None
-        self.blend_reason = ""  # why the loaded run has no blend ("" when it has one)
-        self.blend_note = ""  # a remark on a blend it has (fitted for this session only: not stored)
-        self.wanted_source = "blend"  # the user's last choice, kept across runs where it is available
-        self.latencies_ms: list[float] = []
+        self.picker = ModelPicker(jobs, home, self)  # which run suggests, with what, and its numbers
+        self.latencies_ms: list[float] = []  # keystroke → suggestions in this session, for the loaded run
         self.prefix = ""  # the half-typed word the chips complete
-        self._last_text: str | None = None
+        self._last_text: str | None = None  # the text the suggestions were last shown for (None: show again)
         self.dismissed = False  # the chips were dismissed (Escape): only the next keystroke shows them again
-        self._load_worker = self._eval_worker = self._list_worker = None
         self._catching_up = False
-        self.serve_dialog = None  # ServeDialog, made on first use (serve_dialog.py)
-        self.learning: LearningPanel | None = None  # learning as you type, time saved, the threshold (design §17)
+        self.serve_dialog: ServeDialog | None = None  # made on first use (serve_dialog.py)
+        self.learning = LearningPanel(self, jobs, home)  # learning as you type, time saved, the threshold (§17)
         self._build()
+        self.picker.loaded.connect(self._model_loaded)
+        self.picker.failed.connect(self._model_failed)
+        self.picker.listed.connect(self.runs_listed)
+        self.picker.source_changed.connect(self._source_changed)
+        self.picker.quality_changed.connect(self.show_quality)
+
+    # The loaded run and its predictor are the picker's; the learning panel, the window and tests read them here.
+    @property
+    def predictor(self) -> Predictor | None:
+        return self.picker.predictor
+
+    @property
+    def run(self) -> dict | None:
+        return self.picker.run
+
+    def refresh_runs(self, select: int | None = None) -> None:
+        """List the runs again and load `select` (default: keep the current one); `runs_listed` then."""
+        self.picker.refresh_runs(select)
 
     def runs_changed(self, ids) -> None:
         """The window's own writes (RunsStore: a rename, a delete) change the picker's labels: list them again.
@@ -81,15 +97,8 @@ class AutocompletePage(ModelPicker, QWidget):
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(QLabel("Model:"))
-        self.run_combo = QComboBox(objectName="runCombo")
-        self.run_combo.setMinimumContentsLength(24)
-        self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.run_combo.activated.connect(self._combo_activated)
-        top.addWidget(self.run_combo, 1)
-        self.source_combo = QComboBox(objectName="sourceCombo", toolTip=SOURCE_TIP)
-        self.source_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.source_combo.activated.connect(self._source_activated)
-        top.addWidget(self.source_combo)
+        top.addWidget(self.picker.run_combo, 1)
+        top.addWidget(self.picker.source_combo)
         refresh = QPushButton("Refresh", objectName="refreshRunsButton", toolTip="list the runs again")
         refresh.clicked.connect(lambda: self.refresh_runs())
         top.addWidget(refresh)
@@ -98,8 +107,7 @@ class AutocompletePage(ModelPicker, QWidget):
         self.elsewhere_button.clicked.connect(lambda: self.open_serve_dialog())
         top.addWidget(self.elsewhere_button)
         layout.addLayout(top)
-        self.model_status = QLabel(objectName="modelStatus", wordWrap=True)
-        layout.addWidget(self.model_status)
+        layout.addWidget(self.picker.model_status)
         self.quality = QLabel(objectName="qualityLabel", wordWrap=True)
         self.quality.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.quality)
@@ -112,34 +120,13 @@ class AutocompletePage(ModelPicker, QWidget):
         lv.addWidget(self.edit, 1)
         self.chips = SuggestionChips()
         lv.addWidget(self.chips)
-        opts = QHBoxLayout()
+        self.continue_bar = ContinueBar()  # Continue: the model writes the next words
+        self.continue_bar.requested.connect(self.continue_text)
         self.ghost_check = QCheckBox("Ghost text", objectName="ghostCheck",
                                      toolTip="show the rest of the top suggestion in grey after the cursor")
         self.ghost_check.toggled.connect(self._ghost_toggled)
-        opts.addWidget(self.ghost_check)
-        opts.addStretch(1)
-        self.continue_button = QPushButton("Continue", objectName="continueButton",
-                                           toolTip="let the model write the next words (sampled)")
-        self.continue_button.clicked.connect(self.continue_text)
-        opts.addWidget(self.continue_button)
-        self.words_spin = QSpinBox(objectName="continueWordsSpin", minimum=1, maximum=200, value=10, suffix=" words")
-        opts.addWidget(self.words_spin)
-        lv.addLayout(opts)
-        opts = QHBoxLayout()  # a second row keeps the page usable in a narrow window
-        opts.addStretch(1)
-        opts.addWidget(QLabel("temperature"))
-        self.temperature = QSlider(Qt.Orientation.Horizontal, objectName="temperatureSlider", minimum=20, maximum=150,
-                                   value=80, toolTip="low: safe, repetitive words; high: surprising ones")
-        self.temperature.setFixedWidth(110)
-        self.temperature_label = QLabel("0.80")
-        self.temperature.valueChanged.connect(lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
-        opts.addWidget(self.temperature)
-        opts.addWidget(self.temperature_label)
-        self.topk_spin = QSpinBox(objectName="topKSpin", minimum=0, maximum=1000, value=40, prefix="top-k ",
-                                  toolTip="sample only among the k most likely words (0 = all)")
-        opts.addWidget(self.topk_spin)
-        lv.addLayout(opts)
-        self.learning = LearningPanel(self, self.jobs, self.home)
+        self.continue_bar.first_row.insertWidget(0, self.ghost_check)
+        lv.addWidget(self.continue_bar)
         lv.addWidget(self.learning.options)
         split.addWidget(left)
         self.trace_view = PredictionTraceView()
@@ -168,18 +155,39 @@ class AutocompletePage(ModelPicker, QWidget):
         self._trace_timer = QTimer(self, singleShot=True, interval=TRACE_INTERVAL_MS)
         self._trace_timer.timeout.connect(self.update_trace)
         self._set_enabled(False)
-        self._fill_sources()
+
+    def _model_loaded(self, run_id: int) -> None:
+        """The picker loaded a run: the box takes keys, and the suggestions, trace and numbers are its."""
+        self.edit.setPlaceholderText("Type here: suggestions for the next word appear below. Tab accepts the middle one.")
+        self._set_enabled(True)
+        self.latencies_ms.clear()
+        self.refresh_suggestions()
+        self.update_trace()
+        self.model_loaded.emit(run_id)
+
+    def _model_failed(self, message: str) -> None:
+        self._set_enabled(False)
+        self.edit.setPlaceholderText(f"This run's model cannot be used ({message}). Pick another run above, or train one.")
+        self.trace_view.set_trace(None)
+        self.show_quality()
+        self.model_failed.emit(message)
 
     def _set_enabled(self, on: bool) -> None:
         """With no usable model the box is read-only (its text can still be selected and copied)."""
-        self.continue_button.setEnabled(on)
+        self.continue_bar.button.setEnabled(on)
         self.edit.setReadOnly(not on)
         if not on:
             self.chips.set_suggestions([])
             self.edit.has_suggestions = False
 
-    # --- what suggests: blend, GRU or counts ----------------------------------------------------------------
-    # --- typing-quality numbers -------------------------------------------------------------------------
+    def show_quality(self) -> None:
+        """The picker's typing-quality numbers for the run, then this session's keystroke latency."""
+        numbers = self.picker.quality_html()
+        if numbers and self.latencies_ms:
+            numbers += (f" · keystroke → suggestions in this session: p50 {percentile(self.latencies_ms, 0.5):.2f} ms, "
+                        f"p99 {percentile(self.latencies_ms, 0.99):.2f} ms ({len(self.latencies_ms):,} keystrokes)")
+        self.quality.setText(numbers)
+
     # --- suggestions ------------------------------------------------------------------------------------
     def update_suggestions(self, *_, timed: bool = True) -> None:
         if self.predictor is None:
@@ -206,6 +214,11 @@ class AutocompletePage(ModelPicker, QWidget):
         self._last_text = None
         self.update_suggestions(timed=timed)
 
+    def _source_changed(self, _source: str) -> None:
+        """The user picked what suggests: the chips, ghost text and trace follow at once."""
+        self.refresh_suggestions()
+        self.update_trace()
+
     def _catch_up(self) -> None:
         if self.predictor is None:
             self._catch_up_timer.stop()
@@ -219,9 +232,10 @@ class AutocompletePage(ModelPicker, QWidget):
 
     def _show(self, gru, ctx) -> None:
         """Chips and ghost text from the chosen source, given the GRU's next-word probabilities."""
+        assert self.predictor is not None  # _show follows update_suggestions and _catch_up, which check it
         probs = self.predictor.mixed(gru, ctx)  # the blend, the counts, or the GRU's own (design §11)
         suggestions = self.predictor.top_k(probs, ctx.prefix, 3)
-        if self.learning is not None and self.learning.threshold > 0:  # "only when at least p"
+        if self.learning.threshold > 0:  # "only when at least p"
             suggestions = [s for s in suggestions if s.probability >= self.learning.threshold]
         self.prefix = ctx.prefix
         self.chips.set_suggestions(suggestions)
@@ -264,8 +278,8 @@ class AutocompletePage(ModelPicker, QWidget):
     def continue_text(self) -> None:
         if self.predictor is None:
             return
-        words = self.predictor.sample(self.edit.text_for_predictor(), self.words_spin.value(),
-                                      temperature=self.temperature.value() / 100, top_k=self.topk_spin.value())
+        n, temperature, top_k = self.continue_bar.choices()
+        words = self.predictor.sample(self.edit.text_for_predictor(), n, temperature=temperature, top_k=top_k)
         before = self.edit.text_before_cursor()
         lead = "" if not before or before[-1].isspace() else " "
         self.edit.textCursor().insertText(lead + " ".join(words) + " ")
@@ -279,7 +293,7 @@ class AutocompletePage(ModelPicker, QWidget):
 
         text = self.edit.text_for_predictor()
         self.trace_view.set_trace(prediction_trace(self.predictor, text))
-        self.trace_view.set_sources(sources_trace(self.predictor, text, self.blend_reason))
+        self.trace_view.set_sources(sources_trace(self.predictor, text, self.picker.blend_reason))
         self.show_quality()  # the session's latency numbers, as often as the trace
 
     # --- use it elsewhere (design §16) ------------------------------------------------------------------
@@ -289,10 +303,11 @@ class AutocompletePage(ModelPicker, QWidget):
 
         if self.serve_dialog is None:
             self.serve_dialog = ServeDialog(self.jobs, self.home, self.window())
-        index = self.run_combo.currentIndex() if run_id is None else self.run_combo.findData(run_id)
+        combo = self.picker.run_combo
+        index = combo.currentIndex() if run_id is None else combo.findData(run_id)
         if run_id is None and index >= 0:
-            run_id = self.run_combo.itemData(index)
-        label = self.run_combo.itemText(index) if index >= 0 else (str(run_id) if run_id is not None else "")
+            run_id = combo.itemData(index)
+        label = combo.itemText(index) if index >= 0 else (str(run_id) if run_id is not None else "")
         self.serve_dialog.set_run(run_id, label)
         self.serve_dialog.show()
         self.serve_dialog.raise_()

@@ -10,7 +10,7 @@ worker too (`learn_jobs.record_job`), which reads back the scores per topic and 
 misconceptions for the summary (`learnSummary`). Questions missed before come first in the next set.
 
 The page depends on nothing of the window: it gets the jobs runner, the data folder and a function that returns
-the current (corpus, settings); `refresh_runs()` lists the runs again (also done when the page is shown).
+the current (corpus, settings). Its run picker (`learn_runs.py`) lists the runs again when the page is shown.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -35,13 +34,14 @@ from PySide6.QtWidgets import (
 
 from ..widgets.learn_widgets import OPTION_STYLE
 from ..workers import learn_jobs
-from ..workers.threads import read_job
 from .learn_question import QuestionView, rich_label
+from .learn_runs import LearnRunPicker
 from .learn_session import LearnSession
 from .learn_text import (
     MODE_TITLES,
     esc,
     history_html,
+    intro_html,
     set_summary_html,
     skipped_html,
 )
@@ -52,7 +52,6 @@ MODES = (("quiz", "Quiz · 3", "learnModeQuiz", "three questions, each answer ma
          ("test", "Test · 10", "learnModeTest", "ten questions across easy, medium and hard, scored at the end "
                                                 "with the solutions"))
 INTRO, QUESTION, SUMMARY = 0, 1, 2
-NO_RUN = -1  # the run picker's item when there is no run yet
 
 
 class LearnPage(QWidget):
@@ -68,14 +67,19 @@ class LearnPage(QWidget):
         self.jobs, self.home = jobs, home
         self.material = material or (lambda: (None, None))
         self.session: LearnSession | None = None
-        self.runs: dict[int, dict] = {}  # the runs the picker lists, by id
+        self.run_combo = LearnRunPicker(jobs, home)  # the run the questions ask about
+        self.run_combo.listed.connect(self.runs_listed)
+        self.run_combo.failed.connect(lambda message: self.status.setText(f"Cannot list the runs: {esc(message)}"))
         self.run_id: int | None = None  # the run the current set was made from
         self.history: learn_jobs.History | None = None
         self.last_problem = ""
-        self._gen_worker = self._list_worker = self._history_worker = None
+        self._gen_worker = None  # the set being made (its `for_run`: the run it is about)
         self.answers = learn_jobs.AnswerStore(jobs, home, self)
-        self.answers.history.connect(self._stored)
+        self.answers.history.connect(self._history_read)
+        self.answers.recorded.connect(self.recorded)
         self.answers.failed.connect(self._store_failed)
+        self.answers.read_failed.connect(
+            lambda message: self.status.setText(f"Cannot read your earlier answers: {esc(message)}"))
         self._build()
         self._shortcuts()
 
@@ -94,11 +98,6 @@ class LearnPage(QWidget):
             top.addWidget(b)
         top.addSpacing(16)
         top.addWidget(QLabel("About run:"))
-        self.run_combo = QComboBox(objectName="learnRunCombo",
-                                   toolTip="the run whose training and model the questions ask about")
-        self.run_combo.setMinimumContentsLength(20)
-        self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.run_combo.addItem("no run yet: questions from the corpus and settings", NO_RUN)
         top.addWidget(self.run_combo, 1)
         layout.addLayout(top)
         self.status = rich_label("learnStatus")
@@ -159,42 +158,12 @@ class LearnPage(QWidget):
         focus = QApplication.focusWidget()
         if focus is None or not self.isAncestorOf(focus):
             QTimer.singleShot(0, self, self.take_focus)
-        self.refresh_runs()
+        self.run_combo.refresh()
         if self.history is None:
-            self.refresh_history()
-
-    def refresh_runs(self) -> None:
-        """List the runs with a model (in a worker), keep the chosen one, else pick the latest completed."""
-        from ...jobs.run_table import model_choices
-
-        if self._list_worker is not None:
-            self._list_worker.stop_event.set()
-        self._list_worker = read_job(self.home, model_choices, result=self._runs_listed, failed=self._runs_failed)
-        self.jobs.start(self._list_worker)
-
-    def _runs_listed(self, worker, rows: list[dict]) -> None:
-        if worker is not self._list_worker:
-            return
-        current = self.run_combo.currentData()
-        self.run_combo.clear()
-        self.runs = {r["id"]: r for r in rows}
-        for r in rows:
-            self.run_combo.addItem(r["label"], r["id"])
-        if not rows:
-            self.run_combo.addItem("no run yet: questions from the corpus and settings (train one for more)", NO_RUN)
-        if current not in self.runs:
-            completed = [r["id"] for r in rows if r["status"] == "completed"]
-            current = completed[0] if completed else (rows[0]["id"] if rows else NO_RUN)
-        self.run_combo.setCurrentIndex(self.run_combo.findData(current))
-        self.runs_listed.emit()
-
-    def _runs_failed(self, worker, message: str) -> None:
-        if worker is self._list_worker:
-            self.status.setText(f"Cannot list the runs: {esc(message)}")
+            self.answers.read_history()
 
     def selected_run(self) -> int | None:
-        data = self.run_combo.currentData()
-        return None if data in (None, NO_RUN) else int(data)
+        return self.run_combo.selected_run()
 
     # --- a set of questions -----------------------------------------------------------------------------
     def start(self, mode: str, seed: int | None = None) -> None:
@@ -210,7 +179,7 @@ class LearnPage(QWidget):
         if run_id is not None:
             # Questions about a run use its own settings, and its own text (the current corpus when it is the
             # same text; else jobs.learn reads the run's text again in the worker).
-            same_text = corpus is not None and corpus.sha256 == self.runs.get(run_id, {}).get("corpus_sha256")
+            same_text = corpus is not None and corpus.sha256 == self.run_combo.runs.get(run_id, {}).get("corpus_sha256")
             corpus, config = (corpus if same_text else None), None
         if self._gen_worker is not None:
             self._gen_worker.stop_event.set()  # superseded: its result is ignored
@@ -311,25 +280,7 @@ class LearnPage(QWidget):
     def _store_failed(self, message: str) -> None:
         self._refuse(f"Your answer could not be stored: {message}")
 
-    def _stored(self, history) -> None:
-        self._history_read(None, history)
-        self.recorded.emit()
-
-    def refresh_history(self) -> None:
-        if self._history_worker is not None:
-            return
-        self._history_worker = learn_jobs.history_job(self.home, result=self._history_read,
-                                                      failed=self._history_failed, ended=self._history_ended)
-        self.jobs.start(self._history_worker)
-
-    def _history_failed(self, worker, message: str) -> None:
-        self.status.setText(f"Cannot read your earlier answers: {esc(message)}")
-
-    def _history_ended(self, worker) -> None:
-        if worker is self._history_worker:
-            self._history_worker = None
-
-    def _history_read(self, worker, history) -> None:
+    def _history_read(self, history) -> None:
         self.history = history
         if self.stack.currentIndex() == SUMMARY:
             self._show_summary()
@@ -345,12 +296,5 @@ class LearnPage(QWidget):
             self.finished_set.emit()
 
     def _show_intro(self) -> None:
-        self.intro.setText(
-            "<h2 style='margin:0'>Learn: questions about your own model</h2>"
-            "<p>Every question is made from your corpus, your settings and the run chosen above, and every answer "
-            "is computed by running it: the shapes by the real layers, the parameter counts from the model, the "
-            "errors by executing the code. Choose a mode above:</p><ul style='margin-left:-20px'>"
-            + "".join(f"<li><b>{esc(t.split(' ·')[0])}</b> — {esc(tip)}</li>" for _, t, _, tip in MODES)
-            + "</ul><p>Keys: <b>1</b>–<b>4</b> choose, <b>Enter</b> next, <b>H</b> hint.</p>"
-            + history_html(self.history))
+        self.intro.setText(intro_html([(title, tip) for _, title, _, tip in MODES], self.history))
         self.stack.setCurrentIndex(INTRO)

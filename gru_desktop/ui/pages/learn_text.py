@@ -1,5 +1,6 @@
-"""What the Learn page writes (Qt-free HTML for rich-text labels): a question, its worked solution, its common
-mistakes, what was left out and why, and the summary of a set and of every answer stored so far."""
+"""What the Learn page writes (Qt-free HTML for rich-text labels): its introduction, a question, its worked
+solution, its common mistakes, what was left out and why, and the summary of a set and of every answer stored
+so far."""
 from __future__ import annotations
 
 import html
@@ -14,6 +15,17 @@ MODE_TITLES = {"quiz": "Quiz", "practice": "Practice", "test": "Test", "predict"
 
 def esc(text: Any) -> str:
     return html.escape(str(text))
+
+
+def intro_html(modes: list[tuple[str, str]], history: Any | None) -> str:
+    """The page before a set: what the questions are, the modes ((button text, what it does)), the keys."""
+    return ("<h2 style='margin:0'>Learn: questions about your own model</h2>"
+            "<p>Every question is made from your corpus, your settings and the run chosen above, and every answer "
+            "is computed by running it: the shapes by the real layers, the parameter counts from the model, the "
+            "errors by executing the code. Choose a mode above:</p><ul style='margin-left:-20px'>"
+            + "".join(f"<li><b>{esc(title.split(' ·')[0])}</b> — {esc(tip)}</li>" for title, tip in modes)
+            + "</ul><p>Keys: <b>1</b>–<b>4</b> choose, <b>Enter</b> next, <b>H</b> hint.</p>"
+            + history_html(history))
 
 
 def code_html(code: str) -> str:

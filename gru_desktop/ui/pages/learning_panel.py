@@ -3,111 +3,30 @@
 - *Learn as you type* (on by default, per data folder): every word finished in the box — typed, then a space
   or punctuation, or accepted from a chip — is first checked against the personal part (held out) and then
   learned (`core/learner.py`) on the next turn of the event loop, after the keystroke's chips are shown (the
-  user never waits for it; `bench --only latency` times it apart). The counts live on the GUI thread (a learn is a few dict updates); what changed
-  is written to the database by a worker, batched every `FLUSH_MS`. Unticked: nothing is learned or stored.
-- *What I learned*: the learned words and phrases, read from the database in a worker, with *Forget* (the
-  selected word's rows, or a phrase's), *Forget all* (one transaction) and *Pause learning*.
+  user never waits for it; `bench --only latency` times it apart). The counts live on the GUI thread (a learn
+  is a few dict updates); what changed
+  is written to the database in workers (`LearnedStore`), batched every `FLUSH_MS`. Unticked: nothing is
+  learned or stored.
+- *What I learned* (`learned_list.py`): the learned words and phrases, read from the database in a worker, with
+  *Forget* (the selected word's rows, or a phrase's), *Forget all* (one transaction) and *Pause learning*.
 - *Time saved at your speed*: the median time between keys in the box and the keystroke-level model of
   `core/time_saved.py`; *Show suggestions only when at least p*, with what it does to keystroke savings and
   wrong suggestions over the last words typed.
 """
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
-from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QMessageBox,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from ...core.stats import percentile
 from ...core.time_saved import THRESHOLDS
+from ..workers.learned_store import LearnedStore
 from ..workers.threads import function_job, read_job
+from .learned_list import LearnedList, read_learned
 
 FLUSH_MS = 1500  # learned rows are written at most this often (one worker at a time)
-LIST_LIMIT = 2000  # rows the list shows (the most recently seen)
-SENTENCE_ENDS = ".,;:!?"
-
-
-def finished_word(old: str, new: str) -> tuple[str, str] | None:
-    """(text before the word, the word) when `new` is `old` with a word just finished — a space or punctuation
-    typed after it, or a chip accepted (the word and a space at once); None otherwise (an edit, a paste)."""
-    from ...core.vocab import partial_word
-
-    if len(new) <= len(old) or len(new) - len(old) > 48 or not (new[-1].isspace() or new[-1] in SENTENCE_ENDS):
-        return None
-    m = partial_word(new[:-1])
-    if not m:
-        return None
-    before = new[: m.start()]
-    if not (new[:-1].startswith(old) or (old.startswith(before) and new.startswith(old))):
-        return None
-    return before, m.group(0)
-
-
-_ROOT = QModelIndex()
-
-
-class LearnedModel(QAbstractTableModel):
-    HEADERS = ("Word or phrase", "Times seen", "Last seen")
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[tuple[tuple[str, ...], str, int, float]] = []  # (key, text, seen, last seen)
-
-    def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=_ROOT):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=_ROOT):
-        return 0 if parent.isValid() else 3
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        _, text, seen, last = self.rows[index.row()]
-        return (text, seen, datetime.fromtimestamp(last).strftime("%Y-%m-%d %H:%M"))[index.column()]
-
-
-def _read_learned(db) -> list:
-    """The most recently seen learned rows, as the list shows them (a worker's read)."""
-    try:
-        raw = db.execute("SELECT ngram, seen, last_seen FROM personal_ngrams ORDER BY last_seen DESC LIMIT ?",
-                         [LIST_LIMIT * 2]).fetchall()
-    except sqlite3.DatabaseError:  # no table yet (a read-only folder never migrated), or damaged: the load says so
-        return []
-    out = []
-    for ngram, seen, last in raw:
-        try:
-            key = tuple(json.loads(ngram))
-        except ValueError:
-            continue
-        if key and key[0] == "<bos>" and len(key) == 2:
-            continue  # "(start) word" repeats the word itself
-        out.append((key, " ".join("(sentence start)" if w == "<bos>" else w for w in key), seen, last))
-    return out[:LIST_LIMIT]
 
 
 class LearningPanel(QObject):
@@ -128,9 +47,11 @@ class LearningPanel(QObject):
         self.key_gaps: list[float] = []
         self._last_key_t = 0.0
         self._old_text = ""
-        self._pending: list = []
-        self._write_worker = None
+        self._pending: list = []  # keys learned or forgotten since the last write
         self._load_worker = None
+        self.store = LearnedStore(jobs, home, self)
+        self.store.stored.connect(self._written)
+        self.store.failed.connect(self._write_failed)
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush)
         self._finished: list[tuple] = []  # (predictor, text before, word, paused) finished, not yet learned
@@ -138,9 +59,11 @@ class LearningPanel(QObject):
         self._learn_timer.timeout.connect(self.learn_finished)
         self._numbers_timer = QTimer(self, singleShot=True, interval=500)
         self._numbers_timer.timeout.connect(self.show_numbers)
-        self.model = LearnedModel(self)
         self.options = self._build_options()
-        self.learned_tab = self._build_list()
+        self.learned_tab = LearnedList()  # the page puts it in a tab
+        self.learned_tab.forget_button.clicked.connect(self.forget_selected)
+        self.learned_tab.forget_all_button.clicked.connect(self.ask_forget_all)
+        self.learned_tab.pause_button.toggled.connect(lambda on: self.learn_check.setChecked(not on))
 
     # --- widgets ---------------------------------------------------------------------------------------
     def _build_options(self) -> QWidget:
@@ -168,38 +91,6 @@ class LearningPanel(QObject):
         self.time_label = QLabel(objectName="timeSavedLabel", wordWrap=True)
         self.time_label.setTextFormat(Qt.TextFormat.RichText)
         v.addWidget(self.time_label)
-        return w
-
-    def _build_list(self) -> QWidget:
-        w = QWidget(objectName="learnedTab")
-        v = QVBoxLayout(w)
-        self.list_note = QLabel(objectName="learnedNote", wordWrap=True)
-        v.addWidget(self.list_note)
-        self.table = QTableView(objectName="learnedTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
-        v.addWidget(self.table, 1)
-        row = QHBoxLayout()
-        self.forget_button = QPushButton("Forget", objectName="forgetButton",
-                                         toolTip="forget the selected word (every phrase with it) or phrase")
-        self.forget_button.clicked.connect(self.forget_selected)
-        self.forget_all_button = QPushButton("Forget all", objectName="forgetAllButton",
-                                             toolTip="forget everything learned from your typing (this data folder)")
-        self.forget_all_button.clicked.connect(self.ask_forget_all)
-        self.pause_button = QPushButton("Pause learning", objectName="pauseLearningButton", checkable=True)
-        self.pause_button.toggled.connect(lambda on: self.learn_check.setChecked(not on))
-        for b in (self.forget_button, self.forget_all_button, self.pause_button):
-            row.addWidget(b)
-        row.addStretch(1)
-        v.addLayout(row)
         return w
 
     @property
@@ -248,7 +139,7 @@ class LearningPanel(QObject):
         self._old_text = self.page.edit.text_for_predictor()
         self.learn_check.blockSignals(True)
         self.learn_check.setChecked(not part.counts.paused)
-        self.pause_button.setChecked(part.counts.paused)
+        self.learned_tab.pause_button.setChecked(part.counts.paused)
         self.learn_check.blockSignals(False)
         self.refresh_list()
         self.show_numbers()
@@ -271,6 +162,8 @@ class LearningPanel(QObject):
             self._last_key_t = now
         if self.learner is None or predictor is None or predictor.personal is not self.learner.part:
             return
+        from ...core.learner import finished_word  # here: numpy stays out of the window's first paint
+
         done = finished_word(old, new)
         if done is None:
             return
@@ -307,7 +200,7 @@ class LearningPanel(QObject):
         """Write what was learned since the last flush (and the run's weight), in a worker."""
         if self.counts is None or (not self._pending and self.run_id is None):
             return
-        if self._write_worker is not None:  # one writer at a time: try again soon
+        if self.store.busy:  # one writer at a time: try again soon
             self._flush_timer.start()
             return
         from ...jobs import personal
@@ -315,59 +208,33 @@ class LearningPanel(QObject):
         changes = personal.snapshot(self.counts, self._pending)
         self._pending = []
         weight = self.learner.part.weight.to_dict() if self.learner is not None else None
-        run_id, home = self.run_id, self.home
         if not changes and weight is None:
             return
+        self.store.write(changes, weight, self.run_id)
 
-        def write(progress, should_stop):
-            _, db = personal_store(home)
-            try:
-                if changes:
-                    personal.write(db, changes)
-                if weight is not None and run_id is not None:
-                    personal.save_weight(db, run_id, weight)
-            finally:
-                db.close()
-
-        self._write_worker = function_job(write, result=self._written, failed=self._write_failed)
-        self.jobs.start(self._write_worker)
-
-    def _written(self, worker, _value) -> None:
-        self._write_worker = None
+    def _written(self) -> None:
         self.stored.emit()
         self.refresh_list()
 
-    def _write_failed(self, worker, message: str) -> None:
-        self._write_worker = None
+    def _write_failed(self, message: str) -> None:
         self.warning = f"what you typed could not be stored: {message}"
         self.show_numbers()
 
     # --- the switch, forgetting ------------------------------------------------------------------------
     def set_learning(self, on: bool) -> None:
-        self.pause_button.blockSignals(True)
-        self.pause_button.setChecked(not on)
-        self.pause_button.blockSignals(False)
+        pause = self.learned_tab.pause_button
+        pause.blockSignals(True)
+        pause.setChecked(not on)
+        pause.blockSignals(False)
         if self.counts is not None:
             self.counts.paused = not on
-        home = self.home
-
-        def write(progress, should_stop):
-            from ...jobs import personal
-
-            _, db = personal_store(home)
-            try:
-                personal.set_paused(db, not on)
-            finally:
-                db.close()
-
-        self.jobs.start(function_job(write, result=lambda *a: None, failed=self._write_failed))
+        self.store.set_paused(not on)
         self.show_numbers()
 
     def forget_selected(self) -> None:
-        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        if not rows or self.counts is None:
+        key = self.learned_tab.selected_key()
+        if key is None or self.counts is None:
             return
-        key = self.model.rows[rows[0].row()][0]
         self._pending.extend(self.counts.forget(key) or [key])
         self.flush()
         self.page.refresh_suggestions()
@@ -382,35 +249,19 @@ class LearningPanel(QObject):
         if self.counts is not None:
             self.counts.forget_all()
         self._pending = []
-        home = self.home
-
-        def write(progress, should_stop):
-            from ...jobs import personal
-
-            _, db = personal_store(home)
-            try:
-                personal.forget_all(db)
-            finally:
-                db.close()
-
-        self.jobs.start(function_job(write, result=lambda *a: self._written(None, None), failed=self._write_failed))
-        self.model.set_rows([])
+        self.store.forget_all()
+        self.learned_tab.model.set_rows([])
         self.page.refresh_suggestions()
 
     def refresh_list(self) -> None:
-        self.jobs.start(read_job(self.home, _read_learned, result=self._listed, failed=lambda *a: None))
+        self.jobs.start(read_job(self.home, read_learned, result=self._listed, failed=self._list_failed))
 
     def _listed(self, worker, rows) -> None:
-        self.model.set_rows(rows)
-        n = len(rows)
-        paused = self.counts is not None and self.counts.paused
-        self.list_note.setText(
-            ("<b>Learning is paused</b>: nothing you type is learned or stored. " if paused else "")
-            + (f"{n:,} words and phrases learned from your typing (most recent first"
-               + (f", the latest {LIST_LIMIT:,}" if n >= LIST_LIMIT else "") + "). They stay in this data folder "
-               "and are used by every run's suggestions. Select one and press Forget, or Forget all."
-               if n else "Nothing learned yet: words you finish in the box appear here."))
+        self.learned_tab.show_rows(rows, self.counts is not None and self.counts.paused)
         self.list_refreshed.emit()
+
+    def _list_failed(self, worker, message: str) -> None:
+        pass  # an unreadable list: the load (attach) says why learning is off
 
     def _threshold_changed(self, _value) -> None:
         self.page.refresh_suggestions()
@@ -457,9 +308,3 @@ class LearningPanel(QObject):
             text += f" Keystroke → suggestions p99 {percentile(lat, 0.99):.2f} ms."
         self.time_label.setText(text)
 
-
-def personal_store(home):
-    """A writable connection to the data folder's database (in a worker)."""
-    from ...jobs import runs
-
-    return runs.open_store(home)

@@ -43,7 +43,7 @@ class PredictReveal(QFrame):
         self.setStyleSheet(OPTION_STYLE + " QFrame#predictPanel { background: palette(alternate-base); }")
         self.jobs, self.home, self.trace_view = jobs, home, trace_view
         self.answers = learn_jobs.AnswerStore(jobs, home, self)
-        self.answers.history.connect(lambda _history: self.recorded.emit())
+        self.answers.recorded.connect(self.recorded)
         self.answers.failed.connect(self._store_failed)
         self.material: tuple = (None, None)  # (corpus, settings) the pipeline shows
         self._material = None

@@ -122,18 +122,6 @@ class RunActions(QObject):
         if runs and (path := self._save_path("Export the model", f"run{runs[0]['id']}.{fmt}", filters[fmt])):
             self.export_model(path, fmt)
 
-    def _export(self, what: str, fn) -> bool:
-        from ...core.errors import UserError
-
-        try:
-            fn()
-            return True
-        except UserError as exc:
-            self.page.problem.emit(f"Cannot export {what}", str(exc))
-        except OSError as exc:
-            self.page.problem.emit(f"Cannot export {what}", f"{exc.filename or ''}: {exc.strerror or exc}")
-        return False
-
     def export_csv(self, path) -> bool:
         """Write the selected runs' epochs as CSV in a worker (a read and a file write: never on the GUI thread);
         `exported` or `problem` tells how it went. False when nothing is selected."""
@@ -156,9 +144,29 @@ class RunActions(QObject):
     def _csv_failed(self, worker, message: str) -> None:
         self.page.problem.emit("Cannot export the metrics", message)
 
-    def export_png(self, path) -> bool:
+    def export_png(self, path):
+        """Draw the compare chart here (painting belongs to the GUI thread) and write the PNG in a worker;
+        `exported` or `problem` tells how it went. Returns the worker, or None when nothing was started."""
+        from ...core.errors import UserError
+        from ..widgets.compare_plot import check_folder, write_png
+
+        try:
+            check_folder(path)  # a missing folder is said before the chart is drawn
+        except UserError as exc:
+            self.page.problem.emit("Cannot export the chart", str(exc))
+            return None
         self.page.compare.finish()
-        return self._export("the chart", lambda: self.page.ensure_plot().export_png(path))
+        image = self.page.ensure_plot().render_image()
+        worker = function_job(lambda progress, should_stop: write_png(image, path), result=self._png_written,
+                              failed=self._png_failed, path=str(path))
+        self.page.jobs.start(worker)
+        return worker
+
+    def _png_written(self, worker, _) -> None:
+        self.page.exported.emit(f"wrote {worker.path}")
+
+    def _png_failed(self, worker, message: str) -> None:
+        self.page.problem.emit("Cannot export the chart", message)
 
     def export_model(self, path, fmt: str):
         """Export the selected run's model in the background (torch.export and the parity check take seconds);

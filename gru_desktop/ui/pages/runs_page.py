@@ -40,6 +40,7 @@ class RunsPage(QWidget):
     exporting = Signal(str)  # a model export started: for the status bar until it ends
     exported = Signal(str)  # what was written: for the status bar
     use_elsewhere = Signal(int)  # run id: the window opens *Use it elsewhere…* (serve, n-gram exports) for it
+    refreshed = Signal()  # the table shows what was stored when the last refresh() was asked (or says why not)
 
     def __init__(self, jobs: BackgroundJobs, store: RunsStore, home=None, parent=None):
         super().__init__(parent)
@@ -191,7 +192,8 @@ class RunsPage(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        """Read the runs in a worker with its own connection, then show them (`reload` does it here, now)."""
+        """Read the runs in a worker with its own connection, then show them; `refreshed` once a read that began
+        after this call has ended (a read already running is followed by one more)."""
         if self._fetch is not None:
             self._fetch_again = True
             return
@@ -212,18 +214,8 @@ class RunsPage(QWidget):
         if self._fetch_again:
             self._fetch_again = False
             self.refresh()
-
-    def reload(self) -> None:
-        """Read the runs on this thread and show them at once: for tests only (the window uses `refresh`)."""
-        import storage
-
-        from ...jobs.run_table import table_rows
-
-        _, db = storage.open_store(self.home, write=False)
-        try:
-            self._show_rows(table_rows(db))
-        finally:
-            db.close()
+        else:
+            self.refreshed.emit()
 
     def _show_rows(self, rows: list[dict]) -> None:
         keys, before = self._selected, self.selected_runs()

@@ -9,13 +9,16 @@ Autocomplete page.
   (LSP over stdio), copied with one click.
 - Exports: the run's n-grams as ARPA or a Presage database, from its counts or distilled from the GRU, written
   in a worker (jobs/ngram_exports.py).
+- A run whose kept memorisation audit found exposed text (design §17): its warning line (`serveWarning`),
+  read in a worker when the run is set, shown before the server is started (and again from the server's
+  ready line, which carries it too).
 """
 from __future__ import annotations
 
 import json
 import sys
 
-from PySide6.QtCore import QProcess, Signal
+from PySide6.QtCore import QProcess, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -32,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...serve.snippets import TOOLS, snippet
-from ..workers.threads import function_job
+from ..workers.threads import function_job, read_job
 
 DEFAULT_PORT = 8765
 _ENDING: list[QProcess] = []  # servers asked to end at the window's close, until they have
@@ -41,6 +44,7 @@ _ENDING: list[QProcess] = []  # servers asked to end at the window's close, unti
 class ServeDialog(QDialog):
     server_changed = Signal(str)  # "starting", "serving", "stopped", "failed"
     exported = Signal(str)  # the path written
+    warning_read = Signal(str)  # the run's exposed-text warning ("" when none), once read in its worker
 
     def __init__(self, jobs, home=None, parent=None):
         super().__init__(parent, objectName="serveDialog", windowTitle="Use it elsewhere")
@@ -50,7 +54,7 @@ class ServeDialog(QDialog):
         self.token: str | None = None
         self.process: QProcess | None = None
         self._stderr = ""
-        self._token_worker = self._export_worker = None
+        self._token_worker = self._export_worker = self._warning_worker = None
         self._build()
 
     # --- layout ---------------------------------------------------------------------------------------
@@ -58,6 +62,9 @@ class ServeDialog(QDialog):
         layout = QVBoxLayout(self)
         self.run_label = QLabel(objectName="serveRunLabel", wordWrap=True)
         layout.addWidget(self.run_label)
+        self.warning_label = QLabel(objectName="serveWarning", wordWrap=True, visible=False,
+                                    styleSheet="color: #c62828", textFormat=Qt.TextFormat.PlainText)
+        layout.addWidget(self.warning_label)
 
         box = QGroupBox("Server (OpenAI-compatible HTTP on this machine)")
         form = QFormLayout(box)
@@ -123,8 +130,6 @@ class ServeDialog(QDialog):
 
     @staticmethod
     def _selectable():
-        from PySide6.QtCore import Qt
-
         return Qt.TextInteractionFlag.TextSelectableByMouse
 
     # --- the run --------------------------------------------------------------------------------------
@@ -135,8 +140,34 @@ class ServeDialog(QDialog):
         self.start_button.setEnabled(run_id is not None or running)
         self.export_button.setEnabled(run_id is not None)
         self._show_snippet()
+        self._read_warning()
         if self.token is None:
             self._read_token()
+
+    def _read_warning(self) -> None:
+        """The run's exposed-text warning from its kept audit (one database read, in a worker)."""
+        self._show_warning(None)
+        if self.run_id is None:
+            return
+
+        def read(db):
+            from ...jobs.audit import exposed_summary
+
+            return exposed_summary(db, run_id)
+
+        run_id = self.run_id
+        self._warning_worker = read_job(self.home, read, result=self._warning_read, failed=lambda *a: None,
+                                        run_id=run_id)
+        self.jobs.start(self._warning_worker)
+
+    def _warning_read(self, worker, warning: str | None) -> None:
+        if worker is self._warning_worker and worker.run_id == self.run_id:
+            self._show_warning(warning)
+            self.warning_read.emit(warning or "")
+
+    def _show_warning(self, warning: str | None) -> None:
+        self.warning_label.setText(f"Warning: {warning}" if warning else "")
+        self.warning_label.setVisible(bool(warning))
 
     def _show_snippet(self) -> None:
         run = self.run_id if self.run_id is not None else "latest"
@@ -221,6 +252,8 @@ class ServeDialog(QDialog):
                 continue
             self.url = info.get("url")
             self.address.setText(self.url or "—")
+            if info.get("warning"):
+                self._show_warning(info["warning"])
             self._set_state("serving", f"serving run {info.get('run')} to programs on this machine")
             self._show_snippet()
 

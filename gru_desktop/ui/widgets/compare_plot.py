@@ -2,7 +2,8 @@
 
 One colour per run; training dashed, validation solid. The chart only shows what it is given
 (`set_runs` with epoch rows as `storage.get_epochs` returns them), so the Runs page and the CLI's
-`runs export --png` draw the same picture. `export_png` writes it with pyqtgraph's ImageExporter.
+`runs export --png` draw the same picture. `render_image` draws it with pyqtgraph's ImageExporter (on the GUI
+thread: it paints the scene); `write_png` writes the image, on any thread (the Runs page: in a worker).
 """
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
-from PySide6.QtCore import QEvent, Qt  # noqa: E402
+from PySide6.QtCore import QBuffer, QEvent, QIODevice, Qt  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
 
+from ...core.atomic import write_atomic  # noqa: E402
 from ...core.errors import UserError  # noqa: E402
 from .metrics_plot import StagedPlot, loss_and_accuracy_plots  # noqa: E402
 
@@ -141,14 +144,10 @@ class ComparePlot(StagedPlot):
             self.legend.addItem(curve, label)
         return bool(self._pending)
 
-    def export_png(self, path, width: int = 1200) -> None:
-        """Write the chart as a PNG `width` pixels wide; UserError naming the path if it cannot be written."""
+    def render_image(self, width: int = 1200) -> QImage:
+        """The chart drawn `width` pixels wide (GUI thread: it paints the scene; ~the time of one repaint)."""
         import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
 
-        path = os.fspath(path)
-        parent = os.path.dirname(path) or "."
-        if not os.path.isdir(parent):
-            raise UserError(f"cannot write {path}: the folder {parent} does not exist")
         if not self.isVisible():  # never shown (the CLI): lay the plots out for the widget's size first
             pg.GraphicsView.resizeEvent(self, None)
             self.ci.layout.activate()
@@ -156,13 +155,34 @@ class ComparePlot(StagedPlot):
         exporter.parameters()["width"] = int(width)
         # The widget itself is transparent; an image needs a background: the theme's window colour.
         exporter.parameters()["background"] = self.palette().color(self.palette().ColorRole.Window)
-        try:
-            ok = exporter.export(path)
-        except OSError as exc:
-            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-        # ImageExporter returns QImage.save's result (None in older pyqtgraph versions): check the file too.
-        if ok is False or not os.path.isfile(path) or os.path.getsize(path) == 0:
-            raise UserError(f"cannot write {path}: the image could not be saved there")
+        return exporter.export(toBytes=True)
+
+    def export_png(self, path, width: int = 1200) -> None:
+        """Draw the chart and write it as a PNG at once (the CLI); UserError naming the path if it cannot."""
+        check_folder(path)
+        write_png(self.render_image(width), path)
 
 
-__all__ = ["ComparePlot", "COLOURS", "METRICS"]
+def check_folder(path) -> None:
+    """UserError naming `path` when its folder does not exist (before drawing anything for it)."""
+    path = os.fspath(path)
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
+        raise UserError(f"cannot write {path}: the folder {parent} does not exist")
+
+
+def write_png(image: QImage, path) -> None:
+    """Write `image` as a PNG at `path`, whole (a temporary file beside it, renamed); UserError naming the path
+    when it cannot be written (no folder, no permission, a full disk). Any thread: a QImage is not a widget."""
+    check_folder(path)
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if image.isNull() or not image.save(buffer, "PNG"):
+        raise UserError(f"cannot write {path}: the chart could not be encoded as PNG")
+    try:
+        write_atomic(path, bytes(buffer.data().data()))
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+__all__ = ["ComparePlot", "COLOURS", "METRICS", "check_folder", "write_png"]

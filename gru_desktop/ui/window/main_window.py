@@ -2,7 +2,8 @@
 
 It builds and wires a few objects and does little itself: a `CorpusController` (the text, its dataset and
 trace), a `TrainingController` (the training job), the `RunsStore` (the database), the pages (each owns its
-widgets and actions), the `Startup` after the first paint and the `WindowState`. Pages are added in `_add_pages`.
+widgets and actions), the `LearnController` (the Learn page and Predict, then reveal, fed the corpus and
+settings), the `Startup` after the first paint and the `WindowState`. Pages are added in `_add_pages`.
 
 The GUI thread only draws and reacts (design §3): the work runs in QThread workers, whose results arrive as
 signals; torch and pyqtgraph are imported after the first paint, so the window shows at once.
@@ -15,8 +16,6 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QScrollArea, QSplitter, QTabW
 from ...core.config import TrainConfig
 from ..pages.autocomplete_page import AutocompletePage
 from ..pages.corpus_view import CorpusView
-from ..pages.learn_page import LearnPage
-from ..pages.predict_reveal import PredictReveal
 from ..pages.queue_view import QueueView
 from ..pages.runs_page import RunsPage
 from ..pages.training_view import TrainingView
@@ -26,6 +25,7 @@ from . import gc_guard
 from .control_panel import ControlPanel
 from .corpus import CorpusController
 from .icons import app_icon
+from .learn import LearnController
 from .menus import WindowMenus
 from .messages import Messages
 from .startup import Startup
@@ -52,10 +52,10 @@ class MainWindow(QMainWindow):
         self.home = home  # None: storage's default data dir
         self.settings = settings or QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
                                               "gru-desktop", "gru-desktop")
-        self.error_handler = error_handler
         self.jobs = BackgroundJobs(self)
-        self.messages = Messages(self, self.jobs)
-        self.confirm_close = self._ask_close  # replaced in tests
+        self.messages = Messages(self, self.jobs, error_handler)
+        self.confirm_close = lambda: self.messages.ask(  # replaced in tests
+            "Stop training?", "A model is training. Stop it and close? The best finished epoch's model is kept.")
         self.confirm_resume_queue = lambda text: self.messages.ask("Resume the queue?", text)  # replaced in tests
         p = self.panel = ControlPanel()  # the left panel
         self.corpus_box, self.settings_form, self.controls = p.corpus_box, p.settings_form, p.controls
@@ -67,10 +67,9 @@ class MainWindow(QMainWindow):
         self.autocomplete = AutocompletePage(self.jobs, self.home)
         self.store = RunsStore(self.jobs, self.home, parent=self)  # the GUI's one access to the database
         self.runs_page = RunsPage(self.jobs, self.store, self.home)
-        self.learn_page = LearnPage(self.jobs, self.home, self._learn_material)
-        self.predict = PredictReveal(self.jobs, self.home, self.corpus_view.trace_view)  # on the Data page
-        self.corpus_view.add_above_trace(self.predict)
         self.data = CorpusController(self.jobs, self.corpus_box, self.settings_form, self.corpus_view, parent=self)
+        self.learn = LearnController(self.jobs, self.home, self.data, self.settings_form, self.corpus_view, self)
+        self.learn_page, self.predict = self.learn.page, self.learn.predict
         self.queue_view = QueueView(self.store, self.settings_form.config, lambda: list(self.data.paths))
         self.trainer = TrainingController(self.jobs, self.home, self.settings_form, self.data, self.training_view,
                                           self.controls, self.messages, parent=self)
@@ -131,24 +130,16 @@ class MainWindow(QMainWindow):
         if hasattr(page, "take_focus"):  # a page whose keys act only with the focus inside it (Learn: 1–4, H)
             page.take_focus()
 
-    def show_learn(self) -> None:
-        self.show_page(self.learn_page)
-
-    def _learn_material(self):
-        """(corpus, settings) for the Learn page: the current ones; None settings while they are invalid."""
-        return self.data.corpus, (self.settings_form.config() if self.settings_form.valid else None)
-
     def _wire(self) -> None:
         status, problem, t, d = self.statusBar().showMessage, self.messages.problem, self.trainer, self.data
         self._debounce.timeout.connect(d.settings_settled)
         for controller in (d, t):
             controller.changed.connect(self._update_actions)
             controller.status.connect(status)
-        for buggy in (d, t, self.store):
-            buggy.crashed.connect(self._crashed)
+        for buggy in (d, t, self.store, self.startup):
+            buggy.crashed.connect(self.messages.crashed)
         for reporter in (d, self.runs_page, self.queue_view, self.store):
             reporter.problem.connect(problem)
-        d.ready.connect(lambda: self.predict.set_material(d.corpus, self.settings_form.config()))  # before tests hear
         d.ready.connect(self.corpus_ready)
         d.failed.connect(self.corpus_failed)
         t.starting.connect(lambda _: self.show_page(self.training_view))  # a run starts: watch it
@@ -166,13 +157,11 @@ class MainWindow(QMainWindow):
         r.open_settings.connect(self._open_run_settings)
         r.continue_training.connect(t.continue_run)
         r.resume_training.connect(t.resume)
-        r.deleted.connect(self._run_deleted)
         r.exporting.connect(status)
         r.exported.connect(lambda message: status(message, 10000))
         self.queue_view.run_queue.connect(t.start_queue)
         self.startup.first_painted.connect(self.first_painted)
         self.startup.warmed_up.connect(self.warmed_up)
-        self.startup.crashed.connect(self._crashed)
         self.startup.pages_started.connect(self.store.start)
         self.startup.pages_started.connect(lambda: t.offer_queue_resume(self.store, lambda x: self.confirm_resume_queue(x)))
         self.store.runs_changed.connect(self.autocomplete.runs_changed)
@@ -220,16 +209,6 @@ class MainWindow(QMainWindow):
             self.settings_form.set_config(TrainConfig.from_dict(config))
             self.statusBar().showMessage("settings taken from the run: press Train to train with them", 8000)
 
-    def _run_deleted(self, run_id: int) -> None:
-        if self.autocomplete.run and self.autocomplete.run["id"] == run_id:
-            self.autocomplete.refresh_runs()
-
-    def _crashed(self, text: str) -> None:
-        if self.error_handler is not None:
-            self.error_handler.report.emit(text)
-        else:
-            self.messages.problem("Unexpected error", text.strip().splitlines()[-1])
-
     # --- events -------------------------------------------------------------------------------------------------
     def paintEvent(self, event):
         super().paintEvent(event)
@@ -244,10 +223,6 @@ class MainWindow(QMainWindow):
         if paths and not self.trainer.active:
             event.acceptProposedAction()
             self.load_corpus(paths)
-
-    def _ask_close(self) -> bool:
-        return self.messages.ask("Stop training?", "A model is training. Stop it and close? "
-                                 "The best finished epoch's model is kept.")
 
     def closeEvent(self, event):
         worker = self.trainer.worker

@@ -9,7 +9,7 @@ connection in its thread (a sqlite-utils Database belongs to the thread that ope
   `gru_output`, `h_n`, `logits`) of the current corpus and settings (core only: no database, no model).
 - `record_job`: store answers (a list, in order) and read back the learner's scores per topic and their most
   frequent misconceptions, for the summary.
-- `history_job`: only the read-back.
+- `history_job`: only the read-back (`AnswerStore.read_history`).
 
 `AnswerStore` queues answers so that one writer runs at a time (the answers given meanwhile go together in
 the next one) and says when the history has been read back.
@@ -135,18 +135,40 @@ def answer_of(attempt: Any, mode: str, run_id: int | None) -> Answer:
 
 
 class AnswerStore(QObject):
-    """Stores answers off the GUI thread, one writer at a time; `history` after each write with what the
-    database now says, `failed(message)` when it could not write (a read-only or full data folder)."""
+    """Stores answers off the GUI thread, one writer at a time, and reads the history of every answer stored
+    (scores per topic, frequent misconceptions) in a worker: `history` after each write and each read with what
+    the database now says; `recorded` after a write; `failed(message)` when it could not write (a read-only or
+    full data folder), `read_failed(message)` when it could not read."""
 
     history = Signal(object)  # History
+    recorded = Signal()  # answers reached the database (`history` came just before)
     failed = Signal(str)
+    read_failed = Signal(str)
 
     def __init__(self, jobs, home, parent=None):
         super().__init__(parent)
         self.jobs, self.home = jobs, home
         self._pending: list[Answer] = []
         self._worker = None
+        self._reader = None  # the history being read (one at a time)
         self.stored = 0  # answers written so far (for tests and the status line)
+
+    def read_history(self) -> None:
+        if self._reader is not None:
+            return
+        self._reader = history_job(self.home, result=self._read, failed=self._read_failed, ended=self._read_ended)
+        if self.jobs.start(self._reader) is None:  # the window is closing
+            self._reader = None
+
+    def _read(self, worker, history) -> None:
+        self.history.emit(history)
+
+    def _read_failed(self, worker, message: str) -> None:
+        self.read_failed.emit(message)
+
+    def _read_ended(self, worker) -> None:
+        if worker is self._reader:
+            self._reader = None
 
     def store(self, answer: Answer) -> None:
         self._pending.append(answer)
@@ -168,6 +190,7 @@ class AnswerStore(QObject):
     def _written(self, worker, history) -> None:
         self.stored += worker.count
         self.history.emit(history)
+        self.recorded.emit()
 
     def _failed(self, worker, message: str) -> None:
         self.failed.emit(message)
