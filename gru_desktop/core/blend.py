@@ -80,12 +80,15 @@ def mix(weights: Weights, gru: np.ndarray, counts: np.ndarray | None, cache: np.
         state: np.ndarray | None = None) -> np.ndarray:
     """a·gru + b·counts + c·cache + d·state for (n, V) or (V,) arrays; parts with weight 0 may be None."""
     out = gru * weights.gru if weights.gru else 0.0
-    if weights.counts:
-        out = out + _given(counts, "counts") * weights.counts
-    if weights.cache:
-        out = out + _given(cache if cache is not None else counts, "cache") * weights.cache
-    if weights.state:
-        out = out + _given(state if state is not None else counts, "state") * weights.state
+    parts = ((counts, weights.counts, "counts"), (cache if cache is not None else counts, weights.cache, "cache"),
+             (state if state is not None else counts, weights.state, "state"))
+    for part, w, name in parts:
+        if w:
+            term = _given(part, name) * w
+            if isinstance(out, np.ndarray) and out.dtype == np.float64 and out.shape == term.shape:
+                out += term  # in place: the same sums, one array fewer per part (a keystroke's mixture)
+            else:
+                out = out + term
     return np.asarray(out, dtype=np.float64)
 
 

@@ -221,25 +221,29 @@ def sentence_states(model: GRULanguageModel, sentences: list[list[int]]) -> tupl
         words.extend(sent)
     if not seqs:
         return torch.zeros(0, model.gru.hidden_size), torch.zeros(0, dtype=torch.int64)
-    return _run_group(model, seqs), torch.tensor(words, dtype=torch.int64)
+    with torch.inference_mode():  # no autograd graph: this runs at a keystroke
+        return _run_group(model, seqs), torch.tensor(words, dtype=torch.int64)
 
 
-def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor, theta: float, V: int,
+def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor | np.ndarray, theta: float, V: int,
               older_keys: torch.Tensor | None = None, older_words: torch.Tensor | None = None) -> np.ndarray | None:
     """The state cache's distribution (V,) for the GRU output `query` (H,) given earlier outputs `keys` (n, H)
     and the words that followed them (n,), and optionally still earlier ones (the text before, kept apart so
     that a keystroke never copies them); None when there is no earlier position. In numpy: a keystroke pays
     a few microseconds per operation here, torch several times that."""
     q = query.numpy()
-    sims, both = [keys.numpy() @ q], [words.numpy()]
+    sims, both = [keys.numpy() @ q], [np.asarray(words)]  # words: a tensor or an array
     if older_keys is not None and older_words is not None and older_keys.shape[0]:
-        sims, both = [older_keys.numpy() @ q, sims[0]], [older_words.numpy(), both[0]]
+        sims, both = [older_keys.numpy() @ q, sims[0]], [np.asarray(older_words), both[0]]
     sim = np.concatenate(sims) if len(sims) > 1 else sims[0]
     if sim.shape[0] == 0:
         return None
     e = np.exp((sim - sim.max()).astype(np.float64) * theta)
     which = np.concatenate(both) if len(both) > 1 else both[0]
-    return np.bincount(np.clip(which, 0, V - 1), weights=e / e.sum(), minlength=V)
+    if which.min() < 0 or which.max() >= V:  # (ids of a vocabulary never are: the clip is for other callers)
+        which = np.clip(which, 0, V - 1)
+    e /= e.sum()
+    return np.bincount(which, weights=e, minlength=V)
 
 
 def _run_group(model: GRULanguageModel, group: list[torch.Tensor]) -> torch.Tensor:

@@ -61,18 +61,33 @@ def typing_keys(probs: np.ndarray, word: str, vocab: Vocab, new: NewWords | None
     elif new is not None:
         found = new.probability(word)
         p_t = found if found is not None and found > 0 else -1.0
+    # Only how many shown words beat the target (fewer than 3?) and how many are shown (at most 3) matter,
+    # so each prefix's three most likely suggestable words, and its three most likely new words with p > 0,
+    # answer every threshold: found once per prefix (k letters typed), not once per threshold, and only for
+    # the prefixes a threshold reaches; the counts are then over at most six numbers.
+    tops: list[list[float]] = []
+
+    def top(k: int) -> list[float]:
+        while len(tops) <= k:
+            j = len(tops)
+            if j == 0:
+                q = probs[suggestable]
+            else:
+                ids = vocab.ids_with_prefix(word[:j])
+                q = probs[ids[suggestable[ids]]]
+            found = (q if q.size <= 3 else np.partition(q, q.size - 3)[q.size - 3:]).tolist()
+            if new is not None:
+                found += new.top_values(word[:j], 3)
+            tops.append(found)
+        return tops[k]
+
     out = []
     for thr in thresholds:
         wrong, keys = 0, len(word) + 1
-        shown_ok = suggestable & (probs >= thr) if thr > 0 else suggestable
         for k in range(len(word)):
-            prefix = word[:k]
-            ids = None if k == 0 else vocab.ids_with_prefix(prefix)
-            ok = shown_ok if ids is None else shown_ok[ids]
-            pk = probs if ids is None else probs[ids]
-            new_rivals, new_shown = new.count(prefix, p_t, thr) if new is not None else (0, 0)
-            rivals = int((ok & (pk > p_t)).sum()) + new_rivals
-            shown = min(3, int(ok.sum()) + new_shown)
+            shown_p = [x for x in top(k) if x >= thr]
+            rivals = sum(1 for x in shown_p if x > p_t)
+            shown = min(3, len(shown_p))
             if p_t >= thr and p_t >= 0 and rivals < 3:
                 wrong += shown - 1  # the chips beside it
                 keys = k + 1  # k letters typed, one key to accept
@@ -98,9 +113,11 @@ class Learner:
         # page's time saved and its threshold table (kept in memory only, also while paused)
         self.recent: deque[tuple[int, list[tuple[int, int]]]] = deque(maxlen=RECENT_WORDS)
 
-    def finished(self, predictor, text_before: str, word: str, learn: bool = True) -> list[tuple]:
+    def finished(self, predictor, text_before: str, word: str, learn: bool = True,
+                 paused: bool | None = None) -> list[tuple]:
         """Check the personal part on `word` (typed after `text_before`), then learn it (`learn` False: only
-        the check — the bench's and tests' way to hold the personal part fixed). Returns the changed keys."""
+        the check — the bench's and tests' way to hold the personal part fixed). `paused`: whether learning
+        was paused when the word was typed (None: the counts' state now). Returns the changed keys."""
         part = self.part
         ctx = predictor.context(text_before)
         token = word.lower() if predictor.config.lowercase else word
@@ -108,7 +125,7 @@ class Learner:
         tally = typing_keys(probs.numpy(), token, predictor.vocab, predictor.new_words(probs), THRESHOLDS)
         if tally is not None:
             self.recent.append((len(token) + 1, tally))
-        if part is None or part.counts.paused:
+        if part is None or part.counts.paused or paused:
             return []
         counts = part.counts
         tokens = list(ctx.tokens)

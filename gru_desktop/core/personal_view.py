@@ -24,6 +24,8 @@ from .adapt_weight import OnlineWeight
 from .personal import BOS_TOKEN, PersonalCounts
 from .vocab import UNK, Vocab, is_word
 
+ROWS_KEPT = 4  # rows remembered (PersonalView.row)
+
 
 class _Followers:
     """The words seen after one context, as arrays the query reads without a Python loop: slot, inflated
@@ -35,6 +37,21 @@ class _Followers:
         self.inflated = np.zeros(8, dtype=np.float64)
         self.seen = np.zeros(8, dtype=np.int64)
         self.n = 0
+
+    @classmethod
+    def of(cls, rows: dict, slots: list[int]) -> "_Followers":
+        """The followers `rows` ({word: Row}) with their slots, built array by array (a context such as "the"
+        has thousands: a Python loop per follower at a keystroke cost milliseconds)."""
+        f = cls()
+        n = len(rows)
+        f.index = {word: k for k, word in enumerate(rows)}
+        size = max(8, n)
+        f.slots, f.inflated, f.seen = np.zeros(size, np.int64), np.zeros(size), np.zeros(size, np.int64)
+        f.slots[:n] = slots
+        f.inflated[:n] = [row.inflated for row in rows.values()]
+        f.seen[:n] = [row.seen for row in rows.values()]
+        f.n = n
+        return f
 
     def set(self, word: str, slot: int, inflated: float, seen: int) -> None:
         k = self.index.get(word)
@@ -55,7 +72,7 @@ class PersonalView:
         self.V = len(vocab)
         self._generation = -1
         self._log_pos = 0
-        self._row_cache: tuple | None = None
+        self._rows: list[tuple] = []  # the last few rows: ((counts version, context), row), most recent last
 
     def _rebuild(self) -> None:
         self.new_words: list[str] = []  # slot V + i → word
@@ -108,9 +125,7 @@ class PersonalView:
             rows = self.counts.follow.get(ctx)
             if not rows:
                 return None
-            f = self._followers[ctx] = _Followers()
-            for word, row in rows.items():
-                f.set(word, self.slot(word), row.inflated, row.seen)
+            f = self._followers[ctx] = _Followers.of(rows, [self.slot(word) for word in rows])
         return f
 
     def sync(self) -> None:
@@ -134,8 +149,10 @@ class PersonalView:
         is learned yet. (The same context and counts again: the same array, not recomputed.)"""
         ctx = tuple(([BOS_TOKEN, BOS_TOKEN] + [w for w in context])[-2:])
         key = (self.counts.version, ctx)
-        if self._row_cache is not None and self._row_cache[0] == key:
-            return self._row_cache[1]
+        for k, (was, p) in enumerate(self._rows):  # the chips' context and the learner's, a word apart
+            if was == key:
+                self._rows.append(self._rows.pop(k))
+                return p
         self.sync()
         n = self.V + len(self.new_words)
         total = float(self.uni[:n].sum())
@@ -154,9 +171,10 @@ class PersonalView:
                 continue
             values = f.inflated[: f.n][ok] * scale
             c_sum, t = float(values.sum()), int(ok.sum())
-            p = p * (t / (c_sum + t))
-            np.add.at(p, slots[ok], values / (c_sum + t))
-        self._row_cache = (key, p)
+            p = p * (t / (c_sum + t))  # then each follower's share (two spellings may share a slot: summed)
+            p += np.bincount(slots[ok], weights=values / (c_sum + t), minlength=n)
+        self._rows.append((key, p))
+        del self._rows[:-ROWS_KEPT]
         return p
 
 
@@ -184,6 +202,13 @@ class NewWords:
             return []
         best = np.argsort(-seg)[:k] if seg.size <= k else np.argpartition(-seg, k)[:k]
         return [(self.words[lo + int(i)], float(seg[i])) for i in best if seg[i] > 0]
+
+    def top_values(self, prefix: str, k: int) -> list[float]:
+        """The k largest probabilities above 0 of the new words with this prefix (fewer if there are fewer)."""
+        lo, hi = self.span(prefix)
+        seg = self.p[lo:hi]
+        seg = seg[seg > 0]
+        return (seg if seg.size <= k else np.partition(seg, seg.size - k)[seg.size - k:]).tolist()
 
     def count(self, prefix: str, above: float, at_least: float) -> tuple[int, int]:
         """(how many with this prefix have p > above and ≥ at_least, how many have p > 0 and ≥ at_least)."""
@@ -219,7 +244,8 @@ class PersonalPart:
         if row is None:
             return base, None
         view, V = self.view, self.view.V
-        out = (1 - d) * base + d * row[:V]
+        out = (1 - d) * base
+        out += d * row[:V]  # (in place: the same sums, one array fewer)
         out[UNK] += d * float(row[V:].sum())
         if not view.sorted_words:
             return out, None

@@ -16,12 +16,13 @@ from typing import overload
 import numpy as np
 import torch
 
-from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, cache_row, mix
+from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, mix
 from .blend_stream import sentence_states, state_row
 from .config import TrainConfig
 from .model import GRULanguageModel
 from .personal_view import NewWords, PersonalPart
-from .vocab import BOS, PAD, PARTIAL_WORD_RE, Vocab, split_last_sentence, split_sentences, tokenize_sentence
+from .step_numpy import NumpyStep
+from .vocab import BOS, PAD, Vocab, partial_word, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
 HISTORY_CHARS = 20_000  # the recency cache reads at most this much text before the sentence
@@ -56,23 +57,31 @@ class Predictor:
         # the fifth part (design §17): what the user typed, mixed into what suggests ("blend", or the GRU when
         # the run has no counts) with its online-fitted weight; None: not learning
         self.personal = personal
-        self._extras: tuple[torch.Tensor, NewWords] | None = None  # learned new words, for `top_k`
         self.source = source or ("blend" if blend is not None else "gru")
         if self.source not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {self.source!r}")
         if self.source != "gru" and blend is None:
             raise ValueError(f"source {self.source!r} needs the run's counts")
         self._history: tuple[str, list[int]] = ("", [])  # text before the sentence → its ids (cache input)
+        self._history_arr = np.zeros(0, dtype=np.int64)  # the same ids as an array (a keystroke's bincount)
         # and, for the state cache, the GRU outputs of its last STATE_WINDOW positions and the words after them
         self._history_states: tuple[torch.Tensor, torch.Tensor] | None = None
         self._needs_states = blend is not None and blend.weights.state > 0
-        self._mixed: tuple | None = None  # (source, ids, text before) → the last mixed distribution
+        # the last few mixed distributions: (source, ids, text before, personal key) → (probabilities, new
+        # words); a few, not one, so the trace's sources and the learner's look at the word just finished do
+        # not push out the chips' own, which the next letter typed needs again
+        self._mixed: list[tuple] = []
+        self._bases: list[tuple] = []  # the same without the personal part (float64), for the learner's check
         self._not_suggestable = torch.from_numpy(~vocab.suggestable)
+        self._n_suggestable = int(vocab.suggestable.sum())
         self._ids: list[int] = []  # tokens fed after <bos>
+        self._tokenized: tuple[str, list[str], list[int]] = ("", [], [])  # the last sentence read, its tokens, ids
         self._states: list[torch.Tensor] = []  # state after <bos> and after each fed token
         self._outs = torch.empty(0)
         self._probs: list[torch.Tensor | None] = []  # next-word probabilities at each of those points
         self.steps = 0  # GRU steps run, for tests and the latency probe
+        # a step in numpy where the model allows (step_numpy.py: a third of torch's cost at a keystroke)
+        self._numpy = NumpyStep(self.model) if NumpyStep.usable(self.model) else None
 
     # --- reading the text -------------------------------------------------------------------
     def context(self, text: str) -> Context:
@@ -85,14 +94,29 @@ class Predictor:
         before = full[: len(full) - len(sentence)] if self.blend is not None else ""
         prefix = ""
         if sentence and not sentence[-1].isspace():
-            m = PARTIAL_WORD_RE.search(sentence)
+            m = partial_word(sentence)
             if m:
                 prefix = m.group(0)
                 sentence = sentence[: m.start()]
         if lower:
             prefix = prefix.lower()
-        tokens = tokenize_sentence(sentence, tk, lower)
-        return Context(tokens, self.vocab.encode(tokens), prefix, before)
+        tokens, ids = self._tokenize(sentence)
+        return Context(tokens, ids, prefix, before)
+
+    def _tokenize(self, sentence: str) -> tuple[list[str], list[int]]:
+        """The sentence's tokens and ids: the last ones again while letters of a word are typed, and only the
+        new words when it grew after white space (no token spans white space, so the old ones stay)."""
+        tk, lower = self.config.tokenizer, self.config.lowercase
+        old, tokens, ids = self._tokenized
+        if sentence != old:
+            if old and old[-1].isspace() and sentence.startswith(old):
+                more = tokenize_sentence(sentence[len(old):], tk, lower)
+                tokens, ids = tokens + more, ids + self.vocab.encode(more)
+            else:
+                tokens = tokenize_sentence(sentence, tk, lower)
+                ids = self.vocab.encode(tokens)
+            self._tokenized = (sentence, tokens, ids)
+        return list(tokens), list(ids)  # copies: callers may change theirs
 
     # --- the model, incrementally -----------------------------------------------------------
     @overload
@@ -101,22 +125,19 @@ class Predictor:
     def _advance(self, ids: list[int], limit: int | None) -> torch.Tensor | None: ...
 
     def _advance(self, ids: list[int], limit: int | None = None) -> torch.Tensor | None:
-        """Make the cache hold exactly `ids`; return the next-word probabilities (V,).
+        """Make the cache hold `ids` (and perhaps tokens fed after them); return the next-word probabilities (V,).
 
         With `limit`, run at most that many GRU steps and return None if more are needed (a GUI can
         catch up with a pasted page a slice at a time, calling again until it gets probabilities).
         """
         if not self._states:
-            logits, state = self.model.step(BOS, None)
-            self.steps += 1
-            self._states, self._probs = [state], [torch.softmax(logits, 0)]
+            probs, state = self._step(BOS, None)
+            self._states, self._probs = [state], [probs]
             self._outs = torch.empty(64, state.shape[-1])  # top layer's output at each point: the state cache's
             self._outs[0] = state[-1, 0]                 # keys, kept in one tensor (no per-keystroke stacking)
-        same = 0
-        for a, b in zip(self._ids, ids, strict=False):
-            if a != b:
-                break
-            same += 1
+        same = _common(self._ids, ids)
+        if same == len(ids):  # what is fed so far, or a part of it (the learner's look back at a word just
+            return self._probs[same]  # finished): kept, so going forward again costs no step
         del self._ids[same:], self._states[same + 1 :], self._probs[same + 1 :]
         todo = ids[same:]
         if limit is not None and len(todo) > limit:
@@ -124,24 +145,27 @@ class Predictor:
         else:
             unfinished = False
         for token in todo:
-            logits, state = self.model.step(token, self._states[-1])
-            self.steps += 1
+            probs, state = self._step(token, self._states[-1])
             self._ids.append(token)
             self._states.append(state)
             if len(self._states) > self._outs.shape[0]:
                 self._outs = torch.cat([self._outs, torch.empty_like(self._outs)])
             self._outs[len(self._states) - 1] = state[-1, 0]
-            self._probs.append(torch.softmax(logits, 0))
+            self._probs.append(probs)
         return None if unfinished else self._probs[-1]
+
+    def _step(self, token: int, state: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """One GRU step: the next-word probabilities (V,) and the state (layers, 1, H) after `token`."""
+        self.steps += 1
+        if self._numpy is not None and not self.model.training:  # (its parameters were checked when made)
+            probs, new = self._numpy.step(token, state.numpy()[:, 0] if state is not None else None)
+            return torch.from_numpy(probs), torch.from_numpy(new[:, None])
+        logits, state = self.model.step(token, state)
+        return torch.softmax(logits, 0), state
 
     def pending(self, ids: list[int]) -> int:
         """GRU steps still needed before the cache holds `ids` (0: suggestions are instant)."""
-        same = 0
-        for a, b in zip(self._ids, ids, strict=False):
-            if a != b:
-                break
-            same += 1
-        return len(ids) - same + (0 if self._states else 1)
+        return len(ids) - _common(self._ids, ids) + (0 if self._states else 1)
 
     def advance(self, ids: list[int], limit: int | None = None) -> torch.Tensor | None:
         return self._advance(ids, limit)
@@ -161,20 +185,26 @@ class Predictor:
             part = None
         if (source == "gru" or blend is None) and part is None:
             return gru
-        key = (source, tuple(ctx.ids), ctx.before, part.key() if part is not None else None)
-        if self._mixed is not None and self._mixed[0] == key and self._mixed[1] is gru:
-            return self._mixed[2]  # a letter typed into a word: the same words before it, the same distribution
-        if source == "gru" or blend is None:
-            base = gru.numpy().astype(np.float64)
-        else:
-            base = self._mix(gru, ctx, source, blend)
+        ids = tuple(ctx.ids)
+        key = (source, ids, ctx.before, part.key() if part is not None else None)
+        hit = _recall(self._mixed, key, gru)
+        if hit is not None:  # a letter typed into a word: the same words before it, the same distribution
+            return hit[0]
+        base_key = (source, ids, ctx.before)
+        base = _recall(self._bases, base_key, gru)  # the same context without the personal part, or before
+        if base is None:  # a word was learned: only the personal part is mixed again
+            if source == "gru" or blend is None:
+                base = gru.numpy().astype(np.float64)
+            else:
+                base = self._mix(gru, ctx, source, blend)
+            _remember(self._bases, base_key, gru, base)
+        new = None
         if part is not None:
             mixed, new = part.mix(base, ctx.tokens)
             out = torch.from_numpy(mixed).float()
-            self._extras = (out, new) if new is not None else None
         else:
             out = torch.from_numpy(base).float()
-        self._mixed = (key, gru, out)
+        _remember(self._mixed, key, gru, (out, new))
         return out
 
     def _mix(self, gru: torch.Tensor, ctx: Context, source: str, blend: Blend) -> np.ndarray:
@@ -202,8 +232,16 @@ class Predictor:
     def cache_row(self, ctx: Context) -> np.ndarray | None:
         """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
         suggestable = self.vocab.suggestable
-        kept = self._history_ids(ctx.before) + [i for i in ctx.ids if suggestable[i]]
-        return cache_row(kept, suggestable, len(self.vocab))
+        self._history_ids(ctx.before)
+        now = [i for i in ctx.ids if suggestable[i]][-CACHE_WINDOW:]  # this sentence's: a few words
+        room = CACHE_WINDOW - len(now)  # the rest of the window from the text before (already filtered)
+        older = self._history_arr[-room:] if room > 0 else self._history_arr[:0]
+        if not now and not older.size:
+            return None
+        # the same shares as blend.cache_row over those ids, without a Python loop over the window
+        row = np.bincount(np.concatenate([older, np.asarray(now, dtype=np.int64)]), minlength=len(self.vocab))
+        row = row.astype(np.float64)
+        return row / row.sum()
 
     def state_row(self, ctx: Context) -> np.ndarray | None:
         """The state cache: earlier positions of the text (earlier sentences, then this one) whose GRU output
@@ -215,7 +253,7 @@ class Predictor:
             return None
         first = max(0, n - STATE_WINDOW)
         now_keys, query = self._outs[first:n], self._outs[n]  # outputs after <bos> and each token: views
-        now_words = torch.tensor(ctx.ids[first:], dtype=torch.int64)
+        now_words = np.asarray(ctx.ids[first:], dtype=np.int64)
         room = STATE_WINDOW - now_keys.shape[0]
         if history is not None and room > 0:  # the text before fills the rest of the window
             keys, words = history
@@ -243,13 +281,32 @@ class Predictor:
         ids = [i for sent in sentences for i in sent if suggestable[i]]
         ids = ((old_ids if grown else []) + ids)[-CACHE_WINDOW:]
         self._history = (before, ids)
+        self._history_arr = np.asarray(ids, dtype=np.int64)
         if self._needs_states:  # the GRU reads only the new sentences (at most the last STATE_WINDOW tokens)
             sentences = _last_tokens(sentences, STATE_WINDOW)
-            keys, words = sentence_states(self.model, sentences)
+            keys, words = self._sentence_states(sentences)
             if grown and self._history_states is not None:
                 keys, words = torch.cat([self._history_states[0], keys]), torch.cat([self._history_states[1], words])
             self._history_states = (keys[-STATE_WINDOW:], words[-STATE_WINDOW:])
         return ids
+
+    def _sentence_states(self, sentences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """`sentence_states` of these sentences; for the last one, the GRU outputs this predictor already has
+        where it fed that sentence's tokens (the one just finished, typed here), so a sentence's end costs the
+        steps it has not seen (usually none or one) instead of running the GRU over the whole sentence again."""
+        last = max((k for k, sent in enumerate(sentences) if sent), default=-1)
+        if last < 0 or not self._states:
+            return sentence_states(self.model, sentences)
+        sent = sentences[last]
+        fed = _common(self._ids, sent[:-1])  # tokens of the sentence (but its last: the GRU's inputs) fed here
+        if (fed == 0 and len(sent) > 1) or PAD in sent[:-1]:  # nothing to reuse (or a token training replaces)
+            return sentence_states(self.model, sentences)
+        keys, words = sentence_states(self.model, sentences[:last])
+        own = self._outs[: fed + 1]  # outputs after <bos> and each fed token
+        if fed < len(sent) - 1:
+            more, _, _ = self.model.run(sent[fed:-1], self._states[fed])
+            own = torch.cat([own, more])
+        return torch.cat([keys, own]), torch.cat([words, torch.tensor(sent, dtype=torch.int64)])
 
     def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
         """The k most likely next words, or completions of the half-typed word; never a reserved token."""
@@ -265,9 +322,11 @@ class Predictor:
         return self._top_k(probs, prefix, k)
 
     def new_words(self, probs: torch.Tensor) -> NewWords | None:
-        """The learned new words that go with `probs` (the last mixed distribution), if any."""
-        extras = self._extras
-        return extras[1] if extras is not None and extras[0] is probs else None
+        """The learned new words that go with `probs` (one of the last mixed distributions), if any."""
+        for _, _, (out, new) in self._mixed:  # the learned new words, for `top_k`
+            if out is probs:
+                return new
+        return None
 
     def _top_k(self, probs: torch.Tensor, prefix: str, k: int) -> list[Suggestion]:
         if prefix:
@@ -279,7 +338,7 @@ class Predictor:
             ids = candidates[order]
         else:
             masked = probs.masked_fill(self._not_suggestable, -1.0)
-            values, ids = masked.topk(min(k, int((~self._not_suggestable).sum())))
+            values, ids = masked.topk(min(k, self._n_suggestable))
         return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist(), strict=True) if v >= 0]
 
     def sample(self, text: str, n_words: int, temperature: float = 1.0, top_k: int = 0, seed: int | None = None) -> list[str]:
@@ -312,3 +371,36 @@ def _last_tokens(sentences: list[list[int]], n: int) -> list[list[int]]:
         if total >= n:
             return sentences[k:]
     return sentences
+
+
+MEMO = 6  # mixed distributions remembered (see Predictor._mixed)
+
+
+def _recall(memo: list[tuple], key: tuple, gru: torch.Tensor):
+    """The value remembered for `key` computed from this very GRU distribution, or None (most recent last)."""
+    for k in range(len(memo) - 1, -1, -1):
+        entry = memo[k]
+        if entry[1] is gru and entry[0] == key:
+            if k != len(memo) - 1:
+                memo.append(memo.pop(k))
+            return entry[2]
+    return None
+
+
+def _remember(memo: list[tuple], key: tuple, gru: torch.Tensor, value) -> None:
+    memo.append((key, gru, value))
+    del memo[:-MEMO]
+
+
+def _common(a: list[int], b: list[int]) -> int:
+    """How many tokens a and b share from the start (a typed word: all of the shorter, found by one list
+    comparison instead of a Python loop over a long sentence)."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    same = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        same += 1
+    return same

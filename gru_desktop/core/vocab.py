@@ -49,6 +49,16 @@ _ABBREV_RE = re.compile(r"\b(mr|mrs|ms|dr|st|prof|sr|jr|vs|etc|e\.g|i\.e)\.(?=\s
 PARTIAL_WORD_RE = re.compile(rf"(?:{_WORD}|\d+)[-'’]?$")
 
 
+def partial_word(text: str) -> re.Match | None:
+    """PARTIAL_WORD_RE.search(text), looking only after the last white space: a match holds none, and the
+    search tries every start in the text (~0.2 ms a keystroke in a 4,000-character sentence). The match's
+    positions are in `text`."""
+    body = text[:-1] if text.endswith("\n") else text  # `$` also matches before a last newline
+    if not body or body[-1].isspace():
+        return None
+    return PARTIAL_WORD_RE.search(text, len(body) - len(body.rsplit(None, 1)[-1]))
+
+
 def is_word(token: str) -> bool:
     """Tokens worth suggesting: those with a letter or digit (not `,` or `@-@`)."""
     return any(ch.isalnum() for ch in token)

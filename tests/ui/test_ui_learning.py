@@ -86,3 +86,13 @@ def test_threshold_hides_low_probability_suggestions(qtbot, window, page):
     assert len(page.chips.ranked) < 3
     learning.set_threshold(0.0)
     assert len(page.chips.ranked) == 3
+
+
+def test_a_finished_word_is_learned_after_its_chips(qtbot, window, page):
+    """The keystroke that finishes a word shows its chips; the check and learn wait for the event loop."""
+    box, learning = _box(window), page.learning
+    tick, shown = learning.counts.tick, len(page.latencies_ms)
+    qtbot.keyClicks(box, "the cat ")
+    assert learning.counts.tick == tick and len(page.chips.ranked) == 3  # chips first, nothing learned yet
+    qtbot.waitUntil(lambda: learning.counts.tick == tick + 2, timeout=5_000)
+    assert len(page.latencies_ms) == shown + len("the cat ")  # the chips again after a learn: not keystrokes

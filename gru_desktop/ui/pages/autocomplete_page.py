@@ -58,6 +58,7 @@ class AutocompletePage(QWidget):
         self.latencies_ms: list[float] = []  # keystroke → suggestions in this session, for the loaded run
         self.prefix = ""  # the half-typed word the chips complete
         self._last_text: str | None = None  # the text the suggestions were last shown for (None: show again)
+        self.dismissed = False  # the chips were dismissed (Escape): only the next keystroke shows them again
         self._catching_up = False
         self.serve_dialog: ServeDialog | None = None  # made on first use (serve_dialog.py)
         self.learning = LearningPanel(self, jobs, home)  # learning as you type, time saved, the threshold (§17)
@@ -188,7 +189,7 @@ class AutocompletePage(QWidget):
         self.quality.setText(numbers)
 
     # --- suggestions ------------------------------------------------------------------------------------
-    def update_suggestions(self, *_) -> None:
+    def update_suggestions(self, *_, timed: bool = True) -> None:
         if self.predictor is None:
             return
         t0 = time.perf_counter()
@@ -196,6 +197,7 @@ class AutocompletePage(QWidget):
         if text == self._last_text and not self._catching_up:
             return  # a keystroke fires textChanged and cursorPositionChanged: compute once
         self._last_text = text
+        self.dismissed = False
         ctx = self.predictor.context(text)
         if self.predictor.pending(ctx.ids) > CATCH_UP_STEPS:
             self._catching_up = True  # the old suggestions stay until the predictor has caught up
@@ -203,12 +205,14 @@ class AutocompletePage(QWidget):
             return
         gru = self.predictor.advance(ctx.ids)
         self._show(gru, ctx)
-        self.latencies_ms.append((time.perf_counter() - t0) * 1000)  # shown with the trace, throttled
+        if timed:  # a keystroke's (shown with the trace, throttled)
+            self.latencies_ms.append((time.perf_counter() - t0) * 1000)
 
-    def refresh_suggestions(self) -> None:
-        """Compute the chips again for the same text (what suggests changed: forgotten words, the threshold)."""
+    def refresh_suggestions(self, timed: bool = True) -> None:
+        """Compute the chips again for the same text (what suggests changed: forgotten words, the threshold,
+        a word learned — `timed` False: not a keystroke, so not in the page's keystroke latency)."""
         self._last_text = None
-        self.update_suggestions()
+        self.update_suggestions(timed=timed)
 
     def _source_changed(self, _source: str) -> None:
         """The user picked what suggests: the chips, ghost text and trace follow at once."""
@@ -261,6 +265,7 @@ class AutocompletePage(QWidget):
 
     def dismiss(self) -> None:
         self._last_text = None  # the next keystroke computes them again
+        self.dismissed = True
         self.chips.set_suggestions([])
         self.edit.has_suggestions = False
         self.edit.set_ghost("")

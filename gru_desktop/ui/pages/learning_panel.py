@@ -2,7 +2,9 @@
 
 - *Learn as you type* (on by default, per data folder): every word finished in the box — typed, then a space
   or punctuation, or accepted from a chip — is first checked against the personal part (held out) and then
-  learned (`core/learner.py`). The counts live on the GUI thread (a learn is a few dict updates); what changed
+  learned (`core/learner.py`) on the next turn of the event loop, after the keystroke's chips are shown (the
+  user never waits for it; `bench --only latency` times it apart). The counts live on the GUI thread (a learn
+  is a few dict updates); what changed
   is written to the database in workers (`LearnedStore`), batched every `FLUSH_MS`. Unticked: nothing is
   learned or stored.
 - *What I learned* (`learned_list.py`): the learned words and phrases, read from the database in a worker, with
@@ -52,6 +54,9 @@ class LearningPanel(QObject):
         self.store.failed.connect(self._write_failed)
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush)
+        self._finished: list[tuple] = []  # (predictor, text before, word, paused) finished, not yet learned
+        self._learn_timer = QTimer(self, singleShot=True, interval=0)
+        self._learn_timer.timeout.connect(self.learn_finished)
         self._numbers_timer = QTimer(self, singleShot=True, interval=500)
         self._numbers_timer.timeout.connect(self.show_numbers)
         self.options = self._build_options()
@@ -162,14 +167,33 @@ class LearningPanel(QObject):
         done = finished_word(old, new)
         if done is None:
             return
-        keys = self.learner.finished(predictor, *done)
-        predictor.advance(predictor.context(new).ids)  # back to the text as it is (the check rewound it)
+        # The check and the learn wait for the next turn of the event loop: the chips for this keystroke are
+        # computed (the page's slot ran before this one) and painted first, so the user never waits for them.
+        # (paused as it was when typed: a word typed while paused is never learned, even if unpaused meanwhile)
+        self._finished.append((predictor, *done, self.learner.part.counts.paused))
+        if not self._learn_timer.isActive():
+            self._learn_timer.start()
+
+    def learn_finished(self) -> None:
+        """Check and learn the words finished since the last turn of the event loop, in the order typed; then
+        the chips again for the text as it is (what was learned may change them), so the next letter typed
+        finds its distribution ready. (`bench --only latency` times this as the word end's deferred work.)"""
+        queued, self._finished = self._finished, []
+        predictor = self.page.predictor
+        if self.learner is None or predictor is None or predictor.personal is not self.learner.part:
+            return
+        keys = []
+        for was, before, word, paused in queued:
+            if was is predictor:
+                keys += self.learner.finished(predictor, before, word, paused=paused)
         if keys:
             self._pending.extend(keys)
             if not self._flush_timer.isActive():
                 self._flush_timer.start()
         if not self._numbers_timer.isActive():
             self._numbers_timer.start()
+        if not self.page.dismissed:
+            self.page.refresh_suggestions(timed=False)
         self.learned.emit()
 
     def flush(self) -> None:
