@@ -36,6 +36,9 @@ test -x "$bin/gru-desktop" || { echo "wheel smoke: the wheel installed no gru-de
 cd "$tmp"  # not the checkout: nothing is imported from it
 export GRU_DESKTOP_HOME="$tmp/data" XDG_DATA_HOME="$tmp/share" XDG_CONFIG_HOME="$tmp/config" QT_QPA_PLATFORM=offscreen
 unset PYTHONPATH
+# as on a user's machine, Python caches what it compiles: the venv was installed with --no-compile, and with
+# PYTHONDONTWRITEBYTECODE (set on these machines) every step below compiled torch's modules again
+unset PYTHONDONTWRITEBYTECODE
 
 step "the package comes from the venv and finds its data"
 "$bin/python" - "$root" <<'EOF'
