@@ -12,6 +12,6 @@ if (importlib.util.find_spec("PySide6") is None and os.path.exists(_python)
         and os.path.realpath(sys.prefix) != os.path.realpath(_venv)):
     os.execv(_python, [_python, os.path.abspath(__file__), *sys.argv[1:]])
 
-from gru_desktop.cli import main  # noqa: E402
+from gru_desktop.cli import entry  # noqa: E402
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -15,7 +15,7 @@ import sys
 from .common import EXIT_INTERRUPTED, EXIT_USAGE
 from .parser import build_parser
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "entry", "build_parser"]
 
 # command → (module of this package, function): imported only when the command runs
 COMMANDS = {
@@ -32,6 +32,21 @@ COMMANDS = {
     "serve": ("serve", "cmd_serve"),
     "lsp": ("serve", "cmd_lsp"),
 }
+
+
+def entry() -> int:
+    """`gru-desktop`, `python -m gru_desktop` and main.py: `main`, then a quicker exit. With torch loaded the
+    interpreter's teardown cost ~1 s of CPU after the command's last line (`import torch` then exit: 2.9-3.3 s;
+    with the objects frozen first: 1.6-1.8 s), in collections that walk ~335,000 objects again and again. One
+    collection here frees what is garbage now — a database connection caught in a cycle is closed by it, as
+    the teardown would, so SQLite's -wal/-shm files go as before — then the survivors are frozen: the
+    teardown still runs (atexit, modules, files) but its collections skip them."""
+    import gc
+
+    code = main()
+    gc.collect()
+    gc.freeze()
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:

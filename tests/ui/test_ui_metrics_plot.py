@@ -67,3 +67,26 @@ def test_a_staged_chart_is_built_one_step_at_a_time(qtbot):
         n += 1
     assert n >= 4 and set(plot.curves) and plot.build_next() is False
     assert plot.complete() is plot
+
+
+def test_the_x_axis_spans_the_planned_epochs_from_the_start_else_grows_by_doubling(qtbot):
+    plot = MetricsPlot()
+    qtbot.addWidget(plot)
+    plot.planned_epochs = 10
+    plot.add_steps(steps(1, [6.0, 5.0]))
+    plot.redraw()
+    first = plot.loss_plot.viewRange()[0]
+    assert 10.0 <= first[1] < 10.3  # the whole run's width at once
+    for epoch in range(2, 11):  # no epoch end moves it
+        plot.add_steps(steps(epoch, [4.0]))
+        plot.redraw()
+        assert plot.loss_plot.viewRange()[0] == first
+    plot.add_steps(steps(11, [3.0]))  # past the plan (a resumed or continued run): doubling from there
+    plot.redraw()
+    assert 16.0 <= plot.loss_plot.viewRange()[0][1] < 16.5
+    plot.reset()
+    plot.planned_epochs = 0  # epochs auto: 1, 2, 4, 8 …
+    for epoch, hi in ((1, 1), (2, 2), (3, 4), (4, 4), (5, 8)):
+        plot.add_steps(steps(epoch, [2.0]))
+        plot.redraw()
+        assert hi <= plot.loss_plot.viewRange()[0][1] < hi * 1.05, epoch

@@ -105,6 +105,10 @@ class TrainingView(QWidget):
         self.system_label.setText("")
         self.samples.start_run(self.samples.probes if probes is None else probes)
 
+    def plan(self, epochs: int) -> None:
+        """The run's planned epochs (0: epochs auto): the chart's x axis spans them from the start."""
+        self.ensure_plot().planned_epochs = max(0, int(epochs or 0))
+
     def add_steps(self, steps) -> None:
         self.ensure_plot().add_steps(steps)
 

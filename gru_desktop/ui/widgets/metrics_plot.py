@@ -154,6 +154,9 @@ class MetricsPlot(StagedPlot):
         # The chart sets its own ranges (steady_range) until the user pans or zooms; reset() hands them back.
         self.own_ranges = True
         self._x_hi = 0.0
+        # The run's planned epochs (0: unknown, epochs auto): the x axis spans them from the start, so the chart
+        # shows how far the run has come and an epoch end does not also lay out both x axes again
+        self.planned_epochs = 0
         self._y_ranges: dict[str, tuple[float, float]] = {}
         for plot in (self.loss_plot, self.acc_plot):
             plot.disableAutoRange()
@@ -213,11 +216,13 @@ class MetricsPlot(StagedPlot):
         self.own_ranges = False
 
     def _fit_ranges(self) -> None:
-        """x from 0 to the current epoch's end (changes once an epoch); y by steady_range."""
+        """x from 0 to the planned epochs (or the next power of two past the current epoch); y by steady_range."""
         filled = [s for s in self.series.values() if s.n]
         if not filled:
             return
-        x_hi = float(max(1, math.ceil(max(float(s.view()[0][-1]) for s in filled))))
+        x_end = max(1, math.ceil(max(float(s.view()[0][-1]) for s in filled)))
+        # the planned epochs, else the next power of two: the x range changes a few times in a run, not each epoch
+        x_hi = float(self.planned_epochs if x_end <= self.planned_epochs else 2 ** math.ceil(math.log2(x_end)))
         if x_hi != self._x_hi:
             self._x_hi = x_hi
             self.loss_plot.setXRange(0, x_hi, padding=0.02)  # the accuracy plot's x axis is linked

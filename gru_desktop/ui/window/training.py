@@ -109,6 +109,7 @@ class TrainingController(QObject):
         self.worker, self.run_id, self.last_result, self.paused_run_id = worker, None, None, None
         self.progress = Progress(config.epochs, config.horizon) if config is not None else None
         self.view.clear(worker.probes)
+        self.view.plan(config.epochs if config is not None else 0)
         self.controls.show_progress("starting…", 0)
         self.status.emit("preparing the training data…", 0)
         self.changed.emit()
@@ -142,6 +143,7 @@ class TrainingController(QObject):
         if started.resumed:  # its probes come from its checkpoint: the sample rows continue as they were
             self.view.samples.start_run(started.probes)
         self.progress = Progress(started.config.epochs, started.config.horizon)
+        self.view.plan(started.config.epochs)
         what = f"resumed run {started.run_id} ({started.name}) at {started.resumed}" if started.resumed else \
             f"training run {started.run_id} ({started.name})"
         where = started.device + (f", {started.config.processes} processes" if started.config.processes > 1 else "")
