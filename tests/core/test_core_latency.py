@@ -7,18 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from core_helpers import write_tiny_corpus
+from core_helpers import tiny_blend_run
 from gru_desktop.core.config import TrainConfig
-from gru_desktop.core.corpus import read_corpus
-from gru_desktop.core.data import build_dataset
-from gru_desktop.core.evaluate import fit_blend
 from gru_desktop.core.learner import Learner, typing_keys
-from gru_desktop.core.model import GRULanguageModel
 from gru_desktop.core.personal import PersonalCounts
 from gru_desktop.core.personal_view import NewWords, PersonalPart
 from gru_desktop.core.predict import Predictor
 from gru_desktop.core.time_saved import THRESHOLDS
-from gru_desktop.core.train import train
 from gru_desktop.core.vocab import RESERVED, UNK, is_word
 
 torch.set_num_threads(1)
@@ -27,13 +22,7 @@ CFG = TrainConfig(seq_len=6, embed_dim=16, hidden_size=32, batch_size=16, lr=0.0
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    ds = build_dataset(read_corpus(write_tiny_corpus(tmp_path_factory.mktemp("latency"))), CFG)
-    torch.manual_seed(0)
-    model = GRULanguageModel.from_config(CFG, len(ds.vocab))
-    for _ in train(model, ds.train, ds.val, CFG):
-        pass
-    blend = fit_blend(model, ds.vocab, ds.corpus, ds.ids, ds.train_sentences, ds.val_sentences)
-    return model, ds.vocab, blend
+    return tiny_blend_run(tmp_path_factory.mktemp("latency"), CFG)
 
 
 def _by_hand(probs, word, vocab, new, thr):

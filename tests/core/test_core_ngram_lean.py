@@ -7,24 +7,12 @@ import numpy as np
 
 from gru_desktop.core import ngram
 from gru_desktop.core.ngram import KneserNeyTrigram, positions, targets
-from gru_desktop.core.vocab import BOS, PAD, UNK
+from gru_desktop.core.vocab import BOS
 
 
 def _reference_positions(ids, starts, sentences):
-    sentences = np.asarray(sentences, dtype=np.int64)
-    s0, s1 = starts[sentences], starts[sentences + 1]
-    n = (s1 - s0).astype(np.int64)
-    offset = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-    w = ids[np.repeat(s0, n) + offset].astype(np.int64)
-    w[(w == PAD) | (w == BOS)] = UNK
-    v = np.empty_like(w)
-    v[1:] = w[:-1]
-    v[offset == 0] = BOS
-    u = np.empty_like(w)
-    u[1:] = v[:-1]
-    u[offset == 0] = PAD
-    u[offset == 1] = BOS
-    return u, v, w
+    """The positions computed over all the sentences at once (ngram's per-block step on one block)."""
+    return ngram._block_positions(ids, starts, np.asarray(sentences, dtype=np.int64))
 
 
 def _reference_counts(ids, starts, sentences, V):
