@@ -1,12 +1,18 @@
-"""The epoch table (`epochTable`): one row per finished epoch, as a QAbstractTableModel."""
+"""The epoch table (`epochTable`): one row per finished epoch.
+
+An epoch end must cost the GUI thread under a frame (issue 22 item 4), and a new row costs the same whatever
+the rows before it: the model is a QStandardItemModel whose cells hold their text, tooltip, alignment and
+font, made once when the epoch arrives, so a repaint never calls into Python (a Python model answered ~7
+roles per cell: a full repaint of ten rows took ~5 ms); the columns only widen, as far as the new row's
+texts need (measured with the best row's bold font: never too narrow), instead of Qt measuring every cell
+of every row again; a new best epoch changes the two rows whose star and bold move."""
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView
 
 from ...core.secrets import mask_text
-from .table_base import ColumnTableModel
 
 # (header, attribute, format, tooltip)
 COLUMNS = [
@@ -23,7 +29,9 @@ COLUMNS = [
      "repetitions (never: the control, near chance ≈ 1.4 bits; the most 1,000 candidates show ≈ 10 bits)"),
 ]
 CANARY_COLUMN = len(COLUMNS) - 1  # shown only while a row has canaries (CLI runs with --canaries)
-
+OBSERVATION_COLUMN = CANARY_COLUMN - 1  # stretches to the table's right edge (the canaries are seldom shown)
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+LEFT_ALIGNED = ("observation", "canaries")
 
 def canary_text(row) -> str:
     """The row's canary exposure as one line ("16×: 9.1 · … bits"), or '' (an EpochResult or a stored epoch)."""
@@ -33,54 +41,60 @@ def canary_text(row) -> str:
     return canary_line(found["by_repeats"]) if found.get("by_repeats") else ""
 
 
-class EpochTableModel(ColumnTableModel):
-    headers = [c[0] for c in COLUMNS]
-    tooltips = [c[3] for c in COLUMNS]
+class EpochTableModel(QStandardItemModel):
+    """`rows`: the EpochResult-like objects shown (attributes as in COLUMNS, plus best_epoch); `texts`: per
+    row, its cells' texts without the best epoch's star."""
+
+    cleared = Signal()  # no rows any more (a new run)
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list = []  # EpochResult-like objects (attributes as in COLUMNS, plus best_epoch)
+        super().__init__(0, len(COLUMNS), parent)
+        for c, (header, _, _, tip) in enumerate(COLUMNS):
+            item = QStandardItem(header)
+            item.setToolTip(tip)
+            self.setHorizontalHeaderItem(c, item)
+        self.rows: list = []
+        self.texts: list[list[str]] = []
         self.best_epoch = 0
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not self.valid(index):
-            return None
-        row = self.rows[index.row()]
-        _, attr, fmt, _ = COLUMNS[index.column()]
-        best = row.epoch == self.best_epoch
-        if role == Qt.ItemDataRole.DisplayRole:
-            if attr == "canaries":
-                return canary_text(row)
-            text = fmt.format(getattr(row, attr))
-            return f"★ {text}" if attr == "epoch" and best else text
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if attr == "observation":
-                return getattr(row, "observation", "")
-            if attr == "epoch" and getattr(row, "samples", None):  # the epoch's sample suggestions
-                return mask_text(f"epoch {row.epoch}: the network's top 3 next words\n" + "\n".join(
-                    f"{s['prefix']} → {', '.join(s['suggestions'])}" for s in row.samples))  # design §17
-            return COLUMNS[index.column()][3]
-        if role == Qt.ItemDataRole.TextAlignmentRole and attr not in ("observation", "canaries"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and best:
-            font = QFont()
-            font.setBold(True)
-            return font
-        return None
+        self.bold = QFont()
+        self.bold.setBold(True)
 
     def add(self, epoch) -> None:
-        n = len(self.rows)
-        self.beginInsertRows(QModelIndex(), n, n)
+        texts = [canary_text(epoch) if attr == "canaries" else fmt.format(getattr(epoch, attr))
+                 for _, attr, fmt, _ in COLUMNS]
+        items = []
+        for (_, attr, _, tip), text in zip(COLUMNS, texts, strict=True):
+            item = QStandardItem(text)
+            item.setEditable(False)
+            if attr == "observation":
+                tip = getattr(epoch, "observation", "")
+            elif attr == "epoch" and getattr(epoch, "samples", None):  # the epoch's sample suggestions
+                tip = mask_text(f"epoch {epoch.epoch}: the network's top 3 next words\n" + "\n".join(
+                    f"{s['prefix']} → {', '.join(s['suggestions'])}" for s in epoch.samples))  # design §17
+            item.setToolTip(tip)
+            if attr not in LEFT_ALIGNED:
+                item.setTextAlignment(RIGHT)
+            items.append(item)
         self.rows.append(epoch)
-        self.endInsertRows()
-        if epoch.best_epoch != self.best_epoch:
-            self.best_epoch = epoch.best_epoch
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+        self.texts.append(texts)
+        self.appendRow(items)
+        if epoch.best_epoch != self.best_epoch:  # the star and the bold move: those two rows change
+            old, self.best_epoch = self.best_epoch, epoch.best_epoch
+            for r, row in enumerate(self.rows):
+                if row.epoch in (old, self.best_epoch):
+                    self._mark(r, row.epoch == self.best_epoch)
+
+    def _mark(self, r: int, best: bool) -> None:
+        first = self.item(r, 0)
+        first.setText(("★ " if best else "") + self.texts[r][0])
+        for c in range(len(COLUMNS)):  # no font: the view's
+            self.item(r, c).setData(self.bold if best else None, Qt.ItemDataRole.FontRole)
 
     def clear(self) -> None:
-        self.beginResetModel()
-        self.rows, self.best_epoch = [], 0
-        self.endResetModel()
+        """No rows (the headers stay)."""
+        self.removeRows(0, self.rowCount())
+        self.rows, self.texts, self.best_epoch = [], [], 0
+        self.cleared.emit()
 
 
 class EpochTable(QTableView):
@@ -94,12 +108,43 @@ class EpochTable(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().setVisible(False)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Columns as wide as their header at first; a new row widens those its texts need (`_widen`).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        self.table_model.rowsInserted.connect(lambda *_: self.scrollToBottom())
-        self.table_model.rowsInserted.connect(self._show_canaries)
-        self.table_model.modelReset.connect(self._show_canaries)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # rows one line high
+        self.metrics = QFontMetrics(self.table_model.bold)
+        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1
+        self.cell_padding = 2 * margin + 4  # the item delegate's text margins and the grid line, with room
+        for c in range(len(COLUMNS)):
+            header.resizeSection(c, header.sectionSizeHint(c))
+        self.table_model.rowsInserted.connect(self._row_added)
+        self.table_model.cleared.connect(self._show_canaries)
         self._show_canaries()
 
+    def _row_added(self, _parent, first: int, last: int) -> None:
+        self._widen(first, last)
+        self.scrollToBottom()
+        if self.isColumnHidden(CANARY_COLUMN) and any(self.table_model.texts[r][CANARY_COLUMN]
+                                                      for r in range(first, last + 1)):
+            self._show_canaries()
+
+    def _widen(self, first: int, last: int) -> None:
+        """Widen the columns rows `first`..`last` need (the observation stretches; never narrowed)."""
+        header = self.horizontalHeader()
+        for c in range(len(COLUMNS)):
+            if c == OBSERVATION_COLUMN and self.isColumnHidden(CANARY_COLUMN):
+                continue
+            texts = [self.table_model.texts[r][c] for r in range(first, last + 1)]
+            need = max(self.metrics.horizontalAdvance(t) for t in texts) + self.cell_padding
+            if c == 0:
+                need += self.metrics.horizontalAdvance("★ ")  # room for the star when it is the best
+            if need > header.sectionSize(c):
+                header.resizeSection(c, need)
+
     def _show_canaries(self, *_) -> None:
-        self.setColumnHidden(CANARY_COLUMN, not any(canary_text(r) for r in self.table_model.rows))
+        """The canaries' column only while a row has canaries; then the observation no longer stretches and
+        is as wide as its texts."""
+        rows = self.table_model.texts
+        self.setColumnHidden(CANARY_COLUMN, not any(t[CANARY_COLUMN] for t in rows))
+        if rows and not self.isColumnHidden(CANARY_COLUMN):
+            self._widen(0, len(rows) - 1)
