@@ -71,6 +71,8 @@ class SamplesPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setWordWrap(False)
+        # by pixels: a column added at the right while scrolled there (an epoch end) keeps the view aligned
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)  # compact rows
         self.table.itemSelectionChanged.connect(self._update_buttons)
@@ -148,10 +150,16 @@ class SamplesPanel(QWidget):
         self._rebuild()
 
     def add_epoch(self, epoch: int, samples: list[dict]) -> None:
+        """An epoch's samples: a new column at the right (the whole table again only when its rows change:
+        the first epoch, or an epoch seen again): an epoch end must cost under a frame (issue 22 item 4)."""
+        new = epoch not in self.samples and bool(self.epochs)
         if epoch not in self.samples:
             self.epochs.append(epoch)
         self.samples[epoch] = list(samples or [])
-        self._rebuild()
+        if new and self._rows() == self.rows:
+            self._add_column(len(self.epochs) - 1)
+        else:
+            self._rebuild()
         if self.epochs:
             self.table.scrollToItem(self.table.item(0, self.table.columnCount() - 1) or QTableWidgetItem(),
                                     QAbstractItemView.ScrollHint.EnsureVisible)
@@ -182,10 +190,13 @@ class SamplesPanel(QWidget):
                 return [self.cell(kind, p, e) for e in self.epochs]
         raise KeyError(prefix)
 
-    def _rebuild(self) -> None:
+    def _rows(self) -> list[tuple[str, str]]:
         validation = self._validation()
         probes = list(self.probes) + [p for p in self.run_probes if p not in self.probes and self.epochs]
-        self.rows = [("validation", p) for p in validation] + [("probe", p) for p in probes]
+        return [("validation", p) for p in validation] + [("probe", p) for p in probes]
+
+    def _rebuild(self) -> None:
+        self.rows = self._rows()
         t = self.table
         t.setUpdatesEnabled(False)
         t.clear()
@@ -207,17 +218,8 @@ class SamplesPanel(QWidget):
                 head.setToolTip(f"your probe: “{prefix}”" + ("" if sampled or not self.epochs else
                                                              " — added after this run started: sampled from the next run"))
             t.setVerticalHeaderItem(r, head)
-            previous = None
-            for c, e in enumerate(self.epochs):
-                words = self.cell(kind, prefix, e)
-                item = QTableWidgetItem("" if words is None else " · ".join(words))
-                if words is not None:
-                    item.setToolTip(f"epoch {e}, after “{prefix}”: " + (", ".join(words) or "no word"))
-                    if previous is not None and words != previous:
-                        item.setBackground(CHANGED)
-                        item.setToolTip(item.toolTip() + f" (epoch {e - 1}: {', '.join(previous)})")
-                previous = words
-                t.setItem(r, c, item)
+            for c in range(len(self.epochs)):
+                t.setItem(r, c, self._item(kind, prefix, c))
             if not self.epochs:
                 t.setItem(r, 0, QTableWidgetItem(""))
         t.resizeColumnsToContents()
@@ -225,3 +227,27 @@ class SamplesPanel(QWidget):
         if not self.rows:
             t.setRowCount(0)
         self._update_buttons()
+
+    def _item(self, kind: str, prefix: str, c: int) -> QTableWidgetItem:
+        """The cell of a row in column `c` (epoch self.epochs[c]), tinted when it differs from the column before."""
+        e = self.epochs[c]
+        words = self.cell(kind, prefix, e)
+        previous = self.cell(kind, prefix, self.epochs[c - 1]) if c else None
+        item = QTableWidgetItem("" if words is None else " · ".join(words))
+        if words is not None:
+            item.setToolTip(f"epoch {e}, after “{prefix}”: " + (", ".join(words) or "no word"))
+            if previous is not None and words != previous:
+                item.setBackground(CHANGED)
+                item.setToolTip(item.toolTip() + f" (epoch {e - 1}: {', '.join(previous)})")
+        return item
+
+    def _add_column(self, c: int) -> None:
+        """Column `c` (the newest epoch) for the rows already shown; only it is measured."""
+        t = self.table
+        t.setUpdatesEnabled(False)
+        t.setColumnCount(c + 1)
+        t.setHorizontalHeaderItem(c, QTableWidgetItem(f"epoch {self.epochs[c]}"))
+        for r, (kind, prefix) in enumerate(self.rows):
+            t.setItem(r, c, self._item(kind, prefix, c))
+        t.resizeColumnToContents(c)
+        t.setUpdatesEnabled(True)
