@@ -203,14 +203,20 @@ def make_app(registry: Registry, token: str, hosts: HostCheck) -> _Connections:
     return _Connections(Endpoints(registry, token, hosts))
 
 
+def http_server(registry: Registry, token: str, host: str, port: int, timeout: float = 10.0) -> HTTPServer:
+    """The server for `host:port` (its sockets still to add), with the limits every client is held to.
+    Keep-alive stays on; no gzip'd bodies (decompress_request off) and no X-Forwarded-* (xheaders off)."""
+    return HTTPServer(make_app(registry, token, HostCheck(host, port)), idle_connection_timeout=timeout,
+                      body_timeout=timeout, max_body_size=HARD_BODY_CAP, max_header_size=MAX_HEADER)
+
+
 def serve(registry: Registry, token: str, sockets, host: str, port: int, timeout: float = 10.0,
           exit_with_stdin: bool = False, ready=None) -> None:
     """Answer on the bound `sockets` until SIGINT/SIGTERM (or EOF on stdin with `exit_with_stdin`: a server
     started by the window ends with it, even if the window is killed)."""
 
     async def main():
-        server = HTTPServer(make_app(registry, token, HostCheck(host, port)), idle_connection_timeout=timeout,
-                            body_timeout=timeout, max_body_size=HARD_BODY_CAP, max_header_size=MAX_HEADER)
+        server = http_server(registry, token, host, port, timeout)
         server.add_sockets(sockets)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
