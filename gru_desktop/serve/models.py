@@ -180,7 +180,10 @@ class Registry:
         pool: list[list] = entry.predictors.setdefault(key, [])  # [predictor, last text], most recent last
         best, shared = None, -1
         for item in pool:
-            n = _shared(item[1], text)
+            last = item[1]
+            if shared >= 0 and last[: shared + 1] != text[: shared + 1]:
+                continue  # shares at most `shared` characters: cannot beat the best so far
+            n = _shared(last, text)
             if n > shared:
                 best, shared = item, n
         if best is None or (shared < min(len(text), MIN_SHARED) and len(pool) < POOL):
