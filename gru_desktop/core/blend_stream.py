@@ -229,8 +229,17 @@ def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor | np.
               older_keys: torch.Tensor | None = None, older_words: torch.Tensor | None = None) -> np.ndarray | None:
     """The state cache's distribution (V,) for the GRU output `query` (H,) given earlier outputs `keys` (n, H)
     and the words that followed them (n,), and optionally still earlier ones (the text before, kept apart so
-    that a keystroke never copies them); None when there is no earlier position. In numpy: a keystroke pays
-    a few microseconds per operation here, torch several times that."""
+    that a keystroke never copies them); None when there is no earlier position."""
+    part = state_shares(query, keys, words, theta, V, older_keys, older_words)
+    return None if part is None else np.bincount(part[0], weights=part[1], minlength=V)
+
+
+def state_shares(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor | np.ndarray, theta: float, V: int,
+                 older_keys: torch.Tensor | None = None,
+                 older_words: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """`state_row` sparsely: (the word after each earlier position (n,), its share softmax(θ·h·h_i) (n,)),
+    which a keystroke's mixture adds word by word instead of through a V-sized row. In numpy: a keystroke
+    pays a few microseconds per operation here, torch several times that."""
     q = query.numpy()
     sims, both = [keys.numpy() @ q], [np.asarray(words)]  # words: a tensor or an array
     if older_keys is not None and older_words is not None and older_keys.shape[0]:
@@ -243,7 +252,7 @@ def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor | np.
     if which.min() < 0 or which.max() >= V:  # (ids of a vocabulary never are: the clip is for other callers)
         which = np.clip(which, 0, V - 1)
     e /= e.sum()
-    return np.bincount(which, weights=e, minlength=V)
+    return which, e
 
 
 def _run_group(model: GRULanguageModel, group: list[torch.Tensor]) -> torch.Tensor:

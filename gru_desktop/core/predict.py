@@ -16,8 +16,8 @@ from typing import overload
 import numpy as np
 import torch
 
-from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, mix
-from .blend_stream import sentence_states, state_row
+from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend
+from .blend_stream import sentence_states, state_shares
 from .config import TrainConfig
 from .model import GRULanguageModel
 from .personal_view import NewWords, PersonalPart
@@ -208,13 +208,25 @@ class Predictor:
         return out
 
     def _mix(self, gru: torch.Tensor, ctx: Context, source: str, blend: Blend) -> np.ndarray:
+        """`blend.mix` of the parts for one context, (V,) float64, with the cache and state cache added
+        sparsely: they are non-zero only at the few hundred words of their windows, so each costs a scatter
+        of those words instead of four V-sized arrays (bincount, scale, weight, sum); the counts row is a
+        fresh array, weighted in place. The same sums as `mix` (a + b = b + a) to float64 rounding."""
         weights = blend.weights.for_source(source)
-        counts = self.counts_row(ctx.ids)
-        cache = self.cache_row(ctx) if weights.cache else None
-        state = self.state_row(ctx) if weights.state else None
+        cache = self._cache_words(ctx) if weights.cache else None
+        state = self._state_words(ctx) if weights.state else None
         # nothing seen yet: the cache's or state cache's share goes to the counts
         weights = weights.without_missing(cache is not None, state is not None)
-        return mix(weights, gru.numpy().astype(np.float64), counts, cache, state)
+        out = self.counts_row(ctx.ids)  # (V,) float64, its own array
+        if weights.counts != 1.0:
+            out *= weights.counts
+        if weights.gru:
+            out += np.multiply(gru.numpy(), weights.gru, dtype=np.float64)
+        for part, w in ((cache, weights.cache), (state, weights.state)):
+            if part is not None and w:
+                words, shares = part
+                np.add.at(out, words, shares * w)
+        return out
 
     def distributions(self, text: str) -> tuple[dict[str, torch.Tensor], Context]:
         """Every source's distribution for the text (only "gru" without counts): for the prediction trace."""
@@ -231,21 +243,38 @@ class Predictor:
 
     def cache_row(self, ctx: Context) -> np.ndarray | None:
         """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
+        part = self._cache_words(ctx)
+        if part is None:
+            return None
+        row = np.zeros(len(self.vocab))
+        np.add.at(row, *part)
+        return row
+
+    def _cache_words(self, ctx: Context) -> tuple[np.ndarray, np.ndarray] | None:
+        """The recency cache sparsely: (the words in its window, (n,) ids with repeats, each one's share 1/n)."""
         suggestable = self.vocab.suggestable
         self._history_ids(ctx.before)
         now = [i for i in ctx.ids if suggestable[i]][-CACHE_WINDOW:]  # this sentence's: a few words
         room = CACHE_WINDOW - len(now)  # the rest of the window from the text before (already filtered)
         older = self._history_arr[-room:] if room > 0 else self._history_arr[:0]
-        if not now and not older.size:
+        n = len(now) + older.size
+        if not n:
             return None
-        # the same shares as blend.cache_row over those ids, without a Python loop over the window
-        row = np.bincount(np.concatenate([older, np.asarray(now, dtype=np.int64)]), minlength=len(self.vocab))
-        row = row.astype(np.float64)
-        return row / row.sum()
+        words = np.concatenate([older, np.asarray(now, dtype=np.int64)]) if now else older
+        return words, np.full(n, 1.0 / n)
 
     def state_row(self, ctx: Context) -> np.ndarray | None:
         """The state cache: earlier positions of the text (earlier sentences, then this one) whose GRU output
         is like the present one vote for the word that followed them. Needs the GRU fed up to `ctx.ids`."""
+        part = self._state_words(ctx)
+        if part is None:
+            return None
+        row = np.zeros(len(self.vocab))
+        np.add.at(row, *part)
+        return row
+
+    def _state_words(self, ctx: Context) -> tuple[np.ndarray, np.ndarray] | None:
+        """The state cache sparsely: (the words that followed the earlier positions, their shares)."""
         self._history_ids(ctx.before)
         theta, history = self._counted().theta, self._history_states
         n = len(ctx.ids)
@@ -257,8 +286,8 @@ class Predictor:
         room = STATE_WINDOW - now_keys.shape[0]
         if history is not None and room > 0:  # the text before fills the rest of the window
             keys, words = history
-            return state_row(query, now_keys, now_words, theta, len(self.vocab), keys[-room:], words[-room:])
-        return state_row(query, now_keys, now_words, theta, len(self.vocab))
+            return state_shares(query, now_keys, now_words, theta, len(self.vocab), keys[-room:], words[-room:])
+        return state_shares(query, now_keys, now_words, theta, len(self.vocab))
 
     def _counted(self) -> Blend:
         """The blend, for the parts that need its counts (only asked for when the predictor has them)."""
