@@ -24,6 +24,7 @@ import numpy as np
 
 from .adapt_weight import OnlineWeight
 from .personal import BOS_TOKEN, PersonalCounts
+from .topk import top_distinct
 from .vocab import UNK, Vocab, is_word
 
 ROWS_KEPT = 4  # rows remembered (PersonalView.row)
@@ -93,7 +94,7 @@ class PersonalView:
         for key in [k for k in self.counts.rows if len(k) == 1]:
             self._update_unigram(key[0])
         for ctx, rows in self.counts.follow.items():
-            if len(rows) >= PREBUILT_FOLLOWERS:
+            if ctx and len(rows) >= PREBUILT_FOLLOWERS:
                 self._followers_of(ctx)
 
     def slot(self, word: str) -> int:
@@ -224,7 +225,9 @@ class NewWords:
         seg = self.p[lo:hi]
         if seg.size == 0:
             return []
-        best = np.argsort(-seg)[:k] if seg.size <= k else np.argpartition(-seg, k)[:k]
+        best = top_distinct(seg.copy(), k) if seg.size > k else None  # (no tie: the same set, faster)
+        if best is None:
+            best = np.argsort(-seg)[:k] if seg.size <= k else np.argpartition(-seg, k)[:k]
         return [(self.words[lo + int(i)], float(seg[i])) for i in best if seg[i] > 0]
 
     def top_values(self, prefix: str, k: int) -> list[float]:

@@ -22,6 +22,7 @@ from .config import TrainConfig
 from .model import GRULanguageModel
 from .personal_view import NewWords, PersonalPart
 from .step_numpy import NumpyStep
+from .topk import top_distinct
 from .vocab import BOS, PAD, Vocab, partial_word, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
@@ -66,6 +67,7 @@ class Predictor:
         self._history_arr = np.zeros(0, dtype=np.int64)  # the same ids as an array (a keystroke's bincount)
         # and, for the state cache, the GRU outputs of its last STATE_WINDOW positions and the words after them
         self._history_states: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._history_arrays: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0), np.float32), np.zeros(0, np.int64))
         self._needs_states = blend is not None and blend.weights.state > 0
         # the last few mixed distributions: (source, ids, text before, personal key) → (probabilities, new
         # words); a few, not one, so the trace's sources and the learner's look at the word just finished do
@@ -150,7 +152,7 @@ class Predictor:
             self._states.append(state)
             if len(self._states) > self._outs.shape[0]:
                 self._outs = torch.cat([self._outs, torch.empty_like(self._outs)])
-            self._outs[len(self._states) - 1] = state[-1, 0]
+            self._outs.numpy()[len(self._states) - 1] = state.numpy()[-1, 0]  # (numpy's setitem: a few µs less)
             self._probs.append(probs)
         return None if unfinished else self._probs[-1]
 
@@ -281,13 +283,15 @@ class Predictor:
         if len(self._states) < n + 1 or self._ids[:n] != list(ctx.ids):
             return None
         first = max(0, n - STATE_WINDOW)
-        now_keys, query = self._outs[first:n], self._outs[n]  # outputs after <bos> and each token: views
+        outs = self._outs.numpy()
+        now_keys, query = outs[first:n], outs[n]  # outputs after <bos> and each token: views
         now_words = np.asarray(ctx.ids[first:], dtype=np.int64)
         room = STATE_WINDOW - now_keys.shape[0]
+        V = len(self.vocab)
         if history is not None and room > 0:  # the text before fills the rest of the window
-            keys, words = history
-            return state_shares(query, now_keys, now_words, theta, len(self.vocab), keys[-room:], words[-room:])
-        return state_shares(query, now_keys, now_words, theta, len(self.vocab))
+            keys, words = self._history_arrays
+            return state_shares(query, now_keys, now_words, theta, V, keys[-room:], words[-room:], ids_valid=True)
+        return state_shares(query, now_keys, now_words, theta, V, ids_valid=True)
 
     def _counted(self) -> Blend:
         """The blend, for the parts that need its counts (only asked for when the predictor has them)."""
@@ -317,6 +321,7 @@ class Predictor:
             if grown and self._history_states is not None:
                 keys, words = torch.cat([self._history_states[0], keys]), torch.cat([self._history_states[1], words])
             self._history_states = (keys[-STATE_WINDOW:], words[-STATE_WINDOW:])
+            self._history_arrays = (self._history_states[0].detach().numpy(), self._history_states[1].numpy())
         return ids
 
     def _sentence_states(self, sentences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -366,6 +371,10 @@ class Predictor:
             values, order = p.topk(min(k, p.numel()))
             ids = candidates[order]
         else:
+            p = probs.numpy()
+            found = top_distinct(np.where(self.vocab.suggestable, p, p.dtype.type(-1.0)), k)
+            if found is not None:  # no tie: the same words in the same order as topk's (core/topk.py)
+                return [Suggestion(self.vocab.itos[i], float(p[i])) for i in found if p[i] >= 0 and self.vocab.suggestable[i]]
             masked = probs.masked_fill(self._not_suggestable, -1.0)
             values, ids = masked.topk(min(k, self._n_suggestable))
         return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist(), strict=True) if v >= 0]
