@@ -225,7 +225,7 @@ class NewWords:
         seg = self.p[lo:hi]
         if seg.size == 0:
             return []
-        best = top_distinct(seg.copy(), k) if seg.size > k else None  # (no tie: the same set, faster)
+        best = top_distinct(seg.copy(), k, 0.0) if seg.size > k else None  # (no tie: the same set, faster)
         if best is None:
             best = np.argsort(-seg)[:k] if seg.size <= k else np.argpartition(-seg, k)[:k]
         return [(self.words[lo + int(i)], float(seg[i])) for i in best if seg[i] > 0]

@@ -372,7 +372,7 @@ class Predictor:
             ids = candidates[order]
         else:
             p = probs.numpy()
-            found = top_distinct(np.where(self.vocab.suggestable, p, p.dtype.type(-1.0)), k)
+            found = top_distinct(np.where(self.vocab.suggestable, p, p.dtype.type(-1.0)), k, -1.0)
             if found is not None:  # no tie: the same words in the same order as topk's (core/topk.py)
                 return [Suggestion(self.vocab.itos[i], float(p[i])) for i in found if p[i] >= 0 and self.vocab.suggestable[i]]
             masked = probs.masked_fill(self._not_suggestable, -1.0)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def top_distinct(values: np.ndarray, k: int) -> list[int] | None:
+def top_distinct(values: np.ndarray, k: int, dropped: float | None = None) -> list[int] | None:
     """Indices of the k largest of `values` (1-D, its own copy: it is overwritten), largest first, or None when
-    they are not strictly decreasing down to the (k+1)-th, or there are not k + 1 values."""
+    they are not strictly decreasing down to the (k+1)-th, or there are not k + 1 values. `dropped`: the
+    caller drops values ≤ this one, so the scan stops there (ties among them do not matter) and only the
+    values above it come back."""
     if values.shape[0] <= k:
         return None
     found: list[int] = []
@@ -22,6 +24,8 @@ def top_distinct(values: np.ndarray, k: int) -> list[int] | None:
     for _ in range(k + 1):
         i = int(values.argmax())
         v = values[i]
+        if dropped is not None and v <= dropped:
+            return found[:k]
         if last is not None and not v < last:  # a tie (or NaN): the order is the algorithm's choice
             return None
         found.append(i)
