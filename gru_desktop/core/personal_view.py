@@ -180,7 +180,8 @@ class PersonalView:
         counts = self.counts
         # p = ((p_1·f_v + own_v)·f_uv + own_uv) with f = T/(C+T) and own the followers' shares, computed as
         # p_1·(f_v·f_uv) + own_v·f_uv + own_uv: one V-sized product, the followers added where they are
-        coef, adds = 1.0 / total, []
+        coef = 1.0 / total
+        adds: list[tuple[np.ndarray, np.ndarray]] = []  # (slots, shares) per context
         for c in ((ctx[1],), ctx):
             f = self._followers_of(c)
             if f is None:
@@ -225,9 +226,8 @@ class NewWords:
         seg = self.p[lo:hi]
         if seg.size == 0:
             return []
-        best = top_distinct(seg.copy(), k, 0.0) if seg.size > k else None  # (no tie: the same set, faster)
-        if best is None:
-            best = np.argsort(-seg)[:k] if seg.size <= k else np.argpartition(-seg, k)[:k]
+        found = top_distinct(seg.copy(), k, 0.0) if seg.size > k else None  # (no tie: the same set, faster)
+        best = found if found is not None else (np.argsort(-seg)[:k] if seg.size <= k else np.argpartition(-seg, k)[:k])
         return [(self.words[lo + int(i)], float(seg[i])) for i in best if seg[i] > 0]
 
     def top_values(self, prefix: str, k: int) -> list[float]:

@@ -371,10 +371,11 @@ class Predictor:
             values, order = p.topk(min(k, p.numel()))
             ids = candidates[order]
         else:
-            p = probs.numpy()
-            found = top_distinct(np.where(self.vocab.suggestable, p, p.dtype.type(-1.0)), k, -1.0)
+            arr = probs.numpy()
+            found = top_distinct(np.where(self.vocab.suggestable, arr, arr.dtype.type(-1.0)), k, -1.0)
             if found is not None:  # no tie: the same words in the same order as topk's (core/topk.py)
-                return [Suggestion(self.vocab.itos[i], float(p[i])) for i in found if p[i] >= 0 and self.vocab.suggestable[i]]
+                return [Suggestion(self.vocab.itos[i], float(arr[i])) for i in found
+                        if arr[i] >= 0 and self.vocab.suggestable[i]]
             masked = probs.masked_fill(self._not_suggestable, -1.0)
             values, ids = masked.topk(min(k, self._n_suggestable))
         return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist(), strict=True) if v >= 0]
