@@ -6,7 +6,8 @@ state per run (JSON). Plain data in and out: the core's PersonalCounts builds it
 
 Faults: a personal table that cannot be read or holds rows that make no sense is rebuilt empty, and the
 reader gets a warning instead of rows — suggestions never wait on it. *Forget all* deletes every row and the
-clock in one transaction: all or nothing.
+clock in one transaction: all or nothing. Every write that deletes rows also counts up `deletions` in
+`personal_meta` (same transaction), so a process holding the counts (`lsp --learn`) notices a forget.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from sqlite_utils import Database
 
 from .db import write_transaction
 
-__all__ = ["load_personal", "save_personal", "forget_all_personal", "set_personal_meta", "get_personal_meta"]
+__all__ = ["load_personal", "save_personal", "forget_all_personal", "set_personal_meta", "get_personal_meta",
+           "personal_deletions"]
 
 Row = tuple[tuple[str, ...], float, int, int, float]
 
@@ -84,6 +86,8 @@ def save_personal(db: Database, rows: list[Row], deleted: list[tuple[str, ...]],
             [(_key(k), len(k), c, s, t, ls) for k, c, s, t, ls in rows])
         db.conn.executemany("DELETE FROM personal_ngrams WHERE ngram = ?", [(_key(k),) for k in deleted])
         _set(db, "tick", str(int(tick)))
+        if deleted:
+            _bump_deletions(db)
 
 
 def forget_all_personal(db: Database) -> None:
@@ -91,6 +95,21 @@ def forget_all_personal(db: Database) -> None:
     with write_transaction(db):
         db.execute("DELETE FROM personal_ngrams")
         db.execute("DELETE FROM personal_meta WHERE key = 'tick' OR key LIKE 'weight:%'")
+        _bump_deletions(db)
+
+
+def personal_deletions(db: Database) -> int:
+    """How many writes so far deleted learned rows (a forget, forget all, a prune): another process holding
+    the counts in memory (`lsp --learn`) reads it to notice that rows it holds were removed here."""
+    try:
+        return int(get_personal_meta(db, "deletions") or 0)
+    except ValueError:
+        return 0
+
+
+def _bump_deletions(db: Database) -> None:
+    db.execute("INSERT INTO personal_meta (key, value) VALUES ('deletions', '1') "
+               "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
 
 def set_personal_meta(db: Database, key: str, value: str) -> None:

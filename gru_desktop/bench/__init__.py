@@ -153,11 +153,12 @@ def _journey(ds, cfg, args, data) -> dict:
 
 
 def _serve(ds, cfg, args, data) -> dict:
-    """serve/bench_serve.py: /v1/suggest from 4 clients and LSP completion, p50/p99 (its own small run)."""
+    """serve/bench_serve.py: /v1/suggest from 4 clients (closed loop, the budget's figure; and paced at a fast
+    typist's rate, `http_paced_*`) and LSP completion, p50/p99 (its own small run)."""
     from ..serve.bench_serve import serve_latency
 
     res = serve_latency()
-    return {f"{side}_{k}": v for side in ("http", "lsp") for k, v in res.get(side, {}).items()} | (
+    return {f"{side}_{k}": v for side in ("http", "http_paced", "lsp") for k, v in res.get(side, {}).items()} | (
         {"error": res["error"]} if "error" in res else {})
 
 

@@ -8,12 +8,15 @@ from .common import user_error
 
 
 def runs_audit(args, db) -> int:
-    from ..jobs.audit import audit_run
+    import storage
 
     if not 100 <= args.candidates <= 100_000:
         raise user_error("--candidates must be between 100 and 100000")
     if not 1 <= args.max_spans <= 100_000:
         raise user_error("--max-spans must be between 1 and 100000")
+    storage.resolve_run_id(db, args.run, completed_only=str(args.run) == "latest")  # unknown: an error before torch loads
+    from ..jobs.audit import audit_run
+
     result = audit_run(db, args.run, n_candidates=args.candidates, max_spans=args.max_spans)
     if args.json:
         print(json.dumps(result))

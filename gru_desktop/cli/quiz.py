@@ -8,17 +8,19 @@ import secrets
 import sys
 import time
 
-from .common import EXIT_USAGE
+from .common import EXIT_USAGE, check_run
 
 
 def cmd_quiz(args) -> int:
+    if args.seed is not None and args.seed < 0:
+        print(f"error: --seed must be 0 or more, not {args.seed}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.run is not None:
+        check_run(args.home, args.run)
     from ..core.learn import build_questions, tag_text
     from ..jobs.learn import load_material
     from ..jobs.runs import open_store
 
-    if args.seed is not None and args.seed < 0:
-        print(f"error: --seed must be 0 or more, not {args.seed}", file=sys.stderr)
-        return EXIT_USAGE
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     _, db = open_store(args.home, write=not args.json)
     material = load_material(db, args.run, home=args.home)

@@ -14,7 +14,7 @@ def cmd_runs(args) -> int:
     import storage
 
     if args.action == "resume":
-        from ..core.distributed import launched_by_torchrun
+        from ..core.torchrun_env import launched_by_torchrun
 
         if launched_by_torchrun():  # one of the processes resuming a run in several: rank 0 alone opens the db
             from .resume_ranks import resume_in_ranks

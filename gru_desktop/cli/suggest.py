@@ -4,18 +4,19 @@ from __future__ import annotations
 import json
 import sys
 
-from .common import EXIT_USAGE, finite
+from .common import EXIT_USAGE, check_run, finite
 
 
 def cmd_suggest(args) -> int:
+    if not 1 <= args.top_k <= 100:
+        print("error: --top-k must be between 1 and 100", file=sys.stderr)
+        return EXIT_USAGE
+    check_run(args.home, args.run)
     from ..core.errors import UserError
     from ..core.predict import Predictor
     from ..jobs.blends import ensure_blend
     from ..jobs.runs import load_run_model, open_store
 
-    if not 1 <= args.top_k <= 100:
-        print("error: --top-k must be between 1 and 100", file=sys.stderr)
-        return EXIT_USAGE
     _, db = open_store(args.home, write=False)
     run, loaded = load_run_model(db, args.run)
     state = ensure_blend(db, run, loaded) if args.source != "gru" else None
@@ -39,6 +40,7 @@ def cmd_suggest(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    check_run(args.home, args.run)
     from ..core.corpus import read_corpus
     from ..core.evaluate import evaluate_parts
     from ..jobs.blends import ensure_blend

@@ -6,7 +6,7 @@ import json
 
 def cmd_cache(args) -> int:
     from ..core.token_cache import describe_size
-    from ..jobs.runs import token_cache
+    from ..jobs.cache_folder import token_cache
 
     cache = token_cache(args.home)
     if args.action == "clear":

@@ -229,21 +229,40 @@ def state_row(query: torch.Tensor, keys: torch.Tensor, words: torch.Tensor | np.
               older_keys: torch.Tensor | None = None, older_words: torch.Tensor | None = None) -> np.ndarray | None:
     """The state cache's distribution (V,) for the GRU output `query` (H,) given earlier outputs `keys` (n, H)
     and the words that followed them (n,), and optionally still earlier ones (the text before, kept apart so
-    that a keystroke never copies them); None when there is no earlier position. In numpy: a keystroke pays
-    a few microseconds per operation here, torch several times that."""
-    q = query.numpy()
-    sims, both = [keys.numpy() @ q], [np.asarray(words)]  # words: a tensor or an array
+    that a keystroke never copies them); None when there is no earlier position."""
+    part = state_shares(query, keys, words, theta, V, older_keys, older_words)
+    return None if part is None else np.bincount(part[0], weights=part[1], minlength=V)
+
+
+def state_shares(query: torch.Tensor | np.ndarray, keys: torch.Tensor | np.ndarray, words: torch.Tensor | np.ndarray,
+                 theta: float, V: int, older_keys: torch.Tensor | np.ndarray | None = None,
+                 older_words: torch.Tensor | np.ndarray | None = None,
+                 ids_valid: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    """`state_row` sparsely: (the word after each earlier position (n,), its share softmax(θ·h·h_i) (n,)),
+    which a keystroke's mixture adds word by word instead of through a V-sized row. Tensors or arrays (a
+    typist's predictor keeps numpy views: each `.numpy()` is a call more per keystroke); `ids_valid`: the
+    words are ids of a V-word vocabulary, not checked. In numpy: a keystroke pays a few microseconds per
+    operation here, torch several times that."""
+    q = _array(query)
+    sims, both = [_array(keys) @ q], [_array(words)]
     if older_keys is not None and older_words is not None and older_keys.shape[0]:
-        sims, both = [older_keys.numpy() @ q, sims[0]], [np.asarray(older_words), both[0]]
+        sims, both = [_array(older_keys) @ q, sims[0]], [_array(older_words), both[0]]
     sim = np.concatenate(sims) if len(sims) > 1 else sims[0]
     if sim.shape[0] == 0:
         return None
-    e = np.exp((sim - sim.max()).astype(np.float64) * theta)
+    sim -= sim.max()  # (sim is this call's own array)
+    e = sim.astype(np.float64)
+    e *= theta
+    np.exp(e, out=e)
     which = np.concatenate(both) if len(both) > 1 else both[0]
-    if which.min() < 0 or which.max() >= V:  # (ids of a vocabulary never are: the clip is for other callers)
+    if not ids_valid and (which.min() < 0 or which.max() >= V):  # (ids of a vocabulary never are)
         which = np.clip(which, 0, V - 1)
     e /= e.sum()
-    return np.bincount(which, weights=e, minlength=V)
+    return which, e
+
+
+def _array(x: torch.Tensor | np.ndarray) -> np.ndarray:
+    return x if isinstance(x, np.ndarray) else np.asarray(x)
 
 
 def _run_group(model: GRULanguageModel, group: list[torch.Tensor]) -> torch.Tensor:

@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audit import SpanScorer
 from .config import TrainConfig
-from .data import build_dataset, make_windows
 from .errors import UserError
 from .secrets import candidates, mask_text
 from .vocab import Vocab, tokenize_sentence
@@ -75,6 +73,8 @@ def make_canaries(n: int, seed: int) -> list[Canary]:
 def with_canaries(corpus: Corpus, config: TrainConfig, canaries: list[Canary]) -> Dataset:
     """The dataset of `corpus` with the canaries added to its training sentences (its split and validation
     text exactly as without them). The ids are held in memory (a memory-mapped corpus is copied)."""
+    from .data import build_dataset, make_windows  # here: `train --canaries -1` is refused before torch loads
+
     words, counts = list(corpus.words), corpus.counts.astype(np.int64).tolist()
     table = {w: i for i, w in enumerate(words)}
     sentences = []
@@ -110,6 +110,8 @@ def canary_exposures(model, vocab: Vocab, config: TrainConfig, canaries: list[Ca
                      n_candidates: int = 1000) -> list[dict]:
     """[{"index", "reps", "masked", "exposure", "max_exposure"}] with the model as it is now. Each canary's
     candidates (same prefix, other digits) are drawn from the seed and its index: the same every epoch."""
+    from .audit import SpanScorer
+
     scorer = SpanScorer(model, vocab, config.tokenizer, config.lowercase)
     out = []
     for c in canaries:

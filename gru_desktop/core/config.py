@@ -274,3 +274,24 @@ def check_device_name(name: str) -> None:
     Whether the device is present is core.devices.resolve_device's question (it needs torch)."""
     if problem := SETTINGS["device"].problem(name):
         raise ConfigError("device", problem)
+
+
+# --- probes: the user's own prefixes shown with the sample suggestions each epoch (core/samples.py) ----------
+# Checked here, torch-free, so `train --probe ""` is refused before anything heavy is imported.
+MAX_PROBE_CHARS = 500
+MAX_PROBES = 20
+
+
+def check_probes(probes: list[str]) -> list[str]:
+    """The user's probe texts, stripped; ConfigError for an empty or absurd one."""
+    out = []
+    for p in probes:
+        text = " ".join(str(p).split())
+        if not text:
+            raise ConfigError("probe", "probe must be some text to complete, not empty")
+        if len(text) > MAX_PROBE_CHARS:
+            raise ConfigError("probe", f"probe must be at most {MAX_PROBE_CHARS} characters")
+        out.append(text)
+    if len(out) > MAX_PROBES:
+        raise ConfigError("probe", f"at most {MAX_PROBES} probes")
+    return out

@@ -108,14 +108,6 @@ class TorchGroup(Group):
             torch.distributed.destroy_process_group()
 
 
-def launched_by_torchrun() -> bool:
-    """Whether this process is one of several started by torchrun (WORLD_SIZE > 1)."""
-    try:
-        return int(os.environ.get("WORLD_SIZE", "1")) > 1
-    except ValueError:
-        return False
-
-
 def join(device_name: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[TorchGroup, torch.device]:
     """Join the process group torchrun set up; return it and this process's device.
 

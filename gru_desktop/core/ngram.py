@@ -180,6 +180,17 @@ class _Order:
         hi = np.searchsorted(self.keys, (ctx + 1) * self.V)
         return _expand(lo, hi)
 
+    def follower_span(self, ctx: int) -> tuple[int, int]:
+        """[lo, hi): the n-grams that start with one context (scalars: a typist's row, without the arrays of
+        `follower_index`, whose per-call cost is most of a keystroke's counts row)."""
+        keys = self.keys
+        return int(keys.searchsorted(ctx * self.V)), int(keys.searchsorted((ctx + 1) * self.V))
+
+    def gamma_one(self, ctx: int) -> float:
+        """`gamma_of` for one context."""
+        j = int(self.contexts.searchsorted(ctx))
+        return float(self.gamma[j]) if j < len(self.contexts) and self.contexts[j] == ctx else 1.0
+
     def gamma_of(self, ctx: np.ndarray) -> np.ndarray:
         """γ(ctx) per context, 1 for a context never seen (all its mass goes to the lower order)."""
         j = np.minimum(np.searchsorted(self.contexts, ctx), len(self.contexts) - 1)
@@ -271,17 +282,16 @@ class KneserNeyTrigram:
         cache = self.__dict__.setdefault("_rows", {})
         base = cache.pop(v, None)
         if base is None:
-            vv = np.array([v], dtype=np.int64)
-            base = self.bi.gamma_of(vv)[0] * self.p1
-            _, index = self.bi.follower_index(vv)
-            base[self.bi.keys[index] % V] += self.bi.own[index]
+            base = self.bi.gamma_one(v) * self.p1
+            lo, hi = self.bi.follower_span(v)
+            base[self.bi.keys[lo:hi] % V] += self.bi.own[lo:hi]
             while len(cache) >= max(8, self.ROW_CACHE_BYTES // (8 * V)):
                 del cache[next(iter(cache))]  # the least recently used
         cache[v] = base
-        ctx = np.array([u * V + v], dtype=np.int64)
-        out = base * self.tri.gamma_of(ctx)[0]
-        _, index = self.tri.follower_index(ctx)
-        out[self.tri.keys[index] % V] += self.tri.own[index]
+        ctx = u * V + v
+        out = base * self.tri.gamma_one(ctx)
+        lo, hi = self.tri.follower_span(ctx)
+        out[self.tri.keys[lo:hi] % V] += self.tri.own[lo:hi]  # (followers are distinct: no repeated index)
         return out
 
     def prob(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -17,14 +17,21 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 
 import numpy as np
 
 from .adapt_weight import OnlineWeight
 from .personal import BOS_TOKEN, PersonalCounts
+from .topk import top_distinct
 from .vocab import UNK, Vocab, is_word
 
 ROWS_KEPT = 4  # rows remembered (PersonalView.row)
+# contexts with at least this many followers get their arrays when the view is built (the load worker) rather
+# than at the first keystroke after them: "the" or "of" has thousands, ~1-2 ms to gather on a busy machine
+PREBUILT_FOLLOWERS = 100
+_INFLATED, _SEEN = attrgetter("inflated"), attrgetter("seen")
 
 
 class _Followers:
@@ -44,12 +51,12 @@ class _Followers:
         has thousands: a Python loop per follower at a keystroke cost milliseconds)."""
         f = cls()
         n = len(rows)
-        f.index = {word: k for k, word in enumerate(rows)}
+        f.index = dict(zip(rows, range(n), strict=True))
         size = max(8, n)
         f.slots, f.inflated, f.seen = np.zeros(size, np.int64), np.zeros(size), np.zeros(size, np.int64)
         f.slots[:n] = slots
-        f.inflated[:n] = [row.inflated for row in rows.values()]
-        f.seen[:n] = [row.seen for row in rows.values()]
+        f.inflated[:n] = np.fromiter(map(_INFLATED, rows.values()), np.float64, n)
+        f.seen[:n] = np.fromiter(map(_SEEN, rows.values()), np.int64, n)
         f.n = n
         return f
 
@@ -86,6 +93,9 @@ class PersonalView:
         self._generation, self._log_pos = self.counts.generation, len(self.counts.log)
         for key in [k for k in self.counts.rows if len(k) == 1]:
             self._update_unigram(key[0])
+        for ctx, rows in self.counts.follow.items():
+            if ctx and len(rows) >= PREBUILT_FOLLOWERS:
+                self._followers_of(ctx)
 
     def slot(self, word: str) -> int:
         """The slot of a stored word: its vocabulary id, or its new-word slot (made on first sight)."""
@@ -106,6 +116,13 @@ class PersonalView:
                 self.uni_seen = np.concatenate([self.uni_seen, np.zeros(self.uni_seen.shape[0], dtype=np.int64)])
         return self.V + j
 
+    def _slots(self, words) -> list[int]:
+        """`slot` of each word: one dictionary look-up each for the run's words, `slot` for the others."""
+        get, slot = self.vocab.stoi.get, self.slot
+        if self.lowercase:
+            return [slot(w) for w in words]
+        return [i if i != UNK else slot(w) for w, i in zip(words, map(get, words, repeat(UNK)), strict=True)]
+
     def _update_unigram(self, word: str) -> None:
         i = self.slot(word)
         names = self._variants.setdefault(i, set())
@@ -125,7 +142,7 @@ class PersonalView:
             rows = self.counts.follow.get(ctx)
             if not rows:
                 return None
-            f = self._followers[ctx] = _Followers.of(rows, [self.slot(word) for word in rows])
+            f = self._followers[ctx] = _Followers.of(rows, self._slots(rows))
         return f
 
     def sync(self) -> None:
@@ -155,12 +172,16 @@ class PersonalView:
                 return p
         self.sync()
         n = self.V + len(self.new_words)
-        total = float(self.uni[:n].sum())
+        uni = self.uni[:n]
+        total = float(uni.sum())
         if total <= 0:
             return None
-        p = self.uni[:n] / total
         scale = self.counts.decay_scale()
         counts = self.counts
+        # p = ((p_1·f_v + own_v)·f_uv + own_uv) with f = T/(C+T) and own the followers' shares, computed as
+        # p_1·(f_v·f_uv) + own_v·f_uv + own_uv: one V-sized product, the followers added where they are
+        coef = 1.0 / total
+        adds: list[tuple[np.ndarray, np.ndarray]] = []  # (slots, shares) per context
         for c in ((ctx[1],), ctx):
             f = self._followers_of(c)
             if f is None:
@@ -171,8 +192,13 @@ class PersonalView:
                 continue
             values = f.inflated[: f.n][ok] * scale
             c_sum, t = float(values.sum()), int(ok.sum())
-            p = p * (t / (c_sum + t))  # then each follower's share (two spellings may share a slot: summed)
-            p += np.bincount(slots[ok], weights=values / (c_sum + t), minlength=n)
+            keep = t / (c_sum + t)
+            coef *= keep
+            adds = [(s, w * keep) for s, w in adds]
+            adds.append((slots[ok], values / (c_sum + t)))
+        p = uni * coef
+        for s, w in adds:  # (two spellings may share a slot: add.at sums them)
+            np.add.at(p, s, w)
         self._rows.append((key, p))
         del self._rows[:-ROWS_KEPT]
         return p
@@ -200,7 +226,8 @@ class NewWords:
         seg = self.p[lo:hi]
         if seg.size == 0:
             return []
-        best = np.argsort(-seg)[:k] if seg.size <= k else np.argpartition(-seg, k)[:k]
+        found = top_distinct(seg.copy(), k, 0.0) if seg.size > k else None  # (no tie: the same set, faster)
+        best = found if found is not None else (np.argsort(-seg)[:k] if seg.size <= k else np.argpartition(-seg, k)[:k])
         return [(self.words[lo + int(i)], float(seg[i])) for i in best if seg[i] > 0]
 
     def top_values(self, prefix: str, k: int) -> list[float]:

@@ -16,12 +16,13 @@ from typing import overload
 import numpy as np
 import torch
 
-from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend, mix
-from .blend_stream import sentence_states, state_row
+from .blend import CACHE_WINDOW, SOURCES, STATE_WINDOW, Blend
+from .blend_stream import sentence_states, state_shares
 from .config import TrainConfig
 from .model import GRULanguageModel
 from .personal_view import NewWords, PersonalPart
 from .step_numpy import NumpyStep
+from .topk import top_distinct
 from .vocab import BOS, PAD, Vocab, partial_word, split_last_sentence, split_sentences, tokenize_sentence
 
 CONTEXT_CHARS = 4000  # look at most this far back for the current sentence (a pasted page stays fast)
@@ -66,6 +67,7 @@ class Predictor:
         self._history_arr = np.zeros(0, dtype=np.int64)  # the same ids as an array (a keystroke's bincount)
         # and, for the state cache, the GRU outputs of its last STATE_WINDOW positions and the words after them
         self._history_states: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._history_arrays: tuple[np.ndarray, np.ndarray] = (np.zeros((0, 0), np.float32), np.zeros(0, np.int64))
         self._needs_states = blend is not None and blend.weights.state > 0
         # the last few mixed distributions: (source, ids, text before, personal key) → (probabilities, new
         # words); a few, not one, so the trace's sources and the learner's look at the word just finished do
@@ -150,7 +152,7 @@ class Predictor:
             self._states.append(state)
             if len(self._states) > self._outs.shape[0]:
                 self._outs = torch.cat([self._outs, torch.empty_like(self._outs)])
-            self._outs[len(self._states) - 1] = state[-1, 0]
+            self._outs.numpy()[len(self._states) - 1] = state.numpy()[-1, 0]  # (numpy's setitem: a few µs less)
             self._probs.append(probs)
         return None if unfinished else self._probs[-1]
 
@@ -208,13 +210,25 @@ class Predictor:
         return out
 
     def _mix(self, gru: torch.Tensor, ctx: Context, source: str, blend: Blend) -> np.ndarray:
+        """`blend.mix` of the parts for one context, (V,) float64, with the cache and state cache added
+        sparsely: they are non-zero only at the few hundred words of their windows, so each costs a scatter
+        of those words instead of four V-sized arrays (bincount, scale, weight, sum); the counts row is a
+        fresh array, weighted in place. The same sums as `mix` (a + b = b + a) to float64 rounding."""
         weights = blend.weights.for_source(source)
-        counts = self.counts_row(ctx.ids)
-        cache = self.cache_row(ctx) if weights.cache else None
-        state = self.state_row(ctx) if weights.state else None
+        cache = self._cache_words(ctx) if weights.cache else None
+        state = self._state_words(ctx) if weights.state else None
         # nothing seen yet: the cache's or state cache's share goes to the counts
         weights = weights.without_missing(cache is not None, state is not None)
-        return mix(weights, gru.numpy().astype(np.float64), counts, cache, state)
+        out = self.counts_row(ctx.ids)  # (V,) float64, its own array
+        if weights.counts != 1.0:
+            out *= weights.counts
+        if weights.gru:
+            out += np.multiply(gru.numpy(), weights.gru, dtype=np.float64)
+        for part, w in ((cache, weights.cache), (state, weights.state)):
+            if part is not None and w:
+                words, shares = part
+                np.add.at(out, words, shares * w)
+        return out
 
     def distributions(self, text: str) -> tuple[dict[str, torch.Tensor], Context]:
         """Every source's distribution for the text (only "gru" without counts): for the prediction trace."""
@@ -231,34 +245,53 @@ class Predictor:
 
     def cache_row(self, ctx: Context) -> np.ndarray | None:
         """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
+        part = self._cache_words(ctx)
+        if part is None:
+            return None
+        row = np.zeros(len(self.vocab))
+        np.add.at(row, *part)
+        return row
+
+    def _cache_words(self, ctx: Context) -> tuple[np.ndarray, np.ndarray] | None:
+        """The recency cache sparsely: (the words in its window, (n,) ids with repeats, each one's share 1/n)."""
         suggestable = self.vocab.suggestable
         self._history_ids(ctx.before)
         now = [i for i in ctx.ids if suggestable[i]][-CACHE_WINDOW:]  # this sentence's: a few words
         room = CACHE_WINDOW - len(now)  # the rest of the window from the text before (already filtered)
         older = self._history_arr[-room:] if room > 0 else self._history_arr[:0]
-        if not now and not older.size:
+        n = len(now) + older.size
+        if not n:
             return None
-        # the same shares as blend.cache_row over those ids, without a Python loop over the window
-        row = np.bincount(np.concatenate([older, np.asarray(now, dtype=np.int64)]), minlength=len(self.vocab))
-        row = row.astype(np.float64)
-        return row / row.sum()
+        words = np.concatenate([older, np.asarray(now, dtype=np.int64)]) if now else older
+        return words, np.full(n, 1.0 / n)
 
     def state_row(self, ctx: Context) -> np.ndarray | None:
         """The state cache: earlier positions of the text (earlier sentences, then this one) whose GRU output
         is like the present one vote for the word that followed them. Needs the GRU fed up to `ctx.ids`."""
+        part = self._state_words(ctx)
+        if part is None:
+            return None
+        row = np.zeros(len(self.vocab))
+        np.add.at(row, *part)
+        return row
+
+    def _state_words(self, ctx: Context) -> tuple[np.ndarray, np.ndarray] | None:
+        """The state cache sparsely: (the words that followed the earlier positions, their shares)."""
         self._history_ids(ctx.before)
         theta, history = self._counted().theta, self._history_states
         n = len(ctx.ids)
         if len(self._states) < n + 1 or self._ids[:n] != list(ctx.ids):
             return None
         first = max(0, n - STATE_WINDOW)
-        now_keys, query = self._outs[first:n], self._outs[n]  # outputs after <bos> and each token: views
+        outs = self._outs.numpy()
+        now_keys, query = outs[first:n], outs[n]  # outputs after <bos> and each token: views
         now_words = np.asarray(ctx.ids[first:], dtype=np.int64)
         room = STATE_WINDOW - now_keys.shape[0]
+        V = len(self.vocab)
         if history is not None and room > 0:  # the text before fills the rest of the window
-            keys, words = history
-            return state_row(query, now_keys, now_words, theta, len(self.vocab), keys[-room:], words[-room:])
-        return state_row(query, now_keys, now_words, theta, len(self.vocab))
+            keys, words = self._history_arrays
+            return state_shares(query, now_keys, now_words, theta, V, keys[-room:], words[-room:], ids_valid=True)
+        return state_shares(query, now_keys, now_words, theta, V, ids_valid=True)
 
     def _counted(self) -> Blend:
         """The blend, for the parts that need its counts (only asked for when the predictor has them)."""
@@ -288,6 +321,7 @@ class Predictor:
             if grown and self._history_states is not None:
                 keys, words = torch.cat([self._history_states[0], keys]), torch.cat([self._history_states[1], words])
             self._history_states = (keys[-STATE_WINDOW:], words[-STATE_WINDOW:])
+            self._history_arrays = (self._history_states[0].detach().numpy(), self._history_states[1].numpy())
         return ids
 
     def _sentence_states(self, sentences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -337,6 +371,11 @@ class Predictor:
             values, order = p.topk(min(k, p.numel()))
             ids = candidates[order]
         else:
+            arr = probs.numpy()
+            found = top_distinct(np.where(self.vocab.suggestable, arr, arr.dtype.type(-1.0)), k, -1.0)
+            if found is not None:  # no tie: the same words in the same order as topk's (core/topk.py)
+                return [Suggestion(self.vocab.itos[i], float(arr[i])) for i in found
+                        if arr[i] >= 0 and self.vocab.suggestable[i]]
             masked = probs.masked_fill(self._not_suggestable, -1.0)
             values, ids = masked.topk(min(k, self._n_suggestable))
         return [Suggestion(self.vocab.itos[i], float(v)) for i, v in zip(ids.tolist(), values.tolist(), strict=True) if v >= 0]

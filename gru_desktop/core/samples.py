@@ -10,28 +10,9 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
-from .errors import ConfigError
 from .model import GRULanguageModel
 from .predict import Predictor
 from .vocab import Vocab, is_word
-
-MAX_PROBE_CHARS = 500
-MAX_PROBES = 20
-
-
-def check_probes(probes: list[str]) -> list[str]:
-    """The user's probe texts, stripped; ConfigError for an empty or absurd one."""
-    out = []
-    for p in probes:
-        text = " ".join(str(p).split())
-        if not text:
-            raise ConfigError("probe", "probe must be some text to complete, not empty")
-        if len(text) > MAX_PROBE_CHARS:
-            raise ConfigError("probe", f"probe must be at most {MAX_PROBE_CHARS} characters")
-        out.append(text)
-    if len(out) > MAX_PROBES:
-        raise ConfigError("probe", f"at most {MAX_PROBES} probes")
-    return out
 
 
 def validation_prefixes(words: list[str], ids: np.ndarray, starts: np.ndarray, val_sentences: np.ndarray,

@@ -54,6 +54,9 @@ class NumpyStep:
             z = rz[H:]
             x = new[k] = (1.0 - z) * n + z * h
         y = self.proj @ x if self.proj is not None else x
-        logits = self.fc_w @ y + self.fc_b
-        e = np.exp(logits - logits.max())
-        return e / e.sum(dtype=np.float32), new
+        e = self.fc_w @ y  # the logits, then their softmax, in place (the same values, no V-sized temporaries)
+        e += self.fc_b
+        e -= e.max()
+        np.exp(e, out=e)
+        e /= e.sum(dtype=np.float32)
+        return e, new

@@ -9,7 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from storage.personal import forget_all_personal, get_personal_meta, load_personal, save_personal, set_personal_meta
+from storage.personal import (
+    forget_all_personal,
+    get_personal_meta,
+    load_personal,
+    personal_deletions,
+    save_personal,
+    set_personal_meta,
+)
 
 from ..core.adapt_weight import OnlineWeight
 from ..core.personal import PersonalCounts
@@ -33,6 +40,26 @@ def load(db) -> tuple[PersonalCounts, str | None]:
     counts = PersonalCounts()
     counts.load(rows, tick, paused)
     return counts, warning
+
+
+def deletions(db) -> int:
+    """The data folder's count of writes that deleted learned rows (forgets, prunes): see `storage.personal`."""
+    return personal_deletions(db)
+
+
+def reload(db, counts: PersonalCounts, unwritten: list[Changes]) -> str | None:
+    """Replace `counts` with what the data folder holds now, with `unwritten` (batches this process has not
+    written yet, oldest first) laid over it — a process that learns (`lsp --learn`) after another one forgot.
+    The warning of `load`, or None."""
+    rows, tick, _, warning = load_personal(db)
+    merged = {row[0]: row for row in rows}
+    for changes in unwritten:
+        merged.update((row[0], row) for row in changes.rows)
+        for key in changes.deleted:
+            merged.pop(key, None)
+        tick = max(tick, changes.tick)
+    counts.load(list(merged.values()), tick, counts.paused)
+    return warning
 
 
 def snapshot(counts: PersonalCounts, keys) -> Changes:

@@ -22,8 +22,8 @@ import torch
 import storage
 
 from ..core.checkpoint import CheckpointError, load_checkpoint
-from ..core.config import TrainConfig
-from ..core.corpus import SAMPLE_CORPUS, read_corpus
+from ..core.config import TrainConfig, check_probes
+from ..core.corpus import SAMPLE_CORPUS, Corpus, read_corpus
 from ..core.data import Dataset, build_dataset
 from ..core.devices import resolve_device
 from ..core.distributed import LOCAL, Group, threads_per_process
@@ -31,26 +31,29 @@ from ..core.errors import UserError
 from ..core.memory import release_free_memory
 from ..core.model import GRULanguageModel
 from ..core.modelfile import estimate_file_bytes
-from ..core.samples import check_probes, validation_prefixes
-from ..core.token_cache import DEFAULT_LIMIT_BYTES, TokenCache
+from ..core.samples import validation_prefixes
+from ..core.token_cache import TokenCache
 from ..core.train import TrainingDone, train
 from ..core.vocab import Vocab
 from .blends import evaluate_run
+from .cache_folder import token_cache  # noqa: F401  (re-exported)
 from .recorded_run import continue_dataset, delete_run, load_run_model, run_corpus
 from .run_driver import drive
 from .run_events import CheckpointSaved, ResumeError, RunFinished, RunStage, RunStarted
 
 
 def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: Group = LOCAL,
-            cache: TokenCache | None = None) -> Dataset:
+            cache: TokenCache | None = None, corpus: Corpus | None = None) -> Dataset:
     """Check the settings and the device, read the corpus (the bundled sample when no path is given), build
     the dataset. With several processes, every one must have read the same text (same sha256) and there
-    must be at least one segment of sentences per process."""
+    must be at least one segment of sentences per process. `corpus`: `paths` already read (the CLI reads
+    before importing torch, so unreadable text is refused at once)."""
     config.validate()
     if not group.distributed:
         resolve_device(config.device)  # an absent device is refused before anything is read
-    read = cache.read_corpus if cache is not None else read_corpus
-    corpus = read(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
+    if corpus is None:
+        read = cache.read_corpus if cache is not None else read_corpus
+        corpus = read(list(paths) or [SAMPLE_CORPUS], config.tokenizer, config.lowercase, progress, should_stop)
     release_free_memory()  # reading's freed memory is not kept resident through training (design §12)
     dataset = build_dataset(corpus, config)
     release_free_memory()
@@ -61,13 +64,6 @@ def prepare(paths, config: TrainConfig, progress=None, should_stop=None, group: 
             raise UserError(f"{group.world} processes is more than the {segments} training segments of this corpus: "
                             "use fewer processes or more text")
     return dataset
-
-
-def token_cache(home=None, limit_mb: float | None = None) -> TokenCache:
-    """The data folder's token cache (`cache/`), bounded to `limit_mb` megabytes (default 4 GB; 0 = off)."""
-    folder = storage.ensure_data_dir(Path(home) if home else None) / "cache"
-    limit = DEFAULT_LIMIT_BYTES if limit_mb is None else int(limit_mb * 1_000_000)
-    return TokenCache(folder, limit)
 
 
 def training_device(config: TrainConfig, group: Group = LOCAL) -> torch.device:

@@ -16,8 +16,14 @@ does (design §17) — only when asked.
 - Without `--learn` none of this exists: the Language Server neither reads nor writes the personal counts and
   suggests exactly `suggest --json`'s and `/v1/suggest`'s words (design §16).
 
-Known limit: the counts are read once, at start. What the window forgets while this process runs comes back
-if the same words are typed here again before it restarts (their rows are written with the counts it holds).
+- Forgotten in the window while this runs: every write that deletes learned rows (*Forget*, *Forget all*, a
+  prune) counts up `deletions` in the data folder (storage.personal). Before a finished word is learned and
+  before a completion, at most once every `REFRESH_S` seconds, the server reads that number; when another
+  process changed it, the counts are read again, with what this process learned but has not written yet laid
+  over them (so nothing typed here is lost, and a forgotten row is not written back from memory).
+
+Known limits: a word learned here in the seconds before the forget (not written yet) stays learned here;
+*Forget all* in the window does not reset the personal part's fitted weight this process holds.
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 
 import storage
@@ -37,6 +44,7 @@ from ..jobs import personal
 log = logging.getLogger(__name__)
 FLUSH_S = 2.0  # learned rows are written at most this often (and at shutdown, exit, EOF)
 CLOSE_WAIT_S = 10.0  # at the end, how long the last batch may take to be written
+REFRESH_S = 1.0  # the data folder's deletions count is read at most this often
 
 
 class TypingLearner:
@@ -46,7 +54,9 @@ class TypingLearner:
     def __init__(self, home, db, notify: Callable[[str], None] | None = None):
         self.home, self.db = home, db  # db: the loop thread's connection (the registry's)
         self.notify = notify or (lambda text: None)
+        self.deletions = personal.deletions(db)  # read before the rows: a forget in between is seen later
         self.counts, self.warning = personal.load(db)  # warning: a damaged table was rebuilt empty
+        self._refreshed = time.monotonic()
         self.parts: dict[int, PersonalPart] = {}
         self.learners: dict[int, Learner] = {}
         self.texts: dict[str, str] = {}  # document uri → its text before the last change
@@ -85,6 +95,7 @@ class TypingLearner:
         if done is None:
             return 0
         self.counts.paused = personal.is_paused(self.db)  # the window may have paused learning meanwhile
+        self.refresh()
         if self.counts.paused:
             return 0
         run_id = registry.resolve(run)
@@ -98,6 +109,24 @@ class TypingLearner:
         if self._flush_handle is None:
             self._flush_handle = asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
         return 1
+
+    # --- what other processes forgot -----------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Read the counts again when another process deleted learned rows since they were read (at most once
+        every REFRESH_S seconds: one small query). True when they were read again."""
+        now = time.monotonic()
+        if self.closed or now - self._refreshed < REFRESH_S:
+            return False
+        self._refreshed = now
+        seen = personal.deletions(self.db)
+        if seen == self.deletions + self._writer.own_deletions:
+            return False
+        self.flush()  # what this process learned goes to the writer, and is laid over what is stored
+        warning = personal.reload(self.db, self.counts, self._writer.unwritten())
+        if warning:
+            self.notify(warning)
+        self.deletions, self._writer.own_deletions = seen, 0  # (a write of ours racing this: one more reload)
+        return True
 
     # --- storing --------------------------------------------------------------------------------------
     def flush(self) -> None:
@@ -134,12 +163,22 @@ class _Writer:
         self.queue: queue.Queue = queue.Queue()
         self.thread: threading.Thread | None = None
         self.failed: str | None = None
+        self.own_deletions = 0  # our writes that deleted rows (each counts up the stored `deletions` once)
+        self._lock = threading.Lock()
+        self._unwritten: list = []  # batches put and not written yet, oldest first
 
     def put(self, batch) -> None:
         if self.thread is None:
             self.thread = threading.Thread(target=self._run, name="gru-desktop-learn-writer", daemon=True)
             self.thread.start()
+        with self._lock:
+            self._unwritten.append(batch)
         self.queue.put(batch)
+
+    def unwritten(self) -> list:
+        """The row changes of the batches put and not written yet, oldest first."""
+        with self._lock:
+            return [changes for changes, _ in self._unwritten]
 
     def stop(self, timeout: float) -> None:
         if self.thread is not None:
@@ -156,10 +195,14 @@ class _Writer:
                         _, db = storage.open_store(self.home)
                     if changes:
                         personal.write(db, changes)
+                        self.own_deletions += 1 if changes.deleted else 0
                     for run_id, weight in weights.items():
                         personal.save_weight(db, run_id, weight)
                 except (sqlite3.Error, storage.StorageError, OSError) as exc:
                     self.failed = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                finally:
+                    with self._lock:
+                        self._unwritten.remove(batch)
         finally:
             if db is not None:
                 db.close()

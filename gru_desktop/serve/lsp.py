@@ -85,6 +85,8 @@ def make_server(registry: Registry, k: int = 5, learning: TypingLearner | None =
         doc = ls.workspace.get_text_document(params.text_document.uri)
         offset = doc.offset_at_position(params.position)
         text = doc.source[:offset]
+        if ls.learning is not None:
+            ls.learning.refresh()  # forgotten in the window meanwhile? (at most once a second)
         try:
             answer = ls.registry.suggest(text, ls.k, ls.source, ls.run)
         except ServeError as exc:  # the run went away or its model is damaged: no items, and why, in the log

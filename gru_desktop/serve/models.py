@@ -21,7 +21,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import storage
 
@@ -81,16 +80,48 @@ class Registry:
         self.home, self.db = storage.open_store(home, write=False)
         self.default_run = default_run
         self._runs: dict[int, LoadedRun] = {}
+        # what the database said, kept while nothing in it changes (`_unchanged`): a request reads no row
+        self._seen: tuple | None = None  # the database's change stamp these were read at
+        self._resolved: dict = {}  # run reference → run id
+        self._rows: dict[int, dict | None] = {}  # run id → its row (storage.get_run)
         # (run id, its LoadedModel) → the personal part its predictors mix in; None: no personal part
         self.personal: Callable[[int, object], PersonalPart | None] | None = None
 
+    # --- what the database says, read again only when it changed ----------------------------------------
+    def _unchanged(self) -> bool:
+        """Whether the database is as it was when the kept rows and resolved names were read; if not, they are
+        forgotten. `PRAGMA data_version` changes when another connection commits (a run finishing, renamed,
+        deleted), `total_changes` when this one writes: one cheap statement instead of a query and a row's
+        parsing per request."""
+        stamp = (self.db.conn.execute("PRAGMA data_version").fetchone()[0], self.db.conn.total_changes)
+        if stamp == self._seen:
+            return True
+        self._seen = stamp
+        self._resolved.clear()
+        self._rows.clear()
+        return False
+
+    def _row(self, run_id: int) -> dict | None:
+        """storage.get_run(run_id), kept while the database is unchanged (callers must not change it)."""
+        if not self._unchanged() or run_id not in self._rows:
+            self._rows[run_id] = storage.get_run(self.db, run_id)
+        return self._rows[run_id]
+
     # --- which run -------------------------------------------------------------------------------------
     def resolve(self, name=None) -> int:
-        ref = run_ref(self.default_run if name is None else name)
+        name = self.default_run if name is None else name
+        # a name as sent (12 and "12" alike resolve, True is refused): kept only for plain names, a few
+        key = (type(name), name) if type(name) in (str, int) and len(self._resolved) < 64 else None
+        if self._unchanged() and key in self._resolved:
+            return self._resolved[key]
+        ref = run_ref(name)
         try:
-            return storage.resolve_run_id(self.db, ref, completed_only=str(ref) == "latest")
+            run_id = storage.resolve_run_id(self.db, ref, completed_only=str(ref) == "latest")
         except storage.RunNotFound as exc:
             raise ServeError(404, str(exc).splitlines()[0] if str(exc) else f"no run {ref}", "not_found_error") from None
+        if key is not None:
+            self._resolved[key] = run_id
+        return run_id
 
     def models(self) -> list[dict]:
         """The runs that can suggest (those `latest` can name: a saved best model), newest first, in the shape
@@ -112,7 +143,7 @@ class Registry:
         from ..jobs.recorded_run import load_run_model
 
         entry = self._runs.get(run_id)
-        run = storage.get_run(self.db, run_id)
+        run = self._row(run_id)
         path = run.get("model_path") if run else None
         stamp = _stamp(path)
         if entry is not None and entry.stamp == stamp:
@@ -149,7 +180,10 @@ class Registry:
         pool: list[list] = entry.predictors.setdefault(key, [])  # [predictor, last text], most recent last
         best, shared = None, -1
         for item in pool:
-            n = _shared(item[1], text)
+            last = item[1]
+            if shared >= 0 and last[: shared + 1] != text[: shared + 1]:
+                continue  # shares at most `shared` characters: cannot beat the best so far
+            n = _shared(last, text)
             if n > shared:
                 best, shared = item, n
         if best is None or (shared < min(len(text), MIN_SHARED) and len(pool) < POOL):
@@ -186,6 +220,8 @@ class Registry:
 def _shared(a: str, b: str) -> int:
     """The length of the common beginning of two texts, by bisection over C-speed comparisons (a long
     document costs microseconds, not a Python loop over its characters)."""
+    if b.startswith(a):  # the usual request: the same document, a keystroke longer
+        return len(a)
     lo, hi = 0, min(len(a), len(b))
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -204,7 +240,7 @@ def _exposed_text(run: dict) -> str | None:
 
 def _stamp(path) -> tuple:
     try:
-        st = os.stat(Path(path))
+        st = os.stat(path)
     except (OSError, TypeError, ValueError):
         return (None, None)
     return (st.st_mtime_ns, st.st_size)

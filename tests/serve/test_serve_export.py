@@ -1,11 +1,14 @@
 """`runs export --arpa/--presage --from counts|gru` read back by independent readers: KenLM's own `kenlm` module
-(where it is installed) and our strict ARPA reader, Presage's tables with plain sqlite3. The tables give the
+(where it is installed) and our strict ARPA reader, Presage's tables with plain sqlite3 and with Presage itself
+(where it is installed). The tables give the
 same top words as `suggest --source counts --json`; a failed export leaves nothing behind."""
 from __future__ import annotations
 
 import json
 import math
+import shutil
 import sqlite3
+import subprocess
 
 import numpy as np
 import pytest
@@ -77,6 +80,50 @@ def test_presage_tables_read_back_with_sqlite(exported):
     worst = con.execute("SELECT max(b.count - u.count) FROM _2_gram b JOIN _1_gram u ON u.word = b.word_1").fetchone()[0]
     assert worst <= 0
     con.close()
+
+
+PRESAGE_CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
+<Presage>
+  <PredictorRegistry><LOGGER>ERROR</LOGGER><PREDICTORS>Ours</PREDICTORS></PredictorRegistry>
+  <ContextTracker><LOGGER>ERROR</LOGGER><SLIDING_WINDOW_SIZE>80</SLIDING_WINDOW_SIZE>
+    <LOWERCASE_MODE>yes</LOWERCASE_MODE></ContextTracker>
+  <Selector><LOGGER>ERROR</LOGGER><SUGGESTIONS>3</SUGGESTIONS><REPEAT_SUGGESTIONS>yes</REPEAT_SUGGESTIONS>
+    <GREEDY_SUGGESTION_THRESHOLD>0</GREEDY_SUGGESTION_THRESHOLD></Selector>
+  <PredictorActivator><LOGGER>ERROR</LOGGER><PREDICT_TIME>1000</PREDICT_TIME>
+    <MAX_PARTIAL_PREDICTION_SIZE>60</MAX_PARTIAL_PREDICTION_SIZE><COMBINATION_POLICY>Meritocracy</COMBINATION_POLICY>
+  </PredictorActivator>
+  <ProfileManager><LOGGER>ERROR</LOGGER><AUTOPERSIST>false</AUTOPERSIST></ProfileManager>
+  <Predictors><Ours><PREDICTOR>SmoothedNgramPredictor</PREDICTOR><LOGGER>ERROR</LOGGER>
+    <DBFILENAME>{db}</DBFILENAME><DELTAS>0.01 0.1 0.89</DELTAS><LEARN>false</LEARN>
+    <DatabaseConnector><LOGGER>ERROR</LOGGER></DatabaseConnector></Ours></Predictors>
+</Presage>
+"""
+
+
+@pytest.mark.skipif(shutil.which("presage_demo_text") is None, reason="Presage is not installed (apt: presage)")
+def test_presage_itself_reads_the_database_and_agrees(exported, tmp_path):
+    """Presage's own SmoothedNgramPredictor (its `presage_demo_text`, Debian's `presage` package) reads the
+    exported database and ranks the counts' best word first after the same text."""
+    out, counts_top, _, _ = exported
+    config = tmp_path / "presage.xml"
+    config.write_text(PRESAGE_CONFIG.format(db=out / "counts.db"), encoding="utf-8")
+    # the demo answers each line of input and never ends at EOF: read its first answer, then stop it
+    proc = subprocess.Popen(["presage_demo_text", "-c", str(config), "-s", "3"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write(TEXTS[0] + "\n")
+        proc.stdin.flush()
+        lines: list[str] = []
+        while not (lines and lines[-1].startswith("-- Context:")):
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()  # it ended without answering
+            lines.append(line.rstrip("\n"))
+    finally:
+        proc.kill()
+        proc.wait(10)
+    at = next(i for i, line in enumerate(lines) if line.startswith("> "))  # "> " then the first suggestion
+    predicted = [lines[at][2:].strip(), lines[at + 1].strip(), lines[at + 2].strip()]
+    assert predicted[0] == counts_top[0], (predicted, counts_top)
 
 
 def test_from_gru_is_seeded_and_strict(exported):

@@ -166,3 +166,43 @@ def test_a_finished_word_is_found_from_an_incremental_change_in_the_middle():
     assert finished_word(*edit) == ("Dear Anna,\nthank you for ", "your")
     long = "word " * 20_000  # a long document: the word is looked for near the edit only
     assert finished_word(long + "zorbl", long + "zorblax ") == (long, "zorblax")
+
+
+def _forget(home, key: tuple) -> None:
+    """*Forget* as the window does it: its counts (read from the data folder) forget the key, and the rows
+    that went away are written."""
+    from gru_desktop.jobs import personal, runs
+
+    _, db = runs.open_store(home)
+    try:
+        counts, _ = personal.load(db)
+        personal.write(db, personal.snapshot(counts, counts.forget(key)))
+    finally:
+        db.close()
+
+
+@pytest.mark.asyncio
+async def test_a_forget_in_the_window_reaches_a_running_server(home):
+    """A word forgotten in the window while `lsp --learn` runs is no longer suggested there (after at most
+    REFRESH_S), and the server does not write it back; what it learns afterwards is kept."""
+    from gru_desktop.serve.learning import REFRESH_S
+
+    home, run_id = home
+    client = await _session(home, run_id, "--learn")
+    doc = Typist(client, "file:///tmp/diary.txt")
+    for _ in range(3):
+        doc.type(SENTENCE)
+    doc.type("We saw the purple")
+    assert "zorblax" in await doc.labels()
+    for _ in range(100):  # the window lists it once the server has written it (every FLUSH_S)
+        if ("zorblax",) in _stored(home)[0]:
+            break
+        await asyncio.sleep(0.1)
+    _forget(home, ("zorblax",))
+    await asyncio.sleep(REFRESH_S + 0.2)
+    assert "zorblax" not in await doc.labels()
+    doc.type("gloop farewell")
+    await _end(client)
+    rows, _ = _stored(home)
+    assert not any("zorblax" in key for key in rows), rows  # not written back from the server's memory
+    assert rows[("farewell",)] == 1 and rows[("purple", "gloop")] == 1 and rows[("purple",)] == 4

@@ -51,3 +51,17 @@ def test_impossible_numbers_count_as_damage(tmp_path):
     db.execute("INSERT INTO personal_ngrams VALUES ('[\"a\"]', 1, -3.0, 1, 1, 1.0)")
     db.conn.commit()
     assert "rebuilt empty" in load_personal(db)[3]
+
+
+def test_writes_that_delete_rows_count_up_deletions(tmp_path):
+    """`lsp --learn` notices a forget in the window by this number: only writes that delete rows change it."""
+    from storage.personal import personal_deletions
+
+    db = _db(tmp_path)
+    assert personal_deletions(db) == 0
+    save_personal(db, [(("hello",), 2.0, 2, 5, 100.0), (("hello", "there"), 1.0, 1, 5, 101.0)], [], tick=5)
+    assert personal_deletions(db) == 0
+    save_personal(db, [], [("hello", "there")], tick=6)
+    assert personal_deletions(db) == 1
+    forget_all_personal(db)
+    assert personal_deletions(db) == 2

@@ -162,6 +162,8 @@ def test_a_test_is_scored_at_the_end_with_solutions_and_the_missed_come_back_fir
 def test_predict_then_reveal_on_the_pipeline_page_records_a_guess(qtbot, window, home, corpus_file):
     window.show()
     panel = window.predict
+    ticks = iter(range(0, 1000, 5))  # a clock that moves 5 s per reading: the guess is timed from its showing
+    panel.clock = lambda: float(next(ticks))
     with qtbot.waitSignal(panel.asked, timeout=60_000):
         load(qtbot, window, [corpus_file])
     trace = window.corpus_view.trace_view
@@ -180,6 +182,7 @@ def test_predict_then_reveal_on_the_pipeline_page_records_a_guess(qtbot, window,
     assert trace.cards[3][2].isVisible()
     rows = stored_answers(home)
     assert [(r["question_id"], bool(r["correct"]), r["mode"], r["chosen"]) for r in rows] == [(q.id, False, "predict", wrong)]
+    assert rows[0]["seconds"] == 5.0  # shown at one reading, guessed at the next
     panel.enabled_check.setChecked(False)  # every shape at once
     assert all(trace.cards[i][2].isVisible() for i in range(6))
 

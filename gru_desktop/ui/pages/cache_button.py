@@ -10,7 +10,7 @@ from ..workers.threads import function_job
 
 
 def _cache(home):
-    from ...jobs.runs import token_cache
+    from ...jobs.cache_folder import token_cache
 
     return token_cache(home)
 

@@ -13,6 +13,7 @@ The question comes from `core.learn.stage_question` in a worker (it runs the rea
 from __future__ import annotations
 
 import random
+import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
@@ -36,8 +37,10 @@ class PredictReveal(QFrame):
     recorded = Signal()  # stored answers are in the database
     done = Signal()  # every stage is revealed
 
-    def __init__(self, jobs, home, trace_view, parent=None):
+    def __init__(self, jobs, home, trace_view, parent=None, clock=time.monotonic):
         super().__init__(parent)
+        self.clock = clock  # seconds; a guess is timed from its question's showing, like a Learn answer
+        self.shown_at = 0.0
         self.setObjectName("predictPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet(OPTION_STYLE + " QFrame#predictPanel { background: palette(alternate-base); }")
@@ -165,6 +168,7 @@ class PredictReveal(QFrame):
                 b.set_state("")
         self.skip_button.setVisible(True)
         self.question_label.setVisible(True)
+        self.shown_at = self.clock()
         self.asked.emit(worker.for_tensor)
 
     def _question_failed(self, worker, message: str) -> None:
@@ -189,7 +193,7 @@ class PredictReveal(QFrame):
         q = self.question
         if q is None or option >= len(q.options):
             return
-        attempt = Attempt(q, option, option == q.answer, misconception_of(q, option), 0.0)
+        attempt = Attempt(q, option, option == q.answer, misconception_of(q, option), max(0.0, self.clock() - self.shown_at))
         tensor = self.remaining.pop(0)
         self.results[tensor] = attempt.correct
         stage = f"{esc(self._stage_name(tensor)).capitalize()}: "

@@ -27,7 +27,7 @@ HEADER_CHARS = 36  # a long prefix shows its end in the row header (what the nex
 
 
 def normalise(text: str) -> str:
-    """A probe as the run records it: words separated by single spaces (as core.samples.check_probes)."""
+    """A probe as the run records it: words separated by single spaces (as core.config.check_probes)."""
     return " ".join(str(text).split())
 
 
@@ -89,8 +89,8 @@ class SamplesPanel(QWidget):
 
     def add_probe(self, text: str) -> bool:
         """Add a probe (False, with the reason in the hint, when it cannot be added)."""
+        from ...core.config import MAX_PROBES, check_probes
         from ...core.errors import ConfigError
-        from ...core.samples import MAX_PROBES, check_probes
 
         if self.locked:
             return self._say("probes are fixed while a run trains: add it when this run has ended")
