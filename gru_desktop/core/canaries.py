@@ -110,7 +110,7 @@ def canary_exposures(model, vocab: Vocab, config: TrainConfig, canaries: list[Ca
                      n_candidates: int = 1000) -> list[dict]:
     """[{"index", "reps", "masked", "exposure", "max_exposure"}] with the model as it is now. Each canary's
     candidates (same prefix, other digits) are drawn from the seed and its index: the same every epoch."""
-    from .audit import SpanScorer
+    from .audit import SpanScorer  # here: torch (audit's scorer) only once canaries are scored, not checked
 
     scorer = SpanScorer(model, vocab, config.tokenizer, config.lowercase)
     out = []

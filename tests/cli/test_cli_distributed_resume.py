@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from cli_helpers import REPO, _env, cli, generated_corpus, runs_json  # noqa: E402
@@ -87,15 +88,19 @@ def test_two_processes_paused_at_a_step_and_resumed_give_the_weights_of_an_unpau
     p = _start(home, corpus)
     try:
         _wait(lambda: _steps(home) >= 3, "a few recorded steps", p)  # somewhere in epoch 1
-        # Hold every process (torchrun and its ranks: one process group) while `runs pause` starts and asks,
-        # so a short run cannot finish before the request is in the database; then let them go on.
-        os.killpg(p.pid, signal.SIGSTOP)
+        # Hold every process (the launcher and its ranks; torch's launcher starts each rank in a session of its
+        # own, so one killpg does not reach them) while `runs pause` starts and asks, so a short run can neither
+        # finish nor pause (and clear the request) before the request is seen in the database; then go on.
+        held = [psutil.Process(p.pid), *psutil.Process(p.pid).children(recursive=True)]
+        for proc in held:
+            proc.send_signal(signal.SIGSTOP)
         pauser = subprocess.Popen([sys.executable, "-m", "gru_desktop", "runs", "pause", "1", "--wait", "120"],
                                   cwd=REPO, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             _wait(lambda: _pause_requested(home), "the pause request in the database", pauser)
         finally:
-            os.killpg(p.pid, signal.SIGCONT)
+            for proc in held:
+                proc.send_signal(signal.SIGCONT)
         out, err = pauser.communicate(timeout=180)
         assert pauser.returncode == 0, err
         assert "run 1 paused" in out, out

@@ -60,10 +60,10 @@ def test_stderr_lines_keep_the_cli_prefixes_and_leave_tracebacks_to_the_file(tmp
 
 def test_a_bug_in_a_command_is_one_line_with_the_traceback_in_the_log(tmp_path):
     patch = """
-        import gru_desktop.jobs.runs as runs
+        import gru_desktop.jobs.cache_folder as cache_folder
         def broken(*a, **k):
             raise ZeroDivisionError("a bug in the job")
-        runs.token_cache = broken
+        cache_folder.token_cache = broken
     """
     r = cli_patched(tmp_path, patch, "cache")
     assert r.returncode == 1 and "Traceback" not in r.stderr
