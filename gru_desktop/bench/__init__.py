@@ -154,11 +154,12 @@ def _journey(ds, cfg, args, data) -> dict:
 
 def _serve(ds, cfg, args, data) -> dict:
     """serve/bench_serve.py: /v1/suggest from 4 clients (closed loop, the budget's figure; and paced at a fast
-    typist's rate, `http_paced_*`) and LSP completion, p50/p99 (its own small run)."""
+    typist's rate, `http_paced_*`; and the same clients against a server that does nothing, `http_floor_*`: the
+    machine's own floor) and LSP completion, p50/p99 (its own small run)."""
     from ..serve.bench_serve import serve_latency
 
     res = serve_latency()
-    return {f"{side}_{k}": v for side in ("http", "http_paced", "lsp") for k, v in res.get(side, {}).items()} | (
+    return {f"{side}_{k}": v for side in ("http", "http_paced", "http_floor", "lsp") for k, v in res.get(side, {}).items()} | (
         {"error": res["error"]} if "error" in res else {})
 
 

@@ -7,7 +7,9 @@ A small run is trained on the bundled sample corpus in a temporary data folder; 
   `http`, closed loop — each client sends its next request the moment the answer comes (the budget's
   figure: saturation, every request queues behind the others' on the one server thread);
   `http_paced` — each client sends one request every PACE_MS (a fast typist: 4 × 20 requests a second),
-  what editors do; reported beside it, never instead of it;
+  what editors do; reported beside it, never instead of it; `http_floor` — the same closed-loop clients
+  against a server that does no work at all (`floor_latency`): what processes, loopback and scheduling
+  alone cost on this machine, under any server's figure;
 - LSP: `lsp` in its own process, driven by pygls' client as an editor would: per keystroke a didChange
   (one character inserted), then a completion request; the time of the completion round trip.
 p50/p99/max in milliseconds, against the budgets p99 ≤ 5 ms (HTTP) and ≤ 10 ms (LSP); for HTTP also the
@@ -86,6 +88,26 @@ def _http_client(port: int, token: str, text: str, n: int, pace_ms: float = 0.0)
     return times, server, ""
 
 
+def _drive(port: int, token: str, requests: int, clients: int, pace_ms: float) -> dict:
+    """`clients` processes, each typing its own passage a keystroke per request: p50/p99 of the round trips
+    (and of the server's own times, where it reports them)."""
+    per = requests // clients
+    texts = _passages(clients, per + 1)
+    # one process per client (as editors are): threads would share one GIL and measure its hand-overs
+    with ProcessPoolExecutor(clients, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = list(pool.map(_http_client, [port] * clients, [token] * clients, texts, [per] * clients,
+                             [pace_ms] * clients))
+    times = [t for t, _, _ in done]
+    server = [x for _, s, _ in done for x in s]
+    errors = [e for _, _, e in done if e]
+    out = {**_stats([x for ts in times for x in ts]), "clients": clients}
+    if server:
+        out.update({f"server_{k}": v for k, v in _stats(server).items() if k != "requests"})
+    if errors:
+        out["error"] = errors[0]
+    return out
+
+
 def http_latency(home: str, requests: int = 1000, clients: int = 4, pace_ms: float = 0.0) -> dict:
     proc = subprocess.Popen([sys.executable, "-m", "gru_desktop", "serve", "--port", "0", "--json"], env=_env(home),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -95,24 +117,11 @@ def http_latency(home: str, requests: int = 1000, clients: int = 4, pace_ms: flo
             return {"error": (proc.stderr.read() if proc.stderr else "").strip()[-300:] or "serve did not start"}
         port = json.loads(line)["port"]
         token = (Path(home) / "serve-token").read_text().strip()
-        per = requests // clients
-        texts = _passages(clients, per + 1)
-        # one process per client (as editors are): threads would share one GIL and measure its hand-overs
-        with ProcessPoolExecutor(clients, mp_context=multiprocessing.get_context("spawn")) as pool:
-            done = list(pool.map(_http_client, [port] * clients, [token] * clients, texts, [per] * clients,
-                                 [pace_ms] * clients))
-        times = [t for t, _, _ in done]
-        server = [x for _, s, _ in done for x in s]
-        errors = [e for _, _, e in done if e]
-        out = {**_stats([x for ts in times for x in ts]), "clients": clients}
+        out = _drive(port, token, requests, clients, pace_ms)
         if pace_ms:
             out["pace_ms"] = pace_ms  # not the budget's figure: that is the closed loop's
         else:
             out["budget_p99_ms"] = BUDGET_HTTP_P99_MS
-        if server:
-            out.update({f"server_{k}": v for k, v in _stats(server).items() if k != "requests"})
-        if errors:
-            out["error"] = errors[0]
         return out
     finally:
         proc.terminate()
@@ -120,6 +129,49 @@ def http_latency(home: str, requests: int = 1000, clients: int = 4, pace_ms: flo
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+_FLOOR_BODY = b'{"suggestions": [{"word": "the", "p": 0.1}], "completing": null, "run": 1, "source": "blend"}'
+
+
+def _floor_server(ports) -> None:
+    """A server that does no work: each request (headers, then Content-Length bytes) gets the same small
+    JSON answer, from a bare asyncio stream; no HTTP library, no checks, no model."""
+    import asyncio
+
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(_FLOOR_BODY), _FLOOR_BODY)
+
+    async def one(reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                size = next((int(x.split(b":")[1]) for x in head.split(b"\r\n") if x.lower().startswith(b"content-length:")), 0)
+                await reader.readexactly(size)
+                writer.write(answer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def main():
+        server = await asyncio.start_server(one, "127.0.0.1", 0)
+        ports.put(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def floor_latency(requests: int = 1000, clients: int = 4) -> dict:
+    """The same clients against a server that does nothing (`_floor_server`): what this machine's processes,
+    loopback and scheduling cost a round trip before any server work — the floor under the HTTP figure."""
+    ctx = multiprocessing.get_context("spawn")
+    ports = ctx.Queue()
+    server = ctx.Process(target=_floor_server, args=(ports,), daemon=True)
+    server.start()
+    try:
+        return _drive(ports.get(timeout=60), "floor", requests, clients, 0.0)
+    finally:
+        server.terminate()
+        server.join(10)
 
 
 def lsp_latency(home: str, requests: int = 1000) -> dict:
@@ -166,6 +218,7 @@ def serve_latency(requests: int = 1000, clients: int = 4) -> dict:
             return {"error": (r.stderr.strip().splitlines() or ["training failed"])[-1]}
         return {"http": http_latency(home, requests, clients),
                 "http_paced": http_latency(home, requests, clients, PACE_MS),
+                "http_floor": floor_latency(requests, clients),
                 "lsp": lsp_latency(home, requests)}
 
 
