@@ -45,11 +45,21 @@ class OnlineWeight:
         self.min_evidence = min_evidence
         self.fitted = start
         self._verdict: bool | None = None  # `helping`, cached until the next observation
+        self._keys = [0, 0, 0]  # the window's keys with, without, plain: kept as words come and go
 
     def observe(self, obs: Observation) -> None:
-        self.window.append(obs)
+        """A finished word (in the page's deferred work after its keystroke): the window, d and the verdict
+        are brought up to date here, so a keystroke only reads them (design §17: the keystroke budget)."""
+        self._add(obs)
         self._fit()
-        self._verdict = None  # recomputed once when next asked (`weight` is read at every keystroke)
+        self._verdict = self._helping()
+
+    def _add(self, obs: Observation) -> None:
+        if self.window.maxlen is not None and len(self.window) == self.window.maxlen:
+            old = self.window[0]  # leaves the window as this one comes in
+            self._keys = [self._keys[0] - old.keys_with, self._keys[1] - old.keys_without, self._keys[2] - old.keys_plain]
+        self.window.append(obs)
+        self._keys = [self._keys[0] + obs.keys_with, self._keys[1] + obs.keys_without, self._keys[2] + obs.keys_plain]
 
     def _fit(self) -> None:
         a = np.array([o.p_blend for o in self.window], dtype=np.float64)
@@ -64,11 +74,10 @@ class OnlineWeight:
     # --- the verdict ----------------------------------------------------------------------------
     def savings(self) -> tuple[float, float, int]:
         """(keystroke savings with the personal part, without it, words) over the window."""
-        plain = sum(o.keys_plain for o in self.window)
+        with_, without, plain = self._keys
         if not plain:
             return 0.0, 0.0, 0
-        return (1 - sum(o.keys_with for o in self.window) / plain,
-                1 - sum(o.keys_without for o in self.window) / plain, len(self.window))
+        return 1 - with_ / plain, 1 - without / plain, len(self.window)
 
     @property
     def decided(self) -> bool:
@@ -121,5 +130,5 @@ class OnlineWeight:
         w.fitted = min(max(float(data.get("fitted", START_WEIGHT)), 0.0), 1.0)
         for item in data.get("window", [])[-w.window.maxlen:] if w.window.maxlen else []:
             a, b, kw, ko, kp = item
-            w.window.append(Observation(float(a), float(b), int(kw), int(ko), int(kp)))
+            w._add(Observation(float(a), float(b), int(kw), int(ko), int(kp)))
         return w

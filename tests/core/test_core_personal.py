@@ -81,6 +81,21 @@ def test_noise_weighs_the_personal_part_down_to_zero():
     assert good.helping and good.weight > 0.5
 
 
+def test_the_window_savings_follow_words_in_and_out_and_survive_saving():
+    """The window's key totals are kept as words come and go (a keystroke reads them, never sums 500 words):
+    after it wraps, and after a save and load, they equal the sums over the window as it is."""
+    rng = np.random.default_rng(2)
+    w = OnlineWeight(window=50, min_evidence=10)
+    for _ in range(173):
+        plain = int(rng.integers(2, 12))
+        w.observe(Observation(float(rng.uniform(0, 1)), float(rng.uniform(0, 1)), int(rng.integers(1, plain + 1)),
+                              int(rng.integers(1, plain + 1)), plain))
+    plain = sum(o.keys_plain for o in w.window)
+    expected = (1 - sum(o.keys_with for o in w.window) / plain, 1 - sum(o.keys_without for o in w.window) / plain, 50)
+    assert w.savings() == pytest.approx(expected, abs=1e-12)
+    assert OnlineWeight.from_dict(w.to_dict()).savings() == pytest.approx(expected, abs=1e-12)
+
+
 def test_learned_noise_is_weighed_down_end_to_end(run):
     """End to end: it was fed random words, then the user types real text (checked, not learned, so what it
     knows stays noise) → the rolling held-out check finds it costs keys and weighs it 0."""
