@@ -107,6 +107,9 @@ class EpochTable(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().setVisible(False)
+        # The scroll bar is always there: appearing at the row that first overflows (the 8th at 1280×800), it
+        # narrowed the viewport and laid out every column again inside that epoch's end (18–20 ms, idle).
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         header = self.horizontalHeader()
         # Columns as wide as their header at first; a new row widens those its texts need (`_widen`).
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
