@@ -110,11 +110,14 @@ class ArpaModel:
             context = context[1:]
 
     def top(self, context: tuple[str, ...], k: int, candidates_floor: list[str]) -> list[str]:
-        """The k most probable words after `context` (among its listed followers at every order and the
-        `candidates_floor`, the k best unigrams): the same top-k as over the whole vocabulary."""
+        """The k most probable words after `context` (among its listed followers at every non-empty order and
+        the `candidates_floor`, the k best unigrams): the same top-k as over the whole vocabulary, since a
+        word listed after no part of the context scores the same back-offs plus its unigram, so only the k
+        best unigrams can be among them (the empty context's followers are every word: scoring them all
+        for each new context took hours on WikiText-2's validation text)."""
         context = context[len(context) - (self.order - 1):] if self.order > 1 else ()
         cands = set(candidates_floor)
-        for j in range(len(context) + 1):
+        for j in range(len(context)):
             cands.update(self.followers.get(context[j:], ()))
         cands -= {"<s>", "</s>"}
         return sorted(cands, key=lambda w: (-self.log10p(context, w), w))[:k]

@@ -44,6 +44,21 @@ def test_arpa_from_counts_gives_the_counts_suggestions(exported):
     assert model.top(tuple(CONTEXT), 3, model.best_unigrams(3)) == counts_top
 
 
+def test_arpa_top_words_equal_a_search_of_the_whole_vocabulary(exported):
+    """`top` looks only at each context's listed followers and the best unigrams: the same words, in the same
+    order, as scoring every word of the vocabulary."""
+    out, _, _, _ = exported
+    model = ArpaModel.read(out / "counts.arpa")
+    words = sorted({g[0] for g in model.prob if len(g) == 1} - {"<s>", "</s>"})
+    floor = model.best_unigrams(3)
+    rng = np.random.default_rng(0)
+    contexts = [("<s>",), tuple(CONTEXT), ("<s>", "the"), ("zzz-unknown", "of")]
+    contexts += [tuple(rng.choice(words, size=2)) for _ in range(20)]
+    for ctx in contexts:
+        whole = sorted(words, key=lambda w: (-model.log10p(ctx, w), w))[:3]
+        assert model.top(ctx, 3, floor) == whole, ctx
+
+
 def test_kenlm_reads_the_arpa_files_and_agrees(exported):
     kenlm = pytest.importorskip("kenlm")
     out, counts_top, _, _ = exported
