@@ -245,12 +245,7 @@ class Predictor:
 
     def cache_row(self, ctx: Context) -> np.ndarray | None:
         """The recency cache: shares of the words seen so far in the text (earlier sentences, then this one)."""
-        part = self._cache_words(ctx)
-        if part is None:
-            return None
-        row = np.zeros(len(self.vocab))
-        np.add.at(row, *part)
-        return row
+        return self._dense(self._cache_words(ctx))
 
     def _cache_words(self, ctx: Context) -> tuple[np.ndarray, np.ndarray] | None:
         """The recency cache sparsely: (the words in its window, (n,) ids with repeats, each one's share 1/n)."""
@@ -268,7 +263,10 @@ class Predictor:
     def state_row(self, ctx: Context) -> np.ndarray | None:
         """The state cache: earlier positions of the text (earlier sentences, then this one) whose GRU output
         is like the present one vote for the word that followed them. Needs the GRU fed up to `ctx.ids`."""
-        part = self._state_words(ctx)
+        return self._dense(self._state_words(ctx))
+
+    def _dense(self, part: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+        """A sparse part (word ids with repeats, their shares) as a (V,) row: each id's shares summed."""
         if part is None:
             return None
         row = np.zeros(len(self.vocab))
