@@ -112,3 +112,12 @@ def on_next_worker(window, **slots) -> None:
             getattr(worker, name).connect(slot)
 
     window.trainer.starting.connect(connect)
+
+
+def run_result(window, blocker):
+    """The RunFinished that `qtbot.waitSignal(window.training_finished)` caught. None (the job ended before a run
+    existed) fails with what the window said: its status bar and its last problem message."""
+    result = blocker.args[0]
+    assert result is not None, (f"the training job ended without a run; status bar: "
+                                f"{window.statusBar().currentMessage()!r}; last problem: {window.messages.last_problem!r}")
+    return result

@@ -43,6 +43,9 @@ class TrainingController(QObject):
         self.run_id: int | None = None  # the run being trained (the queue's current one)
         self.paused_run_id: int | None = None  # the run shown is paused: Pause says Resume
         self.last_result = None  # the last RunFinished of this job
+        # (run id, why) of a resume refused with "continue it as a new run" offered: the offer is shown when
+        # the refused job has ended, since only then can its button start the new job.
+        self.refusal: tuple[int, str] | None = None
         self.progress: Progress | None = None
         controls.train_button.clicked.connect(lambda: self.start())  # not `checked` as continue_from
         controls.cancel_button.clicked.connect(self.cancel)
@@ -80,13 +83,20 @@ class TrainingController(QObject):
         self._start_worker(worker, config)
 
     def continue_run(self, run_id: int, epochs: int) -> None:
-        if not self.active:
-            self.start(continue_from=run_id, epochs=epochs)
+        if self._busy(f"run {run_id} is not continued"):
+            return
+        self.start(continue_from=run_id, epochs=epochs)
 
     def resume(self, run_id: int) -> None:
         """Continue a paused or interrupted run as the same run from its checkpoint (refusals: a dialog)."""
-        if not self.active:
+        if not self._busy(f"run {run_id} is not resumed"):
             self._start_worker(TrainWorker(None, None, self.home, resume=run_id), None)
+
+    def _busy(self, what: str) -> bool:
+        """One job at a time: while one runs, a request for another is refused, and the status bar says so."""
+        if self.active:
+            self.status.emit(f"{what}: a training job is still running (wait for it or cancel it)", 8000)
+        return self.active
 
     def start_queue(self) -> None:
         """Train the queued runs one after another in the background (resuming a paused one first)."""
@@ -107,6 +117,7 @@ class TrainingController(QObject):
         worker.crashed.connect(self.crashed)
         worker.ended.connect(self._ended)
         self.worker, self.run_id, self.last_result, self.paused_run_id = worker, None, None, None
+        self.refusal = None
         self.progress = Progress(config.epochs, config.horizon) if config is not None else None
         self.view.clear(worker.probes)
         self.view.plan(config.epochs if config is not None else 0)
@@ -187,12 +198,21 @@ class TrainingController(QObject):
         self.run_finished.emit(result)
 
     def _resume_refused(self, run_id: int, message: str, as_new_run: bool) -> None:
-        """A run that cannot be resumed as itself: say why; offer to continue its best model as a new run."""
+        """A run that cannot be resumed as itself: say why; offer to continue its best model as a new run once
+        this job has ended (`_ended`). Shown at once, the offer raced the worker's thread: a click before the job
+        had ended found the controller still active, the new run was dropped and `finished(None)` came from the
+        refused job (seen when the machine was busy)."""
         self.controls.show_progress("not resumed")
+        self.status.emit(f"run {run_id} not resumed: {message}", 0)
         if not as_new_run:
             self.messages.problem("Cannot resume this run", message)
             return
         self.messages.last_problem = message
+        self.refusal = (run_id, message)
+
+    def _offer_new_run(self, run_id: int, message: str) -> None:
+        if self.jobs.closed:  # the window is closing: no box that would keep the app running
+            return
         box = QMessageBox(QMessageBox.Icon.Warning, "Cannot resume this run", message,
                           QMessageBox.StandardButton.Cancel, self.controls.window())
         box.setObjectName("resumeRefusedBox")
@@ -213,6 +233,9 @@ class TrainingController(QObject):
         self.device.emit("")
         self.changed.emit()
         self.finished.emit(self.last_result)
+        if self.refusal is not None:  # idle now: the offer's button can start the new run
+            refusal, self.refusal = self.refusal, None
+            self._offer_new_run(*refusal)
 
     def offer_queue_resume(self, store: RunsStore, confirm: Callable[[str], bool]) -> None:
         """A queue that was working when the app closed (or was killed): offer to go on with it (read in a
