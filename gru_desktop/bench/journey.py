@@ -147,17 +147,16 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     """A new user on a small corpus: load it, train 10 short epochs, every page, Autocomplete, typing."""
     from ..core.config import TrainConfig
 
-    rec.phase = "launch"
-    rec.mark("launch: building the window")
+    rec.split("launch: building the window", "launch")
     w = _window(rec, tmp / "home", tmp / "gui.ini", "small corpus")
     _pump(app, 2.0)
-    rec.mark("loading the corpus")
+    rec.begin("loading the corpus")
     w.load_corpus(corpus)
     _wait(w.corpus_ready, 120)
     _pump(app, 0.5)
     w.settings_form.set_config(TrainConfig(epochs=10, patience=0, embed_dim=32, hidden_size=64))
     _pump(app, 0.5)
-    rec.mark("pressing Train")
+    rec.begin("pressing Train")
 
     def follow(worker):  # before its thread starts: no signal is missed
         worker.run_started.connect(rec.on_run_started)
@@ -172,16 +171,16 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     result["training_tokens_per_s"] = round(sorted(rec.rates)[len(rec.rates) // 2]) if rec.rates else None
     _pump(app, 3.0)
     for page in (*w.pages, w.training_view):
-        rec.mark("switching pages: " + w.tabs.tabText(w.pages.index(page)).replace("&&", "&"))
+        rec.begin("switching pages: " + w.tabs.tabText(w.pages.index(page)).replace("&&", "&"))
         w.show_page(page)
         _pump(app, 0.4)
-    rec.mark("loading the model in Autocomplete")
+    rec.begin("loading the model in Autocomplete")
     w.show_page(w.autocomplete)
     run_id = w.trainer.last_result.run_id if w.trainer.last_result else None
     w.autocomplete.refresh_runs(select=run_id)
     _wait(w.autocomplete.model_loaded, 60)
     _pump(app, 0.5)
-    rec.mark("typing in Autocomplete")
+    rec.begin("typing in Autocomplete")
     _type(app, w.autocomplete.edit, "the licensee may convey the work under the terms of this ")
     _pump(app, 0.5)
     from PySide6.QtWidgets import QLineEdit
@@ -190,10 +189,10 @@ def _small_corpus(app, rec, corpus: list[str], tmp: Path, result: dict) -> None:
     if probe is not None:
         w.show_page(w.training_view)
         _pump(app, 0.5)
-        rec.mark("typing in the probe field")
+        rec.begin("typing in the probe field")
         _type(app, probe, "thank you for your")
         _pump(app, 0.5)
-    rec.mark("closing")
+    rec.begin("closing")
     w.close()
     _pump(app, 0.5)
 
@@ -202,34 +201,33 @@ def _many_runs(app, rec, big: Path, tmp: Path, runs: int) -> None:
     """A data folder of `runs` runs: the Runs page, a filter, ten runs selected, select all."""
     from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
-    rec.phase = "launch"
-    rec.mark(f"launch with {runs} runs")
+    rec.split(f"launch with {runs} runs", "launch")  # the window's build is the startup bench's, not "closing"'s
     w = _window(rec, big, tmp / "gui2.ini", f"{runs} runs", f" with {runs} runs")
     _pump(app, 2.0)
-    rec.mark("opening the Runs page")
+    rec.begin("opening the Runs page")
     w.show_page(w.runs_page)
     page = w.runs_page
     _wait(None, 10, until=lambda: page.proxy.rowCount() >= runs)
     _pump(app, 1.0)
     for other in (*w.pages, w.training_view):  # every page with 1,000 runs in the folder
-        rec.mark(f"switching pages with {runs} runs: " + w.tabs.tabText(w.pages.index(other)).replace("&&", "&"))
+        rec.begin(f"switching pages with {runs} runs: " + w.tabs.tabText(w.pages.index(other)).replace("&&", "&"))
         w.show_page(other)
         _pump(app, 0.4)
     w.show_page(page)
     _pump(app, 1.0)
-    rec.mark("typing a filter")
+    rec.begin("typing a filter")
     _type(app, page.filter_edit, "run 1")
     _pump(app, 1.0)
     page.filter_edit.clear()
     _pump(app, 1.0)
-    rec.mark("selecting ten runs")
+    rec.begin("selecting ten runs")
     sel = QItemSelection(page.proxy.index(0, 0), page.proxy.index(9, page.proxy.columnCount() - 1))
     page.table.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
     _pump(app, 2.0)
-    rec.mark("select all")
+    rec.begin("select all")
     page.table.selectAll()
     _pump(app, 2.0)
-    rec.mark("closing")
+    rec.begin("closing")
     w.close()
     _pump(app, 0.3)
 
@@ -245,7 +243,9 @@ def default_corpus() -> list[str]:
 
 if __name__ == "__main__":  # `bench journey` runs this in a fresh process, configured as the app is
     from ..ui.window.app import configure_process
+    from .bytecode import ensure_bytecode
 
+    ensure_bytecode()  # run directly: as a user's launches find it (bench/bytecode.py)
     configure_process()
     n = int(os.environ.get("GRU_JOURNEY_RUNS", "1000"))
     parts = tuple(os.environ.get("GRU_JOURNEY_PARTS", "corpus,runs").split(","))

@@ -73,6 +73,13 @@ class Recorder(QObject):
     def mark(self, step: str) -> None:
         self.step = step
 
+    def begin(self, step: str) -> None:
+        """An action the script does itself, outside the event loop (loading, a click, a page switch, closing):
+        the gap in progress, idle until now and then the action's own synchronous work, is charged to it (with
+        `mark` it went to the step before: a page switch's own work showed under the previous page)."""
+        self.mark(step)
+        self._last_step = step
+
     def split(self, step: str, phase: str) -> None:
         """From now on, `phase` and `step`, also for the gap in progress: what ran so far is charged to the
         old step and phase (as a tick), the rest of the gap to the new ones. For the first paint, whose slot
