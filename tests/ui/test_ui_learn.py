@@ -162,29 +162,35 @@ def test_a_test_is_scored_at_the_end_with_solutions_and_the_missed_come_back_fir
 def test_predict_then_reveal_on_the_pipeline_page_records_a_guess(qtbot, window, home, corpus_file):
     window.show()
     panel = window.predict
+    trace = window.corpus_view.trace_view
+    shown = []  # every (stage, text) the shape labels showed while the corpus was shown, a part per turn
+    show = trace._show_shape
+    trace._show_shape = lambda i: (show(i), shown.append((i, trace.cards[i][2].text())))
     ticks = iter(range(0, 1000, 5))  # a clock that moves 5 s per reading: the guess is timed from its showing
     panel.clock = lambda: float(next(ticks))
     with qtbot.waitSignal(panel.asked, timeout=60_000):
         load(qtbot, window, [corpus_file])
-    trace = window.corpus_view.trace_view
-    assert not trace.cards[2][2].isVisible() and trace.masks[2].isVisible()  # the padded shape waits for a guess
-    assert trace.cards[1][2].isVisible()  # earlier stages are shown
+    assert trace.masked[2] and "guess it above" in trace.cards[2][2].text()  # the padded shape waits for a guess
+    # the stages to guess were masked before their shapes were set: none ever showed its answer
+    assert {i for i, _ in shown} == set(range(6))
+    assert all("guess it above" in text for i, text in shown if i in (2, 3, 4, 5))
+    assert trace.cards[1][2].text() == trace.shapes[1] != ""  # earlier stages are shown
     q = panel.question
     assert q.given["tensor"] == "padded_ids"
     wrong = next(i for i in range(len(q.options)) if i != q.answer)
     with qtbot.waitSignal(panel.recorded, timeout=20_000), qtbot.waitSignal(panel.asked, timeout=60_000):
         qtbot.mouseClick(button(panel, f"predictGuess{wrong + 1}"), Qt.MouseButton.LeftButton)
-    assert trace.cards[2][2].isVisible() and not trace.masks[2].isVisible()
+    assert not trace.masked[2] and trace.cards[2][2].text() == trace.shapes[2]
     assert "not quite" in panel.findChild(QLabel, "predictReveal").text()
-    assert panel.question.given["tensor"] == "embedding_out" and trace.masks[3].isVisible()
+    assert panel.question.given["tensor"] == "embedding_out" and trace.masked[3]
     with qtbot.waitSignal(panel.asked, timeout=60_000):
         qtbot.mouseClick(button(panel, "predictSkip"), Qt.MouseButton.LeftButton)  # one click: shown, no score
-    assert trace.cards[3][2].isVisible()
+    assert trace.cards[3][2].text() == trace.shapes[3]
     rows = stored_answers(home)
     assert [(r["question_id"], bool(r["correct"]), r["mode"], r["chosen"]) for r in rows] == [(q.id, False, "predict", wrong)]
     assert rows[0]["seconds"] == 5.0  # shown at one reading, guessed at the next
     panel.enabled_check.setChecked(False)  # every shape at once
-    assert all(trace.cards[i][2].isVisible() for i in range(6))
+    assert [trace.cards[i][2].text() for i in range(6)] == trace.shapes and not any(trace.masked)
 
 
 def test_without_a_run_the_questions_that_need_one_are_left_out_and_the_page_says_why(qtbot, make_window, home,

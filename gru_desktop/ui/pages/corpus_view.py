@@ -6,6 +6,7 @@ marked, and the pipeline trace (`pipelineTrace`): the six stages of design §1 w
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPen
@@ -79,6 +80,9 @@ def stats_html(s: CorpusSummary) -> str:
     return f"<table>{body}</table>{warn}"
 
 
+MASK_HTML = "<span style='color:#1f77b4; font-weight:bold'>?&nbsp; guess it above</span>"
+
+
 class PipelineTraceView(QFrame):
     """Six stage cards: number, name, real shape, what happens, and the sample sentence at that stage."""
 
@@ -90,15 +94,19 @@ class PipelineTraceView(QFrame):
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(2)
         grid.setColumnStretch(1, 1)
-        self.title = QLabel("<b>Pipeline</b>: load a corpus to see each stage with its real shapes")
+        self.title = QLabel("<b>Pipeline</b>: load a corpus to see each stage with its real shapes", wordWrap=True)
         grid.addWidget(self.title, 0, 0, 1, 3)
         self.cards: list[tuple[QLabel, QLabel, QLabel, QLabel]] = []
-        self.masks: list[QLabel] = []  # "?" in place of a shape the learner is asked to predict first
+        self.shapes = [""] * 6  # each stage's real shape text, also while it is masked
+        # True: the stage's shape label shows "? guess it above" instead, until the learner has guessed it.
+        # The label's text changes, never its visibility: showing a widget activates every layout up to the
+        # window at once (~5 ms a time on the Data page right after new texts; bench --only journey).
+        self.masked = [False] * 6
         for i in range(6):
             badge = QLabel(str(i + 1), alignment=Qt.AlignmentFlag.AlignCenter)
             badge.setFixedSize(24, 24)
             badge.setStyleSheet("background:#1f77b4; color:white; border-radius:12px; font-weight:bold;")
-            name, shape = QLabel(), QLabel(alignment=Qt.AlignmentFlag.AlignRight)
+            name, shape = QLabel(wordWrap=True), QLabel(alignment=Qt.AlignmentFlag.AlignRight)
             shape.setTextFormat(Qt.TextFormat.PlainText)
             shape.setFont(mono)
             shape.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -110,39 +118,50 @@ class PipelineTraceView(QFrame):
             row = 1 + 2 * i
             grid.addWidget(badge, row, 0, 2, 1, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(name, row, 1)
+            shape.setObjectName(f"stageShape{i + 1}")
             grid.addWidget(shape, row, 2)
-            mask = QLabel("?  guess it above", objectName=f"predictMask{i + 1}", alignment=Qt.AlignmentFlag.AlignRight)
-            mask.setStyleSheet("color:#1f77b4; font-weight:bold;")
-            mask.setVisible(False)
-            grid.addWidget(mask, row, 2)
-            self.masks.append(mask)
             grid.addWidget(sample, row + 1, 1, 1, 2)
             self.cards.append((badge, name, shape, sample))
         grid.setRowStretch(13, 1)
         self.trace = None
 
     def mask_shape(self, index: int, masked: bool) -> None:
-        """Hide stage `index`'s shape behind a "?" until the learner has guessed or skipped it (predict, then
-        reveal: `predict_reveal.py`); its text stays set."""
-        self.cards[index][2].setVisible(not masked)
-        self.masks[index].setVisible(masked)
+        """Show "? guess it above" in place of stage `index`'s shape until the learner has guessed or skipped
+        it (predict, then reveal: `predict_reveal.py`); its real shape stays in `shapes`."""
+        if self.masked[index] != masked:
+            self.masked[index] = masked
+            self._show_shape(index)
 
-    def set_trace(self, trace, trained: bool = False) -> None:
-        """A core PipelineTrace (or None to clear); `trained`: its numbers come from a trained model."""
+    def _show_shape(self, index: int) -> None:
+        label = self.cards[index][2]
+        if self.masked[index]:
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setText(MASK_HTML)
+        else:
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setText(self.shapes[index])
+
+    def set_trace(self, trace, trained: bool = False, stages: range | None = None) -> None:
+        """A core PipelineTrace (or None to clear); `trained`: its numbers come from a trained model; `stages`:
+        only these cards (the title with the first)."""
+        stages = range(len(self.cards)) if stages is None else stages
         self.trace = trace
         if trace is None:
-            for _, name, shape, sample in self.cards:
-                for label in (name, shape, sample):
-                    label.setText("")
+            self.shapes = [""] * 6
+            for i, (_, name, _, sample) in enumerate(self.cards):
+                name.setText("")
+                sample.setText("")
+                self._show_shape(i)
             return
-        numbers = "a trained network" if trained else "a freshly initialised network (untrained: its guesses are random)"
-        self.title.setText(f"<b>Pipeline</b> for this corpus and these settings, following one sentence: "
-                           f"<i>{html.escape(' '.join(trace.sentence))}</i>. Numbers from {numbers}.")
-        self.title.setWordWrap(True)
-        for (_, name, shape, sample), st in zip(self.cards, trace.stages, strict=True):
+        if 0 in stages:
+            numbers = "a trained network" if trained else "a freshly initialised network (untrained: its guesses are random)"
+            self.title.setText(f"<b>Pipeline</b> for this corpus and these settings, following one sentence: "
+                               f"<i>{html.escape(' '.join(trace.sentence))}</i>. Numbers from {numbers}.")
+        for i in stages:
+            (_, name, _, sample), st = self.cards[i], trace.stages[i]
             name.setText(f"<b>{html.escape(st.name)}</b> <span style='color:gray'>— {html.escape(st.detail)}</span>")
-            name.setWordWrap(True)
-            shape.setText(st.shape_text)
+            self.shapes[i] = st.shape_text
+            self._show_shape(i)
             sample.setText(st.sample)
 
 
@@ -174,11 +193,24 @@ class CorpusView(QWidget):
         self._column.insertWidget(self._column.indexOf(self.trace_view), widget)
 
     def show_result(self, summary: CorpusSummary, trace) -> None:
+        for _ in self.show_parts(summary, trace):
+            pass
+
+    def show_parts(self, summary: CorpusSummary, trace, before_shapes: Callable[[], None] | None = None) -> Iterator[None]:
+        """`show_result` a part at a time: the caller gives the event loop a turn at each `yield`, so the new
+        texts are laid out and painted a few at a time. `before_shapes` is called just before the stages'
+        shapes are set (Predict, then reveal masks them first)."""
         self.summary = summary
         self.stats.setText(stats_html(summary))
         self.histogram.set_summary(summary)
-        self.trace_view.set_trace(trace)
         self.show_message("")
+        yield
+        if before_shapes is not None:
+            before_shapes()
+        half = len(self.trace_view.cards) // 2
+        self.trace_view.set_trace(trace, stages=range(half))
+        yield
+        self.trace_view.set_trace(trace, stages=range(half, len(self.trace_view.cards)))
 
     def show_message(self, text: str) -> None:
         """A problem with the corpus for these settings (red, above the trace); "" hides it."""

@@ -16,7 +16,7 @@ import random
 import time
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..widgets.learn_widgets import OPTION_STYLE, OptionButton
 from ..workers import learn_jobs
@@ -67,24 +67,28 @@ class PredictReveal(QFrame):
         self.enabled_check.toggled.connect(self._toggled)
         head.addWidget(self.enabled_check)
         col.addLayout(head)
+        # The question, its options and Skip are shown and hidden together, as one widget: each widget shown
+        # activates every layout up to the window at once (bench --only journey).
+        self.asking = QWidget(objectName="predictAsking")
+        ask = QVBoxLayout(self.asking)
+        ask.setContentsMargins(0, 0, 0, 0)
         self.question_label = QLabel(objectName="predictQuestion", wordWrap=True)
         self.question_label.setTextFormat(Qt.TextFormat.RichText)
-        col.addWidget(self.question_label)
+        ask.addWidget(self.question_label)
         grid = QGridLayout()
         self.options = [OptionButton(f"predictGuess{i + 1}", i + 1) for i in range(4)]
         for i, b in enumerate(self.options):
             b.clicked.connect(lambda _=False, i=i: self.guess(i))
             grid.addWidget(b, i // 2, i % 2)
-        col.addLayout(grid)
-        row = QHBoxLayout()
+        ask.addLayout(grid)
         self.skip_button = QPushButton("Skip — show it", objectName="predictSkip",
                                        toolTip="show this stage's shape without guessing")
         self.skip_button.clicked.connect(self.skip)
-        row.addWidget(self.skip_button)
+        ask.addWidget(self.skip_button, 0, Qt.AlignmentFlag.AlignLeft)
+        col.addWidget(self.asking)
         self.reveal = QLabel(objectName="predictReveal", wordWrap=True)
         self.reveal.setTextFormat(Qt.TextFormat.RichText)
-        row.addWidget(self.reveal, 1)
-        col.addLayout(row)
+        col.addWidget(self.reveal)
         self._set_asking(False)
 
     # --- following the corpus and settings ------------------------------------------------------------
@@ -117,8 +121,7 @@ class PredictReveal(QFrame):
             self.trace_view.mask_shape(card, on and card in waiting)
 
     def _set_asking(self, asking: bool) -> None:
-        for w in self.options + [self.skip_button, self.question_label]:
-            w.setVisible(asking)
+        self.asking.setVisible(asking)
 
     # --- asking ---------------------------------------------------------------------------------------
     def _ask_next(self) -> None:
@@ -162,12 +165,12 @@ class PredictReveal(QFrame):
                            f"{esc(self._stage_name(worker.for_tensor))}?")
         self.question_label.setText(esc(question.text))
         for i, b in enumerate(self.options):
-            b.setVisible(i < len(question.options))
+            if b.isVisibleTo(self.asking) != (i < len(question.options)):
+                b.setVisible(i < len(question.options))
             if i < len(question.options):
                 b.set_option(question.options[i], mono=True)
                 b.set_state("")
-        self.skip_button.setVisible(True)
-        self.question_label.setVisible(True)
+        self._set_asking(True)
         self.shown_at = self.clock()
         self.asked.emit(worker.for_tensor)
 

@@ -3,10 +3,11 @@ and the `CorpusController` that reads the text in a worker and then builds the d
 for the current settings in another, shown on the Data page. The GUI thread never reads the text (design §3)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from ..pages.corpus_view import CorpusView
@@ -46,6 +47,7 @@ class CorpusBox(QGroupBox):
 
 class CorpusController(QObject):
     ready = Signal()  # statistics and pipeline trace shown for the current corpus and settings
+    showing = Signal()  # the pipeline's shapes for the current corpus and settings are about to be shown
     failed = Signal(str)  # the corpus could not be read or used: the message shown
     changed = Signal()  # reading started or ended, or the corpus became usable or not: update the buttons
     status = Signal(str, int)  # (message, ms) for the status bar
@@ -61,6 +63,7 @@ class CorpusController(QObject):
         self.reader: FunctionWorker | None = None  # the read in progress
         self.preparer: FunctionWorker | None = None  # the dataset + trace being built
         self.prepare_again = False  # the settings changed while building: build again when it ends
+        self.shown: Iterator[None] | None = None  # the result being shown, a part per event-loop turn
         box.load_button.clicked.connect(self.choose_files)
         box.folder_button.clicked.connect(self.choose_folder)
 
@@ -119,6 +122,7 @@ class CorpusController(QObject):
         if worker is not self.reader:
             return
         self.corpus, self.paths, self.error = corpus, list(worker.paths), ""  # type: ignore[union-attr]  # function_job's attrs
+        self.shown = None  # the previous corpus's result is not shown any further
         self.box.corpus_label.setText(corpus.description + f": {corpus.n_tokens:,} words")
         self.status.emit(f"loaded {corpus.description}", 5000)
         self.prepare()
@@ -165,16 +169,30 @@ class CorpusController(QObject):
     def _prepared(self, worker, result) -> None:
         if worker.corpus is not self.corpus:
             return
-        summary, trace = result
         self.error = ""
-        self.view.show_result(summary, trace)
+        self.shown = self._show(worker, *result)
+        self._next_part(self.shown)
+
+    def _show(self, worker, summary, trace) -> Iterator[None]:
+        """The statistics, the pipeline's stages, then `ready`: a part per event-loop turn, because laying out
+        and painting the whole page's new texts in one turn kept the window from answering for 40-90 ms
+        (bench --only journey, "loading the corpus")."""
+        for part in self.view.show_parts(summary, trace, before_shapes=self.showing.emit):
+            yield part
         self.changed.emit()
-        if not self.prepare_again:
+        if not self.prepare_again and self.preparer in (None, worker):  # no newer build is on its way
             self.ready.emit()
+
+    def _next_part(self, shown: Iterator[None]) -> None:
+        if shown is self.shown and next(shown, False) is not False:  # not replaced by a newer result
+            # 1 ms, not 0: a 0 ms single shot is a posted event, run in the same pass as the layout and paint
+            # requests the last part posted, so the window would not answer between the parts
+            QTimer.singleShot(1, self, lambda: self._next_part(shown))
 
     def _prepare_failed(self, worker, message: str) -> None:
         if worker.corpus is not self.corpus:
             return
+        self.shown = None
         self.error = message
         self.view.show_message(message)
         self.status.emit(message, 10000)

@@ -30,8 +30,9 @@ class LearnController(QObject):
         self.page = LearnPage(jobs, home, self.material)  # the sixth page
         self.predict = PredictReveal(jobs, home, corpus_view.trace_view)  # on the Data page
         corpus_view.add_above_trace(self.predict)
-        # Connected before the window passes `ready` on as `corpus_ready`: whoever waits for that sees the questions.
-        data.ready.connect(self._corpus_ready)
+        # Before the shapes are shown (so a stage to guess never shows its answer), and so before `ready`, which
+        # the window passes on as `corpus_ready`: whoever waits for that sees the questions.
+        data.showing.connect(self._corpus_ready)
 
     def material(self) -> tuple[Corpus | None, TrainConfig | None]:
         """(core Corpus or None, the settings; None while they are invalid) for the Learn page."""
