@@ -124,8 +124,14 @@ class TrainingController(QObject):
         self.controls.show_progress("starting…", 0)
         self.status.emit("preparing the training data…", 0)
         self.changed.emit()
-        self.starting.emit(worker)
-        self.jobs.start(worker)
+        self.starting.emit(worker)  # the window shows the Training page
+        # The worker starts after that page's paint: started at once, its first Python work (the dataset, the
+        # model) shared the GIL with the paint, and pressing Train left the window 75 ms late (bench journey).
+        QTimer.singleShot(0, self, lambda: self._launch(worker))
+
+    def _launch(self, worker: TrainWorker) -> None:
+        if worker is self.worker:  # not replaced meanwhile (a closed window's jobs start nothing)
+            self.jobs.start(worker)
 
     def cancel(self) -> None:
         if self.worker is not None:
