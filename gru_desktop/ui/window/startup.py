@@ -50,7 +50,7 @@ class Startup(QObject):
 
         def next_step():
             if next(steps, False) is not False:
-                QTimer.singleShot(0, self, next_step)
+                QTimer.singleShot(1, self, next_step)  # not 0: a 0 ms single shot runs in the same pass
 
         next_step()
 
