@@ -102,6 +102,33 @@ def test_too_little_text_is_explained(qtbot, window, tmp_path):
     assert "too little text" in window.controls.train_hint.text()
 
 
+
+def test_a_newer_result_replaces_one_still_being_shown_part_by_part(qtbot, window, corpus_file):
+    """The Data page shows a result a part per event-loop turn: a newer one arriving meanwhile stops the
+    older one's remaining parts, and only the newer one says `ready`."""
+    from types import SimpleNamespace
+
+    from gru_desktop.core.data import build_dataset
+    from gru_desktop.core.summary import summarize
+    from gru_desktop.core.trace import pipeline_trace
+
+    load(qtbot, window, [corpus_file])
+    data = window.data
+    results = []
+    for seq_len in (4, 6):
+        config = window.settings_form.config().replace(seq_len=seq_len)
+        dataset = build_dataset(data.corpus, config)
+        results.append((summarize(dataset, config), pipeline_trace(dataset, config)))
+    ready = []
+    data.ready.connect(lambda: ready.append(window.corpus_view.summary.seq_len))
+    data._prepared(SimpleNamespace(corpus=data.corpus), results[0])  # its statistics now, the rest later
+    data._prepared(SimpleNamespace(corpus=data.corpus), results[1])
+    qtbot.waitUntil(lambda: len(ready) > 0, timeout=5_000)
+    qtbot.wait(100)  # any part of the first still to come would have come by now
+    assert ready == [6]
+    trace = window.corpus_view.trace_view
+    assert trace.shapes == [st.shape_text for st in results[1][1].stages]
+
 def test_other_encodings_load_with_a_warning(qtbot, window, tmp_path):
     text = "\n".join(["café au lait is nice.", "the naïve cat sat down."] * 20)
     latin = tmp_path / "latin1.txt"
