@@ -192,14 +192,10 @@ class CorpusView(QWidget):
         """A panel between the statistics and the pipeline (predict, then reveal)."""
         self._column.insertWidget(self._column.indexOf(self.trace_view), widget)
 
-    def show_result(self, summary: CorpusSummary, trace) -> None:
-        for _ in self.show_parts(summary, trace):
-            pass
-
     def show_parts(self, summary: CorpusSummary, trace, before_shapes: Callable[[], None] | None = None) -> Iterator[None]:
-        """`show_result` a part at a time: the caller gives the event loop a turn at each `yield`, so the new
-        texts are laid out and painted a few at a time. `before_shapes` is called just before the stages'
-        shapes are set (Predict, then reveal masks them first)."""
+        """Show the statistics, the histogram and the pipeline trace a part at a time: the caller gives the
+        event loop a turn at each `yield`, so the new texts are laid out and painted a few at a time.
+        `before_shapes` is called just before the stages' shapes are set (Predict, then reveal masks them first)."""
         self.summary = summary
         self.stats.setText(stats_html(summary))
         self.histogram.set_summary(summary)

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from ..pages.corpus_view import CorpusView
 from ..widgets.settings_form import SettingsForm
 from ..workers.threads import BackgroundJobs, FunctionWorker, function_job
+from .turns import in_turns
 
 if TYPE_CHECKING:
     from ...core.corpus import Corpus  # not at run time: the window paints before the core loads
@@ -170,24 +171,17 @@ class CorpusController(QObject):
         if worker.corpus is not self.corpus:
             return
         self.error = ""
-        self.shown = self._show(worker, *result)
-        self._next_part(self.shown)
+        self.shown = shown = self._show(worker, *result)
+        in_turns(self, shown, lambda: shown is self.shown)  # until a newer result or corpus replaces it
 
     def _show(self, worker, summary, trace) -> Iterator[None]:
         """The statistics, the pipeline's stages, then `ready`: a part per event-loop turn, because laying out
         and painting the whole page's new texts in one turn kept the window from answering for 40-90 ms
         (bench --only journey, "loading the corpus")."""
-        for part in self.view.show_parts(summary, trace, before_shapes=self.showing.emit):
-            yield part
+        yield from self.view.show_parts(summary, trace, before_shapes=self.showing.emit)
         self.changed.emit()
         if not self.prepare_again and self.preparer in (None, worker):  # no newer build is on its way
             self.ready.emit()
-
-    def _next_part(self, shown: Iterator[None]) -> None:
-        if shown is self.shown and next(shown, False) is not False:  # not replaced by a newer result
-            # 1 ms, not 0: a 0 ms single shot is a posted event, run in the same pass as the layout and paint
-            # requests the last part posted, so the window would not answer between the parts
-            QTimer.singleShot(1, self, lambda: self._next_part(shown))
 
     def _prepare_failed(self, worker, message: str) -> None:
         if worker.corpus is not self.corpus:

@@ -13,6 +13,7 @@ from ..workers import warm_up
 from ..workers.threads import BackgroundJobs, function_job
 from .gc_guard import GuiThreadCollector
 from .messages import Messages
+from .turns import in_turns
 
 
 class Startup(QObject):
@@ -46,13 +47,7 @@ class Startup(QObject):
     def _warmed_up(self, worker, devices) -> None:
         """Start the pages one step per event-loop turn, so the window answers between them (each chart is
         built a plot at a time: a whole one took 14-36 ms)."""
-        steps = self._start_pages(devices)
-
-        def next_step():
-            if next(steps, False) is not False:
-                QTimer.singleShot(1, self, next_step)  # not 0: a 0 ms single shot runs in the same pass
-
-        next_step()
+        in_turns(self, self._start_pages(devices))
 
     def _start_pages(self, devices) -> Iterator[bool]:
         """The start-up after the imports, as a generator: each `yield` gives the event loop a turn."""
