@@ -142,8 +142,8 @@ def _gui(ds, cfg, args, data) -> dict:
 
 
 def _journey(ds, cfg, args, data) -> dict:
-    """bench/journey.py in a fresh process configured as the app is; its JSON report."""
-    ensure_bytecode()  # as a user's launches find it (bench/bytecode.py)
+    """bench/journey.py in a fresh process configured as the app is (it compiles the app's bytecode first,
+    bench/bytecode.py); its JSON report."""
     env = {**os.environ, "GRU_JOURNEY_RUNS": str(getattr(args, "journey_runs", 1000))}
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     out = subprocess.run([sys.executable, "-m", "gru_desktop.bench.journey", *(getattr(args, "journey_corpus", None) or [])],

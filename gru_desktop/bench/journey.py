@@ -245,7 +245,7 @@ if __name__ == "__main__":  # `bench journey` runs this in a fresh process, conf
     from ..ui.window.app import configure_process
     from .bytecode import ensure_bytecode
 
-    ensure_bytecode()  # run directly: as a user's launches find it (bench/bytecode.py)
+    ensure_bytecode()  # as a user's launches find it (bench/bytecode.py), however it is started
     configure_process()
     n = int(os.environ.get("GRU_JOURNEY_RUNS", "1000"))
     parts = tuple(os.environ.get("GRU_JOURNEY_PARTS", "corpus,runs").split(","))
